@@ -1,0 +1,92 @@
+# Patron. `make` builds, `make demo` and `make check` first install what is
+# missing (scripts/install-deps.sh). See README.md.
+
+CC      ?= cc
+BUILD   ?= build
+PREFIX  ?= /usr/local
+PKGS    := sqlite3 jansson
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+WARN    := -std=c11 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64
+SAN     ?=
+ifneq ($(SAN),)
+  CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+  LDFLAGS += -fsanitize=address,undefined
+endif
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+# libcsv ships no pkg-config file, so it is named directly.
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lcsv -lm
+CHECK_CFLAGS = $(shell pkg-config --cflags check)
+CHECK_LIBS   = $(shell pkg-config --libs check)
+
+CORE_SRC := core/util.c core/csv.c core/value.c core/strmap.c core/store.c core/import.c
+CLI_SRC  := $(wildcard core/cli/*.c)
+GEN_SRC  := scripts/gen/gen.c
+UNIT_SRC := $(wildcard tests/unit/*.c)
+
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+GEN_OBJ  := $(GEN_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
+
+PATRON     := $(BUILD)/patron
+PATRON_GEN := $(BUILD)/patron-gen
+UNIT       := $(BUILD)/unit-tests
+
+.PHONY: all deps demo check check-asan test bench bench-quick install clean
+
+all: $(PATRON) $(PATRON_GEN)
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) $(PKG_CFLAGS) $(CHECK_CFLAGS) -Icore -MMD -MP -c $< -o $@
+
+$(PATRON): $(CORE_OBJ) $(CLI_OBJ) $(GEN_OBJ)
+	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
+
+$(PATRON_GEN): $(BUILD)/obj/scripts/gen/main.o $(GEN_OBJ) $(BUILD)/obj/core/value.o
+	$(CC) $(LDFLAGS) $^ -lm -o $@
+
+$(UNIT): $(UNIT_OBJ) $(CORE_OBJ)
+	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(CHECK_LIBS) -o $@
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@mkdir -p $(BUILD)/demo
+	./$(PATRON) --db $(BUILD)/demo/patron.db demo
+
+# The unit suites (Check), then the end-to-end suites; the last line counts both.
+test: all $(UNIT)
+	@tests/run.sh $(BUILD)
+
+check: deps
+	@$(MAKE) --no-print-directory test
+
+check-asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 test
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/bench.sh $(BUILD) full
+
+bench-quick: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/bench.sh $(BUILD) quick
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/patron/plugins \
+		$(DESTDIR)$(PREFIX)/share/patron
+	install -m 755 $(PATRON) $(PATRON_GEN) $(DESTDIR)$(PREFIX)/bin/
+	cp -R examples $(DESTDIR)$(PREFIX)/share/patron/
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

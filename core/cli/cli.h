@@ -1,0 +1,57 @@
+/* The `patron` command line: global options, the command table, and the
+ * helpers commands share. Each command lives in its own file here. */
+#ifndef PATRON_CLI_H
+#define PATRON_CLI_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "../store.h"
+
+/* Exit statuses: ok, failure, usage error. */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+typedef struct {
+	const char *db_path;	/* --db, $PATRON_DB, or patron.db */
+	int64_t now;		/* --now, or the wall clock */
+	int json;		/* --json */
+	patron_store *store;	/* opened by cli_store */
+	const char *argv0;	/* how patron was invoked, for hints */
+} cli;
+
+typedef struct {
+	const char *name;
+	int (*run)(cli *c, int argc, char **argv);
+	const char *summary;
+	const char *help;	/* the full --help text, usage line first */
+} cli_command;
+
+/* Opens the store on first use; prints the error and returns NULL on failure. */
+patron_store *cli_store(cli *c);
+
+/* Prints "patron: MSG" on stderr; returns STATUS. */
+int cli_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints a command's usage error and the hint to --help; returns EXIT_USAGE. */
+int cli_usage(const cli_command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* 1 when ARG is -h or --help. */
+int cli_is_help(const char *arg);
+/* Prints JSON to stdout with a newline and frees it. */
+void cli_print_json(json_t *j);
+
+/* Matches argv[*i] against an option NAME that takes a value ("--map X" or
+ * "--map=X"): 1 and *val when it matches (advancing *i past the value), 0
+ * when it does not, -1 when the value is missing. */
+int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **val);
+
+/* Resolves ID|EMAIL|external id to a customer id; 0 when nobody matches. */
+int64_t cli_find_customer(patron_store *s, const char *arg);
+
+/* Prints the one-line summary of an import. */
+void cli_import_summary(const char *path, int kind, const void *stats);
+
+/* Prints customer ID's profile (as JSON under --json); the store is open. */
+int cli_show_customer(cli *c, int64_t id);
+
+extern const cli_command cmd_init, cmd_import, cmd_customer, cmd_stats, cmd_demo;
+
+#endif

@@ -1,0 +1,189 @@
+/* patron: the customer engine's command line. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../value.h"
+#include "cli.h"
+
+#define PATRON_VERSION "0.1.0"
+
+static const cli_command *const commands[] = {
+	&cmd_init, &cmd_import, &cmd_customer, &cmd_stats, &cmd_demo, NULL,
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: patron [--db PATH] [--now DATE] [--json] COMMAND [ARGS]\n"
+		   "\n"
+		   "Patron keeps a one-person business's customers in one SQLite file and\n"
+		   "learns who is valuable, who is slipping away and what each would buy next.\n"
+		   "\n"
+		   "commands:\n");
+	for (int i = 0; commands[i]; i++)
+		fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+	fprintf(f, "\n"
+		   "global options (before or after the command):\n"
+		   "  --db PATH     the store (default $PATRON_DB, else ./patron.db)\n"
+		   "  --now DATE    the date taken as today, YYYY-MM-DD (default: the clock)\n"
+		   "  --json        print data as JSON\n"
+		   "  --version     print the version\n"
+		   "\n"
+		   "`patron COMMAND --help` describes a command. Exit status: 0 ok, 1 failure,\n"
+		   "2 usage error.\n");
+}
+
+int cli_fail(int status, const char *fmt, ...)
+{
+	va_list ap;
+	fputs("patron: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return status;
+}
+
+int cli_usage(const cli_command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "patron %s: ", cmd->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n%.*s\n(see patron %s --help)\n",
+		(int)strcspn(cmd->help, "\n"), cmd->help, cmd->name);
+	return EXIT_USAGE;
+}
+
+int cli_is_help(const char *arg)
+{
+	return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
+}
+
+void cli_print_json(json_t *j)
+{
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	json_decref(j);
+}
+
+int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **val)
+{
+	size_t n = strlen(name);
+	const char *a = argv[*i];
+	if (strncmp(a, name, n) != 0)
+		return 0;
+	if (a[n] == '=') {
+		*val = a + n + 1;
+		return 1;
+	}
+	if (a[n] != '\0')
+		return 0;
+	if (*i + 1 >= argc)
+		return -1;
+	*val = argv[++*i];
+	return 1;
+}
+
+patron_store *cli_store(cli *c)
+{
+	if (c->store)
+		return c->store;
+	patron_err err;
+	if (patron_store_open(c->db_path, &c->store, &err) < 0) {
+		cli_fail(EXIT_FAIL, "%s", err.msg);
+		return NULL;
+	}
+	return c->store;
+}
+
+/* Takes the global options out of argv wherever they stand, leaving the
+ * command and its own arguments in order. */
+static int global_options(cli *c, int *argc, char **argv)
+{
+	int out = 1;
+	for (int i = 1; i < *argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--") == 0) {
+			while (i < *argc)
+				argv[out++] = argv[i++];
+			break;
+		}
+		int takes = strcmp(a, "--db") == 0 || strcmp(a, "--now") == 0;
+		const char *val = NULL;
+		if (takes) {
+			if (i + 1 >= *argc)
+				return cli_fail(EXIT_USAGE, "%s needs a value", a);
+			val = argv[++i];
+		} else if (strncmp(a, "--db=", 5) == 0 || strncmp(a, "--now=", 6) == 0) {
+			val = strchr(a, '=') + 1;
+		}
+		if (val && strncmp(a, "--db", 4) == 0) {
+			c->db_path = val;
+		} else if (val) {
+			int64_t t;
+			if (patron_parse_date(val, PATRON_DATE_MDY, &t) < 0)
+				return cli_fail(EXIT_USAGE, "--now: expected a date like 2026-11-23, "
+						"got \"%s\"", val);
+			c->now = t;
+		} else if (strcmp(a, "--json") == 0) {
+			c->json = 1;
+		} else {
+			argv[out++] = argv[i];
+		}
+	}
+	*argc = out;
+	argv[out] = NULL;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	cli c = {.db_path = getenv("PATRON_DB"), .now = (int64_t)time(NULL), .argv0 = argv[0]};
+	if (!c.db_path || !*c.db_path)
+		c.db_path = "patron.db";
+	int rc = global_options(&c, &argc, argv);
+	if (rc)
+		return rc;
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	const char *name = argv[1];
+	if (cli_is_help(name) || strcmp(name, "help") == 0) {
+		if (argc > 2 && strcmp(name, "help") == 0) {
+			for (int i = 0; commands[i]; i++)
+				if (strcmp(commands[i]->name, argv[2]) == 0)
+					return fputs(commands[i]->help, stdout), EXIT_OK;
+			return cli_fail(EXIT_USAGE, "no command \"%s\"", argv[2]);
+		}
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+		printf("patron %s (schema %d, SQLite %s)\n", PATRON_VERSION, PATRON_SCHEMA_VERSION,
+		       sqlite3_libversion());
+		return EXIT_OK;
+	}
+	for (int i = 0; commands[i]; i++) {
+		if (strcmp(commands[i]->name, name) != 0)
+			continue;
+		for (int k = 2; k < argc; k++) {
+			if (strcmp(argv[k], "--") == 0)
+				break;
+			if (cli_is_help(argv[k])) {
+				fputs(commands[i]->help, stdout);
+				return EXIT_OK;
+			}
+		}
+		rc = commands[i]->run(&c, argc - 1, argv + 1);
+		patron_store_close(c.store);
+		return rc;
+	}
+	fprintf(stderr, "patron: unknown command \"%s\"\n", name);
+	usage(stderr);
+	return EXIT_USAGE;
+}

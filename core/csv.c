@@ -1,0 +1,285 @@
+#include "csv.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Input is fed to libcsv one physical line at a time; that is what lets us
+ * know the line a record starts on, which libcsv itself does not track.
+ * Finished records queue up in `recs` (several can end within one chunk
+ * when a file uses bare CR line ends) and are handed out one by one. */
+struct patron_csv {
+	char *name;
+	FILE *file;		/* NULL when reading from memory */
+	const char *mem;
+	size_t mem_len;
+
+	char *buf;		/* window on the file */
+	size_t buf_cap, buf_pos, buf_len;
+	int eof, finished;
+	uint64_t offset, size;
+
+	struct csv_parser parser;
+	long line;		/* line of the chunk being fed */
+	long rec_start;
+	int in_record;
+
+	/* Completed records: field bytes, each field's offset/length, and for
+	 * each record its first field index and start line. */
+	patron_buf bytes;
+	size_t *foff, *flen, nf, capf;
+	size_t *rfirst;
+	long *rline;
+	size_t nr, capr, next_rec;
+
+	const char **out_field;
+	size_t *out_len, out_cap;
+};
+
+static void on_field(void *s, size_t len, void *data)
+{
+	patron_csv *r = data;
+	if (!r->in_record) {
+		r->in_record = 1;
+		r->rec_start = r->line;
+	}
+	if (r->nf == r->capf) {
+		r->capf = r->capf ? r->capf * 2 : 64;
+		r->foff = patron_xrealloc(r->foff, r->capf * sizeof *r->foff);
+		r->flen = patron_xrealloc(r->flen, r->capf * sizeof *r->flen);
+	}
+	r->foff[r->nf] = r->bytes.len;
+	r->flen[r->nf] = len;
+	r->nf++;
+	patron_buf_add(&r->bytes, s ? s : "", s ? len : 0);
+	patron_buf_add(&r->bytes, "", 1);	/* keep each field NUL-terminated */
+}
+
+static void on_record(int c, void *data)
+{
+	(void)c;
+	patron_csv *r = data;
+	if (r->nr == r->capr) {
+		r->capr = r->capr ? r->capr * 2 : 8;
+		r->rfirst = patron_xrealloc(r->rfirst, (r->capr + 1) * sizeof *r->rfirst);
+		r->rline = patron_xrealloc(r->rline, r->capr * sizeof *r->rline);
+	}
+	r->rline[r->nr] = r->in_record ? r->rec_start : r->line;
+	r->nr++;
+	r->rfirst[r->nr] = r->nf;
+	r->in_record = 0;
+}
+
+static patron_csv *reader_new(const char *name)
+{
+	patron_csv *r = calloc(1, sizeof *r);
+	if (!r)
+		return NULL;
+	r->name = patron_xstrdup(name);
+	r->line = 0;
+	csv_init(&r->parser, CSV_STRICT | CSV_STRICT_FINI);
+	r->rfirst = patron_xmalloc(sizeof *r->rfirst);
+	r->rfirst[0] = 0;
+	return r;
+}
+
+patron_csv *patron_csv_open(const char *path, patron_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		patron_err_set(err, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	patron_csv *r = reader_new(path);
+	r->file = f;
+	struct stat st;
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode))
+		r->size = (uint64_t)st.st_size;
+	r->buf_cap = 1 << 20;
+	r->buf = patron_xmalloc(r->buf_cap);
+	return r;
+}
+
+patron_csv *patron_csv_open_mem(const char *name, const char *data, size_t len)
+{
+	patron_csv *r = reader_new(name);
+	r->mem = data;
+	r->mem_len = len;
+	r->size = len;
+	return r;
+}
+
+void patron_csv_close(patron_csv *r)
+{
+	if (!r)
+		return;
+	if (r->file)
+		fclose(r->file);
+	csv_free(&r->parser);
+	patron_buf_free(&r->bytes);
+	free(r->foff);
+	free(r->flen);
+	free(r->rfirst);
+	free(r->rline);
+	free(r->out_field);
+	free(r->out_len);
+	free(r->buf);
+	free(r->name);
+	free(r);
+}
+
+const char *patron_csv_name(const patron_csv *r) { return r->name; }
+uint64_t patron_csv_offset(const patron_csv *r) { return r->offset; }
+uint64_t patron_csv_size(const patron_csv *r) { return r->size; }
+
+/* Makes the window hold at least one whole line (or the rest of the file)
+ * starting at buf_pos. Returns 0, or -1 on a read error. */
+static int fill(patron_csv *r, patron_err *err)
+{
+	if (r->eof || memchr(r->buf + r->buf_pos, '\n', r->buf_len - r->buf_pos))
+		return 0;
+	for (;;) {
+		memmove(r->buf, r->buf + r->buf_pos, r->buf_len - r->buf_pos);
+		r->buf_len -= r->buf_pos;
+		r->buf_pos = 0;
+		if (r->buf_len == r->buf_cap) {
+			r->buf_cap *= 2;
+			r->buf = patron_xrealloc(r->buf, r->buf_cap);
+		}
+		size_t before = r->buf_len;
+		size_t got = fread(r->buf + r->buf_len, 1, r->buf_cap - r->buf_len, r->file);
+		r->buf_len += got;
+		if (got == 0) {
+			if (ferror(r->file))
+				return patron_err_set(err, "%s: read error: %s", r->name,
+						      strerror(errno));
+			r->eof = 1;
+			return 0;
+		}
+		if (memchr(r->buf + before, '\n', got))
+			return 0;
+	}
+}
+
+static int parse_error(patron_csv *r, patron_err *err, int at_end)
+{
+	if (at_end)
+		return patron_err_set(err, "%s:%ld: malformed CSV: the quoted field that "
+				      "starts here is never closed", r->name, r->rec_start);
+	return patron_err_set(err, "%s:%ld: malformed CSV: a quote inside an unquoted "
+			      "field or text after a closing quote (RFC 4180 wants "
+			      "\"\" for a quote inside a quoted field)", r->name, r->line);
+}
+
+/* Feeds the next physical line. 1 when fed, 0 when input is exhausted. */
+static int feed_line(patron_csv *r, patron_err *err)
+{
+	const char *p;
+	size_t n;
+	if (r->file) {
+		if (fill(r, err) < 0)
+			return -1;
+		p = r->buf + r->buf_pos;
+		n = r->buf_len - r->buf_pos;
+	} else {
+		p = r->mem + r->offset;
+		n = r->mem_len - (size_t)r->offset;
+	}
+	if (n == 0)
+		return 0;
+	const char *nl = memchr(p, '\n', n);
+	if (nl)
+		n = (size_t)(nl - p) + 1;
+	if (r->offset == 0 && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
+		p += 3;
+		n -= 3;
+		r->offset += 3;
+		if (r->file)
+			r->buf_pos += 3;
+	}
+	r->line++;
+	int blank = n == 0 || p[0] == '\n' || (p[0] == '\r' && (n == 1 || p[1] == '\n'));
+	if (!r->in_record && !blank) {
+		r->in_record = 1;
+		r->rec_start = r->line;
+	}
+	if (csv_parse(&r->parser, p, n, on_field, on_record, r) != n)
+		return csv_error(&r->parser) == CSV_EPARSE ? parse_error(r, err, 0)
+			: patron_err_set(err, "%s:%ld: %s", r->name, r->line,
+					 csv_strerror(csv_error(&r->parser)));
+	r->offset += n;
+	if (r->file)
+		r->buf_pos += n;
+	return 1;
+}
+
+/* Forgets the records already handed out, keeping the fields of a record
+ * still in progress (one whose quoted field spans lines). */
+static void drop_handed_out(patron_csv *r)
+{
+	size_t from = r->rfirst[r->nr], keep = r->nf - from;
+	size_t boff = keep ? r->foff[from] : r->bytes.len;
+	if (boff) {
+		memmove(r->bytes.data, r->bytes.data + boff, r->bytes.len - boff);
+		r->bytes.len -= boff;
+	}
+	for (size_t k = 0; k < keep; k++) {
+		r->foff[k] = r->foff[from + k] - boff;
+		r->flen[k] = r->flen[from + k];
+	}
+	r->nf = keep;
+	r->nr = r->next_rec = 0;
+	r->rfirst[0] = 0;
+}
+
+int patron_csv_next(patron_csv *r, patron_csv_record *rec, patron_err *err)
+{
+	if (r->next_rec >= r->nr)
+		drop_handed_out(r);
+	while (r->next_rec >= r->nr) {
+		if (r->finished)
+			return 0;
+		int fed = feed_line(r, err);
+		if (fed < 0)
+			return -1;
+		if (fed == 0) {
+			r->finished = 1;
+			if (csv_fini(&r->parser, on_field, on_record, r) != 0)
+				return parse_error(r, err, 1);
+		}
+	}
+	size_t i = r->next_rec++;
+	size_t first = r->rfirst[i], n = r->rfirst[i + 1] - first;
+	if (n > r->out_cap) {
+		r->out_cap = n * 2;
+		r->out_field = patron_xrealloc(r->out_field, r->out_cap * sizeof *r->out_field);
+		r->out_len = patron_xrealloc(r->out_len, r->out_cap * sizeof *r->out_len);
+	}
+	for (size_t k = 0; k < n; k++) {
+		r->out_field[k] = r->bytes.data + r->foff[first + k];
+		r->out_len[k] = r->flen[first + k];
+	}
+	rec->field = r->out_field;
+	rec->len = r->out_len;
+	rec->n = n;
+	rec->line = r->rline[i];
+	return 1;
+}
+
+void patron_csv_write_field(FILE *f, const char *s, size_t len)
+{
+	if (!memchr(s, ',', len) && !memchr(s, '"', len) && !memchr(s, '\n', len) &&
+	    !memchr(s, '\r', len)) {
+		fwrite(s, 1, len, f);
+		return;
+	}
+	fputc('"', f);
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '"')
+			fputc('"', f);
+		fputc(s[i], f);
+	}
+	fputc('"', f);
+}

@@ -1,0 +1,43 @@
+/* Reading CSV files (RFC 4180) one record at a time, with the line number
+ * each record starts on, so every complaint can name FILE:LINE.
+ * Parsing is libcsv's; this file adds line tracking, the UTF-8 byte-order
+ * mark, streaming from a file and the error wording. */
+#ifndef PATRON_CSV_H
+#define PATRON_CSV_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "util.h"
+
+typedef struct patron_csv patron_csv;
+
+/* The current record, valid until the next call to patron_csv_next.
+ * Fields are NUL-terminated; unquoted fields have surrounding blanks trimmed. */
+typedef struct {
+	const char **field;
+	size_t *len;
+	size_t n;
+	long line;	/* line the record starts on, 1-based */
+} patron_csv_record;
+
+/* Opens PATH for reading; NULL with err filled when it cannot. */
+patron_csv *patron_csv_open(const char *path, patron_err *err);
+/* Reads from a caller-owned buffer, which must outlive the reader. NAME is
+ * used in messages. */
+patron_csv *patron_csv_open_mem(const char *name, const char *data, size_t len);
+void patron_csv_close(patron_csv *r);
+
+/* 1 with a record in *rec, 0 at end of file, -1 on malformed input or a read
+ * error (err says "NAME:LINE: ..."). */
+int patron_csv_next(patron_csv *r, patron_csv_record *rec, patron_err *err);
+
+const char *patron_csv_name(const patron_csv *r);
+/* Bytes consumed so far and the file's size (0 when unknown), for progress. */
+uint64_t patron_csv_offset(const patron_csv *r);
+uint64_t patron_csv_size(const patron_csv *r);
+
+/* Writes one field, quoted only when RFC 4180 needs it. */
+void patron_csv_write_field(FILE *f, const char *s, size_t len);
+
+#endif

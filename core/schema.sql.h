@@ -1,0 +1,81 @@
+/* The store's schema, one string per version: migration N brings a store
+ * from user_version N-1 to N. Migrations are only ever appended. */
+#ifndef PATRON_SCHEMA_H
+#define PATRON_SCHEMA_H
+
+static const char *const patron_migrations[] = {
+	/* 1: the customer graph. Times are Unix seconds (UTC), money is cents. */
+	"CREATE TABLE customers ("
+	"  id INTEGER PRIMARY KEY,"
+	"  first_name TEXT, last_name TEXT,"
+	"  created_at INTEGER NOT NULL,"	/* signup, or first order */
+	"  updated_at INTEGER NOT NULL);"
+	/* How a customer is recognised: email, phone, id, stripe, shopify. */
+	"CREATE TABLE identities ("
+	"  kind TEXT NOT NULL, value TEXT NOT NULL,"
+	"  customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,"
+	"  PRIMARY KEY (kind, value)) WITHOUT ROWID;"
+	"CREATE INDEX identities_customer ON identities(customer_id);"
+	"CREATE TABLE attribute_defs ("
+	"  name TEXT PRIMARY KEY,"
+	"  type TEXT NOT NULL CHECK (type IN ('integer','real','date','text'))) WITHOUT ROWID;"
+	"CREATE TABLE attributes ("
+	"  customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL REFERENCES attribute_defs(name),"
+	"  value NOT NULL,"
+	"  PRIMARY KEY (customer_id, name)) WITHOUT ROWID;"
+	"CREATE TABLE tags ("
+	"  customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,"
+	"  tag TEXT NOT NULL, created_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (customer_id, tag)) WITHOUT ROWID;"
+	"CREATE TABLE consent ("
+	"  customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,"
+	"  channel TEXT NOT NULL,"
+	"  granted INTEGER NOT NULL CHECK (granted IN (0, 1)),"
+	"  source TEXT NOT NULL, updated_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (customer_id, channel)) WITHOUT ROWID;"
+	"CREATE TABLE products ("
+	"  id INTEGER PRIMARY KEY,"
+	"  sku TEXT NOT NULL UNIQUE,"	/* the product name when the file has no SKU */
+	"  name TEXT, category TEXT, price_cents INTEGER,"
+	"  created_at INTEGER NOT NULL);"
+	/* revenue is 0 for failed, refunded, voided, pending and cancelled orders:
+	 * they are kept, but are not money the customer spent. */
+	"CREATE TABLE orders ("
+	"  id INTEGER PRIMARY KEY,"
+	"  source TEXT NOT NULL, order_key TEXT NOT NULL,"
+	"  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+	"  placed_at INTEGER NOT NULL,"
+	"  total_cents INTEGER NOT NULL, currency TEXT,"
+	"  status TEXT NOT NULL, revenue INTEGER NOT NULL CHECK (revenue IN (0, 1)),"
+	"  UNIQUE (source, order_key));"
+	"CREATE INDEX orders_customer ON orders(customer_id, placed_at);"
+	"CREATE TABLE order_lines ("
+	"  order_id INTEGER NOT NULL REFERENCES orders(id) ON DELETE CASCADE,"
+	"  line_no INTEGER NOT NULL,"
+	"  product_id INTEGER NOT NULL REFERENCES products(id),"
+	"  quantity INTEGER NOT NULL, unit_cents INTEGER NOT NULL, amount_cents INTEGER NOT NULL,"
+	"  PRIMARY KEY (order_id, line_no)) WITHOUT ROWID;"
+	"CREATE TABLE feedback ("
+	"  id INTEGER PRIMARY KEY,"
+	"  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+	"  received_at INTEGER NOT NULL, rating INTEGER, body TEXT NOT NULL,"
+	"  UNIQUE (customer_id, received_at, body));"
+	/* The event log: append-only; subscribers keep cursors into it. */
+	"CREATE TABLE events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  topic TEXT NOT NULL, customer_id INTEGER,"
+	"  payload TEXT NOT NULL DEFAULT '{}',"
+	"  occurred_at INTEGER NOT NULL, recorded_at INTEGER NOT NULL);"
+	/* Written by plugins: the latest value of each score per customer. */
+	"CREATE TABLE scores ("
+	"  customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL, value REAL, label TEXT,"
+	"  model TEXT NOT NULL, computed_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (customer_id, name)) WITHOUT ROWID;"
+	"CREATE TABLE imports ("
+	"  id INTEGER PRIMARY KEY, kind TEXT NOT NULL, file TEXT NOT NULL,"
+	"  rows INTEGER NOT NULL, rejected INTEGER NOT NULL, at INTEGER NOT NULL);",
+};
+
+#endif

@@ -1,0 +1,273 @@
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema.sql.h"
+
+struct patron_store {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *stmt[ST_COUNT_];
+};
+
+static const char *const stmt_sql[ST_COUNT_] = {
+	[ST_IDENTITY_FIND] = "SELECT customer_id FROM identities WHERE kind = ?1 AND value = ?2",
+	[ST_IDENTITY_ADD] = "INSERT OR IGNORE INTO identities(kind, value, customer_id) "
+			    "VALUES (?1, ?2, ?3)",
+	[ST_CUSTOMER_NEW] = "INSERT INTO customers(created_at, updated_at) VALUES (?1, ?1)",
+	/* Only a name the file actually gives replaces the stored one. */
+	[ST_CUSTOMER_NAMES] = "UPDATE customers SET first_name = coalesce(?2, first_name),"
+			      " last_name = coalesce(?3, last_name), updated_at = ?4 "
+			      "WHERE id = ?1 AND (first_name IS NOT coalesce(?2, first_name)"
+			      " OR last_name IS NOT coalesce(?3, last_name))",
+	[ST_CUSTOMER_EARLIER] = "UPDATE customers SET created_at = ?2 "
+				"WHERE id = ?1 AND created_at > ?2",
+	[ST_ATTR_DEF_GET] = "SELECT type FROM attribute_defs WHERE name = ?1",
+	[ST_ATTR_DEF_PUT] = "INSERT INTO attribute_defs(name, type) VALUES (?1, ?2) "
+			    "ON CONFLICT(name) DO UPDATE SET type = excluded.type",
+	[ST_ATTR_PUT] = "INSERT INTO attributes(customer_id, name, value) VALUES (?1, ?2, ?3) "
+			"ON CONFLICT(customer_id, name) DO UPDATE SET value = excluded.value "
+			"WHERE value IS NOT excluded.value",
+	[ST_TAG_ADD] = "INSERT OR IGNORE INTO tags(customer_id, tag, created_at) VALUES (?1, ?2, ?3)",
+	[ST_CONSENT_PUT] = "INSERT INTO consent(customer_id, channel, granted, source, updated_at) "
+			   "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(customer_id, channel) DO UPDATE "
+			   "SET granted = excluded.granted, source = excluded.source,"
+			   " updated_at = excluded.updated_at WHERE granted IS NOT excluded.granted",
+	[ST_PRODUCT_FIND] = "SELECT id, name IS ?2 AND category IS ?3 AND price_cents IS ?4 "
+			    "FROM products WHERE sku = ?1",
+	[ST_PRODUCT_NEW] = "INSERT INTO products(sku, name, category, price_cents, created_at) "
+			   "VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_PRODUCT_UPDATE] = "UPDATE products SET name = coalesce(?2, name),"
+			      " category = coalesce(?3, category),"
+			      " price_cents = coalesce(?4, price_cents) WHERE id = ?1",
+	[ST_ORDER_FIND] = "SELECT id FROM orders WHERE source = ?1 AND order_key = ?2",
+	[ST_ORDER_NEW] = "INSERT INTO orders(source, order_key, customer_id, placed_at,"
+			 " total_cents, currency, status, revenue) "
+			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_ORDER_LAST_LINE] = "SELECT coalesce(max(line_no), 0) FROM order_lines WHERE order_id = ?1",
+	[ST_ORDER_ADD_TOTAL] = "UPDATE orders SET total_cents = total_cents + ?2 WHERE id = ?1",
+	[ST_LINE_NEW] = "INSERT INTO order_lines(order_id, line_no, product_id, quantity,"
+			" unit_cents, amount_cents) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_FEEDBACK_FIND] = "SELECT id FROM feedback WHERE customer_id = ?1 AND received_at = ?2"
+			     " AND body = ?3",
+	[ST_FEEDBACK_NEW] = "INSERT INTO feedback(customer_id, received_at, rating, body) "
+			    "VALUES (?1, ?2, ?3, ?4)",
+	[ST_EVENT_NEW] = "INSERT INTO events(topic, customer_id, payload, occurred_at, recorded_at) "
+			 "VALUES (?1, ?2, coalesce(?3, '{}'), ?4, ?5)",
+	[ST_IMPORT_LOG] = "INSERT INTO imports(kind, file, rows, rejected, at) "
+			  "VALUES (?1, ?2, ?3, ?4, ?5)",
+};
+
+int patron_store_fail(patron_store *s, patron_err *err, const char *what)
+{
+	return patron_err_set(err, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+int patron_store_exec(patron_store *s, const char *sql, patron_err *err)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		patron_err_set(err, "%s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int migrate(patron_store *s, patron_err *err)
+{
+	sqlite3_stmt *st;
+	int version = 0;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return patron_store_fail(s, err, "reading the schema version");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+
+	int latest = (int)(sizeof patron_migrations / sizeof *patron_migrations);
+	if (version > latest)
+		return patron_err_set(err, "%s: the store has schema version %d, this patron "
+				      "knows up to %d: use a newer patron", s->path, version, latest);
+	if (version == latest)
+		return 0;
+	if (patron_store_begin(s, err) < 0)
+		return -1;
+	for (int v = version; v < latest; v++) {
+		char pragma[64];
+		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
+		if (patron_store_exec(s, patron_migrations[v], err) < 0 ||
+		    patron_store_exec(s, pragma, err) < 0) {
+			patron_store_rollback(s);
+			return -1;
+		}
+	}
+	return patron_store_commit(s, err);
+}
+
+int patron_store_open(const char *path, patron_store **out, patron_err *err)
+{
+	patron_store *s = calloc(1, sizeof *s);
+	if (!s)
+		return patron_err_set(err, "out of memory");
+	s->path = patron_xstrdup(path);
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+			    NULL) != SQLITE_OK) {
+		patron_err_set(err, "%s: cannot open the store: %s", path,
+			       s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		patron_store_close(s);
+		return -1;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	/* WAL with synchronous=NORMAL: a committed transaction survives a crash
+	 * of the process; only a power cut can lose the last commits, never
+	 * corrupt the file. */
+	if (patron_store_exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+			      " PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;"
+			      " PRAGMA temp_store = MEMORY;", err) < 0 ||
+	    migrate(s, err) < 0) {
+		if (strstr(err->msg, "file is not a database"))
+			patron_err_set(err, "%s: not a Patron store (not an SQLite database)", path);
+		patron_store_close(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+void patron_store_close(patron_store *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < ST_COUNT_; i++)
+		sqlite3_finalize(s->stmt[i]);
+	sqlite3_close(s->db);
+	free(s->path);
+	free(s);
+}
+
+sqlite3 *patron_store_db(patron_store *s) { return s->db; }
+const char *patron_store_path(const patron_store *s) { return s->path; }
+
+sqlite3_stmt *patron_store_stmt(patron_store *s, patron_stmt_id id)
+{
+	sqlite3_stmt *st = s->stmt[id];
+	if (!st) {
+		if (sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st,
+				       NULL) != SQLITE_OK) {
+			/* The SQL is ours and the schema migrated: this is a bug. */
+			fprintf(stderr, "patron: internal error preparing statement %d: %s\n",
+				(int)id, sqlite3_errmsg(s->db));
+			abort();
+		}
+		s->stmt[id] = st;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+int patron_store_begin(patron_store *s, patron_err *err)
+{
+	return patron_store_exec(s, "BEGIN IMMEDIATE", err);
+}
+
+int patron_store_commit(patron_store *s, patron_err *err)
+{
+	return patron_store_exec(s, "COMMIT", err);
+}
+
+void patron_store_rollback(patron_store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int64_t patron_customer_find(patron_store *s, const char *kind, const char *value)
+{
+	sqlite3_stmt *st = patron_store_stmt(s, ST_IDENTITY_FIND);
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	int64_t id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return id;
+}
+
+int patron_customer_new(patron_store *s, int64_t created_at, int64_t *id, patron_err *err)
+{
+	sqlite3_stmt *st = patron_store_stmt(s, ST_CUSTOMER_NEW);
+	sqlite3_bind_int64(st, 1, created_at);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return patron_store_fail(s, err, "adding a customer");
+	*id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+int patron_identity_add(patron_store *s, int64_t cid, const char *kind, const char *value,
+			patron_err *err)
+{
+	sqlite3_stmt *st = patron_store_stmt(s, ST_IDENTITY_ADD);
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, cid);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return patron_store_fail(s, err, "adding an identity");
+	return 0;
+}
+
+int patron_customer_merge(patron_store *s, int64_t into, int64_t from, int64_t now,
+			  patron_err *err)
+{
+	/* Merges are rare (two files naming one person two ways), so these
+	 * statements are not worth keeping prepared. */
+	static const char *const sql[] = {
+		"UPDATE identities SET customer_id = ?1 WHERE customer_id = ?2",
+		"UPDATE OR IGNORE attributes SET customer_id = ?1 WHERE customer_id = ?2",
+		"UPDATE OR IGNORE tags SET customer_id = ?1 WHERE customer_id = ?2",
+		"UPDATE consent SET granted = 0, updated_at = ?3 WHERE customer_id = ?1 AND granted"
+		" AND channel IN (SELECT channel FROM consent WHERE customer_id = ?2 AND NOT granted)",
+		"UPDATE OR IGNORE consent SET customer_id = ?1 WHERE customer_id = ?2",
+		"UPDATE orders SET customer_id = ?1 WHERE customer_id = ?2",
+		"UPDATE feedback SET customer_id = ?1 WHERE customer_id = ?2",
+		"UPDATE events SET customer_id = ?1 WHERE customer_id = ?2",
+		"UPDATE customers SET"
+		" first_name = coalesce(first_name, (SELECT first_name FROM customers WHERE id = ?2)),"
+		" last_name = coalesce(last_name, (SELECT last_name FROM customers WHERE id = ?2)),"
+		" created_at = min(created_at, (SELECT created_at FROM customers WHERE id = ?2)),"
+		" updated_at = ?3 WHERE id = ?1",
+		"DELETE FROM customers WHERE id = ?2",	/* cascades what stayed behind */
+	};
+	for (size_t i = 0; i < sizeof sql / sizeof *sql; i++) {
+		sqlite3_stmt *st;
+		if (sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL) != SQLITE_OK)
+			return patron_store_fail(s, err, "merging customers");
+		sqlite3_bind_int64(st, 1, into);
+		sqlite3_bind_int64(st, 2, from);
+		if (sqlite3_bind_parameter_count(st) >= 3)
+			sqlite3_bind_int64(st, 3, now);
+		int rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return patron_store_fail(s, err, "merging customers");
+	}
+	char payload[64];
+	snprintf(payload, sizeof payload, "{\"merged_from\":%lld}", (long long)from);
+	return patron_event_append(s, "customer.merged", into, payload, now, now, err);
+}
+
+int patron_event_append(patron_store *s, const char *topic, int64_t cid, const char *payload,
+			int64_t occurred_at, int64_t recorded_at, patron_err *err)
+{
+	sqlite3_stmt *st = patron_store_stmt(s, ST_EVENT_NEW);
+	sqlite3_bind_text(st, 1, topic, -1, SQLITE_STATIC);
+	if (cid)
+		sqlite3_bind_int64(st, 2, cid);
+	if (payload)
+		sqlite3_bind_text(st, 3, payload, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, occurred_at);
+	sqlite3_bind_int64(st, 5, recorded_at);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return patron_store_fail(s, err, "appending an event");
+	return 0;
+}

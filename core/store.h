@@ -1,0 +1,83 @@
+/* The store: one SQLite file that is the source of truth for customers,
+ * their identities, attributes, tags, consent, products, orders, feedback,
+ * the event log and plugin-written scores. Opening a store creates or
+ * migrates its schema (PRAGMA user_version); every SQL statement the core
+ * runs repeatedly is prepared once and kept here. */
+#ifndef PATRON_STORE_H
+#define PATRON_STORE_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "util.h"
+
+#define PATRON_SCHEMA_VERSION 1
+
+typedef struct patron_store patron_store;
+
+/* The statements the core reuses, prepared on first use. */
+typedef enum {
+	ST_IDENTITY_FIND,
+	ST_IDENTITY_ADD,
+	ST_CUSTOMER_NEW,
+	ST_CUSTOMER_NAMES,
+	ST_CUSTOMER_EARLIER,
+	ST_ATTR_DEF_GET,
+	ST_ATTR_DEF_PUT,
+	ST_ATTR_PUT,
+	ST_TAG_ADD,
+	ST_CONSENT_PUT,
+	ST_PRODUCT_FIND,
+	ST_PRODUCT_NEW,
+	ST_PRODUCT_UPDATE,
+	ST_ORDER_FIND,
+	ST_ORDER_NEW,
+	ST_ORDER_LAST_LINE,
+	ST_ORDER_ADD_TOTAL,
+	ST_LINE_NEW,
+	ST_FEEDBACK_FIND,
+	ST_FEEDBACK_NEW,
+	ST_EVENT_NEW,
+	ST_IMPORT_LOG,
+	ST_COUNT_
+} patron_stmt_id;
+
+/* Opens (creating when absent) the store at PATH and brings its schema up
+ * to PATRON_SCHEMA_VERSION. A store written by a newer Patron is refused. */
+int patron_store_open(const char *path, patron_store **out, patron_err *err);
+void patron_store_close(patron_store *s);
+sqlite3 *patron_store_db(patron_store *s);
+const char *patron_store_path(const patron_store *s);
+
+/* A reset statement with no bindings, ready to bind and step. */
+sqlite3_stmt *patron_store_stmt(patron_store *s, patron_stmt_id id);
+
+/* Transactions: BEGIN IMMEDIATE, so a writer waits for the lock up front
+ * instead of failing half-way. */
+int patron_store_begin(patron_store *s, patron_err *err);
+int patron_store_commit(patron_store *s, patron_err *err);
+void patron_store_rollback(patron_store *s);
+
+/* Runs SQL with no result rows. */
+int patron_store_exec(patron_store *s, const char *sql, patron_err *err);
+/* Fills err with the connection's last error, prefixed by WHAT. Returns -1. */
+int patron_store_fail(patron_store *s, patron_err *err, const char *what);
+
+/* Identity kinds: "email", "phone", "id" (the shop's own customer id),
+ * "stripe", "shopify". Values are already normalized. 0 when unknown. */
+int64_t patron_customer_find(patron_store *s, const char *kind, const char *value);
+int patron_customer_new(patron_store *s, int64_t created_at, int64_t *id, patron_err *err);
+/* Adds the identity unless it exists (for anyone). */
+int patron_identity_add(patron_store *s, int64_t cid, const char *kind, const char *value,
+			patron_err *err);
+/* Moves everything of customer FROM onto INTO and deletes FROM. Where both
+ * have a value (attribute, name) INTO's wins; consent withdrawn by either
+ * stays withdrawn. Emits customer.merged. */
+int patron_customer_merge(patron_store *s, int64_t into, int64_t from, int64_t now,
+			  patron_err *err);
+
+/* Appends an event; PAYLOAD is a JSON object text, or NULL for {}. */
+int patron_event_append(patron_store *s, const char *topic, int64_t cid, const char *payload,
+			int64_t occurred_at, int64_t recorded_at, patron_err *err);
+
+#endif

@@ -1,0 +1,45 @@
+/* Small helpers every part of the core uses: the error buffer, growable
+ * buffers, and checked allocation. */
+#ifndef PATRON_UTIL_H
+#define PATRON_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Every fallible function fills one of these; the CLI prints it as one line. */
+#define PATRON_ERR_MAX 512
+typedef struct {
+	char msg[PATRON_ERR_MAX];
+} patron_err;
+
+/* Formats into err (when not NULL) and returns -1, so callers write
+ * `return patron_err_set(err, "...")`. */
+int patron_err_set(patron_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Allocation that cannot return NULL: on exhaustion it prints and aborts,
+ * because no caller could do better than losing the whole command. */
+void *patron_xmalloc(size_t n);
+void *patron_xcalloc(size_t n, size_t size);
+void *patron_xrealloc(void *p, size_t n);
+char *patron_xstrdup(const char *s);
+
+/* A growable byte buffer, always NUL-terminated after its len bytes. */
+typedef struct {
+	char *data;
+	size_t len, cap;
+} patron_buf;
+
+void patron_buf_reserve(patron_buf *b, size_t extra);
+void patron_buf_add(patron_buf *b, const void *p, size_t n);
+void patron_buf_adds(patron_buf *b, const char *s);
+void patron_buf_printf(patron_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void patron_buf_clear(patron_buf *b);
+void patron_buf_free(patron_buf *b);
+
+/* Monotonic seconds, for progress and timing. */
+double patron_clock(void);
+
+#endif
