@@ -89,6 +89,7 @@ static const field_spec shopify_fields[] = {
 	{F_PRICE, "lineitem_price", 1},
 	{F_SKU, "lineitem_sku", 0},
 	{F_TOTAL, "total", 0},
+	{F_REFUNDED, "refunded_amount", 0},
 	{F_CURRENCY, "currency", 0},
 	{F_CONSENT, "accepts_marketing", 0},
 	END,

@@ -91,12 +91,15 @@ static int parse_time(const char *p, int64_t *secs)
 		p += *p == 'Z' ? 1 : 3;
 	} else if (*p == '+' || *p == '-') {
 		int sign = *p++ == '-' ? -1 : 1, oh, om = 0;
-		if (read_digits(&p, 2, 2, &oh) < 0)
+		const char *z = p;
+		if (read_digits(&p, 2, 4, &oh) < 0 || p - z == 3)
 			return -1;
-		if (*p == ':')
-			p++;
-		if (*p && read_digits(&p, 2, 2, &om) < 0)
+		if (p - z == 4) {	/* +HHMM */
+			om = oh % 100;
+			oh /= 100;
+		} else if (*p == ':' && (p++, read_digits(&p, 2, 2, &om) < 0)) {
 			return -1;
+		}
 		if (oh > 14 || om > 59)
 			return -1;
 		off = sign * (oh * 3600 + om * 60);
@@ -140,22 +143,22 @@ int patron_parse_date(const char *s, patron_date_order order, int64_t *out)
 	return 0;
 }
 
-static int64_t floor_div(int64_t a, int64_t b)
+int64_t patron_day_number(int64_t t)
 {
-	return a / b - (a % b != 0 && (a < 0) != (b < 0));
+	return t / 86400 - (t % 86400 < 0);
 }
 
 const char *patron_format_day(int64_t t, char *buf)
 {
 	int y, m, d;
-	patron_civil_from_days(floor_div(t, 86400), &y, &m, &d);
+	patron_civil_from_days(patron_day_number(t), &y, &m, &d);
 	snprintf(buf, 24, "%04d-%02d-%02d", y, m, d);
 	return buf;
 }
 
 const char *patron_format_date(int64_t t, char *buf)
 {
-	int64_t sod = t - floor_div(t, 86400) * 86400;
+	int64_t sod = t - patron_day_number(t) * 86400;
 	patron_format_day(t, buf);
 	if (sod)
 		snprintf(buf + 10, 14, " %02d:%02d:%02d", (int)(sod / 3600),

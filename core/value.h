@@ -21,6 +21,10 @@ int patron_parse_date(const char *s, patron_date_order order, int64_t *out);
 int64_t patron_days_from_civil(int y, int m, int d);
 void patron_civil_from_days(int64_t days, int *y, int *m, int *d);
 
+/* The day (days since 1970-01-01, UTC) a time falls on, for times before
+ * 1970 too. */
+int64_t patron_day_number(int64_t t);
+
 /* "2024-03-05", or "2024-03-05 14:22:10" when the time is not midnight.
  * BUF holds at least 24 bytes. */
 const char *patron_format_date(int64_t t, char *buf);

@@ -125,8 +125,10 @@ static json_t *profile(patron_store *s, int64_t id, int64_t now)
 		json_object_set_new(p, "last_order_at", date_json(st, 3));
 		if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
 			int64_t last = sqlite3_column_int64(st, 3);
+			/* Calendar days, as a person counts them: 1 April to 1 June is 61. */
 			json_object_set_new(p, "days_since_last_order",
-					    json_integer((now - last) / 86400));
+					    json_integer(patron_day_number(now) -
+							 patron_day_number(last)));
 		} else {
 			json_object_set_new(p, "days_since_last_order", json_null());
 		}

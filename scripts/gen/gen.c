@@ -253,13 +253,16 @@ typedef struct {
 	int buys;
 } customer;
 
-static void customer_draw(customer *cu, rng *r, int64_t start, int64_t end, double rate_scale)
+static void customer_draw(customer *cu, rng *r, int64_t start, int64_t end, double scale)
 {
 	/* More customers joined recently: a growing shop. */
 	double u = sqrt(uniform(r));
 	cu->signup = start + (int64_t)(u * (double)(end - start - DAY));
-	cu->rate = gamma_draw(r, 0.9) * 3.0 * rate_scale;
-	cu->dropout = beta_draw(r, 1.2, 4.0);
+	/* Scaling a shop up makes its customers buy more often and stay longer. */
+	cu->rate = gamma_draw(r, 0.9) * 3.0 * scale;
+	cu->dropout = beta_draw(r, 1.2, 4.0) / sqrt(scale);
+	if (cu->dropout > 1.0)
+		cu->dropout = 1.0;
 	cu->fav = below(r, NCAT);
 	cu->mood = normal(r);
 	cu->buys = uniform(r) < 0.85;
@@ -347,24 +350,26 @@ int patron_gen(const patron_gen_opts *o, patron_gen_stats *st, char *err, int er
 	catalogue_build(&cat, &r, nproducts, fp);
 	st->products = nproducts;
 
-	/* Scale purchase rates so the shop has about the asked number of lines:
-	 * measure lines per customer on a sample, twice, and adjust. */
+	/* Scale buying so the shop has about the asked number of lines: lines
+	 * per customer grow with the scale, so bisect it on a sample. */
 	double scale = 1.0;
 	if (o->lines && o->customers) {
-		for (int pass = 0; pass < 3; pass++) {
+		double want = (double)o->lines / (double)o->customers, lo = 0.01, hi = 100.0;
+		uint64_t sample = o->customers < 5000 ? o->customers : 5000;
+		for (int it = 0; it < 30; it++) {
+			scale = sqrt(lo * hi);
 			rng cal;
 			rng_seed(&cal, o->seed ^ 0xca1b);
-			uint64_t sample = o->customers < 20000 ? o->customers : 20000, lines = 0,
-				 no = 0;
+			uint64_t lines = 0, no = 0;
 			for (uint64_t i = 0; i < sample; i++) {
 				customer cu;
 				customer_draw(&cu, &cal, start, end, scale);
 				lines += customer_orders(&cu, &cal, &cat, end, "", &no, NULL, NULL, st);
 			}
-			double per = (double)lines / (double)sample;
-			double want = (double)o->lines / (double)o->customers;
-			if (per > 0)
-				scale *= want / per;
+			if ((double)lines / (double)sample < want)
+				lo = scale;
+			else
+				hi = scale;
 		}
 	}
 

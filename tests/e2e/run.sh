@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs every tests/e2e/test_*.sh suite: each function named t_* in it is one
+# test, run in a subshell with a fresh folder. Ends with
+# "e2e: N passed, N failed".
+# Usage: tests/e2e/run.sh BUILD-DIR
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+BUILD=$(cd "${1:-build}" && pwd)
+export PATRON="$BUILD/patron" PATRON_GEN="$BUILD/patron-gen" DATA="$here/data"
+passed=0
+failed=0
+for suite in "$here"/test_*.sh; do
+	tests=$(bash -c "source '$here/lib.sh'; source '$suite'; declare -F" | awk '$3 ~ /^t_/ {print $3}')
+	for t in $tests; do
+		dir=$(mktemp -d "${TMPDIR:-/tmp}/patron-e2e-XXXXXX")
+		if (
+			set -e
+			cd "$dir"
+			export T="$dir" DB="$dir/patron.db"
+			unset PATRON_DB
+			source "$here/lib.sh"
+			source "$suite"
+			"$t"
+		) 2>"$dir/.why"; then
+			passed=$((passed + 1))
+			echo "ok   $(basename "$suite" .sh) $t"
+		else
+			failed=$((failed + 1))
+			echo "FAIL $(basename "$suite" .sh) $t"
+			sed 's/^/     /' "$dir/.why" | head -20
+		fi
+		rm -rf "$dir"
+	done
+done
+echo "e2e: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

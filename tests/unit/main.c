@@ -1,0 +1,16 @@
+/* Runs every unit suite; Check's summary line is the last thing printed. */
+#include <stdlib.h>
+
+#include "helpers.h"
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite_csv());
+	srunner_add_suite(sr, suite_value());
+	srunner_add_suite(sr, suite_store());
+	srunner_add_suite(sr, suite_import());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,91 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "helpers.h"
+
+START_TEST(creates_a_versioned_schema_in_wal_mode)
+{
+	patron_store *s = test_store();
+	ck_assert_int_eq(sql_int(s, "PRAGMA user_version"), PATRON_SCHEMA_VERSION);
+	ck_assert_str_eq(sql_text(s, "PRAGMA journal_mode"), "wal");
+	ck_assert_int_eq(sql_int(s, "PRAGMA foreign_keys"), 1);
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM sqlite_schema WHERE name IN ("
+				    "'customers','identities','attributes','tags','consent','products',"
+				    "'orders','order_lines','events','scores','feedback')"), 11);
+	patron_store_close(s);
+	s = test_store();	/* reopening migrates nothing and loses nothing */
+	ck_assert_int_eq(sql_int(s, "PRAGMA user_version"), PATRON_SCHEMA_VERSION);
+	patron_store_close(s);
+	scratch_free();
+}
+END_TEST
+
+START_TEST(refuses_a_store_from_a_newer_patron)
+{
+	patron_store *s = test_store();
+	patron_store_exec(s, "PRAGMA user_version = 99", NULL);
+	char path[512];
+	snprintf(path, sizeof path, "%s", patron_store_path(s));
+	patron_store_close(s);
+	patron_err err;
+	ck_assert_int_eq(patron_store_open(path, &s, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "the store has schema version 99, this patron knows "
+					     "up to 1: use a newer patron"));
+	scratch_free();
+}
+END_TEST
+
+START_TEST(refuses_a_file_that_is_not_a_store)
+{
+	const char *path = scratch_file("notes.db", "just some text, long enough to have a header"
+					"that is not SQLite's magic string at all\n");
+	patron_store *s;
+	patron_err err;
+	ck_assert_int_eq(patron_store_open(path, &s, &err), -1);
+	char want[600];
+	snprintf(want, sizeof want, "%s: not a Patron store (not an SQLite database)", path);
+	ck_assert_str_eq(err.msg, want);
+	scratch_free();
+}
+END_TEST
+
+START_TEST(merging_moves_everything_and_keeps_withdrawn_consent)
+{
+	patron_store *s = test_store();
+	patron_err err;
+	int64_t a, b;
+	ck_assert_int_eq(patron_customer_new(s, 100, &a, &err), 0);
+	ck_assert_int_eq(patron_customer_new(s, 50, &b, &err), 0);
+	patron_identity_add(s, a, "email", "a@x.com", &err);
+	patron_identity_add(s, b, "id", "C1", &err);
+	patron_store_exec(s, "INSERT INTO attribute_defs VALUES ('country','text');"
+			  "INSERT INTO attributes VALUES (1,'country','GB'), (2,'country','FR');"
+			  "INSERT INTO consent VALUES (1,'email',1,'import',0), (2,'email',0,'import',0);"
+			  "INSERT INTO tags VALUES (2,'vip',0);"
+			  "INSERT INTO orders(source,order_key,customer_id,placed_at,total_cents,status,revenue)"
+			  " VALUES ('patron','o1',2,60,500,'paid',1)", &err);
+	ck_assert_int_eq(patron_customer_merge(s, a, b, 200, &err), 0);
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM customers"), 1);
+	ck_assert_int_eq(patron_customer_find(s, "id", "C1"), a);
+	ck_assert_str_eq(sql_text(s, "SELECT value FROM attributes WHERE customer_id=1"), "GB");
+	ck_assert_int_eq(sql_int(s, "SELECT granted FROM consent WHERE customer_id=1"), 0);
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM tags WHERE customer_id=1"), 1);
+	ck_assert_int_eq(sql_int(s, "SELECT customer_id FROM orders"), a);
+	ck_assert_int_eq(sql_int(s, "SELECT created_at FROM customers"), 50);
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM events WHERE topic='customer.merged'"), 1);
+	patron_store_close(s);
+	scratch_free();
+}
+END_TEST
+
+Suite *suite_store(void)
+{
+	Suite *s = suite_create("store");
+	TCase *t = tcase_create("store");
+	tcase_add_test(t, creates_a_versioned_schema_in_wal_mode);
+	tcase_add_test(t, refuses_a_store_from_a_newer_patron);
+	tcase_add_test(t, refuses_a_file_that_is_not_a_store);
+	tcase_add_test(t, merging_moves_everything_and_keeps_withdrawn_consent);
+	suite_add_tcase(s, t);
+	return s;
+}
