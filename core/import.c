@@ -2,7 +2,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,7 +206,8 @@ typedef struct {
 	/* the last identity resolved, since consecutive rows often repeat it */
 	char last_kind[16], last_value[320];
 	int64_t last_cid;
-	patron_buf json;
+	int64_t last_created;	/* an upper bound of last_cid's created_at */
+	int source_was_empty;	/* no orders of this source before this import */
 } importer;
 
 static void normalize_header(const char *in, char *out, size_t cap)
@@ -389,15 +389,7 @@ static int row_identities(importer *im, char vals[3][320], const char *kinds[3],
 	return 0;
 }
 
-static const char *json_text(importer *im, json_t *obj)
-{
-	char *s = json_dumps(obj, JSON_COMPACT);
-	json_decref(obj);
-	patron_buf_clear(&im->json);
-	patron_buf_adds(&im->json, s ? s : "{}");
-	free(s);
-	return im->json.data;
-}
+static int step_done(importer *im, sqlite3_stmt *st, const char *what, patron_err *err);
 
 /* Finds the customer the identities name, creating one when none does and
  * merging when they name several (the lowest id survives). */
@@ -410,10 +402,10 @@ static int resolve_customer(importer *im, char vals[][320], const char *kinds[],
 		*cid = im->last_cid;
 		return 0;
 	}
-	int64_t found[3];
+	int64_t found[3], owner[3];
 	size_t nf = 0;
 	for (size_t i = 0; i < n; i++) {
-		int64_t c = patron_customer_find(im->s, kinds[i], vals[i]);
+		int64_t c = owner[i] = patron_customer_find(im->s, kinds[i], vals[i]);
 		int dup = 0;
 		for (size_t k = 0; k < nf; k++)
 			dup |= found[k] == c;
@@ -425,12 +417,15 @@ static int resolve_customer(importer *im, char vals[][320], const char *kinds[],
 			return -1;
 		*created = 1;
 		im->st->customers_new++;
-		json_t *p = json_object();
-		for (size_t i = 0; i < n; i++)
-			json_object_set_new(p, kinds[i], json_string(vals[i]));
-		json_object_set_new(p, "source", json_string(im->source));
-		if (patron_event_append(im->s, "customer.created", *cid, json_text(im, p), when,
-					im->o->now, err) < 0)
+		im->last_created = when;
+		sqlite3_stmt *st = patron_store_stmt(im->s, ST_EVENT_CUSTOMER_CREATED);
+		sqlite3_bind_int64(st, 1, *cid);
+		sqlite3_bind_text(st, 2, kinds[0], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, vals[0], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, im->source, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, when);
+		sqlite3_bind_int64(st, 6, im->o->now);
+		if (step_done(im, st, "appending an event", err) < 0)
 			return -1;
 	} else {
 		int64_t into = found[0];
@@ -444,9 +439,10 @@ static int resolve_customer(importer *im, char vals[][320], const char *kinds[],
 			im->st->customers_merged++;
 		}
 		*cid = into;
+		im->last_created = INT64_MAX;	/* not known */
 	}
 	for (size_t i = 0; i < n; i++)
-		if (patron_identity_add(im->s, *cid, kinds[i], vals[i], err) < 0)
+		if (!owner[i] && patron_identity_add(im->s, *cid, kinds[i], vals[i], err) < 0)
 			return -1;
 	snprintf(im->last_kind, sizeof im->last_kind, "%s", kinds[0]);
 	snprintf(im->last_value, sizeof im->last_value, "%s", vals[0]);
@@ -799,6 +795,20 @@ static size_t arena_add(patron_buf *b, const char *s)
 	return at;
 }
 
+/* The id of this source's order KEY, 0 when there is none, -1 on error. */
+static int64_t find_order(importer *im, const char *key, patron_err *err)
+{
+	sqlite3_stmt *st = patron_store_stmt(im->s, ST_ORDER_FIND);
+	sqlite3_bind_text(st, 1, im->source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return patron_store_fail(im->s, err, "looking up an order");
+	return id;
+}
+
 static int product_id(importer *im, const char *sku, const char *name, int64_t unit,
 		      int64_t *id, patron_err *err)
 {
@@ -841,32 +851,25 @@ static int flush_order(importer *im, patron_err *err)
 		snprintf(vals[i], sizeof vals[i], "%s", o->text.data + o->ids[i]);
 		kinds[i] = o->id_kind[i];
 	}
-	int64_t cid, oid;
+	int64_t cid;
 	int created;
 	if (resolve_customer(im, vals, kinds, o->nids, o->placed_at, &cid, &created, err) < 0)
 		return -1;
-	if (!created && put_created(im, cid, o->placed_at, err) < 0)
-		return -1;
+	if (o->placed_at < im->last_created) {
+		/* The customer may have appeared later than this order. */
+		if (put_created(im, cid, o->placed_at, err) < 0)
+			return -1;
+		im->last_created = o->placed_at;
+	}
 	if (put_names(im, cid, o->text.data + o->first_name, o->text.data + o->last_name, err) < 0)
 		return -1;
 	if (o->has_consent && put_consent(im, cid, (int)o->consent, err) < 0)
 		return -1;
 
-	int64_t sum = 0, first_line = 1;
+	int64_t sum = 0, first_line = 1, oid = o->append_to;
 	for (size_t i = 0; i < o->nlines; i++)
 		sum += o->lines[i].amount;
-	if (o->append_to) {
-		oid = o->append_to;
-		sqlite3_stmt *st = patron_store_stmt(im->s, ST_ORDER_LAST_LINE);
-		sqlite3_bind_int64(st, 1, oid);
-		first_line = (sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0) + 1;
-		sqlite3_reset(st);
-		st = patron_store_stmt(im->s, ST_ORDER_ADD_TOTAL);
-		sqlite3_bind_int64(st, 1, oid);
-		sqlite3_bind_int64(st, 2, o->has_total ? 0 : sum);
-		if (step_done(im, st, "updating an order", err) < 0)
-			return -1;
-	} else {
+	if (!oid) {
 		sqlite3_stmt *st = patron_store_stmt(im->s, ST_ORDER_NEW);
 		sqlite3_bind_text(st, 1, im->source, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, o->text.data + o->key, -1, SQLITE_STATIC);
@@ -878,8 +881,29 @@ static int flush_order(importer *im, patron_err *err)
 		sqlite3_bind_int(st, 8, o->revenue);
 		if (step_done(im, st, "adding an order", err) < 0)
 			return -1;
-		oid = sqlite3_last_insert_rowid(patron_store_db(im->s));
-		im->st->orders_new++;
+		if (sqlite3_changes(patron_store_db(im->s)) == 1) {
+			oid = sqlite3_last_insert_rowid(patron_store_db(im->s));
+			im->st->orders_new++;
+		} else {
+			/* This import wrote it on rows further up: begin_order
+			 * skips the lookup when the store had no such orders. */
+			if ((o->append_to = find_order(im, o->text.data + o->key, err)) < 0)
+				return -1;
+			if (!o->append_to)
+				return patron_store_fail(im->s, err, "adding an order");
+			oid = o->append_to;
+		}
+	}
+	if (o->append_to) {
+		sqlite3_stmt *st = patron_store_stmt(im->s, ST_ORDER_LAST_LINE);
+		sqlite3_bind_int64(st, 1, oid);
+		first_line = (sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0) + 1;
+		sqlite3_reset(st);
+		st = patron_store_stmt(im->s, ST_ORDER_ADD_TOTAL);
+		sqlite3_bind_int64(st, 1, oid);
+		sqlite3_bind_int64(st, 2, o->has_total ? 0 : sum);
+		if (step_done(im, st, "updating an order", err) < 0)
+			return -1;
 	}
 	for (size_t i = 0; i < o->nlines; i++) {
 		order_line *l = &o->lines[i];
@@ -900,15 +924,14 @@ static int flush_order(importer *im, patron_err *err)
 	}
 	if (o->append_to)
 		return 0;
-	json_t *p = json_pack("{s:s, s:s, s:I, s:s, s:b, s:I}", "order",
-			      o->text.data + o->key, "source", im->source, "total_cents",
-			      (json_int_t)(o->has_total ? o->total : sum), "status",
-			      o->text.data + o->status, "revenue", o->revenue, "lines",
-			      (json_int_t)o->nlines);
-	if (*(o->text.data + o->currency))
-		json_object_set_new(p, "currency", json_string(o->text.data + o->currency));
-	return patron_event_append(im->s, "order.created", cid, json_text(im, p), o->placed_at,
-				   im->o->now, err);
+	sqlite3_stmt *st = patron_store_stmt(im->s, ST_EVENT_ORDER_CREATED);
+	sqlite3_bind_int64(st, 1, cid);
+	sqlite3_bind_int64(st, 2, oid);
+	sqlite3_bind_text(st, 3, o->text.data + o->key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, o->has_total ? o->total : sum);
+	sqlite3_bind_int64(st, 5, o->placed_at);
+	sqlite3_bind_int64(st, 6, im->o->now);
+	return step_done(im, st, "appending an event", err);
 }
 
 /* An order's own columns, read from its first row before anything is
@@ -971,16 +994,11 @@ static int parse_order_head(importer *im, order_head *h, patron_err *why)
 static int begin_order(importer *im, const char *key, const order_head *h, patron_err *err)
 {
 	pending_order *o = &im->ord;
-	int64_t existing = 0;
-	sqlite3_stmt *st = patron_store_stmt(im->s, ST_ORDER_FIND);
-	sqlite3_bind_text(st, 1, im->source, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		existing = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return patron_store_fail(im->s, err, "looking up an order");
+	/* When the store had no orders of this source, any order it has now
+	 * came from this file, and flush_order learns that from the insert. */
+	int64_t existing = im->source_was_empty ? 0 : find_order(im, key, err);
+	if (existing < 0)
+		return -1;
 
 	patron_buf_clear(&o->text);
 	o->active = 1;
@@ -1099,12 +1117,14 @@ static int row_feedback(importer *im, patron_err *why, patron_err *err)
 	if (step_done(im, st, "adding feedback", err) < 0)
 		return -1;
 	im->st->feedback_new++;
-	json_t *p = json_pack("{s:I}", "feedback_id",
-			      (json_int_t)sqlite3_last_insert_rowid(patron_store_db(im->s)));
+	st = patron_store_stmt(im->s, ST_EVENT_FEEDBACK_RECEIVED);
+	sqlite3_bind_int64(st, 1, cid);
+	sqlite3_bind_int64(st, 2, sqlite3_last_insert_rowid(patron_store_db(im->s)));
 	if (rating)
-		json_object_set_new(p, "rating", json_integer(rating));
-	return patron_event_append(im->s, "feedback.received", cid, json_text(im, p), when,
-				   im->o->now, err);
+		sqlite3_bind_int64(st, 3, rating);
+	sqlite3_bind_int64(st, 4, when);
+	sqlite3_bind_int64(st, 5, im->o->now);
+	return step_done(im, st, "appending an event", err);
 }
 
 /* ---- the file ---- */
@@ -1155,7 +1175,6 @@ static void importer_free(importer *im)
 	patron_strmap_free(&im->products);
 	patron_buf_free(&im->ord.text);
 	free(im->ord.lines);
-	patron_buf_free(&im->json);
 }
 
 static int import_rows(importer *im, patron_csv *r, FILE *rejected, patron_err *err)
@@ -1246,13 +1265,17 @@ int patron_import_file(patron_store *s, const char *path, const patron_import_op
 	if (opts->kind == PATRON_IMPORT_CUSTOMERS && infer_attributes(&im, err) < 0)
 		goto fail;
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(patron_store_db(s), "SELECT coalesce(max(id), 0) FROM orders", -1,
-			       &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(patron_store_db(s), "SELECT coalesce(max(id), 0), NOT EXISTS"
+			       " (SELECT 1 FROM orders WHERE source = ?1) FROM orders", -1, &st,
+			       NULL) != SQLITE_OK) {
 		patron_store_fail(s, err, "reading orders");
 		goto fail;
 	}
-	if (sqlite3_step(st) == SQLITE_ROW)
+	sqlite3_bind_text(st, 1, im.source, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
 		im.max_order_before = sqlite3_column_int64(st, 0);
+		im.source_was_empty = sqlite3_column_int(st, 1);
+	}
 	sqlite3_finalize(st);
 	if (opts->skip_bad) {
 		rejected = fopen(tmp, "w");

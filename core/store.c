@@ -43,9 +43,11 @@ static const char *const stmt_sql[ST_COUNT_] = {
 			      " category = coalesce(?3, category),"
 			      " price_cents = coalesce(?4, price_cents) WHERE id = ?1",
 	[ST_ORDER_FIND] = "SELECT id FROM orders WHERE source = ?1 AND order_key = ?2",
+	/* DO NOTHING: an order this import already wrote on rows further up; the
+	 * caller sees no change and adds its lines to it. */
 	[ST_ORDER_NEW] = "INSERT INTO orders(source, order_key, customer_id, placed_at,"
 			 " total_cents, currency, status, revenue) "
-			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
 	[ST_ORDER_LAST_LINE] = "SELECT coalesce(max(line_no), 0) FROM order_lines WHERE order_id = ?1",
 	[ST_ORDER_ADD_TOTAL] = "UPDATE orders SET total_cents = total_cents + ?2 WHERE id = ?1",
 	[ST_LINE_NEW] = "INSERT INTO order_lines(order_id, line_no, product_id, quantity,"
@@ -56,6 +58,18 @@ static const char *const stmt_sql[ST_COUNT_] = {
 			    "VALUES (?1, ?2, ?3, ?4)",
 	[ST_EVENT_NEW] = "INSERT INTO events(topic, customer_id, payload, occurred_at, recorded_at) "
 			 "VALUES (?1, ?2, coalesce(?3, '{}'), ?4, ?5)",
+	/* The import's events build their payloads here, in one statement each. */
+	[ST_EVENT_CUSTOMER_CREATED] = "INSERT INTO events(topic, customer_id, payload, occurred_at,"
+				      " recorded_at) VALUES ('customer.created', ?1,"
+				      " json_object(?2, ?3, 'source', ?4), ?5, ?6)",
+	/* The order row has the rest (status, currency, lines); the payload
+	 * points at it, since the log holds one event per order ever made. */
+	[ST_EVENT_ORDER_CREATED] = "INSERT INTO events(topic, customer_id, payload, occurred_at,"
+				   " recorded_at) VALUES ('order.created', ?1, json_object('order_id',"
+				   " ?2, 'order', ?3, 'total_cents', ?4), ?5, ?6)",
+	[ST_EVENT_FEEDBACK_RECEIVED] = "INSERT INTO events(topic, customer_id, payload, occurred_at,"
+				       " recorded_at) VALUES ('feedback.received', ?1,"
+				       " json_object('feedback_id', ?2, 'rating', ?3), ?4, ?5)",
 	[ST_IMPORT_LOG] = "INSERT INTO imports(kind, file, rows, rejected, at) "
 			  "VALUES (?1, ?2, ?3, ?4, ?5)",
 };
@@ -108,12 +122,17 @@ static int migrate(patron_store *s, patron_err *err)
 
 int patron_store_open(const char *path, patron_store **out, patron_err *err)
 {
+	/* Patron reads no memory statistics; keeping them costs a global mutex
+	 * on every allocation. Refused (harmlessly) once SQLite is running. */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	patron_store *s = calloc(1, sizeof *s);
 	if (!s)
 		return patron_err_set(err, "out of memory");
 	s->path = patron_xstrdup(path);
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-			    NULL) != SQLITE_OK) {
+	/* NOMUTEX: a store is used by one thread at a time, so SQLite's own
+	 * per-call locking is pure cost. */
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		patron_err_set(err, "%s: cannot open the store: %s", path,
 			       s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		patron_store_close(s);
