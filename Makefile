@@ -72,11 +72,16 @@ check: deps
 check-asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 test
 
+# The peers (the sqlite3 shell, GNU time) are installed here, not by `make check`.
+BENCH_PEERS := sqlite3 time bc
+
 bench: deps
+	@scripts/install-deps.sh $(BENCH_PEERS)
 	@$(MAKE) --no-print-directory all
 	@scripts/bench.sh $(BUILD) full
 
 bench-quick: deps
+	@scripts/install-deps.sh $(BENCH_PEERS)
 	@$(MAKE) --no-print-directory all
 	@scripts/bench.sh $(BUILD) quick
 
