@@ -1222,9 +1222,13 @@ static int import_rows(importer *im, patron_csv *r, FILE *rejected, patron_err *
 	return im->o->kind == PATRON_IMPORT_ORDERS ? flush_order(im, err) : 0;
 }
 
+/* Files from this size on are imported under a rollback journal. */
+#define BULK_BYTES (32u << 20)
+
 int patron_import_file(patron_store *s, const char *path, const patron_import_opts *opts,
 		       patron_import_stats *stats, patron_err *err)
 {
+	int bulk = 0;
 	importer im = {.s = s, .o = opts, .st = stats, .path = path};
 	memset(stats, 0, sizeof *stats);
 	patron_csv *r = patron_csv_open(path, err);
@@ -1259,8 +1263,12 @@ int patron_import_file(patron_store *s, const char *path, const patron_import_op
 	snprintf(tmp, sizeof tmp, "%s.tmp", stats->rejected_path);
 
 	rc = -1;
-	if (map_columns(&im, specs_for(opts->kind, format), err) < 0 ||
-	    patron_store_begin(s, err) < 0)
+	if (map_columns(&im, specs_for(opts->kind, format), err) < 0)
+		goto out;
+	/* Worth it from tens of megabytes; small files keep the WAL, which lets
+	 * readers go on during the import. */
+	bulk = patron_csv_size(r) >= BULK_BYTES && patron_store_bulk(s, 1);
+	if (patron_store_begin(s, err) < 0)
 		goto out;
 	if (opts->kind == PATRON_IMPORT_CUSTOMERS && infer_attributes(&im, err) < 0)
 		goto fail;
@@ -1333,6 +1341,8 @@ fail:
 	unlink(tmp);
 	stats->rejected_path[0] = '\0';
 out:
+	if (bulk)
+		patron_store_bulk(s, 0);
 	patron_csv_close(r);
 	importer_free(&im);
 	return rc;

@@ -61,6 +61,14 @@ int patron_store_begin(patron_store *s, patron_err *err);
 int patron_store_commit(patron_store *s, patron_err *err);
 void patron_store_rollback(patron_store *s);
 
+/* Bulk mode for one large write transaction: a rollback journal instead of
+ * the WAL, so each page is written once instead of twice (WAL, then the
+ * checkpoint). Crash safety is the same: a killed transaction is rolled back
+ * from the journal on the next open. SQLite refuses the switch while another
+ * connection has the store open; then this returns 0 and the WAL stays.
+ * Call outside a transaction, and again with ON = 0 after it. */
+int patron_store_bulk(patron_store *s, int on);
+
 /* Runs SQL with no result rows. */
 int patron_store_exec(patron_store *s, const char *sql, patron_err *err);
 /* Fills err with the connection's last error, prefixed by WHAT. Returns -1. */

@@ -78,6 +78,24 @@ START_TEST(merging_moves_everything_and_keeps_withdrawn_consent)
 }
 END_TEST
 
+START_TEST(bulk_mode_switches_the_journal_only_when_alone)
+{
+	patron_store *s = test_store();
+	ck_assert_int_eq(patron_store_bulk(s, 1), 1);
+	ck_assert_str_eq(sql_text(s, "PRAGMA journal_mode"), "delete");
+	ck_assert_int_eq(patron_store_bulk(s, 0), 1);
+	ck_assert_str_eq(sql_text(s, "PRAGMA journal_mode"), "wal");
+	/* Another connection reading the store keeps it in WAL. */
+	patron_store *other = test_store();
+	ck_assert_int_eq(sql_int(other, "SELECT count(*) FROM customers"), 0);
+	ck_assert_int_eq(patron_store_bulk(s, 1), 0);
+	ck_assert_str_eq(sql_text(s, "PRAGMA journal_mode"), "wal");
+	patron_store_close(other);
+	patron_store_close(s);
+	scratch_free();
+}
+END_TEST
+
 Suite *suite_store(void)
 {
 	Suite *s = suite_create("store");
@@ -86,6 +104,7 @@ Suite *suite_store(void)
 	tcase_add_test(t, refuses_a_store_from_a_newer_patron);
 	tcase_add_test(t, refuses_a_file_that_is_not_a_store);
 	tcase_add_test(t, merging_moves_everything_and_keeps_withdrawn_consent);
+	tcase_add_test(t, bulk_mode_switches_the_journal_only_when_alone);
 	suite_add_tcase(s, t);
 	return s;
 }
