@@ -124,10 +124,9 @@ static int run(cli *c, int argc, char **argv)
 		patron_import_stats st;
 		patron_err err;
 		if (patron_import_file(s, files[f], &o, &st, &err) < 0) {
+			/* One line; nothing of this file landed, and the files
+			 * before it did (each is its own transaction). */
 			rc = cli_fail(EXIT_FAIL, "%s", err.msg);
-			fprintf(stderr, "patron: nothing of %s was imported%s\n", files[f],
-				o.skip_bad ? "" : " (--skip-bad lands the good rows and sets the bad "
-				"ones aside)");
 			break;
 		}
 		if (all)
