@@ -4,7 +4,7 @@
 CC      ?= cc
 BUILD   ?= build
 PREFIX  ?= /usr/local
-PKGS    := sqlite3 jansson
+PKGS    := sqlite3 jansson lua5.4
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 WARN    := -std=c11 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64
@@ -15,11 +15,12 @@ ifneq ($(SAN),)
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 # libcsv ships no pkg-config file, so it is named directly.
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lcsv -lm
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lcsv -ldl -lm
 CHECK_CFLAGS = $(shell pkg-config --cflags check)
 CHECK_LIBS   = $(shell pkg-config --libs check)
 
-CORE_SRC := core/util.c core/csv.c core/value.c core/strmap.c core/store.c core/import.c
+CORE_SRC := core/util.c core/csv.c core/value.c core/strmap.c core/store.c core/import.c \
+            core/snapshot.c core/config.c core/plugin.c
 CLI_SRC  := $(wildcard core/cli/*.c)
 GEN_SRC  := scripts/gen/gen.c
 UNIT_SRC := $(wildcard tests/unit/*.c)
@@ -33,9 +34,17 @@ PATRON     := $(BUILD)/patron
 PATRON_GEN := $(BUILD)/patron-gen
 UNIT       := $(BUILD)/unit-tests
 
+# Plugins see only the SDK: -Isdk, never core/.
+PLUGIN_CFLAGS = $(WARN) $(CFLAGS) -fPIC -Isdk
+PLUGIN_NAMES := segment.tiers
+PLUGINS      := $(PLUGIN_NAMES:%=$(BUILD)/plugins/%.so)
+# Refused on purpose by the tests: each a build flag of tests/plugins/broken.c.
+TEST_PLUGINS := $(addprefix $(BUILD)/test-plugins/,no-entry.so bad-abi.so init-fails.so \
+                unknown-kind.so twin-a.so twin-b.so text.so)
+
 .PHONY: all deps demo check check-asan test bench bench-quick install clean
 
-all: $(PATRON) $(PATRON_GEN)
+all: $(PATRON) $(PATRON_GEN) $(PLUGINS)
 
 deps:
 	@scripts/install-deps.sh
@@ -47,6 +56,21 @@ $(BUILD)/obj/%.o: %.c
 $(BUILD)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CFLAGS) $(PKG_CFLAGS) $(CHECK_CFLAGS) -Icore -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/core/plugin.o: CFLAGS += -DPATRON_PREFIX='"$(PREFIX)"'
+
+$(BUILD)/plugins/segment.tiers.so: plugins/tiers/tiers.c sdk/patron/plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) -shared $< -o $@ $(LDFLAGS) -lm
+
+$(BUILD)/test-plugins/%.so: tests/plugins/broken.c sdk/patron/plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) -shared -D$(shell echo $* | tr a-z- A-Z_ | sed 's/TWIN_[AB]/TWIN/') \
+		$< -o $@ $(LDFLAGS)
+
+$(BUILD)/test-plugins/text.so:
+	@mkdir -p $(dir $@)
+	echo "this is a text file, not a shared object" > $@
 
 $(PATRON): $(CORE_OBJ) $(CLI_OBJ) $(GEN_OBJ)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -o $@
@@ -63,7 +87,7 @@ demo: deps
 	./$(PATRON) --db $(BUILD)/demo/patron.db demo
 
 # The unit suites (Check), then the end-to-end suites; the last line counts both.
-test: all $(UNIT)
+test: all $(UNIT) $(TEST_PLUGINS)
 	@tests/run.sh $(BUILD)
 
 check: deps
@@ -87,8 +111,12 @@ bench-quick: deps
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/patron/plugins \
+		$(DESTDIR)$(PREFIX)/include/patron $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 		$(DESTDIR)$(PREFIX)/share/patron
 	install -m 755 $(PATRON) $(PATRON_GEN) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(PLUGINS) $(DESTDIR)$(PREFIX)/lib/patron/plugins/
+	install -m 644 sdk/patron/plugin.h $(DESTDIR)$(PREFIX)/include/patron/
+	sed 's|@PREFIX@|$(PREFIX)|' sdk/patron-sdk.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/patron-sdk.pc
 	cp -R examples $(DESTDIR)$(PREFIX)/share/patron/
 
 clean:

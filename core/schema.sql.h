@@ -76,6 +76,14 @@ static const char *const patron_migrations[] = {
 	"CREATE TABLE imports ("
 	"  id INTEGER PRIMARY KEY, kind TEXT NOT NULL, file TEXT NOT NULL,"
 	"  rows INTEGER NOT NULL, rejected INTEGER NOT NULL, at INTEGER NOT NULL);",
+
+	/* 2: recommendation lists written by recommender plugins, best first. */
+	"CREATE TABLE recommendations ("
+	"  customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,"
+	"  rank INTEGER NOT NULL,"
+	"  product_id INTEGER NOT NULL REFERENCES products(id) ON DELETE CASCADE,"
+	"  score REAL, model TEXT NOT NULL, computed_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (customer_id, rank)) WITHOUT ROWID;",
 };
 
 #endif

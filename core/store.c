@@ -73,6 +73,13 @@ static const char *const stmt_sql[ST_COUNT_] = {
 	[ST_EVENT_FEEDBACK_RECEIVED] = "INSERT INTO events(topic, customer_id, payload, occurred_at,"
 				       " recorded_at) VALUES ('feedback.received', ?1,"
 				       " json_object('feedback_id', ?2, 'rating', ?3), ?4, ?5)",
+	[ST_SCORE_PUT] = "INSERT INTO scores(customer_id, name, value, label, model, computed_at) "
+			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(customer_id, name) DO UPDATE "
+			 "SET value = excluded.value, label = excluded.label,"
+			 " model = excluded.model, computed_at = excluded.computed_at",
+	[ST_RECS_CLEAR] = "DELETE FROM recommendations WHERE customer_id = ?1",
+	[ST_REC_PUT] = "INSERT INTO recommendations(customer_id, rank, product_id, score, model,"
+		       " computed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_IMPORT_LOG] = "INSERT INTO imports(kind, file, rows, rejected, at) "
 			  "VALUES (?1, ?2, ?3, ?4, ?5)",
 };

@@ -11,7 +11,7 @@
 
 #include "util.h"
 
-#define PATRON_SCHEMA_VERSION 1
+#define PATRON_SCHEMA_VERSION 2
 
 typedef struct patron_store patron_store;
 
@@ -42,6 +42,9 @@ typedef enum {
 	ST_EVENT_ORDER_CREATED,
 	ST_EVENT_FEEDBACK_RECEIVED,
 	ST_IMPORT_LOG,
+	ST_SCORE_PUT,
+	ST_RECS_CLEAR,
+	ST_REC_PUT,
 	ST_COUNT_
 } patron_stmt_id;
 

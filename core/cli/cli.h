@@ -17,6 +17,8 @@ typedef struct {
 	int json;		/* --json */
 	patron_store *store;	/* opened by cli_store */
 	const char *argv0;	/* how patron was invoked, for hints */
+	const char *config_path;	/* --config, or NULL: patron.conf beside the store */
+	char exe_dir[4096];	/* the folder of the running binary, for plugins */
 } cli;
 
 typedef struct {
@@ -52,6 +54,11 @@ void cli_import_summary(const char *path, int kind, const void *stats);
 /* Prints customer ID's profile (as JSON under --json); the store is open. */
 int cli_show_customer(cli *c, int64_t id);
 
-extern const cli_command cmd_init, cmd_import, cmd_customer, cmd_stats, cmd_demo;
+/* Loads the config: --config (which must exist), else patron.conf beside
+ * the store (which may not). Prints the error and returns NULL on failure. */
+struct patron_config *cli_config(cli *c);
+
+extern const cli_command cmd_init, cmd_import, cmd_customer, cmd_stats, cmd_demo, cmd_plugins,
+	cmd_score, cmd_snapshot;
 
 #endif

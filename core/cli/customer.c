@@ -236,9 +236,13 @@ static void print_profile(json_t *p)
 		printf("\n");
 	json_array_foreach(json_object_get(p, "scores"), i, v) {
 		printf("    %-14s ", str(v, "name"));
-		if (json_is_string(json_object_get(v, "label")))
-			printf("%s ", str(v, "label"));
-		print_value(json_object_get(v, "value"));
+		json_t *label = json_object_get(v, "label"), *value = json_object_get(v, "value");
+		if (json_is_string(label))
+			printf("%s", json_string_value(label));
+		if (!json_is_null(value) || !json_is_string(label)) {
+			printf(json_is_string(label) ? " " : "");
+			print_value(value);
+		}
 		printf("  (%s, %s)\n", str(v, "model"), str(v, "computed_at"));
 	}
 }

@@ -5,13 +5,18 @@
 #include <string.h>
 #include <time.h>
 
+#include <libgen.h>
+#include <unistd.h>
+
+#include "../config.h"
 #include "../value.h"
 #include "cli.h"
 
 #define PATRON_VERSION "0.1.0"
 
 static const cli_command *const commands[] = {
-	&cmd_init, &cmd_import, &cmd_customer, &cmd_stats, &cmd_demo, NULL,
+	&cmd_init, &cmd_import, &cmd_customer, &cmd_stats, &cmd_score, &cmd_plugins,
+	&cmd_snapshot, &cmd_demo, NULL,
 };
 
 static void usage(FILE *f)
@@ -27,6 +32,7 @@ static void usage(FILE *f)
 	fprintf(f, "\n"
 		   "global options (before or after the command):\n"
 		   "  --db PATH     the store (default $PATRON_DB, else ./patron.db)\n"
+		   "  --config PATH the config (default patron.conf beside the store)\n"
 		   "  --now DATE    the date taken as today, YYYY-MM-DD (default: the clock)\n"
 		   "  --json        print data as JSON\n"
 		   "  --version     print the version\n"
@@ -88,6 +94,25 @@ int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **
 	return 1;
 }
 
+patron_config *cli_config(cli *c)
+{
+	char path[4200];
+	if (c->config_path) {
+		snprintf(path, sizeof path, "%s", c->config_path);
+	} else {
+		char *copy = patron_xstrdup(c->db_path);
+		snprintf(path, sizeof path, "%s/patron.conf", dirname(copy));
+		free(copy);
+	}
+	patron_config *cfg;
+	patron_err err;
+	if (patron_config_load(path, c->config_path != NULL, &cfg, &err) < 0) {
+		cli_fail(EXIT_FAIL, "%s", err.msg);
+		return NULL;
+	}
+	return cfg;
+}
+
 patron_store *cli_store(cli *c)
 {
 	if (c->store)
@@ -112,17 +137,21 @@ static int global_options(cli *c, int *argc, char **argv)
 				argv[out++] = argv[i++];
 			break;
 		}
-		int takes = strcmp(a, "--db") == 0 || strcmp(a, "--now") == 0;
+		int takes = strcmp(a, "--db") == 0 || strcmp(a, "--now") == 0 ||
+			    strcmp(a, "--config") == 0;
 		const char *val = NULL;
 		if (takes) {
 			if (i + 1 >= *argc)
 				return cli_fail(EXIT_USAGE, "%s needs a value", a);
 			val = argv[++i];
-		} else if (strncmp(a, "--db=", 5) == 0 || strncmp(a, "--now=", 6) == 0) {
+		} else if (strncmp(a, "--db=", 5) == 0 || strncmp(a, "--now=", 6) == 0 ||
+			   strncmp(a, "--config=", 9) == 0) {
 			val = strchr(a, '=') + 1;
 		}
 		if (val && strncmp(a, "--db", 4) == 0) {
 			c->db_path = val;
+		} else if (val && strncmp(a, "--config", 8) == 0) {
+			c->config_path = val;
 		} else if (val) {
 			int64_t t;
 			if (patron_parse_date(val, PATRON_DATE_MDY, &t) < 0)
@@ -145,6 +174,15 @@ int main(int argc, char **argv)
 	cli c = {.db_path = getenv("PATRON_DB"), .now = (int64_t)time(NULL), .argv0 = argv[0]};
 	if (!c.db_path || !*c.db_path)
 		c.db_path = "patron.db";
+	ssize_t n = readlink("/proc/self/exe", c.exe_dir, sizeof c.exe_dir - 1);
+	if (n > 0) {
+		c.exe_dir[n] = '\0';
+		char *slash = strrchr(c.exe_dir, '/');
+		if (slash)
+			*slash = '\0';
+	} else {
+		c.exe_dir[0] = '\0';
+	}
 	int rc = global_options(&c, &argc, argv);
 	if (rc)
 		return rc;

@@ -20,6 +20,24 @@ START_TEST(creates_a_versioned_schema_in_wal_mode)
 }
 END_TEST
 
+START_TEST(migrates_an_older_store_keeping_its_data)
+{
+	patron_store *s = test_store();
+	patron_err err;
+	/* Make it a schema 1 store: without the recommendations table. */
+	ck_assert_int_eq(patron_store_exec(s, "INSERT INTO customers VALUES (1,'Ada',NULL,0,0);"
+					   "DROP TABLE recommendations; PRAGMA user_version = 1",
+					   &err), 0);
+	patron_store_close(s);
+	s = test_store();
+	ck_assert_int_eq(sql_int(s, "PRAGMA user_version"), 2);
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM recommendations"), 0);
+	ck_assert_str_eq(sql_text(s, "SELECT first_name FROM customers"), "Ada");
+	patron_store_close(s);
+	scratch_free();
+}
+END_TEST
+
 START_TEST(refuses_a_store_from_a_newer_patron)
 {
 	patron_store *s = test_store();
@@ -30,7 +48,7 @@ START_TEST(refuses_a_store_from_a_newer_patron)
 	patron_err err;
 	ck_assert_int_eq(patron_store_open(path, &s, &err), -1);
 	ck_assert_ptr_nonnull(strstr(err.msg, "the store has schema version 99, this patron knows "
-					     "up to 1: use a newer patron"));
+					     "up to 2: use a newer patron"));
 	scratch_free();
 }
 END_TEST
@@ -101,6 +119,7 @@ Suite *suite_store(void)
 	Suite *s = suite_create("store");
 	TCase *t = tcase_create("store");
 	tcase_add_test(t, creates_a_versioned_schema_in_wal_mode);
+	tcase_add_test(t, migrates_an_older_store_keeping_its_data);
 	tcase_add_test(t, refuses_a_store_from_a_newer_patron);
 	tcase_add_test(t, refuses_a_file_that_is_not_a_store);
 	tcase_add_test(t, merging_moves_everything_and_keeps_withdrawn_consent);

@@ -1,0 +1,135 @@
+/* patron score: run the configured plugins over the snapshot. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../plugin.h"
+#include "cli.h"
+
+/* "top 1667, middle 1667, low 1666" for the segments a model wrote. */
+static void segment_counts(patron_store *s, const char *model, json_t *out, int print)
+{
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(patron_store_db(s), "SELECT label, count(*) FROM scores WHERE "
+			   "name = 'segment' AND model = ?1 GROUP BY label ORDER BY 2 DESC, 1", -1,
+			   &st, NULL);
+	sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
+	int first = 1;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *label = (const char *)sqlite3_column_text(st, 0);
+		long long n = sqlite3_column_int64(st, 1);
+		if (out)
+			json_object_set_new(out, label ? label : "", json_integer(n));
+		if (print)
+			printf("%s%s %lld", first ? " (" : ", ", label ? label : "-", n);
+		first = 0;
+	}
+	if (print && !first)
+		printf(")");
+	sqlite3_finalize(st);
+}
+
+static int run(cli *c, int argc, char **argv)
+{
+	const char *only = NULL;
+	for (int i = 1; i < argc; i++) {
+		const char *v;
+		int r = cli_opt_value(argc, argv, &i, "--only", &v);
+		if (r < 0)
+			return cli_usage(&cmd_score, "--only needs a job");
+		if (r == 0)
+			return cli_usage(&cmd_score, "unexpected argument \"%s\"", argv[i]);
+		only = v;
+	}
+	patron_config *cfg = cli_config(c);
+	if (!cfg)
+		return EXIT_FAIL;
+	patron_store *s = cli_store(c);
+	if (!s) {
+		patron_config_free(cfg);
+		return EXIT_FAIL;
+	}
+	patron_plugins ps = {0};
+	patron_plugins_load(&ps, c->exe_dir);
+	/* Refused files are said once; the jobs that do not need them go on. */
+	for (size_t i = 0; i < ps.n; i++)
+		if (ps.files[i].refused)
+			cli_fail(0, "plugin refused: %s", ps.files[i].refused);
+	patron_snapshot sn;
+	patron_snapshot_init(&sn, s, c->now);
+	json_t *all = c->json ? json_array() : NULL;
+	int rc = EXIT_OK, ran = 0;
+	for (const patron_job *j = patron_jobs; j->job; j++) {
+		if (only && strcmp(only, j->job) != 0)
+			continue;
+		const char *choice = patron_config_plugin(cfg, j->job);
+		if (!choice)
+			continue;	/* nothing chosen for this job */
+		char name[256];
+		snprintf(name, sizeof name, "%s.%s", j->job, choice);
+		const patron_plugin_file *pf = patron_plugins_find(&ps, name);
+		if (!pf) {
+			rc = cli_fail(EXIT_FAIL, "%s: %s = \"%s\": there is no plugin %s (see patron "
+				      "plugins)", patron_config_path(cfg), j->job, choice, name);
+			continue;
+		}
+		if (pf->desc->kind != j->kind) {
+			rc = cli_fail(EXIT_FAIL, "%s: %s: plugin %s is a %s, the job needs a %s",
+				      patron_config_path(cfg), j->job, name,
+				      patron_kind_name(pf->desc->kind), patron_kind_name(j->kind));
+			continue;
+		}
+		patron_run_env env = {s, &sn, cfg, j->job, c->now, isatty(2)};
+		size_t wrote;
+		patron_err err;
+		double t0 = patron_clock();
+		if (patron_plugin_run(pf, &env, &wrote, &err) < 0) {
+			rc = cli_fail(EXIT_FAIL, "%s", err.msg);
+			continue;
+		}
+		ran++;
+		double secs = patron_clock() - t0;
+		char model[300];
+		snprintf(model, sizeof model, "%s %s", pf->desc->name,
+			 pf->desc->version ? pf->desc->version : "");
+		if (all) {
+			json_t *o = json_pack("{s:s, s:s, s:I, s:f}", "job", j->job, "plugin", name,
+					      "wrote", (json_int_t)wrote, "seconds", secs);
+			if (j->kind == PATRON_KIND_SEGMENTER) {
+				json_t *seg = json_object();
+				segment_counts(s, model, seg, 0);
+				json_object_set_new(o, "segments", seg);
+			}
+			json_array_append_new(all, o);
+		} else {
+			printf("%s: %s wrote %zu results in %.2f s", j->job, model, wrote, secs);
+			if (j->kind == PATRON_KIND_SEGMENTER)
+				segment_counts(s, model, NULL, 1);
+			printf("\n");
+		}
+	}
+	if (all)
+		cli_print_json(all);
+	else if (!ran && rc == EXIT_OK)
+		printf("nothing to score: no job has a plugin (see patron score --help)\n");
+	patron_snapshot_free(&sn);
+	patron_plugins_free(&ps);
+	patron_config_free(cfg);
+	return rc;
+}
+
+const cli_command cmd_score = {
+	"score", run, "run the configured plugins and store their results",
+	"usage: patron score [--only JOB] [--json]\n"
+	"\n"
+	"Runs, for each job, the plugin patron.conf chooses (the file beside the store,\n"
+	"or --config PATH) over the snapshot of the store as of --now, and stores what it\n"
+	"writes (segments, scores, recommendations) with the plugin's name and version.\n"
+	"Jobs: segment (default plugin: tiers), churn, value, recommend, sentiment.\n"
+	"\n"
+	"  segment = \"tiers\"                       -- plugin segment.tiers\n"
+	"  churn = { plugin = \"forest\", trees = 200 } -- plugin churn.forest, with options\n"
+	"\n"
+	"Changing a line of patron.conf swaps the algorithm; nothing is rebuilt. A job\n"
+	"whose plugin is missing or fails is reported and the others still run (exit 1).\n",
+};

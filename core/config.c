@@ -1,0 +1,275 @@
+#include "config.h"
+
+#include <errno.h>
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../sdk/patron/plugin.h"
+
+const patron_job patron_jobs[] = {
+	{"segment", PATRON_KIND_SEGMENTER, "tiers"},
+	{"churn", PATRON_KIND_SCORER, NULL},
+	{"value", PATRON_KIND_SCORER, NULL},
+	{"recommend", PATRON_KIND_RECOMMENDER, NULL},
+	{"sentiment", PATRON_KIND_ANALYZER, NULL},
+	{NULL, 0, NULL},
+};
+
+/* Keys patron.conf may set besides the jobs. */
+static const char *const other_keys[] = {"channels", NULL};
+
+#define CONFIG_MEMORY (8u << 20)	/* bytes a config may allocate */
+#define CONFIG_STEPS 1000000		/* instructions it may run */
+
+struct patron_config {
+	lua_State *L;
+	char *path;
+	size_t used;	/* bytes allocated by L */
+};
+
+/* Lua allocator with a cap, so a config cannot exhaust memory. */
+static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	patron_config *c = ud;
+	if (ptr == NULL)
+		osize = 0;
+	if (nsize == 0) {
+		free(ptr);
+		c->used -= osize;
+		return NULL;
+	}
+	if (nsize > osize && c->used + (nsize - osize) > CONFIG_MEMORY)
+		return NULL;
+	void *p = realloc(ptr, nsize);
+	if (p)
+		c->used += nsize - osize;
+	return p;
+}
+
+static void too_long(lua_State *L, lua_Debug *ar)
+{
+	(void)ar;
+	luaL_error(L, "the config runs too long (over %d instructions)", CONFIG_STEPS);
+}
+
+static const char *type_of(lua_State *L, int idx) { return luaL_typename(L, idx); }
+
+static int is_job(const char *key)
+{
+	for (const patron_job *j = patron_jobs; j->job; j++)
+		if (strcmp(j->job, key) == 0)
+			return 1;
+	return 0;
+}
+
+/* Checks what the config set: every key known, every job a name or a table
+ * with a string `plugin`. Works on the environment table at the top. */
+static int validate(patron_config *c, patron_err *err)
+{
+	lua_State *L = c->L;
+	lua_pushnil(L);
+	while (lua_next(L, -2)) {
+		if (lua_type(L, -2) != LUA_TSTRING) {
+			lua_pop(L, 2);
+			return patron_err_set(err, "%s: only names can be set at the top level",
+					      c->path);
+		}
+		const char *key = lua_tostring(L, -2);
+		int other = 0;
+		for (int i = 0; other_keys[i]; i++)
+			other |= strcmp(other_keys[i], key) == 0;
+		if (!is_job(key) && !other) {
+			patron_buf known = {0};
+			for (const patron_job *j = patron_jobs; j->job; j++)
+				patron_buf_printf(&known, "%s%s", known.len ? ", " : "", j->job);
+			for (int i = 0; other_keys[i]; i++)
+				patron_buf_printf(&known, ", %s", other_keys[i]);
+			patron_err_set(err, "%s: unknown key \"%s\" (expected one of: %s)", c->path,
+				       key, known.data);
+			patron_buf_free(&known);
+			lua_pop(L, 2);
+			return -1;
+		}
+		if (is_job(key)) {
+			int t = lua_type(L, -1);
+			if (t == LUA_TTABLE) {
+				lua_getfield(L, -1, "plugin");
+				int ok = lua_type(L, -1) == LUA_TSTRING;
+				const char *got = type_of(L, -1);
+				lua_pop(L, 1);
+				if (!ok) {
+					patron_err_set(err, "%s: %s.plugin: expected a plugin name, got "
+						       "%s", c->path, key, got);
+					lua_pop(L, 2);
+					return -1;
+				}
+			} else if (t != LUA_TSTRING) {
+				patron_err_set(err, "%s: %s: expected a plugin name or a table "
+					       "{ plugin = NAME, ... }, got %s", c->path, key,
+					       type_of(L, -1));
+				lua_pop(L, 2);
+				return -1;
+			}
+		} else if (lua_type(L, -1) != LUA_TTABLE) {
+			patron_err_set(err, "%s: %s: expected a table, got %s", c->path, key,
+				       type_of(L, -1));
+			lua_pop(L, 2);
+			return -1;
+		}
+		lua_pop(L, 1);
+	}
+	return 0;
+}
+
+int patron_config_load(const char *path, int required, patron_config **out, patron_err *err)
+{
+	patron_config *c = patron_xcalloc(1, sizeof *c);
+	c->path = patron_xstrdup(path);
+	c->L = lua_newstate(capped_alloc, c);
+	if (!c->L) {
+		free(c->path);
+		free(c);
+		return patron_err_set(err, "%s: out of memory", path);
+	}
+	lua_State *L = c->L;
+	/* The environment the file runs in: math and string only. */
+	luaL_requiref(L, LUA_MATHLIBNAME, luaopen_math, 0);
+	luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 0);
+	lua_newtable(L);	/* the environment */
+	lua_pushvalue(L, -3);
+	lua_setfield(L, -2, "math");
+	lua_pushvalue(L, -2);
+	lua_setfield(L, -2, "string");
+	lua_replace(L, 1);
+	lua_settop(L, 1);
+
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		if (!required && errno == ENOENT) {
+			lua_newtable(L);	/* nothing set: every job on its fallback */
+			lua_replace(L, 1);
+			*out = c;
+			return 0;
+		}
+		patron_err_set(err, "%s: cannot read: %s", path, strerror(errno));
+		patron_config_free(c);
+		return -1;
+	}
+	char chunk[4200];
+	snprintf(chunk, sizeof chunk, "@%s", path);
+	FILE *f = fopen(path, "rb");
+	patron_buf text = {0};
+	if (f) {
+		char b[4096];
+		size_t n;
+		while ((n = fread(b, 1, sizeof b, f)) > 0)
+			patron_buf_add(&text, b, n);
+		fclose(f);
+	}
+	if (!f) {
+		patron_err_set(err, "%s: cannot read: %s", path, strerror(errno));
+		patron_config_free(c);
+		return -1;
+	}
+	/* Text only: a precompiled chunk could break the sandbox. */
+	int rc = luaL_loadbufferx(L, text.data ? text.data : "", text.len, chunk, "t");
+	patron_buf_free(&text);
+	if (rc == LUA_OK) {
+		lua_pushvalue(L, 1);
+		lua_setupvalue(L, -2, 1);	/* _ENV */
+		lua_sethook(L, too_long, LUA_MASKCOUNT, CONFIG_STEPS);
+		rc = lua_pcall(L, 0, 0, 0);
+		lua_sethook(L, NULL, 0, 0);
+	}
+	if (rc != LUA_OK) {
+		const char *msg = lua_tostring(L, -1);
+		if (rc == LUA_ERRMEM)
+			patron_err_set(err, "%s: uses more than %u MiB", path, CONFIG_MEMORY >> 20);
+		else
+			patron_err_set(err, "%s", msg ? msg : "error");
+		patron_config_free(c);
+		return -1;
+	}
+	lua_settop(L, 1);
+	if (validate(c, err) < 0) {
+		patron_config_free(c);
+		return -1;
+	}
+	*out = c;
+	return 0;
+}
+
+void patron_config_free(patron_config *c)
+{
+	if (!c)
+		return;
+	lua_close(c->L);
+	free(c->path);
+	free(c);
+}
+
+const char *patron_config_path(const patron_config *c) { return c->path; }
+
+/* Pushes the value of JOB (string or table); returns its Lua type. */
+static int push_job(const patron_config *c, const char *job)
+{
+	return lua_getfield(c->L, 1, job);
+}
+
+const char *patron_config_plugin(const patron_config *c, const char *job)
+{
+	lua_State *L = c->L;
+	int t = push_job(c, job);
+	const char *name = NULL;
+	if (t == LUA_TSTRING) {
+		name = lua_tostring(L, -1);
+	} else if (t == LUA_TTABLE) {
+		lua_getfield(L, -1, "plugin");
+		name = lua_tostring(L, -1);
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);	/* the strings stay alive: the environment holds them */
+	if (name)
+		return name;
+	for (const patron_job *j = patron_jobs; j->job; j++)
+		if (strcmp(j->job, job) == 0)
+			return j->fallback;
+	return NULL;
+}
+
+/* Pushes option KEY of JOB (nil when the job is not a table). */
+static int push_option(const patron_config *c, const char *job, const char *key)
+{
+	lua_State *L = c->L;
+	if (push_job(c, job) != LUA_TTABLE) {
+		lua_pop(L, 1);
+		lua_pushnil(L);
+		return LUA_TNIL;
+	}
+	int t = lua_getfield(L, -1, key);
+	lua_remove(L, -2);
+	return t;
+}
+
+const char *patron_config_string(const patron_config *c, const char *job, const char *key)
+{
+	int t = push_option(c, job, key);
+	const char *s = t == LUA_TSTRING ? lua_tostring(c->L, -1) : NULL;
+	lua_pop(c->L, 1);
+	return s;
+}
+
+int patron_config_number(const patron_config *c, const char *job, const char *key, double *out)
+{
+	int t = push_option(c, job, key);
+	int rc = t == LUA_TNIL ? 0 : t == LUA_TNUMBER ? 1 : -1;
+	if (rc == 1)
+		*out = lua_tonumber(c->L, -1);
+	lua_pop(c->L, 1);
+	return rc;
+}

@@ -1,0 +1,39 @@
+/* patron.conf: a Lua file of assignments, read in a sandbox (no io, os,
+ * require or load; an instruction budget and a memory cap), that chooses the
+ * plugin for each job and passes it options:
+ *
+ *   segment = "tiers"
+ *   churn = { plugin = "forest", trees = 200 }
+ *   channels = { email = { plugin = "smtp", url = "smtp://127.0.0.1:2525" } }
+ *
+ * A job's plugin is named JOB.NAME ("segment.tiers"). Unknown keys and
+ * values of the wrong type are errors naming the key and what was expected. */
+#ifndef PATRON_CONFIG_H
+#define PATRON_CONFIG_H
+
+#include "util.h"
+
+typedef struct patron_config patron_config;
+
+/* The jobs `patron score` runs, in order, with the plugin kind each needs. */
+typedef struct {
+	const char *job;
+	unsigned kind;
+	const char *fallback;	/* used when patron.conf names none, or NULL */
+} patron_job;
+extern const patron_job patron_jobs[];
+
+/* Reads PATH. When PATH does not exist and REQUIRED is 0, an empty config
+ * (every job on its fallback) is returned. */
+int patron_config_load(const char *path, int required, patron_config **out, patron_err *err);
+void patron_config_free(patron_config *c);
+const char *patron_config_path(const patron_config *c);
+
+/* The short plugin name chosen for JOB ("tiers"), its fallback, or NULL. */
+const char *patron_config_plugin(const patron_config *c, const char *job);
+/* Options of JOB's table. string: NULL when unset or not a string (is_set
+ * tells which); number: 1 and *out when a number, 0 unset, -1 otherwise. */
+const char *patron_config_string(const patron_config *c, const char *job, const char *key);
+int patron_config_number(const patron_config *c, const char *job, const char *key, double *out);
+
+#endif

@@ -1,0 +1,472 @@
+#include "plugin.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util.h"
+
+#ifndef PATRON_PREFIX
+#define PATRON_PREFIX "/usr/local"
+#endif
+
+static const char *const kind_names[] = {
+	NULL, "segmenter", "scorer", "recommender", "channel", "analyzer",
+};
+
+const char *patron_kind_name(unsigned kind)
+{
+	return kind >= 1 && kind <= 5 ? kind_names[kind] : "unknown";
+}
+
+static void refuse(patron_plugin_file *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void refuse(patron_plugin_file *f, const char *fmt, ...)
+{
+	patron_buf b = {0};
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	patron_buf_printf(&b, "%s: %s", f->path, msg);
+	f->refused = b.data;
+	if (f->handle)
+		dlclose(f->handle);
+	f->handle = NULL;
+	f->desc = NULL;
+}
+
+/* "JOB.NAME" with both parts non-empty. */
+static int good_name(const char *name)
+{
+	const char *dot = name ? strchr(name, '.') : NULL;
+	return dot && dot != name && dot[1] && strlen(name) < 128;
+}
+
+static void load_one(patron_plugins *ps, const char *path)
+{
+	ps->files = patron_xrealloc(ps->files, (ps->n + 1) * sizeof *ps->files);
+	patron_plugin_file *f = &ps->files[ps->n++];
+	memset(f, 0, sizeof *f);
+	f->path = patron_xstrdup(path);
+	dlerror();
+	f->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!f->handle) {
+		const char *why = dlerror();
+		if (why && (strstr(why, "invalid ELF header") || strstr(why, "file too short")))
+			refuse(f, "not a shared object");
+		else
+			refuse(f, "cannot load: %s", why ? why : "unknown reason");
+		return;
+	}
+	const patron_plugin *(*entry)(void);
+	*(void **)&entry = dlsym(f->handle, "patron_plugin_entry");
+	if (!entry) {
+		refuse(f, "no patron_plugin_entry symbol: not a Patron plugin");
+		return;
+	}
+	const patron_plugin *d = entry();
+	if (!d) {
+		refuse(f, "patron_plugin_entry returned no descriptor");
+		return;
+	}
+	/* The ABI major first, before reading anything else of the descriptor. */
+	if (d->abi_major != PATRON_ABI_MAJOR) {
+		refuse(f, "built for plugin ABI %u, this patron speaks ABI %u", d->abi_major,
+		       PATRON_ABI_MAJOR);
+		return;
+	}
+	if (d->size < offsetof(patron_plugin, free) + sizeof d->free) {
+		refuse(f, "descriptor is %u bytes, smaller than ABI %u.0's", d->size,
+		       PATRON_ABI_MAJOR);
+		return;
+	}
+	if (!good_name(d->name)) {
+		refuse(f, "plugin name \"%s\" is not JOB.NAME (like segment.tiers)",
+		       d->name ? d->name : "");
+		return;
+	}
+	if (d->kind < PATRON_KIND_SEGMENTER || d->kind > PATRON_KIND_ANALYZER) {
+		refuse(f, "plugin %s: unknown kind %u", d->name, d->kind);
+		return;
+	}
+	if (!d->init || (d->kind != PATRON_KIND_CHANNEL && !d->run)) {
+		refuse(f, "plugin %s: a %s needs init and run callbacks", d->name,
+		       patron_kind_name(d->kind));
+		return;
+	}
+	for (size_t i = 0; i + 1 < ps->n; i++) {
+		if (ps->files[i].desc && strcmp(ps->files[i].desc->name, d->name) == 0) {
+			refuse(f, "plugin %s is already loaded from %s; this file is ignored",
+			       d->name, ps->files[i].path);
+			return;
+		}
+	}
+	f->desc = d;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Loads every *.so of DIR in name order; SEEN lists folders done already. */
+static void load_dir(patron_plugins *ps, const char *dir, char ***seen, size_t *nseen)
+{
+	char real[PATH_MAX];
+	if (!realpath(dir, real))
+		return;
+	for (size_t i = 0; i < *nseen; i++)
+		if (strcmp((*seen)[i], real) == 0)
+			return;
+	*seen = patron_xrealloc(*seen, (*nseen + 1) * sizeof **seen);
+	(*seen)[(*nseen)++] = patron_xstrdup(real);
+	DIR *d = opendir(real);
+	if (!d)
+		return;
+	char **names = NULL;
+	size_t n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		if (len > 3 && strcmp(e->d_name + len - 3, ".so") == 0) {
+			names = patron_xrealloc(names, (n + 1) * sizeof *names);
+			names[n++] = patron_xstrdup(e->d_name);
+		}
+	}
+	closedir(d);
+	qsort(names, n, sizeof *names, by_name);
+	for (size_t i = 0; i < n; i++) {
+		char path[PATH_MAX + 256];
+		snprintf(path, sizeof path, "%s/%s", real, names[i]);
+		load_one(ps, path);
+		free(names[i]);
+	}
+	free(names);
+}
+
+void patron_plugins_load(patron_plugins *ps, const char *exe_dir)
+{
+	char **seen = NULL;
+	size_t nseen = 0;
+	const char *env = getenv("PATRON_PLUGIN_PATH");
+	if (env && *env) {
+		char *copy = patron_xstrdup(env), *save = NULL;
+		for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save))
+			load_dir(ps, d, &seen, &nseen);
+		free(copy);
+	}
+	char dir[PATH_MAX + 64];
+	if (exe_dir) {
+		snprintf(dir, sizeof dir, "%s/plugins", exe_dir);
+		load_dir(ps, dir, &seen, &nseen);
+		snprintf(dir, sizeof dir, "%s/../lib/patron/plugins", exe_dir);
+		load_dir(ps, dir, &seen, &nseen);
+	}
+	load_dir(ps, PATRON_PREFIX "/lib/patron/plugins", &seen, &nseen);
+	for (size_t i = 0; i < nseen; i++)
+		free(seen[i]);
+	free(seen);
+}
+
+void patron_plugins_load_file(patron_plugins *ps, const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		ps->files = patron_xrealloc(ps->files, (ps->n + 1) * sizeof *ps->files);
+		patron_plugin_file *f = &ps->files[ps->n++];
+		memset(f, 0, sizeof *f);
+		f->path = patron_xstrdup(path);
+		refuse(f, "no such file");
+		return;
+	}
+	/* dlopen looks a bare name up in the library path; a path it opens. */
+	char real[PATH_MAX];
+	load_one(ps, realpath(path, real) ? real : path);
+}
+
+void patron_plugins_free(patron_plugins *ps)
+{
+	for (size_t i = 0; i < ps->n; i++) {
+		if (ps->files[i].handle)
+			dlclose(ps->files[i].handle);
+		free(ps->files[i].path);
+		free(ps->files[i].refused);
+	}
+	free(ps->files);
+	memset(ps, 0, sizeof *ps);
+}
+
+const patron_plugin_file *patron_plugins_find(const patron_plugins *ps, const char *name)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		if (ps->files[i].desc && strcmp(ps->files[i].desc->name, name) == 0)
+			return &ps->files[i];
+	return NULL;
+}
+
+/* ---- the host table ---- */
+
+struct patron_ctx {
+	const patron_plugin_file *pf;
+	const patron_run_env *env;
+	char model[192];	/* "segment.tiers 1.0" */
+	patron_err err;
+	int failed;
+	size_t wrote;
+};
+
+static void host_log(patron_ctx *ctx, int level, const char *fmt, ...)
+{
+	static const char *const levels[] = {"debug", "info", "warning", "error"};
+	if (level == PATRON_LOG_DEBUG && !getenv("PATRON_DEBUG"))
+		return;
+	va_list ap;
+	fprintf(stderr, "patron: %s: %s: ", ctx->pf->desc->name,
+		levels[level >= 0 && level <= 3 ? level : 1]);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void host_fail(patron_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ctx->err.msg, sizeof ctx->err.msg, fmt, ap);
+	va_end(ap);
+	ctx->failed = 1;
+}
+
+static const char *host_option_string(patron_ctx *ctx, const char *key)
+{
+	return patron_config_string(ctx->env->config, ctx->env->job, key);
+}
+
+static int host_option_number(patron_ctx *ctx, const char *key, double *out)
+{
+	return patron_config_number(ctx->env->config, ctx->env->job, key, out);
+}
+
+static int64_t host_now(patron_ctx *ctx) { return ctx->env->now; }
+
+/* `patron plugins check` runs init with no store: the calls that need one
+ * fail there instead of crashing. */
+static int no_store(patron_ctx *ctx, const char *what)
+{
+	if (ctx->env->store)
+		return 0;
+	host_fail(ctx, "%s is not available while only checking the plugin", what);
+	return 1;
+}
+
+static const patron_features *host_features(patron_ctx *ctx)
+{
+	if (no_store(ctx, "features"))
+		return NULL;
+	const patron_features *f = patron_snapshot_features(ctx->env->snapshot, &ctx->err);
+	if (!f)
+		ctx->failed = 1;
+	return f;
+}
+
+static const patron_graph *host_graph(patron_ctx *ctx)
+{
+	if (no_store(ctx, "graph"))
+		return NULL;
+	const patron_graph *g = patron_snapshot_graph(ctx->env->snapshot, &ctx->err);
+	if (!g)
+		ctx->failed = 1;
+	return g;
+}
+
+static int host_error(patron_ctx *ctx, const char *what)
+{
+	patron_store_fail(ctx->env->store, &ctx->err, what);
+	patron_store_rollback(ctx->env->store);
+	ctx->failed = 1;
+	return -1;
+}
+
+/* Writes N score rows for name SCORE: LABELS (segments) or VALUES. */
+static int write_score_rows(patron_ctx *ctx, const char *score, size_t n, const int64_t *ids,
+			    const char *const *labels, const double *values)
+{
+	patron_store *s = ctx->env->store;
+	if (no_store(ctx, "writing results"))
+		return -1;
+	if (patron_store_begin(s, &ctx->err) < 0)
+		return ctx->failed = 1, -1;
+	sqlite3_stmt *st = patron_store_stmt(s, ST_SCORE_PUT);
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, ids[i]);
+		sqlite3_bind_text(st, 2, score, -1, SQLITE_STATIC);
+		if (values && values[i] == values[i])	/* NaN stays NULL */
+			sqlite3_bind_double(st, 3, values[i]);
+		else
+			sqlite3_bind_null(st, 3);
+		if (labels && labels[i])
+			sqlite3_bind_text(st, 4, labels[i], -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 4);
+		sqlite3_bind_text(st, 5, ctx->model, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 6, ctx->env->now);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			return host_error(ctx, "writing results");
+	}
+	if (patron_store_commit(s, &ctx->err) < 0)
+		return host_error(ctx, "writing results");
+	ctx->wrote += n;
+	return 0;
+}
+
+static int host_write_segments(patron_ctx *ctx, size_t n, const int64_t *ids,
+			       const char *const *labels)
+{
+	return write_score_rows(ctx, "segment", n, ids, labels, NULL);
+}
+
+static int host_write_scores(patron_ctx *ctx, const char *score, size_t n, const int64_t *ids,
+			     const double *values)
+{
+	if (!score || !*score || strcmp(score, "segment") == 0) {
+		host_fail(ctx, "write_scores: \"%s\" is not a score name", score ? score : "");
+		return -1;
+	}
+	return write_score_rows(ctx, score, n, ids, NULL, values);
+}
+
+static int host_write_recommendations(patron_ctx *ctx, size_t n, const int64_t *ids, size_t k,
+				      const int64_t *products, const double *scores)
+{
+	patron_store *s = ctx->env->store;
+	if (no_store(ctx, "writing results"))
+		return -1;
+	if (patron_store_begin(s, &ctx->err) < 0)
+		return ctx->failed = 1, -1;
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_stmt *st = patron_store_stmt(s, ST_RECS_CLEAR);
+		sqlite3_bind_int64(st, 1, ids[i]);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			return host_error(ctx, "writing recommendations");
+		for (size_t j = 0; j < k && products[i * k + j]; j++) {
+			st = patron_store_stmt(s, ST_REC_PUT);
+			sqlite3_bind_int64(st, 1, ids[i]);
+			sqlite3_bind_int64(st, 2, (int64_t)j + 1);
+			sqlite3_bind_int64(st, 3, products[i * k + j]);
+			sqlite3_bind_double(st, 4, scores ? scores[i * k + j] : 0.0);
+			sqlite3_bind_text(st, 5, ctx->model, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 6, ctx->env->now);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				return host_error(ctx, "writing recommendations");
+		}
+	}
+	if (patron_store_commit(s, &ctx->err) < 0)
+		return host_error(ctx, "writing recommendations");
+	ctx->wrote += n;
+	return 0;
+}
+
+static int host_emit(patron_ctx *ctx, const char *topic, int64_t cid, const char *json)
+{
+	if (no_store(ctx, "emit"))
+		return -1;
+	if (!topic || !*topic) {
+		host_fail(ctx, "emit: an event needs a topic");
+		return -1;
+	}
+	if (json) {
+		sqlite3_stmt *st;
+		sqlite3_prepare_v2(patron_store_db(ctx->env->store), "SELECT json_valid(?1) AND "
+				   "json_type(?1) = 'object'", -1, &st, NULL);
+		sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
+		int ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+		if (!ok) {
+			host_fail(ctx, "emit %s: the payload is not a JSON object", topic);
+			return -1;
+		}
+	}
+	if (patron_event_append(ctx->env->store, topic, cid, json, ctx->env->now, ctx->env->now,
+				&ctx->err) < 0)
+		return ctx->failed = 1, -1;
+	return 0;
+}
+
+static void host_progress(patron_ctx *ctx, double done, const char *what)
+{
+	if (!ctx->env->progress)
+		return;
+	int pct = (int)(done * 100 + 0.5);
+	fprintf(stderr, "\r%s: %s %3d%%%s", ctx->pf->desc->name, what ? what : "",
+		pct < 0 ? 0 : pct > 100 ? 100 : pct, done >= 1.0 ? "\r\033[K" : "");
+	fflush(stderr);
+}
+
+static const patron_host host = {
+	.size = sizeof(patron_host),
+	.abi_major = PATRON_ABI_MAJOR,
+	.abi_minor = PATRON_ABI_MINOR,
+	.log = host_log,
+	.fail = host_fail,
+	.option_string = host_option_string,
+	.option_number = host_option_number,
+	.now = host_now,
+	.features = host_features,
+	.graph = host_graph,
+	.write_segments = host_write_segments,
+	.write_scores = host_write_scores,
+	.write_recommendations = host_write_recommendations,
+	.emit = host_emit,
+	.progress = host_progress,
+};
+
+static int init(const patron_plugin_file *pf, patron_ctx *ctx, void **state, patron_err *err)
+{
+	const patron_plugin *d = pf->desc;
+	snprintf(ctx->model, sizeof ctx->model, "%s %s", d->name, d->version ? d->version : "");
+	if (d->init(&host, ctx, state) != 0 || ctx->failed)
+		return patron_err_set(err, "plugin %s: init failed: %s", d->name,
+				      ctx->err.msg[0] ? ctx->err.msg : "no reason given");
+	return 0;
+}
+
+int patron_plugin_init_check(const patron_plugin_file *pf, const patron_run_env *env,
+			     patron_err *err)
+{
+	patron_ctx ctx = {.pf = pf, .env = env};
+	void *state = NULL;
+	if (init(pf, &ctx, &state, err) < 0)
+		return -1;
+	if (pf->desc->free)
+		pf->desc->free(state);
+	return 0;
+}
+
+int patron_plugin_run(const patron_plugin_file *pf, const patron_run_env *env, size_t *wrote,
+		      patron_err *err)
+{
+	const patron_plugin *d = pf->desc;
+	patron_ctx ctx = {.pf = pf, .env = env};
+	void *state = NULL;
+	*wrote = 0;
+	if (init(pf, &ctx, &state, err) < 0)
+		return -1;
+	int rc = d->run ? d->run(state, &ctx) : 0;
+	if (d->free)
+		d->free(state);
+	*wrote = ctx.wrote;
+	if (rc != 0 || ctx.failed)
+		return patron_err_set(err, "plugin %s: %s", d->name,
+				      ctx.err.msg[0] ? ctx.err.msg : "failed, giving no reason");
+	return 0;
+}

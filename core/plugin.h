@@ -1,0 +1,54 @@
+/* The plugin host: finds plugin files, loads them (dlopen, RTLD_NOW |
+ * RTLD_LOCAL), checks their descriptors, and runs them with the host table.
+ * A file that cannot be used is refused with one line naming it and the
+ * reason; the others load. */
+#ifndef PATRON_PLUGIN_HOST_H
+#define PATRON_PLUGIN_HOST_H
+
+#include "../sdk/patron/plugin.h"
+#include "config.h"
+#include "snapshot.h"
+#include "store.h"
+
+typedef struct {
+	char *path;
+	void *handle;			/* NULL when refused */
+	const patron_plugin *desc;	/* NULL when refused */
+	char *refused;			/* why, one line, or NULL */
+} patron_plugin_file;
+
+typedef struct {
+	patron_plugin_file *files;
+	size_t n;
+} patron_plugins;
+
+/* Scans, in this order (the first of two files with one name wins): each
+ * folder of $PATRON_PLUGIN_PATH, EXE_DIR/plugins (the build tree),
+ * EXE_DIR/../lib/patron/plugins and PREFIX/lib/patron/plugins. */
+void patron_plugins_load(patron_plugins *ps, const char *exe_dir);
+/* Loads one file, as `patron plugins check` does. */
+void patron_plugins_load_file(patron_plugins *ps, const char *path);
+void patron_plugins_free(patron_plugins *ps);
+const patron_plugin_file *patron_plugins_find(const patron_plugins *ps, const char *name);
+const char *patron_kind_name(unsigned kind);
+
+/* What one run of a plugin needs around it. */
+typedef struct {
+	patron_store *store;
+	patron_snapshot *snapshot;
+	const patron_config *config;
+	const char *job;	/* the config key whose options the plugin reads */
+	int64_t now;
+	int progress;		/* draw progress on stderr */
+} patron_run_env;
+
+/* init, run, free. 0, or -1 with err "plugin NAME: ...". *WROTE counts the
+ * results the plugin wrote. */
+int patron_plugin_run(const patron_plugin_file *pf, const patron_run_env *env, size_t *wrote,
+		      patron_err *err);
+
+/* init then free, without run: whether the plugin accepts its options. */
+int patron_plugin_init_check(const patron_plugin_file *pf, const patron_run_env *env,
+			     patron_err *err);
+
+#endif

@@ -1,0 +1,45 @@
+/* Read-only in-memory snapshots of the store that plugins analyse: the
+ * feature matrix and the customer x product graph (see sdk/patron/plugin.h
+ * for their layout). Each is built in one scan on first request, against a
+ * "now" (orders after it are ignored), and freed with the snapshot. */
+#ifndef PATRON_SNAPSHOT_H
+#define PATRON_SNAPSHOT_H
+
+#include <stdint.h>
+
+#include "../sdk/patron/plugin.h"
+#include "store.h"
+
+/* Text attributes with at most this many distinct values become one-hot
+ * columns; those with more (names, free text) are left out. */
+#define PATRON_ONEHOT_MAX 16
+
+typedef struct {
+	patron_store *store;
+	int64_t now;
+	int built_features, built_graph;
+	patron_features features;
+	patron_graph graph;
+
+	/* The rows: customers who existed at now, ascending id. */
+	int64_t *ids;
+	size_t rows;
+	int32_t *row_of;	/* customer id -> row, -1 when not a row */
+	int64_t max_id;
+
+	double *x;
+	char **names;
+	size_t *offsets;
+	uint32_t *cols;
+	double *quantity, *spend;
+	int64_t *last_at, *product_ids;
+} patron_snapshot;
+
+void patron_snapshot_init(patron_snapshot *sn, patron_store *s, int64_t now);
+void patron_snapshot_free(patron_snapshot *sn);
+
+/* NULL with err filled on failure. */
+const patron_features *patron_snapshot_features(patron_snapshot *sn, patron_err *err);
+const patron_graph *patron_snapshot_graph(patron_snapshot *sn, patron_err *err);
+
+#endif

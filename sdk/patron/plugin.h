@@ -1,0 +1,170 @@
+/*
+ * patron/plugin.h -- the one header a Patron plugin includes.
+ *
+ * A plugin is a shared object exporting one symbol, patron_plugin_entry,
+ * which returns a pointer to a constant descriptor (struct patron_plugin).
+ * The core checks the descriptor's ABI major version before touching
+ * anything else, then calls init with the host table: everything a plugin
+ * may do goes through that table. A plugin never links against the core and
+ * never includes a core header.
+ *
+ * Compatibility rules, the same as SQLite's extension API:
+ *  - PATRON_ABI_MAJOR changes only when something is removed or changed;
+ *    a plugin built for another major is refused.
+ *  - Within a major, members are only ever appended to struct patron_host
+ *    and struct patron_plugin. Each struct carries its size as compiled, so
+ *    an older plugin works with a newer core (it sees a prefix of the host
+ *    table) and a newer plugin can check host->size before calling a member
+ *    the running core may not have (PATRON_HOST_HAS).
+ *
+ * Build a plugin with nothing but:
+ *   cc -shared -fPIC $(pkg-config --cflags patron-sdk) my.c -o segment.mine.so
+ */
+#ifndef PATRON_PLUGIN_H
+#define PATRON_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PATRON_ABI_MAJOR 1
+#define PATRON_ABI_MINOR 0
+
+/* What a plugin does. The job it serves is the first part of its name:
+ * "segment.tiers" is the segmenter chosen by `segment = "tiers"` in
+ * patron.conf. */
+typedef enum {
+	PATRON_KIND_SEGMENTER = 1,	/* assigns each customer a segment label */
+	PATRON_KIND_SCORER = 2,		/* writes a number per customer */
+	PATRON_KIND_RECOMMENDER = 3,	/* top-N products per customer */
+	PATRON_KIND_CHANNEL = 4,	/* delivers messages (callbacks to come) */
+	PATRON_KIND_ANALYZER = 5,	/* turns text or events into scores and tags */
+} patron_kind;
+
+/* Opaque: the core's state for one plugin during one command. */
+typedef struct patron_ctx patron_ctx;
+
+/*
+ * The feature matrix: one row per customer who existed at "now", in
+ * ascending customer id; one named float64 column per feature, row-major
+ * (x[row * cols + col]). Missing values (no order yet, no such attribute)
+ * are NaN. Always present, in this order:
+ *   recency_days      days from the last paid order to now
+ *   frequency         paid orders
+ *   monetary_total    money spent in paid orders (currency units)
+ *   monetary_mean     monetary_total / frequency
+ *   tenure_days       days from the customer's first appearance to now
+ *   mean_gap_days     mean days between consecutive paid orders
+ *   orders_30d, orders_90d, orders_365d   paid orders in those last days
+ * then numeric attributes ("attr.NAME"), then one-hot text attributes with
+ * few distinct values ("attr.NAME=VALUE", 1 or 0). Orders after now are
+ * ignored, so the past can be replayed.
+ */
+typedef struct {
+	size_t rows, cols;
+	const double *x;
+	const char *const *names;
+	const int64_t *customer_ids;	/* rows entries */
+} patron_features;
+
+/*
+ * The customer x product interaction graph in CSR form: row r (the same
+ * rows as the feature matrix) has the entries offsets[r] .. offsets[r+1]-1,
+ * each a product column (0 .. products-1, ascending within a row) with the
+ * quantity bought, the money spent and the time of the last purchase.
+ */
+typedef struct {
+	size_t rows, products, nnz;
+	const int64_t *customer_ids;	/* rows entries */
+	const int64_t *product_ids;	/* products entries: column -> product id */
+	const size_t *offsets;		/* rows + 1 entries */
+	const uint32_t *cols;		/* nnz entries */
+	const double *quantity, *spend;	/* nnz entries */
+	const int64_t *last_at;		/* nnz entries, Unix seconds */
+} patron_graph;
+
+enum { PATRON_LOG_DEBUG, PATRON_LOG_INFO, PATRON_LOG_WARN, PATRON_LOG_ERROR };
+
+/*
+ * The host table. Functions returning int return 0 on success and -1 on
+ * failure; after a failure the core's message is already recorded for the
+ * command, and the plugin should return -1 from its callback.
+ */
+typedef struct patron_host {
+	uint32_t size;		/* sizeof(struct patron_host) in the running core */
+	uint32_t abi_major, abi_minor;
+
+	void (*log)(patron_ctx *ctx, int level, const char *fmt, ...)
+		__attribute__((format(printf, 3, 4)));
+	/* Records why the plugin failed; shown as "plugin NAME: MESSAGE". */
+	void (*fail)(patron_ctx *ctx, const char *fmt, ...)
+		__attribute__((format(printf, 2, 3)));
+
+	/* The plugin's options from patron.conf (the table of its job).
+	 * option_string: NULL when unset. option_number: 1 and *out when set to
+	 * a number, 0 when unset, -1 when set to something else. */
+	const char *(*option_string)(patron_ctx *ctx, const char *key);
+	int (*option_number)(patron_ctx *ctx, const char *key, double *out);
+
+	/* "Now" of the command (--now, else the clock), Unix seconds. */
+	int64_t (*now)(patron_ctx *ctx);
+
+	/* The snapshot views, built once per command on first request and
+	 * valid until the plugin's callback returns. NULL on failure. */
+	const patron_features *(*features)(patron_ctx *ctx);
+	const patron_graph *(*graph)(patron_ctx *ctx);
+
+	/* Results, written in bulk (one transaction per call) and tagged with
+	 * the plugin's name and version and the time. Arrays hold n entries. */
+	int (*write_segments)(patron_ctx *ctx, size_t n, const int64_t *customer_ids,
+			      const char *const *labels);
+	int (*write_scores)(patron_ctx *ctx, const char *score, size_t n,
+			    const int64_t *customer_ids, const double *values);
+	/* k products per customer, best first: product_ids[i * k + j]; an id
+	 * of 0 ends a customer's list early. */
+	int (*write_recommendations)(patron_ctx *ctx, size_t n, const int64_t *customer_ids,
+				     size_t k, const int64_t *product_ids, const double *scores);
+
+	/* Appends an event (topic, customer or 0, JSON object text or NULL). */
+	int (*emit)(patron_ctx *ctx, const char *topic, int64_t customer_id, const char *json);
+	/* Progress of long work, 0..1; drawn only when stderr is a terminal. */
+	void (*progress)(patron_ctx *ctx, double done, const char *what);
+} patron_host;
+
+/* 1 when the running core's host table has MEMBER. */
+#define PATRON_HOST_HAS(host, member) \
+	((host)->size >= offsetof(struct patron_host, member) + sizeof((host)->member))
+
+/* The descriptor a plugin returns. Callbacks a kind does not use are NULL. */
+typedef struct patron_plugin {
+	uint32_t abi_major, abi_minor;	/* PATRON_ABI_MAJOR, PATRON_ABI_MINOR */
+	uint32_t size;			/* sizeof(struct patron_plugin) */
+	const char *name;		/* "JOB.NAME", e.g. "segment.tiers" */
+	uint32_t kind;			/* a patron_kind */
+	const char *version;		/* "1.0" */
+	const char *description;	/* one line */
+
+	/* Reads options and allocates state; -1 (with host->fail) refuses. */
+	int (*init)(const patron_host *host, patron_ctx *ctx, void **state);
+	/* Segmenters, scorers, recommenders, analyzers: read the snapshot,
+	 * write results through the host. */
+	int (*run)(void *state, patron_ctx *ctx);
+	void (*free)(void *state);
+} patron_plugin;
+
+/* The one symbol a plugin exports. */
+const patron_plugin *patron_plugin_entry(void);
+
+/* Fills the ABI fields of a descriptor: PATRON_PLUGIN_ABI, .name = ... */
+#define PATRON_PLUGIN_ABI \
+	.abi_major = PATRON_ABI_MAJOR, .abi_minor = PATRON_ABI_MINOR, \
+	.size = sizeof(struct patron_plugin)
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
