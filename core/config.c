@@ -53,8 +53,9 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 
 static void too_long(lua_State *L, lua_Debug *ar)
 {
-	(void)ar;
-	luaL_error(L, "the config runs too long (over %d instructions)", CONFIG_STEPS);
+	lua_getinfo(L, "Sl", ar);	/* where the config was when time ran out */
+	luaL_error(L, "%s:%d: the config runs too long (over %d instructions)", ar->short_src,
+		   ar->currentline, CONFIG_STEPS);
 }
 
 static const char *type_of(lua_State *L, int idx) { return luaL_typename(L, idx); }
@@ -137,16 +138,17 @@ int patron_config_load(const char *path, int required, patron_config **out, patr
 		return patron_err_set(err, "%s: out of memory", path);
 	}
 	lua_State *L = c->L;
-	/* The environment the file runs in: math and string only. */
-	luaL_requiref(L, LUA_MATHLIBNAME, luaopen_math, 0);
-	luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 0);
+	/* The environment the file runs in: an empty table for what it sets,
+	 * which reads math and string (and nothing else) through __index. */
 	lua_newtable(L);	/* the environment */
-	lua_pushvalue(L, -3);
+	lua_newtable(L);	/* its metatable */
+	lua_newtable(L);	/* what it may read */
+	luaL_requiref(L, LUA_MATHLIBNAME, luaopen_math, 0);
 	lua_setfield(L, -2, "math");
-	lua_pushvalue(L, -2);
+	luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 0);
 	lua_setfield(L, -2, "string");
-	lua_replace(L, 1);
-	lua_settop(L, 1);
+	lua_setfield(L, -2, "__index");
+	lua_setmetatable(L, -2);	/* the environment is alone, at index 1 */
 
 	struct stat st;
 	if (stat(path, &st) != 0) {

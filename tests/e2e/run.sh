@@ -6,7 +6,9 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 BUILD=$(cd "${1:-build}" && pwd)
-export PATRON="$BUILD/patron" PATRON_GEN="$BUILD/patron-gen" DATA="$here/data"
+ROOT=$(cd "$here/../.." && pwd)
+export PATRON="$BUILD/patron" PATRON_GEN="$BUILD/patron-gen" DATA="$here/data" ROOT BUILD
+export TEST_PLUGINS="$BUILD/test-plugins"
 passed=0
 failed=0
 for suite in "$here"/test_*.sh; do
@@ -17,7 +19,7 @@ for suite in "$here"/test_*.sh; do
 			set -e
 			cd "$dir"
 			export T="$dir" DB="$dir/patron.db"
-			unset PATRON_DB
+			unset PATRON_DB PATRON_PLUGIN_PATH
 			source "$here/lib.sh"
 			source "$suite"
 			"$t"

@@ -34,5 +34,7 @@ Suite *suite_csv(void);
 Suite *suite_value(void);
 Suite *suite_import(void);
 Suite *suite_store(void);
+Suite *suite_snapshot(void);
+Suite *suite_config(void);
 
 #endif

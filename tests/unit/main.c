@@ -9,6 +9,8 @@ int main(void)
 	srunner_add_suite(sr, suite_value());
 	srunner_add_suite(sr, suite_store());
 	srunner_add_suite(sr, suite_import());
+	srunner_add_suite(sr, suite_snapshot());
+	srunner_add_suite(sr, suite_config());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -1,0 +1,91 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "helpers.h"
+
+static patron_config *cfg;
+static patron_err err;
+
+static int load(const char *text)
+{
+	return patron_config_load(scratch_file("patron.conf", text), 1, &cfg, &err);
+}
+
+/* The message after the "PATH: " or "PATH:LINE: " prefix. */
+static const char *message(void)
+{
+	const char *p = strstr(err.msg, "patron.conf");
+	ck_assert_ptr_nonnull(p);
+	p += strlen("patron.conf");
+	return p;
+}
+
+START_TEST(chooses_plugins_and_reads_their_options)
+{
+	ck_assert_int_eq(load("segment = \"rfm\"\n"
+			      "churn = { plugin = \"forest\", trees = 2 * 100, note = \"x\" }\n"
+			      "channels = { email = { plugin = \"smtp\" } }\n"), 0);
+	ck_assert_str_eq(patron_config_plugin(cfg, "segment"), "rfm");
+	ck_assert_str_eq(patron_config_plugin(cfg, "churn"), "forest");
+	ck_assert_ptr_null(patron_config_plugin(cfg, "recommend"));
+	double v = 0;
+	ck_assert_int_eq(patron_config_number(cfg, "churn", "trees", &v), 1);
+	ck_assert_double_eq(v, 200);
+	ck_assert_int_eq(patron_config_number(cfg, "churn", "depth", &v), 0);
+	ck_assert_int_eq(patron_config_number(cfg, "churn", "note", &v), -1);
+	ck_assert_str_eq(patron_config_string(cfg, "churn", "note"), "x");
+	ck_assert_ptr_null(patron_config_string(cfg, "segment", "note"));
+	patron_config_free(cfg);
+	scratch_free();
+}
+END_TEST
+
+START_TEST(a_missing_optional_config_means_the_fallbacks)
+{
+	ck_assert_int_eq(patron_config_load("/nonexistent/patron.conf", 0, &cfg, &err), 0);
+	ck_assert_str_eq(patron_config_plugin(cfg, "segment"), "tiers");
+	ck_assert_ptr_null(patron_config_plugin(cfg, "churn"));
+	patron_config_free(cfg);
+	ck_assert_int_eq(patron_config_load("/nonexistent/patron.conf", 1, &cfg, &err), -1);
+	ck_assert_str_eq(err.msg, "/nonexistent/patron.conf: cannot read: No such file or directory");
+}
+END_TEST
+
+START_TEST(names_the_key_and_what_was_expected)
+{
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+		{"segmnt = \"rfm\"\n", ": unknown key \"segmnt\" (expected one of: segment, churn,"
+		 " value, recommend, sentiment, channels)"},
+		{"segment = 42\n", ": segment: expected a plugin name or a table { plugin = NAME,"
+		 " ... }, got number"},
+		{"churn = { trees = 200 }\n", ": churn.plugin: expected a plugin name, got nil"},
+		{"channels = \"smtp\"\n", ": channels: expected a table, got string"},
+		{"segment = \"rfm\"\nchurn = {\n", ":3: unexpected symbol near <eof>"},
+		{"x = io.open('/etc/passwd')\n", ":1: attempt to index a nil value (global 'io')"},
+		{"os.execute('true')\n", ":1: attempt to index a nil value (global 'os')"},
+		{"require('os')\n", ":1: attempt to call a nil value (global 'require')"},
+		{"while true do end\n", ":1: the config runs too long (over 1000000 instructions)"},
+		{"s = string.rep('x', 1 << 30)\n", ": uses more than 8 MiB"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		ck_assert_msg(load(cases[i].text) == -1, "case %zu loaded", i);
+		ck_assert_msg(strncmp(message(), cases[i].want, strlen(cases[i].want)) == 0,
+			      "case %zu: got \"%s\"", i, err.msg);
+		scratch_free();
+	}
+}
+END_TEST
+
+Suite *suite_config(void)
+{
+	Suite *s = suite_create("config");
+	TCase *t = tcase_create("config");
+	tcase_add_test(t, chooses_plugins_and_reads_their_options);
+	tcase_add_test(t, a_missing_optional_config_means_the_fallbacks);
+	tcase_add_test(t, names_the_key_and_what_was_expected);
+	suite_add_tcase(s, t);
+	return s;
+}
