@@ -27,6 +27,14 @@ typedef struct {
 	int32_t *row_of;	/* customer id -> row, -1 when not a row */
 	int64_t max_id;
 
+	/* From the one pass over paid orders up to now, which both views use:
+	 * per row, and per order id (its row, -1 when not counted, and time). */
+	int orders_done;
+	uint32_t *freq, *c30, *c90, *c365;
+	int64_t *cents, *first, *last;
+	int32_t *order_row;
+	int64_t *order_at, max_oid;
+
 	double *x;
 	char **names;
 	size_t *offsets;

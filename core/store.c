@@ -154,10 +154,11 @@ int patron_store_open(const char *path, patron_store **out, patron_err *err)
 	 * corrupt the file. */
 	/* 16 KiB pages (new stores only; an existing file keeps its own): bulk
 	 * imports and full scans move fewer, fuller pages. */
-	if (patron_store_exec(s, "PRAGMA page_size = 16384;"
-			      " PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-			      " PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;"
-			      " PRAGMA temp_store = MEMORY;", err) < 0 ||
+	char pragmas[256];
+	snprintf(pragmas, sizeof pragmas, "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL;"
+		 " PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+		 " PRAGMA cache_size = -%d; PRAGMA temp_store = MEMORY;", PATRON_CACHE_KIB);
+	if (patron_store_exec(s, pragmas, err) < 0 ||
 	    migrate(s, err) < 0) {
 		if (strstr(err->msg, "file is not a database"))
 			patron_err_set(err, "%s: not a Patron store (not an SQLite database)", path);

@@ -12,6 +12,8 @@
 #include "util.h"
 
 #define PATRON_SCHEMA_VERSION 2
+/* The page cache a store connection keeps, in KiB. */
+#define PATRON_CACHE_KIB 65536
 
 typedef struct patron_store patron_store;
 

@@ -8,8 +8,8 @@ BUILD=${1:-build}
 MODE=${2:-full}
 RUNS=${RUNS:-3}
 case "$MODE" in
-full) CUSTOMERS=200000 LINES=2000000 ;;
-quick) CUSTOMERS=20000 LINES=200000 ;;
+full) CUSTOMERS=200000 LINES=2000000 BIG_CUSTOMERS=1000000 BIG_LINES=10000000 ;;
+quick) CUSTOMERS=20000 LINES=200000 BIG_CUSTOMERS=100000 BIG_LINES=1000000 ;;
 *) echo "usage: scripts/bench.sh BUILD full|quick" >&2; exit 2 ;;
 esac
 PATRON="$BUILD/patron"
@@ -83,6 +83,42 @@ printf '%-44s %10s MiB   (target < 200 MiB)\n' "import peak memory (RSS)" "$rss_
 figure import_rows_per_s "$p_rate" "rows/s" "$s_rate" "$ratio"
 figure import_seconds "$p_secs" "s" "$s_secs" null
 figure import_peak_rss "$rss_mib" "MiB" null null
+
+# The snapshot plugins read, built from a store of BIG_CUSTOMERS customers and
+# BIG_LINES order lines (generated and imported once, then kept).
+BIG="$BUILD/bench-data/$MODE-snapshot"
+stamp="customers=$BIG_CUSTOMERS lines=$BIG_LINES seed=2 end=2026-06-30"
+if [ "$(cat "$BIG/.stamp" 2>/dev/null)" != "$stamp" ]; then
+	rm -rf "$BIG"
+	mkdir -p "$BIG"
+	echo "building the snapshot store ($BIG_CUSTOMERS customers, $BIG_LINES order lines; once)"
+	"$BUILD/patron-gen" --out "$BIG" --customers "$BIG_CUSTOMERS" --lines "$BIG_LINES" --seed 2 \
+		--end 2026-06-30 >/dev/null
+	for kind in products customers orders; do
+		"$PATRON" --db "$BIG/patron.db" import "$kind" "$BIG/$kind.csv" >/dev/null
+	done
+	rm -f "$BIG"/*.csv
+	echo "$stamp" >"$BIG/.stamp"
+fi
+snap_rows=$(sqlite3 "$BIG/patron.db" "SELECT count(*) FROM order_lines")
+: >"$WORK/secs"
+: >"$WORK/rss"
+for i in $(seq "$RUNS"); do
+	"$TIME" -f '%e %M' -o "$WORK/t" "$PATRON" --db "$BIG/patron.db" --now 2026-06-30 snapshot \
+		>"$WORK/snap" 2>"$WORK/err" || { echo "bench: snapshot failed: $(cat "$WORK/err")" >&2; exit 1; }
+	read -r s m <"$WORK/t"
+	echo "$s" >>"$WORK/secs"
+	echo "$m" >>"$WORK/rss"
+done
+snap_secs=$(median <"$WORK/secs")
+snap_mib=$(echo "$(median <"$WORK/rss") / 1024" | bc)
+printf '%-44s %10s s      (%s customers, %s order lines; target < 3 s)\n' \
+	"snapshot: features + graph, whole process" "$snap_secs" "$BIG_CUSTOMERS" "$snap_rows"
+printf '%-44s %10s MiB   (target < 1024 MiB)\n' "snapshot peak memory (RSS)" "$snap_mib"
+sed 's/^/    /' "$WORK/snap" | grep -v '^     ' | head -3
+ROWS=$snap_rows
+figure snapshot_seconds "$snap_secs" "s" null null
+figure snapshot_peak_rss "$snap_mib" "MiB" null null
 
 {
 	echo "["
