@@ -7,7 +7,7 @@ PREFIX  ?= /usr/local
 PKGS    := sqlite3 jansson lua5.4
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
-WARN    := -std=c11 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64
+WARN    := -std=c11 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -pthread
 SAN     ?=
 ifneq ($(SAN),)
   CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -15,7 +15,7 @@ ifneq ($(SAN),)
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 # libcsv ships no pkg-config file, so it is named directly.
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lcsv -ldl -lm
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lcsv -ldl -lm -pthread
 CHECK_CFLAGS = $(shell pkg-config --cflags check)
 CHECK_LIBS   = $(shell pkg-config --libs check)
 

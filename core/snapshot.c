@@ -1,6 +1,7 @@
 #include "snapshot.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,22 +35,87 @@ void patron_snapshot_free(patron_snapshot *sn)
 	memset(sn, 0, sizeof *sn);
 }
 
-static sqlite3_stmt *prepare(patron_snapshot *sn, const char *sql, patron_err *err)
+/* Statements on DB: the store's own connection, or a worker's. */
+static sqlite3_stmt *prepare_on(patron_snapshot *sn, sqlite3 *db, const char *sql,
+				patron_err *err)
 {
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(patron_store_db(sn->store), sql, -1, &st, NULL) != SQLITE_OK) {
-		patron_store_fail(sn->store, err, "reading the store");
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		patron_err_set(err, "%s: reading the store: %s", patron_store_path(sn->store),
+			       sqlite3_errmsg(db));
 		return NULL;
 	}
 	return st;
 }
 
-static int finish(patron_snapshot *sn, sqlite3_stmt *st, int rc, patron_err *err)
+static int finish_on(patron_snapshot *sn, sqlite3 *db, sqlite3_stmt *st, int rc, patron_err *err)
 {
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return patron_store_fail(sn->store, err, "reading the store");
+		return patron_err_set(err, "%s: reading the store: %s", patron_store_path(sn->store),
+				      sqlite3_errmsg(db));
 	return 0;
+}
+
+static sqlite3_stmt *prepare(patron_snapshot *sn, const char *sql, patron_err *err)
+{
+	return prepare_on(sn, patron_store_db(sn->store), sql, err);
+}
+
+static int finish(patron_snapshot *sn, sqlite3_stmt *st, int rc, patron_err *err)
+{
+	return finish_on(sn, patron_store_db(sn->store), st, rc, err);
+}
+
+/* The second core: a job run on a thread of its own, reading through a
+ * read-only connection of its own (WAL lets readers run side by side).
+ * Where no second connection can be had, the job runs on the caller's. */
+typedef struct {
+	patron_snapshot *sn;
+	sqlite3 *db;
+	int (*fn)(patron_snapshot *sn, sqlite3 *db, void *arg, patron_err *err);
+	void *arg;
+	patron_err err;
+	int rc, threaded;
+	pthread_t thread;
+} worker;
+
+static void *worker_main(void *p)
+{
+	worker *w = p;
+	w->rc = w->fn(w->sn, w->db, w->arg, &w->err);
+	return NULL;
+}
+
+static void worker_start(worker *w, patron_snapshot *sn,
+			 int (*fn)(patron_snapshot *, sqlite3 *, void *, patron_err *), void *arg)
+{
+	*w = (worker){.sn = sn, .fn = fn, .arg = arg};
+	char pragma[64];
+	snprintf(pragma, sizeof pragma, "PRAGMA cache_size = -%d", SCAN_CACHE_KIB);
+	if (sqlite3_open_v2(patron_store_path(sn->store), &w->db,
+			    SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK &&
+	    sqlite3_exec(w->db, pragma, NULL, NULL, NULL) == SQLITE_OK &&
+	    pthread_create(&w->thread, NULL, worker_main, w) == 0) {
+		w->threaded = 1;
+		return;
+	}
+	sqlite3_close(w->db);
+	w->db = NULL;
+}
+
+/* Waits for the job (or runs it here when it has no thread). */
+static int worker_join(worker *w, patron_err *err)
+{
+	if (w->threaded) {
+		pthread_join(w->thread, NULL);
+		sqlite3_close(w->db);
+	} else {
+		w->rc = w->fn(w->sn, patron_store_db(w->sn->store), w->arg, &w->err);
+	}
+	if (w->rc < 0)
+		*err = w->err;
+	return w->rc;
 }
 
 /* One integer from SQL (a count or a max), or -1. */
@@ -187,15 +253,28 @@ static int by_string(const void *a, const void *b)
 	return strcmp(**(char **const *)a, **(char **const *)b);
 }
 
-/* Reads the attributes in one pass and appends their columns to NAMES;
- * CELLS receives what fills them. */
-static int attributes_pass(patron_snapshot *sn, attr_def **defs_out, size_t *ndefs,
-			   attr_cell **cells_out, size_t *ncells, patron_err *err)
+/* What the attributes pass finds. */
+typedef struct {
+	attr_def *defs;
+	size_t ndefs;
+	attr_cell *cells;
+	size_t ncells;
+} attr_scan;
+
+/* Reads the attributes in one pass: their definitions, the distinct values
+ * of text ones, and the cells. Only reads the rows, so it can run beside the
+ * orders pass. */
+static int attributes_pass(patron_snapshot *sn, sqlite3 *db, void *arg, patron_err *err)
 {
+	attr_scan *out = arg;
+	attr_def **defs_out = &out->defs;
+	size_t *ndefs = &out->ndefs;
+	attr_cell **cells_out = &out->cells;
+	size_t *ncells = &out->ncells;
 	attr_def *defs = NULL;
 	size_t nd = 0;
-	sqlite3_stmt *st = prepare(sn, "SELECT name, type FROM attribute_defs "
-				   "WHERE type IN ('integer', 'real', 'text') ORDER BY name", err);
+	sqlite3_stmt *st = prepare_on(sn, db, "SELECT name, type FROM attribute_defs "
+				      "WHERE type IN ('integer', 'real', 'text') ORDER BY name", err);
 	if (!st)
 		return -1;
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -215,7 +294,7 @@ static int attributes_pass(patron_snapshot *sn, attr_def **defs_out, size_t *nde
 
 	size_t cap = 0, n = 0;
 	attr_cell *cells = NULL;
-	st = prepare(sn, "SELECT customer_id, name, value FROM attributes", err);
+	st = prepare_on(sn, db, "SELECT customer_id, name, value FROM attributes", err);
 	if (!st)
 		return -1;
 	int rc;
@@ -261,21 +340,34 @@ static int attributes_pass(patron_snapshot *sn, attr_def **defs_out, size_t *nde
 	}
 	*cells_out = cells;
 	*ncells = n;
-	return finish(sn, st, rc, err);
+	return finish_on(sn, db, st, rc, err);
 }
 
 const patron_features *patron_snapshot_features(patron_snapshot *sn, patron_err *err)
 {
 	if (sn->built_features)
 		return &sn->features;
-	attr_def *defs = NULL;
-	attr_cell *cells = NULL;
-	size_t nd = 0, ncells = 0;
 	const patron_features *result = NULL;
+	attr_scan as = {0};
 	scan_cache(sn, 1);
-	if (orders_pass(sn, err) < 0 ||
-	    attributes_pass(sn, &defs, &nd, &cells, &ncells, err) < 0)
+	if (build_rows(sn, err) < 0) {
+		scan_cache(sn, 0);
+		return NULL;
+	}
+	worker w;
+	worker_start(&w, sn, attributes_pass, &as);
+	int orders_rc = orders_pass(sn, err);
+	patron_err werr;
+	int attrs_rc = worker_join(&w, &werr);
+	attr_def *defs = as.defs;
+	attr_cell *cells = as.cells;
+	size_t nd = as.ndefs, ncells = as.ncells;
+	if (orders_rc < 0)
 		goto out;
+	if (attrs_rc < 0) {
+		*err = werr;
+		goto out;
+	}
 
 	/* The columns: the fixed ones, then each attribute's, values sorted. */
 	size_t cols = C_FIXED;
@@ -380,13 +472,53 @@ typedef struct {
 	double spend;
 } line;
 
+/* The lines of a range of order ids, scanned on one core. */
+typedef struct {
+	line *v;
+	size_t n, cap;
+	int64_t lo, hi;
+	const int32_t *col_of;
+	int64_t max_pid;
+} line_scan;
+
+static int lines_pass(patron_snapshot *sn, sqlite3 *db, void *arg, patron_err *err)
+{
+	line_scan *ls = arg;
+	sqlite3_stmt *st = prepare_on(sn, db, "SELECT order_id, product_id, quantity, amount_cents "
+				      "FROM order_lines WHERE order_id BETWEEN ?1 AND ?2", err);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, ls->lo);
+	sqlite3_bind_int64(st, 2, ls->hi);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t oid = sqlite3_column_int64(st, 0), pid = sqlite3_column_int64(st, 1);
+		if (oid < 1 || oid > sn->max_oid || sn->order_row[oid] < 0 || pid < 1 ||
+		    pid > ls->max_pid)
+			continue;
+		if (ls->n == ls->cap)
+			ls->v = patron_xrealloc(ls->v, (ls->cap = ls->cap ? ls->cap * 2 : 65536) *
+						sizeof *ls->v);
+		ls->v[ls->n++] = (line){(uint32_t)oid, (uint32_t)ls->col_of[pid],
+					(float)sqlite3_column_int64(st, 2),
+					(double)sqlite3_column_int64(st, 3) / 100.0};
+	}
+	return finish_on(sn, db, st, rc, err);
+}
+
+/* Line I of the two scanned halves, taken as one array. */
+static const line *line_at(const line_scan *ls, uint32_t i)
+{
+	return i < ls[0].n ? &ls[0].v[i] : &ls[1].v[i - ls[0].n];
+}
+
 /* Sorts one row's lines (indices) by product column; rows are short. */
-static void sort_row(uint32_t *idx, size_t n, const line *l)
+static void sort_row(uint32_t *idx, size_t n, const line_scan *ls)
 {
 	for (size_t i = 1; i < n; i++) {
 		uint32_t v = idx[i];
 		size_t j = i;
-		while (j > 0 && l[idx[j - 1]].col > l[v].col) {
+		while (j > 0 && line_at(ls, idx[j - 1])->col > line_at(ls, v)->col) {
 			idx[j] = idx[j - 1];
 			j--;
 		}
@@ -410,7 +542,7 @@ const patron_graph *patron_snapshot_graph(patron_snapshot *sn, patron_err *err)
 	int32_t *col_of = patron_xmalloc((size_t)(max_pid + 1) * sizeof *col_of);
 	sn->product_ids = patron_xmalloc((size_t)(max_pid + 1) * sizeof *sn->product_ids);
 	size_t np = 0;
-	line *lines = NULL;
+	line *lines = NULL, *lines2 = NULL;
 	uint32_t *idx = NULL;
 	size_t *end = NULL;
 	int rc;
@@ -425,35 +557,41 @@ const patron_graph *patron_snapshot_graph(patron_snapshot *sn, patron_err *err)
 	if (finish(sn, st, rc, err) < 0)
 		goto out;
 
-	int64_t cap = scalar(sn, "SELECT count(*) FROM order_lines", err);
-	if (cap < 0)
+	/* The lines, in two halves of the order ids, one per core. */
+	line_scan ls[2] = {
+		{.lo = 1, .hi = sn->max_oid / 2, .col_of = col_of, .max_pid = max_pid},
+		{.lo = sn->max_oid / 2 + 1, .hi = sn->max_oid, .col_of = col_of, .max_pid = max_pid},
+	};
+	worker w;
+	worker_start(&w, sn, lines_pass, &ls[1]);
+	int here = lines_pass(sn, patron_store_db(sn->store), &ls[0], err);
+	patron_err werr;
+	int there = worker_join(&w, &werr);
+	lines = ls[0].v;
+	lines2 = ls[1].v;
+	if (here < 0)
 		goto out;
-	lines = patron_xmalloc((size_t)(cap ? cap : 1) * sizeof *lines);
-	size_t n = 0, rows = sn->rows;
-	end = zeroed(rows + 1, sizeof *end);
-	st = prepare(sn, "SELECT order_id, product_id, quantity, amount_cents FROM order_lines", err);
-	if (!st)
+	if (there < 0) {
+		*err = werr;
 		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < (size_t)cap) {
-		int64_t oid = sqlite3_column_int64(st, 0), pid = sqlite3_column_int64(st, 1);
-		if (oid < 1 || oid > sn->max_oid || sn->order_row[oid] < 0 || pid < 1 || pid > max_pid)
-			continue;
-		lines[n] = (line){(uint32_t)oid, (uint32_t)col_of[pid],
-				  (float)sqlite3_column_int64(st, 2),
-				  (double)sqlite3_column_int64(st, 3) / 100.0};
-		end[sn->order_row[oid] + 1]++;
-		n++;
 	}
-	if (finish(sn, st, rc == SQLITE_ROW ? SQLITE_DONE : rc, err) < 0)
+	size_t n = ls[0].n + ls[1].n, rows = sn->rows;
+	if (n > UINT32_MAX) {
+		patron_err_set(err, "%s: more than %u order lines", patron_store_path(sn->store),
+			       UINT32_MAX);
 		goto out;
+	}
+	end = zeroed(rows + 1, sizeof *end);
+	for (uint32_t i = 0; i < n; i++)
+		end[sn->order_row[line_at(ls, i)->order] + 1]++;
 
 	/* Counting sort by row, then each row by column, merging repeated
 	 * purchases of one product into one entry. */
 	for (size_t r = 0; r < rows; r++)
 		end[r + 1] += end[r];
 	idx = patron_xmalloc((n ? n : 1) * sizeof *idx);
-	for (size_t i = 0; i < n; i++)
-		idx[end[sn->order_row[lines[i].order]]++] = (uint32_t)i;
+	for (uint32_t i = 0; i < n; i++)
+		idx[end[sn->order_row[line_at(ls, i)->order]]++] = i;
 	/* end[r] is now where row r ends; row r starts where row r-1 ended. */
 	sn->offsets = patron_xmalloc((rows + 1) * sizeof *sn->offsets);
 	sn->cols = patron_xmalloc((n ? n : 1) * sizeof *sn->cols);
@@ -463,9 +601,9 @@ const patron_graph *patron_snapshot_graph(patron_snapshot *sn, patron_err *err)
 	size_t nnz = 0, begin = 0;
 	for (size_t r = 0; r < rows; r++) {
 		sn->offsets[r] = nnz;
-		sort_row(idx + begin, end[r] - begin, lines);
+		sort_row(idx + begin, end[r] - begin, ls);
 		for (size_t k = begin; k < end[r]; k++) {
-			const line *l = &lines[idx[k]];
+			const line *l = line_at(ls, idx[k]);
 			int64_t at = sn->order_at[l->order];
 			if (nnz > sn->offsets[r] && sn->cols[nnz - 1] == l->col) {
 				sn->quantity[nnz - 1] += l->quantity;
@@ -490,6 +628,7 @@ const patron_graph *patron_snapshot_graph(patron_snapshot *sn, patron_err *err)
 out:
 	free(col_of);
 	free(lines);
+	free(lines2);
 	free(idx);
 	free(end);
 done:
