@@ -51,6 +51,9 @@ int64_t cli_find_customer(patron_store *s, const char *arg);
 /* Prints the one-line summary of an import. */
 void cli_import_summary(const char *path, int kind, const void *stats);
 
+/* Runs the configured plugins (only job ONLY when not NULL), as patron score. */
+int cli_score(cli *c, const char *only);
+
 /* Prints customer ID's profile (as JSON under --json); the store is open. */
 int cli_show_customer(cli *c, int64_t id);
 

@@ -85,6 +85,11 @@ static int run(cli *c, int argc, char **argv)
 	    import_one(c, dir, "feedback.csv", PATRON_IMPORT_FEEDBACK))
 		return EXIT_FAIL;
 
+	printf("scoring (plugins chosen in patron.conf beside the store; default segment = "
+	       "\"tiers\") ...\n  ");
+	if (cli_score(c, NULL) != EXIT_OK)
+		return EXIT_FAIL;
+
 	/* Show the best customer: the one who spent most. */
 	sqlite3_stmt *st;
 	int64_t best = 0;
@@ -110,9 +115,11 @@ static int run(cli *c, int argc, char **argv)
 	       "  %s --db %s stats\n"
 	       "  %s --db %s customer %s\n"
 	       "  %s --db %s customer C0000042 --json\n"
+	       "  %s --db %s plugins\n"
+	       "  %s --db %s snapshot\n"
 	       "  %s --db %s import orders MY-SHOPIFY-EXPORT.csv\n"
 	       "  sqlite3 %s 'SELECT topic, count(*) FROM events GROUP BY topic'\n",
-	       db, me, db, me, db, *email ? email : "1", me, db, me, db, db);
+	       db, me, db, me, db, *email ? email : "1", me, db, me, db, me, db, me, db, db);
 	return EXIT_OK;
 }
 

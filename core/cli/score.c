@@ -29,18 +29,8 @@ static void segment_counts(patron_store *s, const char *model, json_t *out, int 
 	sqlite3_finalize(st);
 }
 
-static int run(cli *c, int argc, char **argv)
+int cli_score(cli *c, const char *only)
 {
-	const char *only = NULL;
-	for (int i = 1; i < argc; i++) {
-		const char *v;
-		int r = cli_opt_value(argc, argv, &i, "--only", &v);
-		if (r < 0)
-			return cli_usage(&cmd_score, "--only needs a job");
-		if (r == 0)
-			return cli_usage(&cmd_score, "unexpected argument \"%s\"", argv[i]);
-		only = v;
-	}
 	patron_config *cfg = cli_config(c);
 	if (!cfg)
 		return EXIT_FAIL;
@@ -116,6 +106,21 @@ static int run(cli *c, int argc, char **argv)
 	patron_plugins_free(&ps);
 	patron_config_free(cfg);
 	return rc;
+}
+
+static int run(cli *c, int argc, char **argv)
+{
+	const char *only = NULL;
+	for (int i = 1; i < argc; i++) {
+		const char *v;
+		int r = cli_opt_value(argc, argv, &i, "--only", &v);
+		if (r < 0)
+			return cli_usage(&cmd_score, "--only needs a job");
+		if (r == 0)
+			return cli_usage(&cmd_score, "unexpected argument \"%s\"", argv[i]);
+		only = v;
+	}
+	return cli_score(c, only);
 }
 
 const cli_command cmd_score = {
