@@ -36,7 +36,8 @@ UNIT       := $(BUILD)/unit-tests
 
 # Plugins see only the SDK: -Isdk, never core/.
 PLUGIN_CFLAGS = $(WARN) $(CFLAGS) -fPIC -Isdk
-PLUGIN_NAMES := segment.tiers
+# JOB.NAME, built from plugins/NAME/NAME.c
+PLUGIN_NAMES := segment.tiers segment.rfm
 PLUGINS      := $(PLUGIN_NAMES:%=$(BUILD)/plugins/%.so)
 # Refused on purpose by the tests: each a build flag of tests/plugins/broken.c.
 TEST_PLUGINS := $(addprefix $(BUILD)/test-plugins/,no-entry.so bad-abi.so init-fails.so \
@@ -59,9 +60,12 @@ $(BUILD)/obj/tests/%.o: tests/%.c
 
 $(BUILD)/obj/core/plugin.o: CFLAGS += -DPATRON_PREFIX='"$(PREFIX)"'
 
-$(BUILD)/plugins/segment.tiers.so: plugins/tiers/tiers.c sdk/patron/plugin.h
-	@mkdir -p $(dir $@)
-	$(CC) $(PLUGIN_CFLAGS) -shared $< -o $@ $(LDFLAGS) -lm
+define plugin_rule
+$(BUILD)/plugins/$(1).so: plugins/$(2)/$(2).c sdk/patron/plugin.h
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(PLUGIN_CFLAGS) -shared $$< -o $$@ $$(LDFLAGS) -lm
+endef
+$(foreach p,$(PLUGIN_NAMES),$(eval $(call plugin_rule,$(p),$(lastword $(subst ., ,$(p))))))
 
 $(BUILD)/test-plugins/%.so: tests/plugins/broken.c sdk/patron/plugin.h
 	@mkdir -p $(dir $@)

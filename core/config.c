@@ -12,7 +12,7 @@
 #include "../sdk/patron/plugin.h"
 
 const patron_job patron_jobs[] = {
-	{"segment", PATRON_KIND_SEGMENTER, "tiers"},
+	{"segment", PATRON_KIND_SEGMENTER, "rfm"},
 	{"churn", PATRON_KIND_SCORER, NULL},
 	{"value", PATRON_KIND_SCORER, NULL},
 	{"recommend", PATRON_KIND_RECOMMENDER, NULL},

@@ -2,7 +2,7 @@
  * require or load; an instruction budget and a memory cap), that chooses the
  * plugin for each job and passes it options:
  *
- *   segment = "tiers"
+ *   segment = "rfm"
  *   churn = { plugin = "forest", trees = 200 }
  *   channels = { email = { plugin = "smtp", url = "smtp://127.0.0.1:2525" } }
  *

@@ -86,7 +86,7 @@ static int run(cli *c, int argc, char **argv)
 		return EXIT_FAIL;
 
 	printf("scoring (plugins chosen in patron.conf beside the store; default segment = "
-	       "\"tiers\") ...\n  ");
+	       "\"rfm\") ...\n  ");
 	if (cli_score(c, NULL) != EXIT_OK)
 		return EXIT_FAIL;
 
@@ -111,15 +111,19 @@ static int run(cli *c, int argc, char **argv)
 		cli_show_customer(c, best);
 	}
 	const char *db = c->db_path, *me = c->argv0;
+	char today[24];
+	patron_format_day(c->now, today);
 	printf("\nthe demo shop is in %s. Try:\n"
 	       "  %s --db %s stats\n"
 	       "  %s --db %s customer %s\n"
 	       "  %s --db %s customer C0000042 --json\n"
+	       "  %s --db %s --now %s segments\n"
 	       "  %s --db %s plugins\n"
 	       "  %s --db %s snapshot\n"
 	       "  %s --db %s import orders MY-SHOPIFY-EXPORT.csv\n"
 	       "  sqlite3 %s 'SELECT topic, count(*) FROM events GROUP BY topic'\n",
-	       db, me, db, me, db, *email ? email : "1", me, db, me, db, me, db, me, db, db);
+	       db, me, db, me, db, *email ? email : "1", me, db, me, db, today, me, db, me, db, me,
+	       db, db);
 	return EXIT_OK;
 }
 

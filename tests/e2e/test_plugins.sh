@@ -21,7 +21,7 @@ t_each_broken_plugin_gets_one_line_and_the_good_ones_run() {
 	demo_store
 	PATRON_PLUGIN_PATH=$TP run "$PATRON" --db "$DB" --now 2026-11-23 score
 	expect_rc 0
-	expect_in "$T/out" "segment: segment.tiers 1.0 wrote 300 results"
+	expect_in "$T/out" "segment: segment.rfm 1.0 wrote"
 	[ "$(grep -c 'plugin refused' "$T/err")" -eq 5 ] || fail "stderr: $(cat "$T/err")"
 	# A plugin whose init fails: its message, exit 1.
 	echo 'segment = "grumpy"' >"$T/patron.conf"
@@ -82,8 +82,8 @@ t_score_and_snapshot_describe_what_they_did() {
 	demo_store
 	run "$PATRON" --db "$DB" --now 2026-11-23 score --json
 	expect_rc 0
-	expect_in "$T/out" '"plugin": "segment.tiers"'
-	expect_in "$T/out" '"wrote": 300'
+	expect_in "$T/out" '"plugin": "segment.rfm"'
+	expect_in "$T/out" '"champions": '
 	run "$PATRON" --db "$DB" --now 2026-11-23 snapshot
 	expect_rc 0
 	expect_in "$T/out" "features: 300 customers x"

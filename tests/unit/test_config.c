@@ -44,7 +44,7 @@ END_TEST
 START_TEST(a_missing_optional_config_means_the_fallbacks)
 {
 	ck_assert_int_eq(patron_config_load("/nonexistent/patron.conf", 0, &cfg, &err), 0);
-	ck_assert_str_eq(patron_config_plugin(cfg, "segment"), "tiers");
+	ck_assert_str_eq(patron_config_plugin(cfg, "segment"), "rfm");
 	ck_assert_ptr_null(patron_config_plugin(cfg, "churn"));
 	patron_config_free(cfg);
 	ck_assert_int_eq(patron_config_load("/nonexistent/patron.conf", 1, &cfg, &err), -1);
