@@ -37,7 +37,7 @@ UNIT       := $(BUILD)/unit-tests
 # Plugins see only the SDK: -Isdk, never core/.
 PLUGIN_CFLAGS = $(WARN) $(CFLAGS) -fPIC -Isdk
 # JOB.NAME, built from plugins/NAME/NAME.c
-PLUGIN_NAMES := segment.tiers segment.rfm
+PLUGIN_NAMES := segment.tiers segment.rfm value.clv
 PLUGINS      := $(PLUGIN_NAMES:%=$(BUILD)/plugins/%.so)
 # Refused on purpose by the tests: each a build flag of tests/plugins/broken.c.
 TEST_PLUGINS := $(addprefix $(BUILD)/test-plugins/,no-entry.so bad-abi.so init-fails.so \
@@ -60,10 +60,14 @@ $(BUILD)/obj/tests/%.o: tests/%.c
 
 $(BUILD)/obj/core/plugin.o: CFLAGS += -DPATRON_PREFIX='"$(PREFIX)"'
 
+# Every .c of plugins/NAME/ goes into the plugin; PLUGIN_LIBS_NAME adds libraries.
+PLUGIN_LIBS_clv = $(shell pkg-config --libs gsl)
+PLUGIN_CFLAGS_clv = $(shell pkg-config --cflags gsl)
 define plugin_rule
-$(BUILD)/plugins/$(1).so: plugins/$(2)/$(2).c sdk/patron/plugin.h
+$(BUILD)/plugins/$(1).so: $(wildcard plugins/$(2)/*.c plugins/$(2)/*.h) sdk/patron/plugin.h
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(PLUGIN_CFLAGS) -shared $$< -o $$@ $$(LDFLAGS) -lm
+	$$(CC) $$(PLUGIN_CFLAGS) $$(PLUGIN_CFLAGS_$(2)) -shared $(wildcard plugins/$(2)/*.c) \
+		-o $$@ $$(LDFLAGS) $$(PLUGIN_LIBS_$(2)) -lm
 endef
 $(foreach p,$(PLUGIN_NAMES),$(eval $(call plugin_rule,$(p),$(lastword $(subst ., ,$(p))))))
 
@@ -82,8 +86,16 @@ $(PATRON): $(CORE_OBJ) $(CLI_OBJ) $(GEN_OBJ)
 $(PATRON_GEN): $(BUILD)/obj/scripts/gen/main.o $(GEN_OBJ) $(BUILD)/obj/core/value.o
 	$(CC) $(LDFLAGS) $^ -lm -o $@
 
-$(UNIT): $(UNIT_OBJ) $(CORE_OBJ)
-	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(CHECK_LIBS) -o $@
+# The models' maths, shared by the clv plugin and its known-answer tests.
+CLV_OBJ := $(BUILD)/obj/plugins/clv/bgnbd.o
+GSL_LIBS = $(shell pkg-config --libs gsl)
+
+$(BUILD)/obj/plugins/%.o: plugins/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) $(shell pkg-config --cflags gsl) -MMD -MP -c $< -o $@
+
+$(UNIT): $(UNIT_OBJ) $(CORE_OBJ) $(CLV_OBJ)
+	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(CHECK_LIBS) $(GSL_LIBS) -o $@
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -14,7 +14,7 @@
 const patron_job patron_jobs[] = {
 	{"segment", PATRON_KIND_SEGMENTER, "rfm"},
 	{"churn", PATRON_KIND_SCORER, NULL},
-	{"value", PATRON_KIND_SCORER, NULL},
+	{"value", PATRON_KIND_SCORER, "clv"},
 	{"recommend", PATRON_KIND_RECOMMENDER, NULL},
 	{"sentiment", PATRON_KIND_ANALYZER, NULL},
 	{NULL, 0, NULL},
@@ -109,9 +109,9 @@ static int validate(patron_config *c, patron_err *err)
 					lua_pop(L, 2);
 					return -1;
 				}
-			} else if (t != LUA_TSTRING) {
-				patron_err_set(err, "%s: %s: expected a plugin name or a table "
-					       "{ plugin = NAME, ... }, got %s", c->path, key,
+			} else if (t != LUA_TSTRING && !(t == LUA_TBOOLEAN && !lua_toboolean(L, -1))) {
+				patron_err_set(err, "%s: %s: expected a plugin name, a table "
+					       "{ plugin = NAME, ... } or false, got %s", c->path, key,
 					       type_of(L, -1));
 				lua_pop(L, 2);
 				return -1;
@@ -235,8 +235,9 @@ const char *patron_config_plugin(const patron_config *c, const char *job)
 		name = lua_tostring(L, -1);
 		lua_pop(L, 1);
 	}
+	int off = t == LUA_TBOOLEAN;	/* JOB = false: the job does not run */
 	lua_pop(L, 1);	/* the strings stay alive: the environment holds them */
-	if (name)
+	if (name || off)
 		return name;
 	for (const patron_job *j = patron_jobs; j->job; j++)
 		if (strcmp(j->job, job) == 0)

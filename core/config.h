@@ -4,6 +4,7 @@
  *
  *   segment = "rfm"
  *   churn = { plugin = "forest", trees = 200 }
+ *   value = false                -- this job does not run
  *   channels = { email = { plugin = "smtp", url = "smtp://127.0.0.1:2525" } }
  *
  * A job's plugin is named JOB.NAME ("segment.tiers"). Unknown keys and

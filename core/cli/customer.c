@@ -235,7 +235,7 @@ static void print_profile(json_t *p)
 	else
 		printf("\n");
 	json_array_foreach(json_object_get(p, "scores"), i, v) {
-		printf("    %-14s ", str(v, "name"));
+		printf("    %-18s ", str(v, "name"));
 		json_t *label = json_object_get(v, "label"), *value = json_object_get(v, "value");
 		if (json_is_string(label))
 			printf("%s", json_string_value(label));

@@ -333,7 +333,8 @@ static uint64_t customer_orders(const customer *cu, rng *r, const catalogue *cat
 int patron_gen(const patron_gen_opts *o, patron_gen_stats *st, char *err, int err_max)
 {
 	memset(st, 0, sizeof *st);
-	int64_t end = o->end / DAY * DAY + DAY - 1, start = end - 3 * 365 * (int64_t)DAY;
+	/* The history ends at END itself: nothing happens after "now". */
+	int64_t end = o->end, start = end - 3 * 365 * (int64_t)DAY;
 	size_t nproducts = o->products ? o->products : (size_t)(o->customers / 25);
 	if (nproducts < 40)
 		nproducts = 40;

@@ -10,7 +10,7 @@ t_demo_builds_a_populated_store_and_shows_a_customer() {
 	expect_eq "$(q 'SELECT count(*) FROM customers')" 400
 	# The demo scores too: every customer has a spend segment.
 	expect_eq "$(q "SELECT count(*) FROM scores WHERE name='segment' AND model='segment.rfm 1.0'")" 400
-	expect_in "$T/out" "segment        champions"
+	expect_in "$T/out" "segment            champions"
 	[ "$(q 'SELECT count(*) FROM orders WHERE revenue')" -gt 300 ] || fail "too few orders"
 	[ "$(q 'SELECT count(*) FROM feedback')" -gt 10 ] || fail "no feedback"
 	# Some customers lapsed: no order in the last 180 days though they bought before.

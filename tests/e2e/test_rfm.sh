@@ -36,7 +36,7 @@ score() {
 
 t_rfm_scores_and_segments_match_hand_computed_values() {
 	rfm_store
-	echo 'segment = "rfm"' >"$T/patron.conf"
+	printf 'segment = "rfm"\nvalue = false\n' >"$T/patron.conf"
 	run "$PATRON" --db "$DB" --now 2024-12-31 score
 	expect_rc 0
 	expect_in "$T/out" "segment: segment.rfm 1.0"
@@ -54,13 +54,13 @@ t_rfm_scores_and_segments_match_hand_computed_values() {
 	expect_eq "$(score rfm.r c11@example.com)" ""
 	# The weighted value: (R + F + M) / 3 for c8 = (3 + 4 + 5) / 3.
 	expect_eq "$(score rfm.value c8@example.com)" "4.0"
-	echo 'segment = { plugin = "rfm", weight_m = 2 }' >"$T/patron.conf"
+	printf 'segment = { plugin = "rfm", weight_m = 2 }\nvalue = false\n' >"$T/patron.conf"
 	run "$PATRON" --db "$DB" --now 2024-12-31 score
 	expect_rc 0
 	expect_eq "$(score rfm.value c8@example.com)" "4.25"
 	run "$PATRON" --db "$DB" --now 2024-12-31 customer c6@example.com
-	expect_in "$T/out" "segment        champions"
-	expect_in "$T/out" "rfm.r          4"
+	expect_in "$T/out" "segment            champions"
+	expect_in "$T/out" "rfm.r              4"
 	# The profile of each segment: champions are c6 and c9 (10 and 2 days,
 	# 3 and 5 orders, 120 and 150 spent).
 	run "$PATRON" --db "$DB" --now 2024-12-31 segments

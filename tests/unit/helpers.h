@@ -36,5 +36,6 @@ Suite *suite_import(void);
 Suite *suite_store(void);
 Suite *suite_snapshot(void);
 Suite *suite_config(void);
+Suite *suite_bgnbd(void);
 
 #endif

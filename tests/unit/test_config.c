@@ -23,12 +23,13 @@ static const char *message(void)
 
 START_TEST(chooses_plugins_and_reads_their_options)
 {
-	ck_assert_int_eq(load("segment = \"rfm\"\n"
+	ck_assert_int_eq(load("segment = \"rfm\"\nvalue = false\n"
 			      "churn = { plugin = \"forest\", trees = 2 * 100, note = \"x\" }\n"
 			      "channels = { email = { plugin = \"smtp\" } }\n"), 0);
 	ck_assert_str_eq(patron_config_plugin(cfg, "segment"), "rfm");
 	ck_assert_str_eq(patron_config_plugin(cfg, "churn"), "forest");
 	ck_assert_ptr_null(patron_config_plugin(cfg, "recommend"));
+	ck_assert_ptr_null(patron_config_plugin(cfg, "value"));	/* switched off */
 	double v = 0;
 	ck_assert_int_eq(patron_config_number(cfg, "churn", "trees", &v), 1);
 	ck_assert_double_eq(v, 200);
@@ -45,6 +46,7 @@ START_TEST(a_missing_optional_config_means_the_fallbacks)
 {
 	ck_assert_int_eq(patron_config_load("/nonexistent/patron.conf", 0, &cfg, &err), 0);
 	ck_assert_str_eq(patron_config_plugin(cfg, "segment"), "rfm");
+	ck_assert_str_eq(patron_config_plugin(cfg, "value"), "clv");
 	ck_assert_ptr_null(patron_config_plugin(cfg, "churn"));
 	patron_config_free(cfg);
 	ck_assert_int_eq(patron_config_load("/nonexistent/patron.conf", 1, &cfg, &err), -1);
@@ -59,8 +61,10 @@ START_TEST(names_the_key_and_what_was_expected)
 	} cases[] = {
 		{"segmnt = \"rfm\"\n", ": unknown key \"segmnt\" (expected one of: segment, churn,"
 		 " value, recommend, sentiment, channels)"},
-		{"segment = 42\n", ": segment: expected a plugin name or a table { plugin = NAME,"
-		 " ... }, got number"},
+		{"segment = 42\n", ": segment: expected a plugin name, a table { plugin = NAME,"
+		 " ... } or false, got number"},
+		{"segment = true\n", ": segment: expected a plugin name, a table { plugin = NAME,"
+		 " ... } or false, got boolean"},
 		{"churn = { trees = 200 }\n", ": churn.plugin: expected a plugin name, got nil"},
 		{"channels = \"smtp\"\n", ": channels: expected a table, got string"},
 		{"segment = \"rfm\"\nchurn = {\n", ":3: unexpected symbol near <eof>"},

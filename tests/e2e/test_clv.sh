@@ -1,0 +1,55 @@
+# value.clv on real stores: it fills every buyer, and refuses what it cannot fit.
+
+# orders N REPEAT: N customers, each with REPEAT orders, as of 2024-12-31.
+orders() {
+	{
+		echo "order_id,email,created_at,sku,quantity,price"
+		for i in $(seq 1 "$1"); do
+			for k in $(seq 1 "$2"); do
+				echo "o$i-$k,c$i@example.com,$(date -u -d "2024-12-31 - $((i * 7 + k * 30)) days" +%F),S1,1,$((10 + i % 7))"
+			done
+		done
+	} >"$T/orders.csv"
+	"$PATRON" --db "$DB" import orders "$T/orders.csv" >/dev/null
+}
+
+t_clv_fills_every_buyer_of_the_demo() {
+	run "$PATRON" --db "$DB" --now 2026-11-23 demo --customers 500
+	expect_rc 0
+	expect_in "$T/out" "value: value.clv 1.0 wrote"
+	expect_in "$T/err" "value.clv: info: BG/NBD on"
+	expect_in "$T/err" "one-order customers left out of the fit"
+	buyers=$(q "SELECT count(DISTINCT customer_id) FROM orders WHERE revenue")
+	for s in clv p_alive expected_purchases; do
+		expect_eq "$(q "SELECT count(*) FROM scores WHERE name='$s' AND value IS NOT NULL")" "$buyers" "$s rows"
+	done
+	expect_eq "$(q "SELECT count(*) FROM scores WHERE name='p_alive' AND (value <= 0 OR value > 1)")" 0
+	expect_eq "$(q "SELECT count(*) FROM scores WHERE name='clv' AND value < 0")" 0
+	# Customers who bought lately and often are worth more than the lapsed.
+	champions=$(q "SELECT avg(c.value) FROM scores c JOIN scores s ON s.customer_id=c.customer_id WHERE c.name='clv' AND s.name='segment' AND s.label='champions'")
+	lost=$(q "SELECT avg(c.value) FROM scores c JOIN scores s ON s.customer_id=c.customer_id WHERE c.name='clv' AND s.name='segment' AND s.label='lost'")
+	awk -v a="$champions" -v b="$lost" 'BEGIN { exit !(a > 5 * b) }' || fail "champions $champions, lost $lost"
+}
+
+t_clv_refuses_a_store_too_small_to_fit() {
+	orders 5 3
+	run "$PATRON" --db "$DB" --now 2024-12-31 score --only value
+	expect_rc 1
+	expect_eq "$(cat "$T/err")" "patron: plugin value.clv: needs at least 20 customers with a paid order, the store has 5"
+	expect_eq "$(q "SELECT count(*) FROM scores")" 0
+}
+
+t_clv_says_when_there_are_no_repeat_customers() {
+	orders 30 1
+	run "$PATRON" --db "$DB" --now 2024-12-31 score --only value
+	expect_rc 1
+	expect_in "$T/err" "patron: plugin value.clv: Gamma-Gamma needs at least 20 customers with two or more paid orders, the store has 0"
+	expect_eq "$(q "SELECT count(*) FROM scores WHERE name LIKE '%alive%' OR name = 'clv'")" 0
+}
+
+t_clv_options_are_checked() {
+	echo 'value = { plugin = "clv", discount_monthly = 2 }' >"$T/patron.conf"
+	run "$PATRON" --db "$DB" score --only value
+	expect_rc 1
+	expect_in "$T/err" "plugin value.clv: init failed: option discount_monthly: expected a rate from 0 to 1"
+}
