@@ -37,7 +37,7 @@ UNIT       := $(BUILD)/unit-tests
 # Plugins see only the SDK: -Isdk, never core/.
 PLUGIN_CFLAGS = $(WARN) $(CFLAGS) -fPIC -Isdk
 # JOB.NAME, built from plugins/NAME/NAME.c
-PLUGIN_NAMES := segment.tiers segment.rfm value.clv
+PLUGIN_NAMES := segment.tiers segment.rfm segment.kmeans value.clv
 PLUGINS      := $(PLUGIN_NAMES:%=$(BUILD)/plugins/%.so)
 # Refused on purpose by the tests: each a build flag of tests/plugins/broken.c.
 TEST_PLUGINS := $(addprefix $(BUILD)/test-plugins/,no-entry.so bad-abi.so init-fails.so \
@@ -63,6 +63,8 @@ $(BUILD)/obj/core/plugin.o: CFLAGS += -DPATRON_PREFIX='"$(PREFIX)"'
 # Every .c of plugins/NAME/ goes into the plugin; PLUGIN_LIBS_NAME adds libraries.
 PLUGIN_LIBS_clv = $(shell pkg-config --libs gsl)
 PLUGIN_CFLAGS_clv = $(shell pkg-config --cflags gsl)
+PLUGIN_LIBS_kmeans = $(shell pkg-config --libs gsl) -pthread
+PLUGIN_CFLAGS_kmeans = $(shell pkg-config --cflags gsl)
 define plugin_rule
 $(BUILD)/plugins/$(1).so: $(wildcard plugins/$(2)/*.c plugins/$(2)/*.h) sdk/patron/plugin.h
 	@mkdir -p $$(dir $$@)
@@ -86,8 +88,8 @@ $(PATRON): $(CORE_OBJ) $(CLI_OBJ) $(GEN_OBJ)
 $(PATRON_GEN): $(BUILD)/obj/scripts/gen/main.o $(GEN_OBJ) $(BUILD)/obj/core/value.o
 	$(CC) $(LDFLAGS) $^ -lm -o $@
 
-# The models' maths, shared by the clv plugin and its known-answer tests.
-CLV_OBJ := $(BUILD)/obj/plugins/clv/bgnbd.o
+# The models' maths, shared by the clv and kmeans plugins and their known-answer tests.
+CLV_OBJ := $(BUILD)/obj/plugins/clv/bgnbd.o $(BUILD)/obj/plugins/kmeans/lloyd.o
 GSL_LIBS = $(shell pkg-config --libs gsl)
 
 $(BUILD)/obj/plugins/%.o: plugins/%.c
@@ -95,7 +97,7 @@ $(BUILD)/obj/plugins/%.o: plugins/%.c
 	$(CC) $(PLUGIN_CFLAGS) $(shell pkg-config --cflags gsl) -MMD -MP -c $< -o $@
 
 $(UNIT): $(UNIT_OBJ) $(CORE_OBJ) $(CLV_OBJ)
-	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(CHECK_LIBS) $(GSL_LIBS) -o $@
+	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(CHECK_LIBS) $(GSL_LIBS) -pthread -o $@
 
 demo: deps
 	@$(MAKE) --no-print-directory all

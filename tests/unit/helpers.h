@@ -37,5 +37,6 @@ Suite *suite_store(void);
 Suite *suite_snapshot(void);
 Suite *suite_config(void);
 Suite *suite_bgnbd(void);
+Suite *suite_kmeans(void);
 
 #endif

@@ -1,0 +1,43 @@
+# segment.kmeans through patron score, and its bad input.
+
+t_kmeans_segments_the_demo_and_profiles_the_clusters() {
+	"$PATRON" --db "$DB" --now 2026-11-23 demo --customers 600 >/dev/null
+	printf 'segment = { plugin = "kmeans", k = 4 }\nvalue = false\n' >"$T/patron.conf"
+	run "$PATRON" --db "$DB" --now 2026-11-23 score
+	expect_rc 0
+	expect_in "$T/out" "segment: segment.kmeans 1.0 wrote 600 results"
+	expect_in "$T/err" "k = 4 on 600 customers x 3 columns: inertia"
+	expect_eq "$(q "SELECT count(DISTINCT label) FROM scores WHERE name='segment'")" 4
+	# cluster-1 is the highest-spending group.
+	run "$PATRON" --db "$DB" --now 2026-11-23 segments --json
+	top=$(q "SELECT label FROM scores s JOIN (SELECT customer_id, sum(total_cents) t FROM orders WHERE revenue GROUP BY 1) o USING (customer_id) WHERE s.name='segment' GROUP BY label ORDER BY sum(t) * 1.0 / count(*) DESC LIMIT 1")
+	expect_eq "$top" cluster-1
+	# The same seed gives the same clusters.
+	q "SELECT customer_id, label FROM scores WHERE name='segment' ORDER BY 1" >"$T/a"
+	run "$PATRON" --db "$DB" --now 2026-11-23 score
+	q "SELECT customer_id, label FROM scores WHERE name='segment' ORDER BY 1" >"$T/b"
+	cmp -s "$T/a" "$T/b" || fail "two runs with one seed differ"
+}
+
+t_kmeans_bad_input_gets_one_clear_line() {
+	printf 'email,created_at\na@x.com,2024-01-01\nb@x.com,2024-01-01\n' >"$T/c.csv"
+	"$PATRON" --db "$DB" import customers "$T/c.csv" >/dev/null
+	printf 'segment = { plugin = "kmeans", k = 3, columns = "tenure_days,frequency" }\nvalue = false\n' >"$T/patron.conf"
+	run "$PATRON" --db "$DB" --now 2024-06-01 score
+	expect_rc 1
+	# Both customers have the same tenure and no orders: nothing varies.
+	expect_in "$T/err" "segment.kmeans: warning: column tenure_days is constant; left out"
+	expect_in "$T/err" "patron: plugin segment.kmeans: every chosen column is constant: nothing to cluster on"
+	printf 'segment = { plugin = "kmeans", k = 3, columns = "recency" }\nvalue = false\n' >"$T/patron.conf"
+	run "$PATRON" --db "$DB" score
+	expect_in "$T/err" 'option columns: there is no feature "recency" (see patron snapshot)'
+	printf 'segment = { plugin = "kmeans", k = "many" }\nvalue = false\n' >"$T/patron.conf"
+	run "$PATRON" --db "$DB" score
+	expect_in "$T/err" 'option k: expected a whole number from 1 to 256, or "auto"'
+	printf 'email,created_at\nc@x.com,2024-03-01\n' >"$T/d.csv"
+	"$PATRON" --db "$DB" import customers "$T/d.csv" >/dev/null
+	printf 'segment = { plugin = "kmeans", k = 5, columns = "tenure_days" }\nvalue = false\n' >"$T/patron.conf"
+	run "$PATRON" --db "$DB" --now 2024-06-01 score
+	expect_rc 1
+	expect_in "$T/err" "patron: plugin segment.kmeans: k = 5, but there are 3 customers to cluster"
+}
