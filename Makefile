@@ -114,17 +114,22 @@ check: deps
 check-asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 test
 
-# The peers (the sqlite3 shell, GNU time) are installed here, not by `make check`.
-BENCH_PEERS := sqlite3 time bc
+# The peers (the sqlite3 shell, GNU time, scikit-learn) are installed here, not
+# by `make check`.
+BENCH_PEERS := sqlite3 time bc python3-sklearn
+
+$(BUILD)/bench-kmeans: scripts/bench/kmeans.c $(BUILD)/obj/plugins/kmeans/lloyd.o
+	$(CC) $(WARN) $(CFLAGS) $(shell pkg-config --cflags gsl) $^ -o $@ $(LDFLAGS) \
+		$(shell pkg-config --libs gsl) -pthread -lm
 
 bench: deps
 	@scripts/install-deps.sh $(BENCH_PEERS)
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(BUILD)/bench-kmeans
 	@scripts/bench.sh $(BUILD) full
 
 bench-quick: deps
 	@scripts/install-deps.sh $(BENCH_PEERS)
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(BUILD)/bench-kmeans
 	@scripts/bench.sh $(BUILD) quick
 
 install: all

@@ -8,8 +8,8 @@ BUILD=${1:-build}
 MODE=${2:-full}
 RUNS=${RUNS:-3}
 case "$MODE" in
-full) CUSTOMERS=200000 LINES=2000000 BIG_CUSTOMERS=1000000 BIG_LINES=10000000 ;;
-quick) CUSTOMERS=20000 LINES=200000 BIG_CUSTOMERS=100000 BIG_LINES=1000000 ;;
+full) CUSTOMERS=200000 LINES=2000000 BIG_CUSTOMERS=1000000 BIG_LINES=10000000 KM_N=1000000 ;;
+quick) CUSTOMERS=20000 LINES=200000 BIG_CUSTOMERS=100000 BIG_LINES=1000000 KM_N=100000 ;;
 *) echo "usage: scripts/bench.sh BUILD full|quick" >&2; exit 2 ;;
 esac
 PATRON="$BUILD/patron"
@@ -119,6 +119,39 @@ sed 's/^/    /' "$WORK/snap" | grep -v '^     ' | head -3
 ROWS=$snap_rows
 figure snapshot_seconds "$snap_secs" "s" null null
 figure snapshot_peak_rss "$snap_mib" "MiB" null null
+
+# k-means on an n x 8 matrix of 8 Gaussian blobs (k = 8), fit time only,
+# against scikit-learn's KMeans(n_init=1, algorithm="lloyd") on the same file.
+KM_FILE="$BUILD/bench-data/kmeans-$KM_N.bin"
+[ -f "$KM_FILE" ] || "$BUILD/bench-kmeans" gen "$KM_FILE" "$KM_N" 8 8 1
+: >"$WORK/km"
+for i in $(seq "$RUNS"); do
+	"$BUILD/bench-kmeans" run "$KM_FILE" "$KM_N" 8 8 1 >>"$WORK/km"
+done
+km_secs=$(cut -d' ' -f1 "$WORK/km" | median)
+km_inertia=$(head -1 "$WORK/km" | cut -d' ' -f2)
+km_iter=$(head -1 "$WORK/km" | cut -d' ' -f3)
+ROWS=$KM_N
+if /usr/bin/python3 -c 'import sklearn' 2>/dev/null; then
+	: >"$WORK/sk"
+	for i in $(seq "$RUNS"); do
+		/usr/bin/python3 scripts/bench/kmeans_sklearn.py "$KM_FILE" "$KM_N" 8 8 1 >>"$WORK/sk"
+	done
+	sk_secs=$(cut -d' ' -f1 "$WORK/sk" | median)
+	sk_inertia=$(head -1 "$WORK/sk" | cut -d' ' -f2)
+	km_ratio=$(printf "%.3f" "$(echo "scale=4; $sk_secs / $km_secs" | bc)")
+	in_ratio=$(printf "%.6f" "$(echo "scale=8; $km_inertia / $sk_inertia" | bc)")
+	printf '%-44s %10s s      (%s x 8, k = 8, %s iterations, inertia %s)\n' "k-means fit" \
+		"$km_secs" "$KM_N" "$km_iter" "$km_inertia"
+	printf '%-44s %10s s      speed ratio %s (target >= 1.0), inertia ratio %s (target within 0.001 of 1)\n' \
+		"  scikit-learn KMeans, same matrix" "$sk_secs" "$km_ratio" "$in_ratio"
+	figure kmeans_seconds "$km_secs" "s" "$sk_secs" "$km_ratio"
+	figure kmeans_inertia "$km_inertia" "sum of squares" "$sk_inertia" "$in_ratio"
+else
+	printf '%-44s %10s s      (%s x 8, k = 8; scikit-learn not installed: no ratio)\n' \
+		"k-means fit" "$km_secs" "$KM_N"
+	figure kmeans_seconds "$km_secs" "s" null null
+fi
 
 {
 	echo "["

@@ -17,33 +17,51 @@ static double dist2(const double *a, const double *b, size_t d)
 	return s;
 }
 
-/* k-means++: each next center drawn with probability proportional to the
- * squared distance to the nearest center so far. */
+/* Index of a point drawn with probability proportional to NEAR. */
+static size_t draw(const double *near, size_t n, double total, gsl_rng *rng)
+{
+	double u = gsl_rng_uniform(rng) * total, acc = 0;
+	for (size_t i = 0; i < n; i++) {
+		acc += near[i];
+		if (acc > u)
+			return i;
+	}
+	return n - 1;
+}
+
+/* Greedy k-means++: each next center is the best, by the potential it
+ * leaves, of 2 + 2 ln k candidates drawn with probability proportional to
+ * the squared distance to the nearest center so far. One draw per center
+ * (plain k-means++) too often puts two centers in one cluster; in several
+ * dimensions the spread inside the seeded clusters holds much of the mass, so
+ * a cluster still without a center can hold under half of it, and 2 + ln k
+ * draws (scikit-learn's count) still miss it now and then. */
 static void seed_centers(const double *x, size_t n, size_t d, size_t k, gsl_rng *rng,
 			 double *centers, double *near)
 {
-	size_t first = gsl_rng_uniform_int(rng, n);
+	size_t first = gsl_rng_uniform_int(rng, n), trials = 2 + (size_t)(2 * log((double)k));
 	memcpy(centers, x + first * d, d * sizeof *centers);
 	double total = 0;
 	for (size_t i = 0; i < n; i++)
 		total += near[i] = dist2(x + i * d, centers, d);
 	for (size_t c = 1; c < k; c++) {
-		double u = gsl_rng_uniform(rng) * total, acc = 0;
-		size_t pick = n - 1;
-		for (size_t i = 0; i < n; i++) {
-			acc += near[i];
-			if (acc > u) {
-				pick = i;
-				break;
+		size_t best = n - 1;
+		double best_total = INFINITY;
+		for (size_t t = 0; t < trials; t++) {
+			size_t cand = draw(near, n, total, rng);
+			double pot = 0;
+			for (size_t i = 0; i < n && pot < best_total; i++)
+				pot += fmin(near[i], dist2(x + i * d, x + cand * d, d));
+			if (pot < best_total) {
+				best_total = pot;
+				best = cand;
 			}
 		}
 		double *cen = centers + c * d;
-		memcpy(cen, x + pick * d, d * sizeof *cen);
+		memcpy(cen, x + best * d, d * sizeof *cen);
 		total = 0;
 		for (size_t i = 0; i < n; i++) {
-			double t = dist2(x + i * d, cen, d);
-			if (t < near[i])
-				near[i] = t;
+			near[i] = fmin(near[i], dist2(x + i * d, cen, d));
 			total += near[i];
 		}
 	}

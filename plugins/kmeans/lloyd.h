@@ -1,4 +1,4 @@
-/* k-means: k-means++ seeding (Arthur and Vassilvitskii, 2007) and Lloyd's
+/* k-means: greedy k-means++ seeding (Arthur and Vassilvitskii, 2007) and Lloyd's
  * iterations with Hamerly's bounds ("Making k-means even faster", 2010),
  * the assignment step on two threads; the best of several restarts. */
 #ifndef PATRON_LLOYD_H
