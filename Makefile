@@ -41,7 +41,7 @@ PLUGIN_NAMES := segment.tiers segment.rfm segment.kmeans value.clv
 PLUGINS      := $(PLUGIN_NAMES:%=$(BUILD)/plugins/%.so)
 # Refused on purpose by the tests: each a build flag of tests/plugins/broken.c.
 TEST_PLUGINS := $(addprefix $(BUILD)/test-plugins/,no-entry.so bad-abi.so init-fails.so \
-                unknown-kind.so twin-a.so twin-b.so text.so)
+                unknown-kind.so twin-a.so twin-b.so old-abi.so text.so)
 
 .PHONY: all deps demo check check-asan test bench bench-quick install clean
 

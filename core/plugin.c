@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "util.h"
 
@@ -221,6 +222,8 @@ struct patron_ctx {
 	patron_err err;
 	int failed;
 	size_t wrote;
+	char *loaded;		/* load_model's answer, freed with the context */
+	int64_t saved_version;	/* the version save_model stored, or 0 */
 };
 
 static void host_log(patron_ctx *ctx, int level, const char *fmt, ...)
@@ -412,6 +415,46 @@ static void host_progress(patron_ctx *ctx, double done, const char *what)
 	fflush(stderr);
 }
 
+static int host_save_model(patron_ctx *ctx, const char *params)
+{
+	if (no_store(ctx, "save_model"))
+		return -1;
+	patron_store *s = ctx->env->store;
+	sqlite3_stmt *st = patron_store_stmt(s, ST_MODEL_SAVE);
+	sqlite3_bind_text(st, 1, ctx->pf->desc->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ctx->pf->desc->version ? ctx->pf->desc->version : "", -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, params ? params : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (int64_t)time(NULL));
+	sqlite3_bind_int64(st, 5, ctx->env->now);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		int rc = sqlite3_errcode(patron_store_db(s));
+		sqlite3_reset(st);
+		if (rc == SQLITE_CONSTRAINT) {
+			host_fail(ctx, "save_model: the parameters are not a JSON object text");
+			return -1;
+		}
+		return host_error(ctx, "saving a model");
+	}
+	ctx->saved_version = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static const char *host_load_model(patron_ctx *ctx)
+{
+	if (no_store(ctx, "load_model"))
+		return NULL;
+	sqlite3_stmt *st = patron_store_stmt(ctx->env->store, ST_MODEL_LOAD);
+	sqlite3_bind_text(st, 1, ctx->pf->desc->name, -1, SQLITE_STATIC);
+	free(ctx->loaded);
+	ctx->loaded = NULL;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		ctx->loaded = patron_xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	return ctx->loaded;
+}
+
 static const patron_host host = {
 	.size = sizeof(patron_host),
 	.abi_major = PATRON_ABI_MAJOR,
@@ -428,6 +471,8 @@ static const patron_host host = {
 	.write_recommendations = host_write_recommendations,
 	.emit = host_emit,
 	.progress = host_progress,
+	.save_model = host_save_model,
+	.load_model = host_load_model,
 };
 
 static int init(const patron_plugin_file *pf, patron_ctx *ctx, void **state, patron_err *err)
@@ -452,8 +497,15 @@ int patron_plugin_init_check(const patron_plugin_file *pf, const patron_run_env 
 	return 0;
 }
 
-int patron_plugin_run(const patron_plugin_file *pf, const patron_run_env *env, size_t *wrote,
-		      patron_err *err)
+int patron_plugin_has_train(const patron_plugin_file *pf)
+{
+	const patron_plugin *d = pf->desc;
+	return d->size >= offsetof(patron_plugin, train) + sizeof d->train && d->train;
+}
+
+/* init, then TRAIN or run, then free. */
+static int call(const patron_plugin_file *pf, const patron_run_env *env, int train,
+		size_t *wrote, int64_t *version, patron_err *err)
 {
 	const patron_plugin *d = pf->desc;
 	patron_ctx ctx = {.pf = pf, .env = env};
@@ -461,12 +513,30 @@ int patron_plugin_run(const patron_plugin_file *pf, const patron_run_env *env, s
 	*wrote = 0;
 	if (init(pf, &ctx, &state, err) < 0)
 		return -1;
-	int rc = d->run ? d->run(state, &ctx) : 0;
+	int rc = train ? d->train(state, &ctx) : d->run ? d->run(state, &ctx) : 0;
 	if (d->free)
 		d->free(state);
+	free(ctx.loaded);
 	*wrote = ctx.wrote;
+	if (version)
+		*version = ctx.saved_version;
 	if (rc != 0 || ctx.failed)
 		return patron_err_set(err, "plugin %s: %s", d->name,
 				      ctx.err.msg[0] ? ctx.err.msg : "failed, giving no reason");
 	return 0;
+}
+
+int patron_plugin_run(const patron_plugin_file *pf, const patron_run_env *env, size_t *wrote,
+		      patron_err *err)
+{
+	return call(pf, env, 0, wrote, NULL, err);
+}
+
+int patron_plugin_train(const patron_plugin_file *pf, const patron_run_env *env,
+			int64_t *version, patron_err *err)
+{
+	size_t wrote;
+	if (!patron_plugin_has_train(pf))
+		return patron_err_set(err, "plugin %s has nothing to train", pf->desc->name);
+	return call(pf, env, 1, &wrote, version, err);
 }

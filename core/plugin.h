@@ -47,6 +47,12 @@ typedef struct {
 int patron_plugin_run(const patron_plugin_file *pf, const patron_run_env *env, size_t *wrote,
 		      patron_err *err);
 
+/* 1 when the plugin can be trained (ABI 1.1 train callback). */
+int patron_plugin_has_train(const patron_plugin_file *pf);
+/* init, train, free: fits and saves a new model version (*VERSION). */
+int patron_plugin_train(const patron_plugin_file *pf, const patron_run_env *env,
+			int64_t *version, patron_err *err);
+
 /* init then free, without run: whether the plugin accepts its options. */
 int patron_plugin_init_check(const patron_plugin_file *pf, const patron_run_env *env,
 			     patron_err *err);

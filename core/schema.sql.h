@@ -84,6 +84,13 @@ static const char *const patron_migrations[] = {
 	"  product_id INTEGER NOT NULL REFERENCES products(id) ON DELETE CASCADE,"
 	"  score REAL, model TEXT NOT NULL, computed_at INTEGER NOT NULL,"
 	"  PRIMARY KEY (customer_id, rank)) WITHOUT ROWID;",
+
+	/* 3: trained models: parameters as JSON, a version per plugin name. */
+	"CREATE TABLE models ("
+	"  name TEXT NOT NULL, version INTEGER NOT NULL,"
+	"  plugin_version TEXT NOT NULL, params TEXT NOT NULL CHECK (json_valid(params)),"
+	"  trained_at INTEGER NOT NULL, as_of INTEGER NOT NULL,"
+	"  PRIMARY KEY (name, version)) WITHOUT ROWID;",
 };
 
 #endif

@@ -80,6 +80,11 @@ static const char *const stmt_sql[ST_COUNT_] = {
 	[ST_RECS_CLEAR] = "DELETE FROM recommendations WHERE customer_id = ?1",
 	[ST_REC_PUT] = "INSERT INTO recommendations(customer_id, rank, product_id, score, model,"
 		       " computed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_MODEL_SAVE] = "INSERT INTO models(name, version, plugin_version, params, trained_at, as_of) "
+			  "SELECT ?1, coalesce(max(version), 0) + 1, ?2, ?3, ?4, ?5 FROM models "
+			  "WHERE name = ?1 RETURNING version",
+	[ST_MODEL_LOAD] = "SELECT params, version FROM models WHERE name = ?1 "
+			  "ORDER BY version DESC LIMIT 1",
 	[ST_IMPORT_LOG] = "INSERT INTO imports(kind, file, rows, rejected, at) "
 			  "VALUES (?1, ?2, ?3, ?4, ?5)",
 };

@@ -11,7 +11,7 @@
 
 #include "util.h"
 
-#define PATRON_SCHEMA_VERSION 2
+#define PATRON_SCHEMA_VERSION 3
 /* The page cache a store connection keeps, in KiB. */
 #define PATRON_CACHE_KIB 65536
 
@@ -47,6 +47,8 @@ typedef enum {
 	ST_SCORE_PUT,
 	ST_RECS_CLEAR,
 	ST_REC_PUT,
+	ST_MODEL_SAVE,
+	ST_MODEL_LOAD,
 	ST_COUNT_
 } patron_stmt_id;
 

@@ -15,7 +15,8 @@
 #define PATRON_VERSION "0.1.0"
 
 static const cli_command *const commands[] = {
-	&cmd_init, &cmd_import, &cmd_customer, &cmd_stats, &cmd_score, &cmd_segments, &cmd_plugins,
+	&cmd_init, &cmd_import, &cmd_customer, &cmd_stats, &cmd_score, &cmd_segments, &cmd_train,
+	&cmd_models, &cmd_plugins,
 	&cmd_snapshot, &cmd_demo, NULL,
 };
 

@@ -11,12 +11,15 @@
  *   p_alive             the probability the customer has not lapsed
  *   clv                 sum over months m of the purchases expected in month m
  *                       x the expected spend per purchase / (1 + discount_monthly)^m
- * Customers who never paid get no value scores.
+ * Customers who never paid get no value scores. The fitted parameters are
+ * stored as a model (patron train value refits; patron models lists them);
+ * scoring uses the newest, and fits and stores one when there is none.
  *
  * patron.conf:  value = "clv"   or
  *               value = { plugin = "clv", horizon_months = 24, discount_monthly = 0.01 }
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +29,12 @@
 
 #define WEEKS_PER_MONTH (52.0 / 12.0)
 #define MIN_BUYERS 20
+/* The stored parameters' JSON, written (all 17 digits) and read back by this
+ * plugin. */
+#define MODEL_WRITE "{\"r\":%.17g,\"alpha\":%.17g,\"a\":%.17g,\"b\":%.17g,\"p\":%.17g," \
+		    "\"q\":%.17g,\"gamma\":%.17g"
+#define MODEL_READ "{\"r\":%lg,\"alpha\":%lg,\"a\":%lg,\"b\":%lg,\"p\":%lg,\"q\":%lg," \
+		   "\"gamma\":%lg"
 
 typedef struct {
 	const patron_host *host;
@@ -68,10 +77,23 @@ static size_t column(const patron_features *f, const char *name)
 	return c;
 }
 
-static int run(void *state, patron_ctx *ctx)
+/* The buyers' histories, from the feature matrix. */
+typedef struct {
+	size_t n, repeat;	/* buyers; of them with two or more orders */
+	bgnbd_obs *o;
+	int64_t *ids;
+	double *orders, *mean;	/* per buyer */
+	double *gx, *gm;	/* per repeat buyer: orders and mean order value */
+} buyers;
+
+static void buyers_free(buyers *b)
 {
-	clv_state *s = state;
-	const patron_host *h = s->host;
+	free(b->o), free(b->ids), free(b->orders), free(b->mean), free(b->gx), free(b->gm);
+}
+
+static int buyers_read(const patron_host *h, patron_ctx *ctx, buyers *b)
+{
+	memset(b, 0, sizeof *b);
 	const patron_features *f = h->features(ctx);
 	if (!f)
 		return -1;
@@ -82,96 +104,151 @@ static int run(void *state, patron_ctx *ctx)
 			"monetary_mean");
 		return -1;
 	}
-	size_t n = f->rows, nb = 0, nr = 0;
-	bgnbd_obs *o = malloc((n ? n : 1) * sizeof *o);
-	int64_t *ids = malloc((n ? n : 1) * sizeof *ids);
-	double *orders = malloc((n ? n : 1) * sizeof *orders), *mean = malloc((n ? n : 1) * sizeof *mean);
-	double *gx = malloc((n ? n : 1) * sizeof *gx), *gm = malloc((n ? n : 1) * sizeof *gm);
-	double *out = malloc((n ? n : 1) * 3 * sizeof *out);
-	bgnbd_obs *sample = NULL;
-	int rc = -1;
-	if (!o || !ids || !orders || !mean || !gx || !gm || !out) {
+	size_t n = f->rows ? f->rows : 1;
+	b->o = malloc(n * sizeof *b->o);
+	b->ids = malloc(n * sizeof *b->ids);
+	b->orders = malloc(n * sizeof *b->orders);
+	b->mean = malloc(n * sizeof *b->mean);
+	b->gx = malloc(n * sizeof *b->gx);
+	b->gm = malloc(n * sizeof *b->gm);
+	if (!b->o || !b->ids || !b->orders || !b->mean || !b->gx || !b->gm) {
 		h->fail(ctx, "out of memory");
-		goto done;
+		return -1;
 	}
-	for (size_t r = 0; r < n; r++) {
+	for (size_t r = 0; r < f->rows; r++) {
 		const double *row = f->x + r * f->cols;
 		double fr = row[cf];
 		if (!(fr >= 1) || isnan(row[cr]))
 			continue;
 		double x = fr - 1, tx = fr > 1 ? row[cg] * x : 0;
-		o[nb] = (bgnbd_obs){x, tx / 7.0, (row[cr] + tx) / 7.0};
-		ids[nb] = f->customer_ids[r];
-		orders[nb] = fr;
-		mean[nb] = row[cm];
+		b->o[b->n] = (bgnbd_obs){x, tx / 7.0, (row[cr] + tx) / 7.0};
+		b->ids[b->n] = f->customer_ids[r];
+		b->orders[b->n] = fr;
+		b->mean[b->n] = row[cm];
 		if (fr >= 2 && row[cm] > 0) {
-			gx[nr] = fr;
-			gm[nr] = row[cm];
-			nr++;
+			b->gx[b->repeat] = fr;
+			b->gm[b->repeat] = row[cm];
+			b->repeat++;
 		}
-		nb++;
+		b->n++;
 	}
-	if (nb < MIN_BUYERS) {
+	if (b->n < MIN_BUYERS) {
 		h->fail(ctx, "needs at least %d customers with a paid order, the store has %zu",
-			MIN_BUYERS, nb);
+			MIN_BUYERS, b->n);
+		return -1;
+	}
+	return 0;
+}
+
+/* Fits both models and saves them as the plugin's next model version. */
+static int fit_and_save(clv_state *s, patron_ctx *ctx, const buyers *b, bgnbd_params *bp,
+			gg_params *gp)
+{
+	const patron_host *h = s->host;
+	size_t step = (size_t)ceil((double)b->n / s->sample), ns = 0;
+	bgnbd_obs *sample = malloc(((b->n + step - 1) / step) * sizeof *sample);
+	if (!sample) {
+		h->fail(ctx, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < b->n; i += step)
+		sample[ns++] = b->o[i];
+	double ll;
+	char err[256];
+	int rc = bgnbd_fit(sample, ns, bp, &ll, err, sizeof err);
+	free(sample);
+	if (rc < 0) {
+		h->fail(ctx, "BG/NBD on %zu customers: %s", ns, err);
+		return -1;
+	}
+	h->log(ctx, PATRON_LOG_INFO, "BG/NBD on %zu customers: r %.4g, alpha %.4g, a %.4g, b %.4g "
+	       "(log-likelihood %.6g)", ns, bp->r, bp->alpha, bp->a, bp->b, ll);
+	if (b->repeat < MIN_BUYERS) {
+		h->fail(ctx, "Gamma-Gamma needs at least %d customers with two or more paid orders, "
+			"the store has %zu", MIN_BUYERS, b->repeat);
+		return -1;
+	}
+	if (gg_fit(b->gx, b->gm, b->repeat, gp, &ll, err, sizeof err) < 0) {
+		h->fail(ctx, "Gamma-Gamma on %zu repeat customers: %s", b->repeat, err);
+		return -1;
+	}
+	h->log(ctx, PATRON_LOG_INFO, "Gamma-Gamma on %zu repeat customers (%zu one-order customers "
+	       "left out of the fit): p %.4g, q %.4g, gamma %.4g", b->repeat, b->n - b->repeat,
+	       gp->p, gp->q, gp->gamma);
+	char params[512];
+	snprintf(params, sizeof params, MODEL_WRITE ",\"fit_customers\":%zu,"
+		 "\"repeat_customers\":%zu}", bp->r, bp->alpha, bp->a, bp->b, gp->p, gp->q,
+		 gp->gamma, ns, b->repeat);
+	return h->save_model(ctx, params);
+}
+
+static int train(void *state, patron_ctx *ctx)
+{
+	clv_state *s = state;
+	buyers b;
+	bgnbd_params bp;
+	gg_params gp;
+	int rc = buyers_read(s->host, ctx, &b) < 0 ? -1 : fit_and_save(s, ctx, &b, &bp, &gp);
+	buyers_free(&b);
+	return rc;
+}
+
+static int run(void *state, patron_ctx *ctx)
+{
+	clv_state *s = state;
+	const patron_host *h = s->host;
+	buyers b;
+	bgnbd_params bp;
+	gg_params gp;
+	double *out = NULL;
+	int rc = -1;
+	if (buyers_read(h, ctx, &b) < 0)
+		goto done;
+	/* The newest stored model; with none yet, fit one and store it. */
+	const char *model = h->load_model(ctx);
+	if (!model) {
+		h->log(ctx, PATRON_LOG_INFO, "no stored model: fitting one (patron train value "
+		       "refits)");
+		if (fit_and_save(s, ctx, &b, &bp, &gp) < 0)
+			goto done;
+	} else if (sscanf(model, MODEL_READ, &bp.r, &bp.alpha, &bp.a, &bp.b, &gp.p, &gp.q,
+			  &gp.gamma) != 7) {
+		h->fail(ctx, "the stored model cannot be read: patron train value fits a new one");
 		goto done;
 	}
-	size_t step = (size_t)ceil((double)nb / s->sample), ns = 0;
-	sample = malloc(((nb + step - 1) / step) * sizeof *sample);
-	if (!sample) {
+	size_t nb = b.n;
+	out = malloc(nb * 3 * sizeof *out);
+	if (!out) {
 		h->fail(ctx, "out of memory");
 		goto done;
 	}
-	for (size_t i = 0; i < nb; i += step)
-		sample[ns++] = o[i];
-	bgnbd_params bp;
-	gg_params gp;
-	double ll;
-	char err[256];
-	if (bgnbd_fit(sample, ns, &bp, &ll, err, sizeof err) < 0) {
-		h->fail(ctx, "BG/NBD on %zu customers: %s", ns, err);
-		goto done;
-	}
-	h->log(ctx, PATRON_LOG_INFO, "BG/NBD on %zu customers: r %.4g, alpha %.4g, a %.4g, b %.4g "
-	       "(log-likelihood %.6g)", ns, bp.r, bp.alpha, bp.a, bp.b, ll);
-	if (nr < MIN_BUYERS) {
-		h->fail(ctx, "Gamma-Gamma needs at least %d customers with two or more paid orders, "
-			"the store has %zu", MIN_BUYERS, nr);
-		goto done;
-	}
-	if (gg_fit(gx, gm, nr, &gp, &ll, err, sizeof err) < 0) {
-		h->fail(ctx, "Gamma-Gamma on %zu repeat customers: %s", nr, err);
-		goto done;
-	}
-	h->log(ctx, PATRON_LOG_INFO, "Gamma-Gamma on %zu repeat customers (%zu one-order customers "
-	       "left out of the fit): p %.4g, q %.4g, gamma %.4g", nr, nb - nr, gp.p, gp.q,
-	       gp.gamma);
 	for (size_t i = 0; i < nb; i++) {
-		double spend = gg_expected_spend(&gp, orders[i], mean[i]), clv = 0, before = 0;
+		double spend = gg_expected_spend(&gp, b.orders[i], b.mean[i]), clv = 0, before = 0;
 		for (int m = 1; m <= (int)s->horizon; m++) {
-			double upto = bgnbd_expected(&bp, &o[i], m * WEEKS_PER_MONTH);
+			double upto = bgnbd_expected(&bp, &b.o[i], m * WEEKS_PER_MONTH);
 			clv += (upto - before) * spend / pow(1 + s->discount, m);
 			before = upto;
 		}
 		out[i] = before;
-		out[nb + i] = bgnbd_p_alive(&bp, &o[i]);
+		out[nb + i] = bgnbd_p_alive(&bp, &b.o[i]);
 		out[2 * nb + i] = clv;
 		if (!isfinite(before) || !isfinite(out[nb + i]) || !isfinite(clv)) {
 			h->fail(ctx, "the model gave no finite value for customer %lld",
-				(long long)ids[i]);
+				(long long)b.ids[i]);
 			goto done;	/* nothing half-written */
 		}
 		if ((i & 16383) == 0)
 			h->progress(ctx, (double)i / (double)nb, "value");
 	}
 	h->progress(ctx, 1.0, "value");
-	if (h->write_scores(ctx, "expected_purchases", nb, ids, out) < 0 ||
-	    h->write_scores(ctx, "p_alive", nb, ids, out + nb) < 0 ||
-	    h->write_scores(ctx, "clv", nb, ids, out + 2 * nb) < 0)
+	if (h->write_scores(ctx, "expected_purchases", nb, b.ids, out) < 0 ||
+	    h->write_scores(ctx, "p_alive", nb, b.ids, out + nb) < 0 ||
+	    h->write_scores(ctx, "clv", nb, b.ids, out + 2 * nb) < 0)
 		goto done;
 	rc = 0;
 done:
-	free(o), free(ids), free(orders), free(mean), free(gx), free(gm), free(out), free(sample);
+	buyers_free(&b);
+	free(out);
 	return rc;
 }
 
@@ -186,6 +263,7 @@ static const patron_plugin descriptor = {
 	.init = init,
 	.run = run,
 	.free = done_state,
+	.train = train,
 };
 
 const patron_plugin *patron_plugin_entry(void) { return &descriptor; }

@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 #define PATRON_ABI_MAJOR 1
-#define PATRON_ABI_MINOR 0
+#define PATRON_ABI_MINOR 1
 
 /* What a plugin does. The job it serves is the first part of its name:
  * "segment.tiers" is the segmenter chosen by `segment = "tiers"` in
@@ -132,6 +132,13 @@ typedef struct patron_host {
 	int (*emit)(patron_ctx *ctx, const char *topic, int64_t customer_id, const char *json);
 	/* Progress of long work, 0..1; drawn only when stderr is a terminal. */
 	void (*progress)(patron_ctx *ctx, double done, const char *what);
+
+	/* ABI 1.1: trained models, stored in the store under the plugin's name
+	 * with a version that counts up. save_model keeps PARAMS (a JSON object
+	 * text) as the newest version; load_model gives the newest, or NULL when
+	 * the plugin has none, valid until the callback returns. */
+	int (*save_model)(patron_ctx *ctx, const char *params);
+	const char *(*load_model)(patron_ctx *ctx);
 } patron_host;
 
 /* 1 when the running core's host table has MEMBER. */
@@ -153,6 +160,10 @@ typedef struct patron_plugin {
 	 * write results through the host. */
 	int (*run)(void *state, patron_ctx *ctx);
 	void (*free)(void *state);
+
+	/* ABI 1.1, optional: fits the model on the snapshot and saves it with
+	 * host->save_model (`patron train JOB`). */
+	int (*train)(void *state, patron_ctx *ctx);
 } patron_plugin;
 
 /* The one symbol a plugin exports. */

@@ -53,3 +53,35 @@ t_clv_options_are_checked() {
 	expect_rc 1
 	expect_in "$T/err" "plugin value.clv: init failed: option discount_monthly: expected a rate from 0 to 1"
 }
+
+t_train_stores_versions_and_score_uses_the_newest() {
+	"$PATRON" --db "$DB" --now 2026-11-23 demo --customers 500 >/dev/null 2>&1
+	# The demo's score found no model, so it fitted and stored version 1.
+	run "$PATRON" --db "$DB" models
+	expect_in "$T/out" "value.clv          v1"
+	run "$PATRON" --db "$DB" --now 2026-11-23 train value
+	expect_rc 0
+	expect_in "$T/out" "value: value.clv trained in"
+	expect_in "$T/out" "stored as model version 2"
+	run "$PATRON" --db "$DB" models --json
+	expect_in "$T/out" '"version": 2'
+	expect_in "$T/out" '"alpha": '
+	run "$PATRON" --db "$DB" --now 2026-11-23 score --only value
+	expect_rc 0
+	grep -q "no stored model" "$T/err" && fail "score refitted though a model is stored"
+	before=$(q "SELECT sum(value) FROM scores WHERE name='p_alive'")
+	# Scoring reads the newest model: change its dropout parameter a, and
+	# the customers' chances of being alive change.
+	q "UPDATE models SET params = json_set(params, '$.a', 20.0) WHERE version = 2"
+	run "$PATRON" --db "$DB" --now 2026-11-23 score --only value
+	expect_rc 0
+	after=$(q "SELECT sum(value) FROM scores WHERE name='p_alive'")
+	[ "$before" != "$after" ] || fail "p_alive did not follow the stored model"
+	q "UPDATE models SET params = '{\"other\":1}' WHERE version = 2"
+	run "$PATRON" --db "$DB" --now 2026-11-23 score --only value
+	expect_rc 1
+	expect_in "$T/err" "patron: plugin value.clv: the stored model cannot be read: patron train value fits a new one"
+	run "$PATRON" --db "$DB" train widgets
+	expect_rc 2
+	expect_in "$T/err" 'no job "widgets"'
+}

@@ -16,6 +16,8 @@ t_each_broken_plugin_gets_one_line_and_the_good_ones_run() {
 	expect_in "$T/out" "refused: $TP/unknown-kind.so: plugin segment.odd: unknown kind 42"
 	expect_in "$T/out" "segment.tiers"
 	expect_in "$T/out" "segment.twin"
+	# A plugin built for ABI 1.0 (its descriptor has no train) still loads.
+	expect_in "$T/out" "segment.elder"
 	[ "$(grep -c '^refused: ' "$T/out")" -eq 5 ] || fail "expected 5 refusals: $(cat "$T/out")"
 	# The engine runs on with the good plugins; each refusal is said once.
 	demo_store
@@ -92,4 +94,15 @@ t_score_and_snapshot_describe_what_they_did() {
 	# As of a day before the shop opened there is nobody.
 	run "$PATRON" --db "$DB" --now 2020-01-01 snapshot --json
 	expect_in "$T/out" '"rows": 0'
+}
+
+t_an_older_abi_plugin_runs_and_has_nothing_to_train() {
+	demo_store
+	printf 'segment = "elder"\nvalue = false\n' >"$T/patron.conf"
+	PATRON_PLUGIN_PATH=$TEST_PLUGINS run "$PATRON" --db "$DB" score
+	expect_rc 0
+	expect_in "$T/out" "segment: segment.elder 0 wrote 0 results"
+	PATRON_PLUGIN_PATH=$TEST_PLUGINS run "$PATRON" --db "$DB" train segment
+	expect_rc 1
+	expect_in "$T/err" "patron: plugin segment.elder has nothing to train"
 }

@@ -1,5 +1,6 @@
-/* Plugins that must be refused, one per build flag, and a good one (TWIN,
- * built twice so the second copy is a duplicate name). */
+/* Plugins that must be refused, one per build flag, and good ones: TWIN
+ * (built twice, so the second copy is a duplicate name) and OLD_ABI (a
+ * plugin from an older minor version of the ABI). */
 #include <patron/plugin.h>
 
 static int init(const patron_host *host, patron_ctx *ctx, void **state)
@@ -20,15 +21,22 @@ static int run(void *state, patron_ctx *ctx)
 }
 
 static const patron_plugin descriptor = {
-#ifdef BAD_ABI
+#if defined(BAD_ABI)
 	.abi_major = 99,
 	.abi_minor = 0,
 	.size = sizeof(struct patron_plugin),
+#elif defined(OLD_ABI)
+	/* Built against ABI 1.0: its descriptor ends before train. */
+	.abi_major = 1,
+	.abi_minor = 0,
+	.size = offsetof(struct patron_plugin, train),
 #else
 	PATRON_PLUGIN_ABI,
 #endif
 #if defined(INIT_FAILS)
 	.name = "segment.grumpy",
+#elif defined(OLD_ABI)
+	.name = "segment.elder",
 #elif defined(UNKNOWN_KIND)
 	.name = "segment.odd",
 #else
