@@ -120,6 +120,26 @@ ROWS=$snap_rows
 figure snapshot_seconds "$snap_secs" "s" null null
 figure snapshot_peak_rss "$snap_mib" "MiB" null null
 
+# RFM and the CLV fit over the big store's customers, whole processes (the
+# snapshot and the writing of results included), on a copy of the store.
+cp "$BIG/patron.db" "$WORK/score.db"
+printf 'segment = "rfm"\nvalue = false\n' >"$WORK/rfm.conf"
+"$TIME" -f '%e %M' -o "$WORK/t" "$PATRON" --db "$WORK/score.db" --config "$WORK/rfm.conf" \
+	--now 2026-06-30 score >"$WORK/out" 2>&1 || { echo "bench: rfm failed: $(cat "$WORK/out")" >&2; exit 1; }
+read -r rfm_secs rfm_kb <"$WORK/t"
+printf 'value = "clv"\n' >"$WORK/clv.conf"
+"$TIME" -f '%e %M' -o "$WORK/t" "$PATRON" --db "$WORK/score.db" --config "$WORK/clv.conf" \
+	--now 2026-06-30 train value >"$WORK/out" 2>&1 || { echo "bench: clv failed: $(cat "$WORK/out")" >&2; exit 1; }
+read -r clv_secs clv_kb <"$WORK/t"
+rm -f "$WORK/score.db"*
+ROWS=$BIG_CUSTOMERS
+printf '%-44s %10s s      (%s customers; snapshot, RFM and writing ~5 results each; target < 1 s)\n' \
+	"score with segment = rfm, whole process" "$rfm_secs" "$BIG_CUSTOMERS"
+printf '%-44s %10s s      (snapshot, then BG/NBD on a 100,000 sample and Gamma-Gamma on the repeat buyers)\n' \
+	"train value (CLV fit), whole process" "$clv_secs"
+figure rfm_score_seconds "$rfm_secs" "s" null null
+figure clv_train_seconds "$clv_secs" "s" null null
+
 # k-means on an n x 8 matrix of 8 Gaussian blobs (k = 8), fit time only,
 # against scikit-learn's KMeans(n_init=1, algorithm="lloyd") on the same file.
 KM_FILE="$BUILD/bench-data/kmeans-$KM_N.bin"
