@@ -37,14 +37,6 @@ static long row_of(const patron_features *f, int64_t id)
 	return -1;
 }
 
-static size_t column(const patron_features *f, const char *name)
-{
-	size_t c = 0;
-	while (c < f->cols && strcmp(f->names[c], name) != 0)
-		c++;
-	return c;
-}
-
 static int run(cli *c, int argc, char **argv)
 {
 	if (argc > 1)
@@ -60,8 +52,9 @@ static int run(cli *c, int argc, char **argv)
 		patron_snapshot_free(&sn);
 		return cli_fail(EXIT_FAIL, "%s", err.msg);
 	}
-	size_t cr = column(f, "recency_days"), cf = column(f, "frequency"),
-	       cm = column(f, "monetary_total");
+	size_t cr = patron_feature_column(f, "recency_days");
+	size_t cf = patron_feature_column(f, "frequency");
+	size_t cm = patron_feature_column(f, "monetary_total");
 	group *g = NULL;
 	size_t ng = 0, total = 0;
 	char model[256] = "";

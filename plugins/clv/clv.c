@@ -69,14 +69,6 @@ static int init(const patron_host *host, patron_ctx *ctx, void **state)
 	return 0;
 }
 
-static size_t column(const patron_features *f, const char *name)
-{
-	size_t c = 0;
-	while (c < f->cols && strcmp(f->names[c], name) != 0)
-		c++;
-	return c;
-}
-
 /* The buyers' histories, from the feature matrix. */
 typedef struct {
 	size_t n, repeat;	/* buyers; of them with two or more orders */
@@ -97,8 +89,10 @@ static int buyers_read(const patron_host *h, patron_ctx *ctx, buyers *b)
 	const patron_features *f = h->features(ctx);
 	if (!f)
 		return -1;
-	size_t cf = column(f, "frequency"), cr = column(f, "recency_days"),
-	       cg = column(f, "mean_gap_days"), cm = column(f, "monetary_mean");
+	size_t cf = patron_feature_column(f, "frequency");
+	size_t cr = patron_feature_column(f, "recency_days");
+	size_t cg = patron_feature_column(f, "mean_gap_days");
+	size_t cm = patron_feature_column(f, "monetary_mean");
 	if (cf == f->cols || cr == f->cols || cg == f->cols || cm == f->cols) {
 		h->fail(ctx, "the feature matrix lacks frequency, recency_days, mean_gap_days or "
 			"monetary_mean");

@@ -88,9 +88,7 @@ static int run(void *state, patron_ctx *ctx)
 	char list[512];
 	snprintf(list, sizeof list, "%s", s->columns);
 	for (char *save = NULL, *c = strtok_r(list, ", ", &save); c; c = strtok_r(NULL, ", ", &save)) {
-		size_t j = 0;
-		while (j < f->cols && strcmp(f->names[j], c) != 0)
-			j++;
+		size_t j = patron_feature_column(f, c);
 		if (j == f->cols) {
 			h->fail(ctx, "option columns: there is no feature \"%s\" (see patron snapshot)", c);
 			return -1;
@@ -101,10 +99,7 @@ static int run(void *state, patron_ctx *ctx)
 		}
 		cols[nc++] = j;
 	}
-	size_t spend_col = f->cols;
-	for (size_t j = 0; j < f->cols; j++)
-		if (strcmp(f->names[j], "monetary_total") == 0)
-			spend_col = j;
+	size_t spend_col = patron_feature_column(f, "monetary_total");
 	double *x = malloc((n ? n : 1) * (nc ? nc : 1) * sizeof *x);
 	const char **labels = malloc((n ? n : 1) * sizeof *labels);
 	kmeans_result res = {0};

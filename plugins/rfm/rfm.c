@@ -97,14 +97,6 @@ static void quintiles(const double *value, size_t *order, size_t n, unsigned cha
 	}
 }
 
-static size_t column(const patron_features *f, const char *name)
-{
-	for (size_t c = 0; c < f->cols; c++)
-		if (strcmp(f->names[c], name) == 0)
-			return c;
-	return f->cols;
-}
-
 static int run(void *state, patron_ctx *ctx)
 {
 	rfm_state *s = state;
@@ -112,8 +104,9 @@ static int run(void *state, patron_ctx *ctx)
 	const patron_features *f = h->features(ctx);
 	if (!f)
 		return -1;
-	size_t cr = column(f, "recency_days"), cf = column(f, "frequency"),
-	       cm = column(f, "monetary_total");
+	size_t cr = patron_feature_column(f, "recency_days");
+	size_t cf = patron_feature_column(f, "frequency");
+	size_t cm = patron_feature_column(f, "monetary_total");
 	if (cr == f->cols || cf == f->cols || cm == f->cols) {
 		h->fail(ctx, "the feature matrix lacks recency_days, frequency or monetary_total");
 		return -1;

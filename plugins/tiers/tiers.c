@@ -67,13 +67,8 @@ static int run(void *state, patron_ctx *ctx)
 	const patron_features *f = h->features(ctx);
 	if (!f)
 		return -1;
-	size_t money = f->cols, freq = f->cols;
-	for (size_t c = 0; c < f->cols; c++) {
-		if (strcmp(f->names[c], "monetary_total") == 0)
-			money = c;
-		if (strcmp(f->names[c], "frequency") == 0)
-			freq = c;
-	}
+	size_t money = patron_feature_column(f, "monetary_total"),
+	       freq = patron_feature_column(f, "frequency");
 	if (money == f->cols || freq == f->cols) {
 		h->fail(ctx, "the feature matrix has no monetary_total or frequency column");
 		return -1;

@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -85,6 +86,15 @@ typedef struct {
 	const double *quantity, *spend;	/* nnz entries */
 	const int64_t *last_at;		/* nnz entries, Unix seconds */
 } patron_graph;
+
+/* The index of the feature column NAME, or f->cols when there is none. */
+static inline size_t patron_feature_column(const patron_features *f, const char *name)
+{
+	size_t c = 0;
+	while (c < f->cols && strcmp(f->names[c], name) != 0)
+		c++;
+	return c;
+}
 
 enum { PATRON_LOG_DEBUG, PATRON_LOG_INFO, PATRON_LOG_WARN, PATRON_LOG_ERROR };
 

@@ -46,10 +46,7 @@ static int run(void *state, patron_ctx *ctx)
 	const patron_features *f = s->host->features(ctx);
 	if (!f)
 		return -1;
-	size_t col = f->cols;
-	for (size_t c = 0; c < f->cols; c++)
-		if (strcmp(f->names[c], "recency_days") == 0)
-			col = c;
+	size_t col = patron_feature_column(f, "recency_days");
 	if (col == f->cols) {
 		s->host->fail(ctx, "no recency_days column");
 		return -1;
