@@ -29,41 +29,88 @@ static size_t draw(const double *near, size_t n, double total, gsl_rng *rng)
 	return n - 1;
 }
 
+#define MAX_TRIALS 16
+
+/* One half of a seeding pass over points [from, to): the potential each
+ * candidate would leave (ncand > 0), or, with ncand == 0, NEAR lowered to the
+ * new center cand[0] and its sum. */
+typedef struct {
+	const double *x;
+	double *near;
+	size_t d, from, to, ncand;
+	const size_t *cand;
+	double sum[MAX_TRIALS];
+} seed_pass;
+
+static void *seed_half(void *p)
+{
+	seed_pass *sp = p;
+	size_t d = sp->d;
+	memset(sp->sum, 0, sizeof sp->sum);
+	for (size_t i = sp->from; i < sp->to; i++) {
+		const double *xi = sp->x + i * d;
+		if (sp->ncand == 0) {
+			sp->near[i] = fmin(sp->near[i], dist2(xi, sp->x + sp->cand[0] * d, d));
+			sp->sum[0] += sp->near[i];
+			continue;
+		}
+		for (size_t t = 0; t < sp->ncand; t++)
+			sp->sum[t] += fmin(sp->near[i], dist2(xi, sp->x + sp->cand[t] * d, d));
+	}
+	return NULL;
+}
+
+/* Runs a pass on both cores; SUM gets the halves' sums added. */
+static void seed_run(const double *x, double *near, size_t n, size_t d, const size_t *cand,
+		     size_t ncand, int threads, double *sum)
+{
+	seed_pass half[2] = {
+		{x, near, d, 0, threads > 1 ? n / 2 : n, ncand, cand, {0}},
+		{x, near, d, n / 2, n, ncand, cand, {0}},
+	};
+	pthread_t tid;
+	int spawned = threads > 1 && pthread_create(&tid, NULL, seed_half, &half[1]) == 0;
+	seed_half(&half[0]);
+	if (threads > 1) {
+		if (spawned)
+			pthread_join(tid, NULL);
+		else
+			seed_half(&half[1]);
+	}
+	for (size_t t = 0; t < (ncand ? ncand : 1); t++)
+		sum[t] = half[0].sum[t] + (threads > 1 ? half[1].sum[t] : 0);
+}
+
 /* Greedy k-means++: each next center is the best, by the potential it
  * leaves, of 2 + 2 ln k candidates drawn with probability proportional to
  * the squared distance to the nearest center so far. One draw per center
  * (plain k-means++) too often puts two centers in one cluster; in several
  * dimensions the spread inside the seeded clusters holds much of the mass, so
  * a cluster still without a center can hold under half of it, and 2 + ln k
- * draws (scikit-learn's count) still miss it now and then. */
+ * draws (scikit-learn's count) still miss it now and then. All candidates
+ * are weighed in one pass over the points, on both cores. */
 static void seed_centers(const double *x, size_t n, size_t d, size_t k, gsl_rng *rng,
-			 double *centers, double *near)
+			 double *centers, double *near, int threads)
 {
-	size_t first = gsl_rng_uniform_int(rng, n), trials = 2 + (size_t)(2 * log((double)k));
-	memcpy(centers, x + first * d, d * sizeof *centers);
-	double total = 0;
+	size_t trials = 2 + (size_t)(2 * log((double)k)), cand[MAX_TRIALS];
+	if (trials > MAX_TRIALS)
+		trials = MAX_TRIALS;
+	cand[0] = gsl_rng_uniform_int(rng, n);
+	memcpy(centers, x + cand[0] * d, d * sizeof *centers);
 	for (size_t i = 0; i < n; i++)
-		total += near[i] = dist2(x + i * d, centers, d);
+		near[i] = INFINITY;
+	double total, pot[MAX_TRIALS];
+	seed_run(x, near, n, d, cand, 0, threads, &total);
 	for (size_t c = 1; c < k; c++) {
-		size_t best = n - 1;
-		double best_total = INFINITY;
-		for (size_t t = 0; t < trials; t++) {
-			size_t cand = draw(near, n, total, rng);
-			double pot = 0;
-			for (size_t i = 0; i < n && pot < best_total; i++)
-				pot += fmin(near[i], dist2(x + i * d, x + cand * d, d));
-			if (pot < best_total) {
-				best_total = pot;
-				best = cand;
-			}
-		}
-		double *cen = centers + c * d;
-		memcpy(cen, x + best * d, d * sizeof *cen);
-		total = 0;
-		for (size_t i = 0; i < n; i++) {
-			near[i] = fmin(near[i], dist2(x + i * d, cen, d));
-			total += near[i];
-		}
+		for (size_t t = 0; t < trials; t++)
+			cand[t] = draw(near, n, total, rng);
+		seed_run(x, near, n, d, cand, trials, threads, pot);
+		size_t best = 0;
+		for (size_t t = 1; t < trials; t++)
+			if (pot[t] < pot[best])
+				best = t;
+		memcpy(centers + c * d, x + cand[best] * d, d * sizeof *centers);
+		seed_run(x, near, n, d, &cand[best], 0, threads, &total);
 	}
 }
 
@@ -232,7 +279,7 @@ int kmeans_run(const double *x, size_t n, size_t d, const kmeans_opts *o, kmeans
 	gsl_rng_set(rng, o->seed);
 	r->inertia = INFINITY;
 	for (size_t t = 0; t < (o->restarts ? o->restarts : 1); t++) {
-		seed_centers(x, n, d, k, rng, s.centers, s.upper);
+		seed_centers(x, n, d, k, rng, s.centers, s.upper, threads);
 		size_t iters;
 		double inertia = one_restart(&s, parts, threads, o->max_iter, &iters, moved);
 		if (inertia < r->inertia) {
