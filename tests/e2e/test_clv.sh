@@ -1,12 +1,13 @@
 # value.clv on real stores: it fills every buyer, and refuses what it cannot fit.
 
-# orders N REPEAT: N customers, each with REPEAT orders, as of 2024-12-31.
+# orders N REPEAT [PRICE]: N customers, each with REPEAT orders, as of
+# 2024-12-31; PRICE fixes every order's value (else it varies by customer).
 orders() {
 	{
 		echo "order_id,email,created_at,sku,quantity,price"
 		for i in $(seq 1 "$1"); do
 			for k in $(seq 1 "$2"); do
-				echo "o$i-$k,c$i@example.com,$(date -u -d "2024-12-31 - $((i * 7 + k * 30)) days" +%F),S1,1,$((10 + i % 7))"
+				echo "o$i-$k,c$i@example.com,$(date -u -d "2024-12-31 - $((i * 7 + k * 30)) days" +%F),S1,1,${3:-$((10 + i % 7))}"
 			done
 		done
 	} >"$T/orders.csv"
@@ -84,4 +85,15 @@ t_train_stores_versions_and_score_uses_the_newest() {
 	run "$PATRON" --db "$DB" train widgets
 	expect_rc 2
 	expect_in "$T/err" 'no job "widgets"'
+}
+
+t_clv_reports_a_fit_that_does_not_converge_and_writes_nothing() {
+	# Every order worth the same: the spend model has no optimum.
+	orders 40 3 10
+	run "$PATRON" --db "$DB" --now 2024-12-31 score --only value
+	expect_rc 1
+	expect_in "$T/err" "patron: plugin value.clv: Gamma-Gamma on 40 repeat customers: the fit did not converge after"
+	expect_in "$T/err" "(log-likelihood "
+	expect_eq "$(q "SELECT count(*) FROM scores")" 0
+	expect_eq "$(q "SELECT count(*) FROM models")" 0
 }

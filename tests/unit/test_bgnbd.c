@@ -6,6 +6,7 @@
 #include <gsl/gsl_rng.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../../plugins/clv/bgnbd.h"
 #include "helpers.h"
@@ -124,6 +125,24 @@ START_TEST(gamma_gamma_recovers_its_parameters)
 }
 END_TEST
 
+START_TEST(a_fit_that_cannot_converge_says_so_with_its_log_likelihood)
+{
+	/* Every purchase worth exactly 10: Gamma-Gamma's q and gamma run off to
+	 * infinity together, and the fit must say so rather than return them. */
+	double x[50], m[50];
+	for (int i = 0; i < 50; i++) {
+		x[i] = 2 + i % 3;
+		m[i] = 10.0;
+	}
+	gg_params p;
+	double ll;
+	char err[256];
+	ck_assert_int_eq(gg_fit(x, m, 50, &p, &ll, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "the fit did not converge after ") &&
+		      strstr(err, "(log-likelihood "), "%s", err);
+}
+END_TEST
+
 Suite *suite_bgnbd(void)
 {
 	Suite *s = suite_create("bgnbd");
@@ -132,6 +151,7 @@ Suite *suite_bgnbd(void)
 	tcase_add_test(t, bgnbd_recovers_cdnow_parameters_and_predicts_the_holdout);
 	tcase_add_test(t, bgnbd_p_alive_and_expectation_follow_the_history);
 	tcase_add_test(t, gamma_gamma_recovers_its_parameters);
+	tcase_add_test(t, a_fit_that_cannot_converge_says_so_with_its_log_likelihood);
 	suite_add_tcase(s, t);
 	return s;
 }
