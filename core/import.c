@@ -193,6 +193,7 @@ typedef struct {
 	const char *source;	/* orders.source: patron, shopify or stripe */
 	int col[NFIELDS];	/* column index of each field, -1 when absent */
 	char **header;		/* the file's own header names, for messages */
+	char **norm;		/* the same, normalized, for matching */
 	size_t ncols;
 	/* customers: the columns that become attributes */
 	int *attr_col;
@@ -228,16 +229,29 @@ static void normalize_header(const char *in, char *out, size_t cap)
 	out[n] = '\0';
 }
 
+/* The column whose normalized name is NORM, or -1. */
+static int column_named(const importer *im, const char *norm)
+{
+	for (size_t c = 0; c < im->ncols; c++)
+		if (strcmp(im->norm[c], norm) == 0)
+			return (int)c;
+	return -1;
+}
+
 static int find_column(importer *im, const char *want)
 {
-	char norm[128], h[128];
+	char norm[128];
 	normalize_header(want, norm, sizeof norm);
-	for (size_t c = 0; c < im->ncols; c++) {
-		normalize_header(im->header[c], h, sizeof h);
-		if (strcmp(h, norm) == 0)
-			return (int)c;
-	}
-	return -1;
+	return column_named(im, norm);
+}
+
+/* 1 when a field already takes column C. */
+static int column_taken(const importer *im, size_t c)
+{
+	for (int f = 0; f < NFIELDS; f++)
+		if (im->col[f] == (int)c)
+			return 1;
+	return 0;
 }
 
 static int field_parse(const char *name, field *out)
@@ -263,11 +277,8 @@ static int map_columns(importer *im, const field_spec *spec, patron_err *err)
 	for (int f = 0; f < NFIELDS; f++)
 		im->col[f] = -1;
 	for (size_t a = 0; a < im->ncols; a++) {
-		char ha[128], hb[128];
-		normalize_header(im->header[a], ha, sizeof ha);
 		for (size_t b = a + 1; b < im->ncols; b++) {
-			normalize_header(im->header[b], hb, sizeof hb);
-			if (ha[0] && strcmp(ha, hb) == 0)
+			if (im->norm[a][0] && strcmp(im->norm[a], im->norm[b]) == 0)
 				return patron_err_set(err, "%s:1: columns \"%s\" and \"%s\" have the same "
 						      "name", im->path, im->header[a], im->header[b]);
 		}
@@ -310,17 +321,9 @@ static int map_columns(importer *im, const field_spec *spec, patron_err *err)
 			size_t len = e ? (size_t)(e - p) : strlen(p);
 			char alias[64];
 			snprintf(alias, sizeof alias, "%.*s", (int)len, p);
-			for (size_t c = 0; c < im->ncols; c++) {
-				char h[128];
-				normalize_header(im->header[c], h, sizeof h);
-				int taken = 0;
-				for (int f = 0; f < NFIELDS; f++)
-					taken |= im->col[f] == (int)c;
-				if (!taken && strcmp(h, alias) == 0) {
-					im->col[sp->f] = (int)c;
-					break;
-				}
-			}
+			int c = column_named(im, alias);
+			if (c >= 0 && !column_taken(im, (size_t)c))
+				im->col[sp->f] = c;
 			p += len + (e != NULL);
 		}
 		if (sp->required && im->col[sp->f] < 0)
@@ -340,8 +343,7 @@ static patron_import_format detect_format(importer *im)
 {
 	int lineitems = 0, financial = 0, created_utc = 0, amount = 0, cust = 0;
 	for (size_t c = 0; c < im->ncols; c++) {
-		char h[128];
-		normalize_header(im->header[c], h, sizeof h);
+		const char *h = im->norm[c];
 		lineitems |= strcmp(h, "lineitem_quantity") == 0;
 		financial |= strcmp(h, "financial_status") == 0;
 		created_utc |= strcmp(h, "created_utc") == 0;
@@ -635,15 +637,10 @@ static int infer_attributes(importer *im, patron_err *err)
 	im->attr_name = patron_xcalloc(im->ncols, sizeof *im->attr_name);
 	im->attr_type = patron_xmalloc(im->ncols * sizeof *im->attr_type);
 	for (size_t c = 0; c < im->ncols; c++) {
-		int taken = 0;
-		for (int f = 0; f < NFIELDS; f++)
-			taken |= im->col[f] == (int)c;
-		char name[128];
-		normalize_header(im->header[c], name, sizeof name);
-		if (taken || !name[0])
+		if (column_taken(im, c) || !im->norm[c][0])
 			continue;
 		im->attr_col[n] = (int)c;
-		im->attr_name[n] = patron_xstrdup(name);
+		im->attr_name[n] = patron_xstrdup(im->norm[c]);
 		n++;
 	}
 	im->nattr = n;
@@ -1164,9 +1161,12 @@ static int write_rejected(FILE *f, const patron_csv_record *rec, const char *why
 
 static void importer_free(importer *im)
 {
-	for (size_t c = 0; c < im->ncols; c++)
+	for (size_t c = 0; c < im->ncols; c++) {
 		free(im->header[c]);
+		free(im->norm[c]);
+	}
 	free(im->header);
+	free(im->norm);
 	for (size_t a = 0; a < im->nattr; a++)
 		free(im->attr_name[a]);
 	free(im->attr_name);
@@ -1243,8 +1243,13 @@ int patron_import_file(patron_store *s, const char *path, const patron_import_op
 	}
 	im.ncols = rec.n;
 	im.header = patron_xmalloc(rec.n * sizeof *im.header);
-	for (size_t c = 0; c < rec.n; c++)
+	im.norm = patron_xmalloc(rec.n * sizeof *im.norm);
+	for (size_t c = 0; c < rec.n; c++) {
+		char norm[128];
+		normalize_header(rec.field[c], norm, sizeof norm);
 		im.header[c] = patron_xstrdup(rec.field[c]);
+		im.norm[c] = patron_xstrdup(norm);
+	}
 
 	patron_import_format format = opts->format;
 	if (opts->kind != PATRON_IMPORT_ORDERS)
