@@ -21,7 +21,7 @@ const patron_job patron_jobs[] = {
 };
 
 /* Keys patron.conf may set besides the jobs. */
-static const char *const other_keys[] = {"channels", NULL};
+static const char *const other_keys[] = {"channels", "frequency_cap", "templates", NULL};
 
 #define CONFIG_MEMORY (8u << 20)	/* bytes a config may allocate */
 #define CONFIG_STEPS 1000000		/* instructions it may run */
@@ -113,6 +113,13 @@ static int validate(patron_config *c, patron_err *err)
 				patron_err_set(err, "%s: %s: expected a plugin name, a table "
 					       "{ plugin = NAME, ... } or false, got %s", c->path, key,
 					       type_of(L, -1));
+				lua_pop(L, 2);
+				return -1;
+			}
+		} else if (strcmp(key, "templates") == 0) {
+			if (lua_type(L, -1) != LUA_TSTRING) {
+				patron_err_set(err, "%s: templates: expected a folder name, got %s",
+					       c->path, type_of(L, -1));
 				lua_pop(L, 2);
 				return -1;
 			}
@@ -275,4 +282,46 @@ int patron_config_number(const patron_config *c, const char *job, const char *ke
 		*out = lua_tonumber(c->L, -1);
 	lua_pop(c->L, 1);
 	return rc;
+}
+
+const char *patron_config_top_string(const patron_config *c, const char *key)
+{
+	int t = lua_getfield(c->L, 1, key);
+	const char *s = t == LUA_TSTRING ? lua_tostring(c->L, -1) : NULL;
+	lua_pop(c->L, 1);
+	return s;
+}
+
+int patron_config_channel(const patron_config *c, const char *name, const char **address)
+{
+	lua_State *L = c->L;
+	*address = NULL;
+	if (lua_getfield(L, 1, "channels") != LUA_TTABLE) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	int t = lua_getfield(L, -1, name);
+	int known = t == LUA_TTABLE || t == LUA_TSTRING;
+	if (t == LUA_TTABLE) {
+		if (lua_getfield(L, -1, "address") == LUA_TSTRING)
+			*address = lua_tostring(L, -1);
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 2);
+	return known;
+}
+
+void patron_config_channel_names(const patron_config *c, patron_buf *names)
+{
+	lua_State *L = c->L;
+	if (lua_getfield(L, 1, "channels") == LUA_TTABLE) {
+		lua_pushnil(L);
+		while (lua_next(L, -2)) {
+			if (lua_type(L, -2) == LUA_TSTRING)
+				patron_buf_printf(names, "%s%s", names->len ? ", " : "",
+						  lua_tostring(L, -2));
+			lua_pop(L, 1);
+		}
+	}
+	lua_pop(L, 1);
 }

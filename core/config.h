@@ -6,6 +6,8 @@
  *   churn = { plugin = "forest", trees = 200 }
  *   value = false                -- this job does not run
  *   channels = { email = { plugin = "smtp", url = "smtp://127.0.0.1:2525" } }
+ *   frequency_cap = { messages = 3, per = "7d" }   -- sends per customer
+ *   templates = "templates"      -- where send{} finds its templates
  *
  * A job's plugin is named JOB.NAME ("segment.tiers"). Unknown keys and
  * values of the wrong type are errors naming the key and what was expected. */
@@ -36,5 +38,13 @@ const char *patron_config_plugin(const patron_config *c, const char *job);
  * tells which); number: 1 and *out when a number, 0 unset, -1 otherwise. */
 const char *patron_config_string(const patron_config *c, const char *job, const char *key);
 int patron_config_number(const patron_config *c, const char *job, const char *key, double *out);
+
+/* A top-level string (templates), or NULL. */
+const char *patron_config_top_string(const patron_config *c, const char *key);
+/* 1 when channels.NAME is configured; *address is its `address` option
+ * (which identity a message goes to: email, phone or none) or NULL. */
+int patron_config_channel(const patron_config *c, const char *name, const char **address);
+/* Appends the configured channel names, comma-separated. */
+void patron_config_channel_names(const patron_config *c, patron_buf *names);
 
 #endif

@@ -91,6 +91,38 @@ static const char *const patron_migrations[] = {
 	"  plugin_version TEXT NOT NULL, params TEXT NOT NULL CHECK (json_valid(params)),"
 	"  trained_at INTEGER NOT NULL, as_of INTEGER NOT NULL,"
 	"  PRIMARY KEY (name, version)) WITHOUT ROWID;",
+
+	/* 4: the event bus and the rules. A subscriber's cursor is the id of
+	 * the last event it was handed; a failure is kept, not retried. */
+	"CREATE TABLE cursors ("
+	"  subscriber TEXT PRIMARY KEY, event_id INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE bus_failures ("
+	"  id INTEGER PRIMARY KEY, subscriber TEXT NOT NULL, event_id INTEGER NOT NULL,"
+	"  error TEXT NOT NULL, at INTEGER NOT NULL);"
+	/* When each scheduled rule (and the daily/hourly ticks) last ran. */
+	"CREATE TABLE schedules ("
+	"  name TEXT PRIMARY KEY, last_at INTEGER NOT NULL) WITHOUT ROWID;"
+	/* Everything a rule did or was refused: status done, refused or error. */
+	"CREATE TABLE audit ("
+	"  id INTEGER PRIMARY KEY, rule TEXT NOT NULL, trigger TEXT NOT NULL,"
+	"  event_id INTEGER, customer_id INTEGER,"
+	"  action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '{}',"
+	"  status TEXT NOT NULL, reason TEXT, at INTEGER NOT NULL);"
+	"CREATE INDEX audit_rule_customer ON audit(rule, customer_id, at);"
+	"CREATE INDEX audit_customer ON audit(customer_id, at);"
+	/* The transactional outbox: written with the audit row, drained by
+	 * the channels. key is the idempotency key (rule, trigger, customer). */
+	"CREATE TABLE outbox ("
+	"  id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE,"
+	"  channel TEXT NOT NULL, customer_id INTEGER,"
+	"  address TEXT NOT NULL, template TEXT NOT NULL, template_path TEXT,"
+	"  vars TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(vars)),"
+	"  rule TEXT, audit_id INTEGER, status TEXT NOT NULL DEFAULT 'queued',"
+	"  attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER, last_error TEXT,"
+	"  created_at INTEGER NOT NULL, sent_at INTEGER);"
+	"CREATE INDEX outbox_customer ON outbox(customer_id, created_at);"
+	"CREATE INDEX outbox_status ON outbox(status, id);",
 };
 
 #endif

@@ -287,6 +287,8 @@ int patron_customer_merge(patron_store *s, int64_t into, int64_t from, int64_t n
 		"UPDATE orders SET customer_id = ?1 WHERE customer_id = ?2",
 		"UPDATE feedback SET customer_id = ?1 WHERE customer_id = ?2",
 		"UPDATE events SET customer_id = ?1 WHERE customer_id = ?2",
+		"UPDATE audit SET customer_id = ?1 WHERE customer_id = ?2",
+		"UPDATE outbox SET customer_id = ?1 WHERE customer_id = ?2",
 		"UPDATE customers SET"
 		" first_name = coalesce(first_name, (SELECT first_name FROM customers WHERE id = ?2)),"
 		" last_name = coalesce(last_name, (SELECT last_name FROM customers WHERE id = ?2)),"

@@ -408,3 +408,24 @@ patron_type patron_type_join(patron_type a, patron_type b)
 		return PATRON_TYPE_REAL;
 	return PATRON_TYPE_TEXT;
 }
+
+int patron_parse_duration(const char *s, int64_t *seconds)
+{
+	char *end;
+	errno = 0;
+	long long n = strtoll(s, &end, 10);
+	if (end == s || errno || n <= 0 || *s == '+' || *s == ' ' || !end[0] || end[1])
+		return -1;
+	static const struct {
+		char unit;
+		int64_t secs;
+	} units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 7 * 86400}};
+	for (size_t i = 0; i < sizeof units / sizeof *units; i++)
+		if (*end == units[i].unit) {
+			if (n > INT64_MAX / units[i].secs)
+				return -1;
+			*seconds = n * units[i].secs;
+			return 0;
+		}
+	return -1;
+}

@@ -60,7 +60,7 @@ START_TEST(names_the_key_and_what_was_expected)
 		const char *text, *want;
 	} cases[] = {
 		{"segmnt = \"rfm\"\n", ": unknown key \"segmnt\" (expected one of: segment, churn,"
-		 " value, recommend, sentiment, channels)"},
+		 " value, recommend, sentiment, channels, frequency_cap, templates)"},
 		{"segment = 42\n", ": segment: expected a plugin name, a table { plugin = NAME,"
 		 " ... } or false, got number"},
 		{"segment = true\n", ": segment: expected a plugin name, a table { plugin = NAME,"

@@ -1,0 +1,186 @@
+/* patron audit and patron outbox: what the rules did, and the messages
+ * they queued. */
+#include <stdio.h>
+#include <string.h>
+
+#include "../value.h"
+#include "cli.h"
+
+typedef struct {
+	const char *rule, *who, *status;
+	int64_t limit;
+} filters;
+
+static int parse_filters(const cli_command *cmd, int argc, char **argv, filters *f)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *v;
+		int r;
+		if ((r = cli_opt_value(argc, argv, &i, "--rule", &v)) != 0 && cmd == &cmd_audit) {
+			if (r < 0)
+				return cli_usage(cmd, "--rule needs a rule name");
+			f->rule = v;
+		} else if ((r = cli_opt_value(argc, argv, &i, "--customer", &v)) != 0) {
+			if (r < 0)
+				return cli_usage(cmd, "--customer needs an id or email");
+			f->who = v;
+		} else if ((r = cli_opt_value(argc, argv, &i, "--status", &v)) != 0 &&
+			   cmd == &cmd_outbox) {
+			if (r < 0)
+				return cli_usage(cmd, "--status needs queued, sent, failed or dead");
+			f->status = v;
+		} else if ((r = cli_opt_value(argc, argv, &i, "--limit", &v)) != 0) {
+			if (r < 0 || patron_parse_int(v, &f->limit) < 0 || f->limit < 1)
+				return cli_usage(cmd, "--limit: expected a number above 0");
+		} else {
+			return cli_usage(cmd, "unexpected argument \"%s\"", argv[i]);
+		}
+	}
+	return EXIT_OK;
+}
+
+static json_t *column_json(sqlite3_stmt *st, int i)
+{
+	switch (sqlite3_column_type(st, i)) {
+	case SQLITE_NULL:
+		return json_null();
+	case SQLITE_INTEGER:
+		return json_integer(sqlite3_column_int64(st, i));
+	default:
+		return json_string((const char *)sqlite3_column_text(st, i));
+	}
+}
+
+static int audit(cli *c, int argc, char **argv)
+{
+	filters f = {.limit = 100};
+	int rc = parse_filters(&cmd_audit, argc, argv, &f);
+	if (rc != EXIT_OK)
+		return rc;
+	if (!cli_store(c))
+		return EXIT_FAIL;
+	int64_t cid = 0;
+	if (f.who && !(cid = cli_find_customer(c->store, f.who)))
+		return cli_fail(EXIT_FAIL, "--customer: no customer \"%s\"", f.who);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(patron_store_db(c->store),
+			       "SELECT * FROM (SELECT id, at, rule, trigger, customer_id, action,"
+			       " status, reason, detail FROM audit WHERE (?1 IS NULL OR rule = ?1)"
+			       " AND (?2 = 0 OR customer_id = ?2) ORDER BY id DESC LIMIT ?3)"
+			       " ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+		return cli_fail(EXIT_FAIL, "%s", sqlite3_errmsg(patron_store_db(c->store)));
+	if (f.rule)
+		sqlite3_bind_text(st, 1, f.rule, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, cid);
+	sqlite3_bind_int64(st, 3, f.limit);
+	json_t *all = c->json ? json_array() : NULL;
+	int n = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		char when[32];
+		patron_format_date(sqlite3_column_int64(st, 1), when);
+		n++;
+		if (all) {
+			json_error_t je;
+			json_t *detail = json_loads((const char *)sqlite3_column_text(st, 8), 0, &je);
+			json_array_append_new(all, json_pack(
+				"{s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
+				column_json(st, 0), "at", when, "rule", column_json(st, 2),
+				"trigger", column_json(st, 3), "customer", column_json(st, 4),
+				"action", column_json(st, 5), "status", column_json(st, 6),
+				"reason", column_json(st, 7), "detail",
+				detail ? detail : json_object()));
+		} else {
+			const char *reason = (const char *)sqlite3_column_text(st, 7);
+			printf("%-19s  %-24s  %-14s  customer %-8lld  %-6s  %s%s%s  %s\n", when,
+			       sqlite3_column_text(st, 2), sqlite3_column_text(st, 3),
+			       (long long)sqlite3_column_int64(st, 4), sqlite3_column_text(st, 5),
+			       sqlite3_column_text(st, 6), reason ? ": " : "", reason ? reason : "",
+			       sqlite3_column_text(st, 8));
+		}
+	}
+	sqlite3_finalize(st);
+	if (all)
+		cli_print_json(all);
+	else if (!n)
+		printf("nothing in the audit\n");
+	return EXIT_OK;
+}
+
+const cli_command cmd_audit = {
+	"audit", audit, "what the rules did, and what they were refused",
+	"usage: patron audit [--rule NAME] [--customer ID|EMAIL] [--limit N] [--json]\n"
+	"\n"
+	"Prints the newest audit rows (100 unless --limit), oldest first: when, the\n"
+	"rule, its trigger (event:ID or schedule:TIME), the customer, the action (send,\n"
+	"tag, untag, set, emit, log, error), its status (done, refused, error) with the\n"
+	"reason, and the details, including why the rule matched.\n",
+};
+
+static int outbox(cli *c, int argc, char **argv)
+{
+	filters f = {.limit = 100};
+	int rc = parse_filters(&cmd_outbox, argc, argv, &f);
+	if (rc != EXIT_OK)
+		return rc;
+	if (!cli_store(c))
+		return EXIT_FAIL;
+	int64_t cid = 0;
+	if (f.who && !(cid = cli_find_customer(c->store, f.who)))
+		return cli_fail(EXIT_FAIL, "--customer: no customer \"%s\"", f.who);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(patron_store_db(c->store),
+			       "SELECT * FROM (SELECT id, created_at, status, channel, address,"
+			       " template, vars, rule, customer_id, key, attempts, last_error,"
+			       " template_path FROM outbox WHERE (?1 IS NULL OR status = ?1)"
+			       " AND (?2 = 0 OR customer_id = ?2) ORDER BY id DESC LIMIT ?3)"
+			       " ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+		return cli_fail(EXIT_FAIL, "%s", sqlite3_errmsg(patron_store_db(c->store)));
+	if (f.status)
+		sqlite3_bind_text(st, 1, f.status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, cid);
+	sqlite3_bind_int64(st, 3, f.limit);
+	json_t *all = c->json ? json_array() : NULL;
+	int n = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		char when[32];
+		patron_format_date(sqlite3_column_int64(st, 1), when);
+		n++;
+		if (all) {
+			json_error_t je;
+			json_t *vars = json_loads((const char *)sqlite3_column_text(st, 6), 0, &je);
+			json_array_append_new(all, json_pack(
+				"{s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+				"id", column_json(st, 0), "queued_at", when, "status",
+				column_json(st, 2), "channel", column_json(st, 3), "to",
+				column_json(st, 4), "template", column_json(st, 5), "vars",
+				vars ? vars : json_object(), "rule", column_json(st, 7), "customer",
+				column_json(st, 8), "key", column_json(st, 9), "attempts",
+				column_json(st, 10), "last_error", column_json(st, 11),
+				"template_path", column_json(st, 12)));
+		} else {
+			printf("%6lld  %-19s  %-7s  %-6s  %-32s  %-14s  %-24s  %s\n",
+			       (long long)sqlite3_column_int64(st, 0), when,
+			       sqlite3_column_text(st, 2), sqlite3_column_text(st, 3),
+			       sqlite3_column_text(st, 4), sqlite3_column_text(st, 5),
+			       sqlite3_column_text(st, 7), sqlite3_column_text(st, 6));
+		}
+	}
+	sqlite3_finalize(st);
+	if (all)
+		cli_print_json(all);
+	else if (!n)
+		printf("the outbox is empty\n");
+	return EXIT_OK;
+}
+
+const cli_command cmd_outbox = {
+	"outbox", outbox, "the messages rules queued, and their delivery state",
+	"usage: patron outbox [--status queued|sent|failed|dead] [--customer ID|EMAIL]\n"
+	"                     [--limit N] [--json]\n"
+	"\n"
+	"Prints the newest messages (100 unless --limit), oldest first: id, when it was\n"
+	"queued, its status, channel, address, template, the rule that sent it and its\n"
+	"variables. Each message was written by send{} in the same transaction as its\n"
+	"audit row; its key (rule, trigger, customer) makes it unique. Delivery through\n"
+	"the channels (patron deliver) is not built yet: messages stay queued here.\n",
+};

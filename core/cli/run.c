@@ -1,0 +1,193 @@
+/* patron run: events to event rules, due schedules to scheduled rules.
+ * patron rules check: a rule file's syntax and shape, without a store. */
+#include <dirent.h>
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../config.h"
+#include "../rules.h"
+#include "cli.h"
+
+static int lua_file(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+	return d->d_name[0] != '.' && n > 4 && strcmp(d->d_name + n - 4, ".lua") == 0;
+}
+
+/* Loads PATH: a rule file, or every *.lua of a folder in name order. */
+static int load_path(patron_rules *r, const char *path, int *nfiles)
+{
+	struct stat sb;
+	if (stat(path, &sb) != 0)
+		return cli_fail(EXIT_FAIL, "%s: cannot read: %s", path, strerror(errno));
+	patron_err err;
+	if (!S_ISDIR(sb.st_mode)) {
+		(*nfiles)++;
+		if (patron_rules_load(r, path, &err) < 0)
+			return cli_fail(EXIT_FAIL, "%s", err.msg);
+		return EXIT_OK;
+	}
+	struct dirent **list;
+	int n = scandir(path, &list, lua_file, alphasort);
+	if (n < 0)
+		return cli_fail(EXIT_FAIL, "%s: cannot read: %s", path, strerror(errno));
+	int rc = EXIT_OK;
+	for (int i = 0; i < n; i++) {
+		char file[4400];
+		snprintf(file, sizeof file, "%s/%s", path, list[i]->d_name);
+		if (rc == EXIT_OK) {
+			(*nfiles)++;
+			if (patron_rules_load(r, file, &err) < 0)
+				rc = cli_fail(EXIT_FAIL, "%s", err.msg);
+		}
+		free(list[i]);
+	}
+	free(list);
+	return rc;
+}
+
+static int run(cli *c, int argc, char **argv)
+{
+	int dry = 0, verbose = 0, quiet = 0;
+	const char **paths = calloc((size_t)argc, sizeof *paths);
+	int npaths = 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--dry-run") == 0 || strcmp(argv[i], "-n") == 0)
+			dry = 1;
+		else if (strcmp(argv[i], "--verbose") == 0 || strcmp(argv[i], "-v") == 0)
+			verbose = 1;
+		else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0)
+			quiet = 1;
+		else if (argv[i][0] == '-' && argv[i][1])
+			return free(paths), cli_usage(&cmd_run, "unknown option \"%s\"", argv[i]);
+		else
+			paths[npaths++] = argv[i];
+	}
+	char fallback[4200];
+	if (!npaths) {
+		char *copy = patron_xstrdup(c->db_path);
+		snprintf(fallback, sizeof fallback, "%s/rules", dirname(copy));
+		free(copy);
+		struct stat sb;
+		if (stat(fallback, &sb) != 0) {
+			free(paths);
+			return cli_fail(EXIT_FAIL, "no rules: name rule files or folders, or put "
+					"them in %s/", fallback);
+		}
+		paths[npaths++] = fallback;
+	}
+	patron_config *cfg = cli_config(c);
+	if (!cfg || !cli_store(c)) {
+		free(paths);
+		patron_config_free(cfg);
+		return EXIT_FAIL;
+	}
+	patron_rules_opts o = {.store = c->store, .config = cfg, .now = c->now, .dry_run = dry,
+			       .out = quiet ? NULL : stdout, .verbose = verbose, .show_max = -1};
+	patron_rules *r = patron_rules_new(&o);
+	int files = 0, rc = EXIT_OK;
+	for (int i = 0; i < npaths && rc == EXIT_OK; i++)
+		rc = load_path(r, paths[i], &files);
+	free(paths);
+	patron_rules_totals t;
+	patron_err err;
+	if (rc == EXIT_OK && dry && !quiet)
+		printf("dry run: nothing is written, sent or moved\n");
+	if (rc == EXIT_OK && patron_rules_run(r, &t, &err) < 0)
+		rc = cli_fail(EXIT_FAIL, "%s", err.msg);
+	if (rc == EXIT_OK && !quiet)
+		printf("%ld rules from %d files: %ld events, %ld customers checked, %ld acted, "
+		       "%ld refused, %ld errors%s\n", t.rules, files, t.events, t.checked,
+		       t.acted, t.refused, t.errors, dry ? " (dry run: nothing changed)" : "");
+	if (rc == EXIT_OK && t.errors)
+		rc = EXIT_FAIL;	/* the others ran; the exit status still tells cron */
+	patron_rules_free(r);
+	patron_config_free(cfg);
+	return rc;
+}
+
+const cli_command cmd_run = {
+	"run", run, "run the rules once: pending events and due schedules",
+	"usage: patron run [RULES...] [--now DATE] [--dry-run] [--verbose] [--quiet]\n"
+	"\n"
+	"Loads the rule files named (a folder means its *.lua files; default: rules/\n"
+	"beside the store), hands each event rule the events it has not seen yet, and\n"
+	"runs each scheduled rule that is due as of --now. Prints, per rule, what it\n"
+	"checked, matched and did. Safe to run from cron: a second run at the same\n"
+	"--now does nothing twice, and a run killed midway is finished by the next.\n"
+	"\n"
+	"  --dry-run, -n   do everything in a transaction that is rolled back, and\n"
+	"                  print every action that would happen, with why\n"
+	"  --verbose, -v   print every action of a real run too\n"
+	"  --quiet, -q     print nothing but errors\n"
+	"\n"
+	"A rule that fails (a Lua error, its instruction budget or memory cap) is\n"
+	"reported with its name, the customer and the file:line, and the other rules\n"
+	"go on; the exit status is then 1. Messages go to the outbox: see patron outbox.\n",
+};
+
+static int rules_check(int argc, char **argv)
+{
+	if (argc < 3)
+		return cli_usage(&cmd_rules, "check needs a rule file or folder");
+	patron_rules_opts o = {.now = 0};
+	int rc = EXIT_OK;
+	for (int i = 2; i < argc; i++) {
+		patron_rules *r = patron_rules_new(&o);
+		int files = 0;
+		if (load_path(r, argv[i], &files) == EXIT_OK) {
+			printf("%s: %zu rules ok\n", argv[i], patron_rules_count(r));
+			for (size_t k = 0; k < patron_rules_count(r); k++) {
+				char d[600];
+				patron_rules_describe(r, k, d, sizeof d);
+				printf("  %s\n", d);
+			}
+		} else {
+			rc = EXIT_FAIL;
+		}
+		patron_rules_free(r);
+	}
+	return rc;
+}
+
+static int rules(cli *c, int argc, char **argv)
+{
+	(void)c;
+	if (argc >= 2 && strcmp(argv[1], "check") == 0)
+		return rules_check(argc, argv);
+	return cli_usage(&cmd_rules, argc < 2 ? "expected check" : "unknown subcommand \"%s\"",
+			 argc < 2 ? "" : argv[1]);
+}
+
+const cli_command cmd_rules = {
+	"rules", rules, "check rule files: syntax and shape, with file:line",
+	"usage: patron rules check FILE.lua|FOLDER...\n"
+	"\n"
+	"Loads each rule file in the sandbox without a store and reports the first\n"
+	"syntax or shape error as FILE:LINE: what. A rule file declares rules:\n"
+	"\n"
+	"  rule { name = \"email lapsed VIPs\", every = \"1d\",\n"
+	"    where = function(c) return c.segment == \"champions\" and\n"
+	"                               c.days_since_last_order > 60 end,\n"
+	"    act = function(c) send{ channel = \"email\", to = c, template = \"winback\" } end,\n"
+	"    cooldown = \"30d\" }\n"
+	"\n"
+	"Keys: name; one trigger, on = \"TOPIC\" (or a pattern like \"order.*\") or\n"
+	"every = \"1d\" (s, m, h, d, w); where(c, event) deciding, act(c, event) acting;\n"
+	"cooldown (per customer); limit (actions per run); max_age (an event rule\n"
+	"passes over events older than this, default \"7d\"; false for none).\n"
+	"\n"
+	"The customer c: id, email, phone, first_name, last_name, name, created_at,\n"
+	"orders, total_spent, first_order_at, last_order_at, days_since_last_order,\n"
+	"segment, rfm (r, f, m, value), churn, clv, p_alive, expected_purchases,\n"
+	"scores, tags, consent, attributes, recommendations, and any attribute by name\n"
+	"(c.birthday). The event: id, topic, at, data, and order (key, total,\n"
+	"placed_at, number: the customer's how-many-th paid order) for order events.\n"
+	"Actions: send{channel=, to=c, template=, vars={}}, tag(c, t), untag(c, t),\n"
+	"set(c, name, value), emit(topic, c, data), log(...). Also now, today,\n"
+	"days_since(date). Not there: io, os.execute, require, load, debug.\n",
+};
