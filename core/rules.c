@@ -732,8 +732,8 @@ static int on_event(void *ud, const patron_event *ev, patron_err *err)
 	}
 	char trigger[64];
 	snprintf(trigger, sizeof trigger, "event:%lld", (long long)ev->id);
-	if (ru->stopped[0])
-		return PATRON_BUS_HOLD;
+	if (ru->stopped[0] || (ru->limit && ru->st.held))
+		return PATRON_BUS_HOLD;	/* already said: the rest wait */
 	int rc = consider(r, ru, ev->customer_id, -1, ev, trigger, err);
 	if (rc == 1 || rc == -3)
 		return PATRON_BUS_HOLD;	/* the event waits for the next run */

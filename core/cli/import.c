@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "../import.h"
+#include "../event_import.h"
 #include "cli.h"
 
 static json_t *stats_json(const char *path, patron_import_kind kind,
@@ -76,8 +77,40 @@ void cli_import_summary(const char *path, int k, const void *stats)
 		       st->rejected_path);
 }
 
+/* patron import events FILE...: CSV or JSON Lines onto the bus. */
+static int import_events(cli *c, int argc, char **argv)
+{
+	if (argc < 3)
+		return cli_usage(&cmd_import, "expected at least one events file");
+	for (int i = 2; i < argc; i++)
+		if (argv[i][0] == '-')
+			return cli_usage(&cmd_import, "events take no options, got \"%s\"", argv[i]);
+	if (!cli_store(c))
+		return EXIT_FAIL;
+	json_t *all = c->json ? json_array() : NULL;
+	int rc = EXIT_OK;
+	for (int i = 2; i < argc; i++) {
+		int64_t n;
+		patron_err err;
+		if (patron_events_import(c->store, argv[i], c->now, &n, &err) < 0) {
+			rc = cli_fail(EXIT_FAIL, "%s", err.msg);
+			break;
+		}
+		if (all)
+			json_array_append_new(all, json_pack("{s:s, s:I}", "file", argv[i], "events",
+							     (json_int_t)n));
+		else
+			printf("%s: %lld events\n", argv[i], (long long)n);
+	}
+	if (all)
+		cli_print_json(all);
+	return rc;
+}
+
 static int run(cli *c, int argc, char **argv)
 {
+	if (argc >= 2 && strcmp(argv[1], "events") == 0)
+		return import_events(c, argc, argv);
 	patron_import_opts o = {.now = c->now, .progress = isatty(2)};
 	const char *files[256];
 	int nfiles = 0, have_kind = 0;
@@ -102,8 +135,8 @@ static int run(cli *c, int argc, char **argv)
 			return cli_usage(&cmd_import, "unknown option \"%s\"", argv[i]);
 		} else if (!have_kind) {
 			if (patron_import_kind_parse(argv[i], &o.kind) < 0)
-				return cli_usage(&cmd_import, "expected customers, products, orders "
-						 "or feedback, got \"%s\"", argv[i]);
+				return cli_usage(&cmd_import, "expected customers, products, orders, "
+						 "feedback or events, got \"%s\"", argv[i]);
 			have_kind = 1;
 		} else if (nfiles < 256) {
 			files[nfiles++] = argv[i];
@@ -142,6 +175,7 @@ static int run(cli *c, int argc, char **argv)
 const cli_command cmd_import = {
 	"import", run, "import customers, products, orders or feedback from CSV",
 	"usage: patron import customers|products|orders|feedback FILE.csv... [options]\n"
+	"       patron import events FILE.csv|FILE.jsonl...\n"
 	"\n"
 	"Loads CSV files (RFC 4180: quoted fields, embedded commas, quotes and newlines,\n"
 	"CRLF, a UTF-8 byte-order mark) into the store. Each file is one transaction:\n"
@@ -173,5 +207,10 @@ const cli_command cmd_import = {
 	"                           (2024-04-03) are always understood\n"
 	"\n"
 	"Money is read as exact cents (12.34, $1,234.50). Failed, refunded, voided and\n"
-	"pending payments are kept but not counted as revenue.\n",
+	"pending payments are kept but not counted as revenue.\n"
+	"\n"
+	"Events (for the rules: patron run) come as CSV with a topic column and\n"
+	"optionally customer (id or email), at (when it happened, default --now) and\n"
+	"data (a JSON object; other columns become its text fields), or as JSON Lines\n"
+	"(.jsonl): {\"topic\": ..., \"customer\": ..., \"at\": ..., \"data\": {...}}.\n",
 };
