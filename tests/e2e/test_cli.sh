@@ -24,7 +24,7 @@ t_usage_errors_exit_2() {
 	expect_rc 2
 	run "$PATRON" import widgets x.csv
 	expect_rc 2
-	expect_in "$T/err" 'expected customers, products, orders or feedback, got "widgets"'
+	expect_in "$T/err" 'expected customers, products, orders, feedback or events, got "widgets"'
 	run "$PATRON" import orders x.csv --format woo
 	expect_rc 2
 	run "$PATRON" --now 2024-13-01 stats
