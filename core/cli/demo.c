@@ -1,4 +1,5 @@
 /* patron demo: generate a demo shop, import it, and show where to look. */
+#include <dirent.h>
 #include <errno.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -8,7 +9,9 @@
 #include <unistd.h>
 
 #include "../../scripts/gen/gen.h"
+#include "../config.h"
 #include "../import.h"
+#include "../rules.h"
 #include "../value.h"
 #include "cli.h"
 
@@ -24,6 +27,38 @@ static int import_one(cli *c, const char *dir, const char *file, patron_import_k
 	printf("  ");
 	cli_import_summary(path, kind, &st);
 	return EXIT_OK;
+}
+
+static int run_examples(cli *c, const char *dir)
+{
+	printf("\nthe example rules (%s), in a dry run: what Patron would do today\n", dir);
+	fflush(stdout);
+	patron_config *cfg = cli_config(c);
+	if (!cfg)
+		return EXIT_FAIL;
+	patron_rules_opts o = {.store = c->store, .config = cfg, .now = c->now, .dry_run = 1,
+			       .out = stdout, .show_max = 3};
+	patron_rules *r = patron_rules_new(&o);
+	struct dirent **list;
+	int n = scandir(dir, &list, NULL, alphasort), rc = EXIT_OK;
+	for (int i = 0; i < n; i++) {
+		size_t len = strlen(list[i]->d_name);
+		char file[4400];
+		patron_err err;
+		snprintf(file, sizeof file, "%s/%s", dir, list[i]->d_name);
+		if (rc == EXIT_OK && len > 4 && strcmp(list[i]->d_name + len - 4, ".lua") == 0 &&
+		    patron_rules_load(r, file, &err) < 0)
+			rc = cli_fail(EXIT_FAIL, "%s", err.msg);
+		free(list[i]);
+	}
+	free(list);
+	patron_rules_totals t;
+	patron_err err;
+	if (rc == EXIT_OK && patron_rules_run(r, &t, &err) < 0)
+		rc = cli_fail(EXIT_FAIL, "%s", err.msg);
+	patron_rules_free(r);
+	patron_config_free(cfg);
+	return rc;
 }
 
 static int count(const char *v, uint64_t *out)
@@ -110,6 +145,18 @@ static int run(cli *c, int argc, char **argv)
 		printf("\nyour best customer:\n");
 		cli_show_customer(c, best);
 	}
+	/* The example rules, in a dry run: what Patron would send today. */
+	char rules[4400] = "";
+	const char *where[] = {"examples/rules", "share/patron/examples/rules"};
+	for (int i = 0; i < 2 && !*rules; i++) {
+		struct stat sb;
+		snprintf(rules, sizeof rules, "%s/../%s", c->exe_dir, where[i]);
+		if (stat(rules, &sb) != 0 || !S_ISDIR(sb.st_mode))
+			rules[0] = '\0';
+	}
+	if (*rules && run_examples(c, rules) != EXIT_OK)
+		return EXIT_FAIL;
+
 	const char *db = c->db_path, *me = c->argv0;
 	char today[24];
 	patron_format_day(c->now, today);
@@ -120,10 +167,11 @@ static int run(cli *c, int argc, char **argv)
 	       "  %s --db %s --now %s segments\n"
 	       "  %s --db %s plugins\n"
 	       "  %s --db %s snapshot\n"
+	       "  %s --db %s run %s --dry-run\n"
 	       "  %s --db %s import orders MY-SHOPIFY-EXPORT.csv\n"
 	       "  sqlite3 %s 'SELECT topic, count(*) FROM events GROUP BY topic'\n",
-	       db, me, db, me, db, *email ? email : "1", me, db, me, db, today, me, db, me, db, me,
-	       db, db);
+	       db, me, db, me, db, *email ? email : "1", me, db, me, db, today, me, db, me, db,
+	       me, db, *rules ? rules : "RULES/", me, db, db);
 	return EXIT_OK;
 }
 
@@ -133,6 +181,7 @@ const cli_command cmd_demo = {
 	"\n"
 	"Generates a small coffee shop (default 5000 customers, seed 1, three years of\n"
 	"history up to --now) as CSV files in DIR (default demo-data/ beside the store),\n"
-	"imports them, and shows the best customer. The same seed and --now give the\n"
-	"same shop; running it twice imports nothing new.\n",
+	"imports them, scores them, shows the best customer, and runs the example rules\n"
+	"(examples/rules) in a dry run to show what they would send. The same seed\n"
+	"and --now give the same shop; running it twice imports nothing new.\n",
 };

@@ -286,3 +286,43 @@ t_a_killed_run_loses_nothing_and_duplicates_nothing() {
 	expect_eq "$(q "SELECT count(*), count(DISTINCT key), count(DISTINCT audit_id) FROM outbox")" "12000|12000|12000"
 	expect_eq "$(q "SELECT count(*), count(DISTINCT event_id) FROM audit")" "12000|12000"
 }
+
+# Every example of examples/rules on the demo shop: the dry run shows each
+# acting, and a real run queues each one's messages once.
+t_the_example_rules_act_on_the_demo_shop() {
+	run "$PATRON" --db "$DB" --now $NOW demo --customers 2000
+	expect_rc 0
+	expect_in "$T/out" "the example rules"
+	expect_in "$T/out" "in a dry run: what Patron would do today"
+	expect_eq "$(q 'SELECT count(*) FROM outbox')" 0
+	ex="$ROOT/examples/rules"
+	# A consenting customer who ordered 7 days ago, with recommendations,
+	# and a churn score crossing 0.7.
+	cid=$(q "SELECT customer_id FROM consent WHERE channel = 'email' AND granted ORDER BY customer_id LIMIT 1")
+	email=$(q "SELECT value FROM identities WHERE customer_id = $cid AND kind = 'email'")
+	printf 'order_id,email,created_at,sku,quantity,price\nF-1,%s,2026-10-25,SKU-00001,1,10\n' "$email" >"$T/o.csv"
+	"$PATRON" --db "$DB" --now $NOW import orders "$T/o.csv" >/dev/null
+	q "INSERT INTO recommendations SELECT $cid, rowid, id, 1.0 / rowid, 'test', 0 FROM products WHERE id > 1 LIMIT 4"
+	"$PATRON" --db "$DB" --now $NOW emit score.changed --customer "$cid" \
+		--data '{"score":"churn","value":0.82,"previous":0.41}' >/dev/null
+	run "$PATRON" --db "$DB" --now $NOW run "$ex" --dry-run
+	expect_rc 0
+	for line in '[email lapsed VIPs] would send email "winback"' \
+		'[welcome new customers] would send email "welcome"' \
+		'[thank on third order] would send email "thank_you"' \
+		'[thank on third order] would tag' \
+		'[birthday greeting] would send email "birthday"' \
+		"[churn-risk save offer] would send email \"save_offer\" to $email" \
+		"[recommendations follow-up] would send email \"recommendations\" to $email (customer $cid) because days_since_last_order=7 recommendations=(table)"; do
+		expect_in "$T/out" "$line"
+	done
+	run "$PATRON" --db "$DB" --now $NOW run "$ex"
+	expect_rc 0
+	expect_eq "$(q 'SELECT count(DISTINCT rule) FROM outbox')" 6
+	expect_eq "$(q "SELECT count(*) FROM outbox o JOIN consent k ON k.customer_id = o.customer_id AND k.channel = 'email' WHERE NOT k.granted")" 0
+	expect_eq "$(q "SELECT json_extract(vars, '\$.products[0]') IS NOT NULL FROM outbox WHERE rule = 'recommendations follow-up'")" 1
+	expect_eq "$(q "SELECT count(*) FROM tags WHERE tag = 'churn-risk' AND customer_id = $cid")" 1
+	before=$(q 'SELECT count(*) FROM outbox')
+	run "$PATRON" --db "$DB" --now $NOW run "$ex"
+	expect_eq "$(q 'SELECT count(*) FROM outbox')" "$before"
+}
