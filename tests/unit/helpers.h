@@ -38,5 +38,6 @@ Suite *suite_snapshot(void);
 Suite *suite_config(void);
 Suite *suite_bgnbd(void);
 Suite *suite_kmeans(void);
+Suite *suite_bus(void);
 
 #endif

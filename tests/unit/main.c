@@ -13,6 +13,7 @@ int main(void)
 	srunner_add_suite(sr, suite_config());
 	srunner_add_suite(sr, suite_bgnbd());
 	srunner_add_suite(sr, suite_kmeans());
+	srunner_add_suite(sr, suite_bus());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

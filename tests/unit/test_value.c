@@ -139,6 +139,24 @@ static patron_type infer(const char *const *values)
 	return patron_infer_result(&in);
 }
 
+START_TEST(reads_durations_in_their_units)
+{
+	int64_t d = 0;
+	ck_assert_int_eq(patron_parse_duration("30d", &d), 0);
+	ck_assert_int_eq(d, 30 * 86400);
+	ck_assert_int_eq(patron_parse_duration("1h", &d), 0);
+	ck_assert_int_eq(d, 3600);
+	ck_assert_int_eq(patron_parse_duration("2w", &d), 0);
+	ck_assert_int_eq(d, 14 * 86400);
+	ck_assert_int_eq(patron_parse_duration("15m", &d), 0);
+	ck_assert_int_eq(d, 900);
+	const char *bad[] = {"", "d", "0d", "-1d", "1", "1x", "1dd", " 1d", "1.5d",
+			     "99999999999999999w"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		ck_assert_msg(patron_parse_duration(bad[i], &d) < 0, "took \"%s\"", bad[i]);
+}
+END_TEST
+
 START_TEST(infers_a_column_type_from_all_its_values)
 {
 	const char *ints[] = {"1", "", "-42", "7", NULL};
@@ -174,6 +192,7 @@ Suite *suite_value(void)
 	tcase_add_test(t, normalizes_emails_and_phones);
 	tcase_add_test(t, reads_yes_and_no_in_their_usual_spellings);
 	tcase_add_test(t, infers_a_column_type_from_all_its_values);
+	tcase_add_test(t, reads_durations_in_their_units);
 	suite_add_tcase(s, t);
 	return s;
 }
