@@ -771,8 +771,9 @@ static int rule_error(patron_rules *r, rule *ru, int64_t cid, const char *trigge
 	rule_call k = {.r = ru, .cid = cid};
 	snprintf(k.trigger, sizeof k.trigger, "%s", trigger);
 	r->call = &k;
-	int64_t id = patron_rules_audit(r, "error", cid, json_pack("{s:s}", "error", msg),
-					"error", msg);
+	json_t *detail = json_pack("{s:s}", "error", msg);
+	int64_t id = patron_rules_audit(r, "error", cid, detail, "error", msg);
+	json_decref(detail);
 	r->call = NULL;
 	return id < 0 ? patron_store_fail(r->o.store, err, "writing the audit") : 0;
 }

@@ -140,6 +140,67 @@ printf '%-44s %10s s      (snapshot, then BG/NBD on a 100,000 sample and Gamma-G
 figure rfm_score_seconds "$rfm_secs" "s" null null
 figure clv_train_seconds "$clv_secs" "s" null null
 
+# Rules. (a) A scheduled rule whose where reads spend and recency, over
+# every customer of the big store (a dry run: nothing is kept). (b) An event
+# rule over 1,000,000 events, after (c) appending them with patron import
+# events (one transaction) to a store of 1,000,000 customers.
+cat >"$WORK/vip.lua" <<'LUA'
+rule { name = "lapsed VIPs", every = "1d",
+  where = function(c)
+    return c.total_spent >= 2000 and c.days_since_last_order ~= nil
+       and c.days_since_last_order > 60
+  end,
+  act = function(c) log("vip") end }
+LUA
+cat >"$WORK/ping.lua" <<'LUA'
+rule { name = "every thousandth ping", on = "ping", max_age = false,
+  where = function(c, e) return e.data.n % 1000 == 0 end,
+  act = function(c, e) log("ping", e.data.n) end }
+LUA
+: >"$WORK/secs"
+for i in $(seq "$RUNS"); do
+	"$TIME" -f '%e %M' -o "$WORK/t" "$PATRON" --db "$BIG/patron.db" --now 2026-06-30 run \
+		"$WORK/vip.lua" --dry-run --quiet 2>"$WORK/err" || { echo "bench: rule failed: $(cat "$WORK/err")" >&2; exit 1; }
+	read -r s m <"$WORK/t"
+	echo "$s" >>"$WORK/secs"
+done
+sched_secs=$(median <"$WORK/secs")
+EVENTS=$BIG_CUSTOMERS
+awk -v n="$EVENTS" 'BEGIN { for (i = 1; i <= n; i++)
+	printf "{\"topic\":\"ping\",\"customer\":%d,\"data\":{\"n\":%d}}\n", i, i }' >"$WORK/pings.jsonl"
+: >"$WORK/secs"
+: >"$WORK/esecs"
+for i in $(seq "$RUNS"); do
+	rm -f "$WORK"/ev.db*
+	"$PATRON" --db "$WORK/ev.db" init >/dev/null
+	sqlite3 "$WORK/ev.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n
+		WHERE i < $EVENTS) INSERT INTO customers(id, created_at, updated_at) SELECT i, 0, 0 FROM n"
+	"$TIME" -f '%e %M' -o "$WORK/t" "$PATRON" --db "$WORK/ev.db" --now 2026-06-30 import events \
+		"$WORK/pings.jsonl" >/dev/null 2>"$WORK/err" || { echo "bench: import events failed: $(cat "$WORK/err")" >&2; exit 1; }
+	read -r s m <"$WORK/t"
+	echo "$s" >>"$WORK/secs"
+	"$TIME" -f '%e %M' -o "$WORK/t" "$PATRON" --db "$WORK/ev.db" --now 2026-06-30 run \
+		"$WORK/ping.lua" --quiet 2>"$WORK/err" || { echo "bench: event rule failed: $(cat "$WORK/err")" >&2; exit 1; }
+	read -r s m <"$WORK/t"
+	echo "$s" >>"$WORK/esecs"
+done
+rm -f "$WORK"/ev.db* "$WORK/pings.jsonl"
+append_secs=$(median <"$WORK/secs")
+event_secs=$(median <"$WORK/esecs")
+append_rate=$(echo "$EVENTS / $append_secs" | bc)
+event_rate=$(echo "$EVENTS / $event_secs" | bc)
+ROWS=$BIG_CUSTOMERS
+printf '%-44s %10s s      (%s customers, where reads spend and recency; target < 1 s)\n' \
+	"scheduled rule over every customer" "$sched_secs" "$BIG_CUSTOMERS"
+ROWS=$EVENTS
+printf '%-44s %10s events/s (%s events in %s s; target > 100000/s)\n' \
+	"event rule (on = ...), whole process" "$event_rate" "$EVENTS" "$event_secs"
+printf '%-44s %10s events/s (%s events from JSON Lines in %s s, one transaction)\n' \
+	"durable event append (import events)" "$append_rate" "$EVENTS" "$append_secs"
+figure scheduled_rule_seconds "$sched_secs" "s" null null
+figure event_rule_events_per_s "$event_rate" "events/s" null null
+figure event_append_per_s "$append_rate" "events/s" null null
+
 # k-means on an n x 8 matrix of 8 Gaussian blobs (k = 8), fit time only,
 # against scikit-learn's KMeans(n_init=1, algorithm="lloyd") on the same file.
 KM_FILE="$BUILD/bench-data/kmeans-$KM_N.bin"

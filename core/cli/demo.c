@@ -43,7 +43,7 @@ static int run_examples(cli *c, const char *dir)
 	int n = scandir(dir, &list, NULL, alphasort), rc = EXIT_OK;
 	for (int i = 0; i < n; i++) {
 		size_t len = strlen(list[i]->d_name);
-		char file[4400];
+		char file[4800];
 		patron_err err;
 		snprintf(file, sizeof file, "%s/%s", dir, list[i]->d_name);
 		if (rc == EXIT_OK && len > 4 && strcmp(list[i]->d_name + len - 4, ".lua") == 0 &&
