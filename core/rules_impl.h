@@ -37,7 +37,7 @@ typedef struct {
 struct rule_file {
 	lua_State *L;
 	char *path, *dir;
-	size_t used, cap;
+	size_t used, cap, base;	/* base: what it held once loaded */
 	int capped;		/* the cap applies only while a rule runs */
 	long steps, budget;
 	int over;		/* ran over its budget or cap in this call */

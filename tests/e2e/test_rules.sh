@@ -179,6 +179,9 @@ t_runaway_rules_are_stopped_and_leave_nothing() {
 	rule { name = "bomb", every = "1d",
 	  where = function(c) local t = {} for i = 1, 1e9 do t[i] = string.rep("x", 4096) .. i end end,
 	  act = function(c) end }
+	rule { name = "hoarder", every = "1d",
+	  where = function(c) hoard = hoard or {} hoard[#hoard + 1] = string.rep("y", 20000000) end,
+	  act = function(c) end }
 	rule { name = "tag then loop", every = "1d",
 	  act = function(c) tag(c, "half") while true do end end }
 	rule { name = "fine", every = "1d", act = function(c) tag(c, "seen") end }
@@ -188,6 +191,8 @@ t_runaway_rules_are_stopped_and_leave_nothing() {
 	expect_in "$T/out" "loop: 1 customers checked, 0 matched, 0 acted; 1 errors; STOPPED for this run (nothing kept, still due): $T/rules/runaway.lua:1: stopped after 1000000 instructions"
 	expect_in "$T/out" "sneaky loop: 1 customers checked"
 	expect_in "$T/out" "bomb: 1 customers checked, 0 matched, 0 acted; 1 errors; STOPPED for this run (nothing kept, still due): $T/rules/runaway.lua:6: used more than 64 MiB"
+	# 20 MB kept per call: the cap counts what earlier calls left behind
+	expect_in "$T/out" "hoarder: 3 customers checked, 0 matched, 0 acted; 1 errors; STOPPED"
 	expect_eq "$(q "SELECT count(*) FROM tags WHERE tag = 'half'")" 0
 	expect_eq "$(q "SELECT count(*) FROM tags WHERE tag = 'seen'")" 4
 	# the stopped rules are still due; the fine one is not
