@@ -9,42 +9,8 @@
 #include "csv.h"
 #include "value.h"
 
-/* One import: the store and the statement finding customers by store id. */
-typedef struct {
-	patron_store *s;
-	sqlite3_stmt *by_id;
-} importer;
-
-/* The customer an event names: a store id, an email or an external id. */
-static int64_t find_customer(importer *im, const char *who)
-{
-	patron_store *s = im->s;
-	char norm[320];
-	int64_t id;
-	if (patron_normalize_email(who, norm, sizeof norm) == 0)
-		return patron_customer_find(s, "email", norm);
-	if (patron_parse_int(who, &id) == 0) {
-		int64_t found = 0;
-		if (im->by_id || sqlite3_prepare_v2(patron_store_db(s), "SELECT id FROM customers"
-						    " WHERE id = ?1", -1, &im->by_id, NULL) == SQLITE_OK) {
-			sqlite3_reset(im->by_id);
-			sqlite3_bind_int64(im->by_id, 1, id);
-			if (sqlite3_step(im->by_id) == SQLITE_ROW)
-				found = id;
-			sqlite3_reset(im->by_id);
-		}
-		if (found)
-			return found;
-	}
-	static const char *const kinds[] = {"id", "shopify", "stripe"};
-	for (int i = 0; i < 3; i++)
-		if ((id = patron_customer_find(s, kinds[i], who)) != 0)
-			return id;
-	return 0;
-}
-
 /* One event from its parts; LOC is "FILE:LINE" for messages. */
-static int add_event(importer *im, const char *loc, const char *topic, const char *who,
+static int add_event(patron_store *s, const char *loc, const char *topic, const char *who,
 		     const char *at, json_t *data, int64_t now, patron_err *err)
 {
 	if (!topic || !*topic)
@@ -54,14 +20,14 @@ static int add_event(importer *im, const char *loc, const char *topic, const cha
 		return patron_err_set(err, "%s: topic: expected dot-separated words of a-z, 0-9, "
 				      "_ and -, got \"%s\"", loc, topic);
 	int64_t cid = 0, when = now;
-	if (who && *who && !(cid = find_customer(im, who)))
+	if (who && *who && !(cid = patron_customer_resolve(s, who)))
 		return patron_err_set(err, "%s: customer: no customer \"%s\" in the store", loc,
 				      who);
 	if (at && *at && patron_parse_date(at, PATRON_DATE_MDY, &when) < 0)
 		return patron_err_set(err, "%s: at: expected a date like 2026-11-23 or "
 				      "2026-11-23T10:00:00Z, got \"%s\"", loc, at);
 	char *payload = data ? json_dumps(data, JSON_COMPACT) : NULL;
-	int rc = patron_event_append(im->s, topic, cid, payload, when, now, err);
+	int rc = patron_event_append(s, topic, cid, payload, when, now, err);
 	free(payload);
 	return rc;
 }
@@ -74,7 +40,7 @@ static int is_name(const char *h, const char *const *names)
 	return 0;
 }
 
-static int import_csv(importer *im, const char *path, int64_t now, int64_t *count,
+static int import_csv(patron_store *s, const char *path, int64_t now, int64_t *count,
 		      patron_err *err)
 {
 	static const char *const topic_n[] = {"topic", "event", NULL};
@@ -132,7 +98,7 @@ static int import_csv(importer *im, const char *path, int64_t now, int64_t *coun
 			if ((int)i != col_topic && (int)i != col_who && (int)i != col_at &&
 			    (int)i != col_data && *rec.field[i])
 				json_object_set_new(data, head[i], json_string(rec.field[i]));
-		rc = add_event(im, loc, rec.field[col_topic], col_who >= 0 ? rec.field[col_who] : NULL,
+		rc = add_event(s, loc, rec.field[col_topic], col_who >= 0 ? rec.field[col_who] : NULL,
 			       col_at >= 0 ? rec.field[col_at] : NULL,
 			       json_object_size(data) ? data : NULL, now, err);
 		json_decref(data);
@@ -160,7 +126,7 @@ static const char *text_of(json_t *o, const char *key, char *buf, size_t cap)
 	return NULL;
 }
 
-static int import_jsonl(importer *im, const char *path, int64_t now, int64_t *count,
+static int import_jsonl(patron_store *s, const char *path, int64_t now, int64_t *count,
 			patron_err *err)
 {
 	FILE *f = fopen(path, "rb");
@@ -195,7 +161,7 @@ static int import_jsonl(importer *im, const char *path, int64_t now, int64_t *co
 		const char *who = text_of(o, "customer", b1, sizeof b1);
 		if (!who)
 			who = text_of(o, "email", b2, sizeof b2);
-		rc = add_event(im, loc, json_is_string(topic) ? json_string_value(topic) : NULL, who,
+		rc = add_event(s, loc, json_is_string(topic) ? json_string_value(topic) : NULL, who,
 			       text_of(o, "at", b2, sizeof b2), data, now, err);
 		json_decref(o);
 		if (rc < 0)
@@ -218,10 +184,8 @@ int patron_events_import(patron_store *s, const char *path, int64_t now, int64_t
 		    (n > 7 && strcmp(path + n - 7, ".ndjson") == 0);
 	if (patron_store_begin(s, err) < 0)
 		return -1;
-	importer im = {.s = s};
-	int rc = jsonl ? import_jsonl(&im, path, now, count, err)
-		       : import_csv(&im, path, now, count, err);
-	sqlite3_finalize(im.by_id);
+	int rc = jsonl ? import_jsonl(s, path, now, count, err)
+		       : import_csv(s, path, now, count, err);
 	if (rc < 0) {
 		patron_store_rollback(s);
 		*count = 0;

@@ -7,8 +7,8 @@
 
 #include "store.h"
 
-/* CSV columns: topic (required); customer, email or customer_id (an id,
- * email or external id of a known customer; optional); at (or occurred_at,
+/* CSV columns: topic (required); customer, email or customer_id (a known
+ * customer, found as patron_customer_resolve finds one; optional); at (or occurred_at,
  * time, date; default NOW); data (a JSON object; optional). Any other column
  * becomes a text field of data. JSON Lines (a .jsonl or .ndjson file): one
  * object per line with the same names, data an object. */

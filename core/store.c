@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "schema.sql.h"
+#include "value.h"
 
 /* How long a writer waits for another to finish before giving up. */
 #define BUSY_MS 5000
@@ -25,6 +26,7 @@ static const char *const stmt_sql[ST_COUNT_] = {
 			      " last_name = coalesce(?3, last_name), updated_at = ?4 "
 			      "WHERE id = ?1 AND (first_name IS NOT coalesce(?2, first_name)"
 			      " OR last_name IS NOT coalesce(?3, last_name))",
+	[ST_CUSTOMER_EXISTS] = "SELECT 1 FROM customers WHERE id = ?1",
 	[ST_CUSTOMER_EARLIER] = "UPDATE customers SET created_at = ?2 "
 				"WHERE id = ?1 AND created_at > ?2",
 	[ST_ATTR_DEF_GET] = "SELECT type FROM attribute_defs WHERE name = ?1",
@@ -248,6 +250,30 @@ int64_t patron_customer_find(patron_store *s, const char *kind, const char *valu
 	int64_t id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
 	return id;
+}
+
+int64_t patron_customer_resolve(patron_store *s, const char *arg)
+{
+	char norm[320];
+	if (strchr(arg, '@'))
+		return patron_normalize_email(arg, norm, sizeof norm) == 0
+		       ? patron_customer_find(s, "email", norm) : 0;
+	int64_t id;
+	if (patron_parse_int(arg, &id) == 0) {
+		sqlite3_stmt *st = patron_store_stmt(s, ST_CUSTOMER_EXISTS);
+		sqlite3_bind_int64(st, 1, id);
+		int found = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_reset(st);
+		if (found)
+			return id;
+	}
+	static const char *const kinds[] = {"id", "stripe", "shopify"};
+	for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+		if ((id = patron_customer_find(s, kinds[i], arg)) != 0)
+			return id;
+	if (patron_normalize_phone(arg, norm, sizeof norm) == 0)
+		return patron_customer_find(s, "phone", norm);
+	return 0;
 }
 
 int patron_customer_new(patron_store *s, int64_t created_at, int64_t *id, patron_err *err)

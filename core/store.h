@@ -24,6 +24,7 @@ typedef enum {
 	ST_CUSTOMER_NEW,
 	ST_CUSTOMER_NAMES,
 	ST_CUSTOMER_EARLIER,
+	ST_CUSTOMER_EXISTS,
 	ST_ATTR_DEF_GET,
 	ST_ATTR_DEF_PUT,
 	ST_ATTR_PUT,
@@ -84,6 +85,9 @@ int patron_store_fail(patron_store *s, patron_err *err, const char *what);
 /* Identity kinds: "email", "phone", "id" (the shop's own customer id),
  * "stripe", "shopify". Values are already normalized. 0 when unknown. */
 int64_t patron_customer_find(patron_store *s, const char *kind, const char *value);
+/* The customer ARG names: Patron's id, an email, an external id (id,
+ * stripe, shopify) or a phone, tried in that order. 0 when nobody matches. */
+int64_t patron_customer_resolve(patron_store *s, const char *arg);
 int patron_customer_new(patron_store *s, int64_t created_at, int64_t *id, patron_err *err);
 /* Adds the identity unless it exists (for anyone). */
 int patron_identity_add(patron_store *s, int64_t cid, const char *kind, const char *value,

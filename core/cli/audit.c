@@ -60,7 +60,7 @@ static int audit(cli *c, int argc, char **argv)
 	if (!cli_store(c))
 		return EXIT_FAIL;
 	int64_t cid = 0;
-	if (f.who && !(cid = cli_find_customer(c->store, f.who)))
+	if (f.who && !(cid = patron_customer_resolve(c->store, f.who)))
 		return cli_fail(EXIT_FAIL, "--customer: no customer \"%s\"", f.who);
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(patron_store_db(c->store),
@@ -125,7 +125,7 @@ static int outbox(cli *c, int argc, char **argv)
 	if (!cli_store(c))
 		return EXIT_FAIL;
 	int64_t cid = 0;
-	if (f.who && !(cid = cli_find_customer(c->store, f.who)))
+	if (f.who && !(cid = patron_customer_resolve(c->store, f.who)))
 		return cli_fail(EXIT_FAIL, "--customer: no customer \"%s\"", f.who);
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(patron_store_db(c->store),

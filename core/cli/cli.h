@@ -45,8 +45,10 @@ void cli_print_json(json_t *j);
  * when it does not, -1 when the value is missing. */
 int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **val);
 
-/* Resolves ID|EMAIL|external id to a customer id; 0 when nobody matches. */
-int64_t cli_find_customer(patron_store *s, const char *arg);
+/* Loads PATH into R: a rule file, or every *.lua of a folder in name order,
+ * counting the files in *NFILES. Prints the error and returns EXIT_FAIL. */
+struct patron_rules;
+int cli_load_rules(struct patron_rules *r, const char *path, int *nfiles);
 
 /* Prints the one-line summary of an import. */
 void cli_import_summary(const char *path, int kind, const void *stats);

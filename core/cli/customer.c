@@ -5,32 +5,6 @@
 #include "../value.h"
 #include "cli.h"
 
-int64_t cli_find_customer(patron_store *s, const char *arg)
-{
-	char norm[320];
-	if (strchr(arg, '@'))
-		return patron_normalize_email(arg, norm, sizeof norm) == 0
-		       ? patron_customer_find(s, "email", norm) : 0;
-	int64_t id;
-	if (patron_parse_int(arg, &id) == 0) {
-		sqlite3_stmt *st;
-		sqlite3_prepare_v2(patron_store_db(s), "SELECT id FROM customers WHERE id = ?1",
-				   -1, &st, NULL);
-		sqlite3_bind_int64(st, 1, id);
-		int found = sqlite3_step(st) == SQLITE_ROW;
-		sqlite3_finalize(st);
-		if (found)
-			return id;
-	}
-	static const char *const kinds[] = {"id", "stripe", "shopify"};
-	for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
-		if ((id = patron_customer_find(s, kinds[i], arg)) != 0)
-			return id;
-	if (patron_normalize_phone(arg, norm, sizeof norm) == 0)
-		return patron_customer_find(s, "phone", norm);
-	return 0;
-}
-
 static json_t *date_json(sqlite3_stmt *st, int col)
 {
 	char buf[24];
@@ -267,7 +241,7 @@ static int run(cli *c, int argc, char **argv)
 	patron_store *s = cli_store(c);
 	if (!s)
 		return EXIT_FAIL;
-	int64_t id = cli_find_customer(s, argv[1]);
+	int64_t id = patron_customer_resolve(s, argv[1]);
 	if (!id)
 		return cli_fail(EXIT_FAIL, "no customer \"%s\" in %s", argv[1], c->db_path);
 	return cli_show_customer(c, id);

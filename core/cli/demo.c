@@ -1,5 +1,4 @@
 /* patron demo: generate a demo shop, import it, and show where to look. */
-#include <dirent.h>
 #include <errno.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -39,19 +38,8 @@ static int run_examples(cli *c, const char *dir)
 	patron_rules_opts o = {.store = c->store, .config = cfg, .now = c->now, .dry_run = 1,
 			       .out = stdout, .show_max = 3};
 	patron_rules *r = patron_rules_new(&o);
-	struct dirent **list;
-	int n = scandir(dir, &list, NULL, alphasort), rc = EXIT_OK;
-	for (int i = 0; i < n; i++) {
-		size_t len = strlen(list[i]->d_name);
-		char file[4800];
-		patron_err err;
-		snprintf(file, sizeof file, "%s/%s", dir, list[i]->d_name);
-		if (rc == EXIT_OK && len > 4 && strcmp(list[i]->d_name + len - 4, ".lua") == 0 &&
-		    patron_rules_load(r, file, &err) < 0)
-			rc = cli_fail(EXIT_FAIL, "%s", err.msg);
-		free(list[i]);
-	}
-	free(list);
+	int files = 0;
+	int rc = cli_load_rules(r, dir, &files);
 	patron_rules_totals t;
 	patron_err err;
 	if (rc == EXIT_OK && patron_rules_run(r, &t, &err) < 0)

@@ -61,7 +61,7 @@ static int emit(cli *c, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	int64_t cid = 0;
-	if (who && !(cid = cli_find_customer(c->store, who))) {
+	if (who && !(cid = patron_customer_resolve(c->store, who))) {
 		free(payload);
 		return cli_fail(EXIT_FAIL, "--customer: no customer \"%s\"", who);
 	}
@@ -124,7 +124,7 @@ static int events(cli *c, int argc, char **argv)
 	if (!cli_store(c))
 		return EXIT_FAIL;
 	int64_t cid = 0;
-	if (who && !(cid = cli_find_customer(c->store, who)))
+	if (who && !(cid = patron_customer_resolve(c->store, who)))
 		return cli_fail(EXIT_FAIL, "--customer: no customer \"%s\"", who);
 	sqlite3_stmt *st;
 	/* the newest LIMIT, printed oldest first */

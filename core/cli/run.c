@@ -18,8 +18,7 @@ static int lua_file(const struct dirent *d)
 	return d->d_name[0] != '.' && n > 4 && strcmp(d->d_name + n - 4, ".lua") == 0;
 }
 
-/* Loads PATH: a rule file, or every *.lua of a folder in name order. */
-static int load_path(patron_rules *r, const char *path, int *nfiles)
+int cli_load_rules(patron_rules *r, const char *path, int *nfiles)
 {
 	struct stat sb;
 	if (stat(path, &sb) != 0)
@@ -91,7 +90,7 @@ static int run(cli *c, int argc, char **argv)
 	patron_rules *r = patron_rules_new(&o);
 	int files = 0, rc = EXIT_OK;
 	for (int i = 0; i < npaths && rc == EXIT_OK; i++)
-		rc = load_path(r, paths[i], &files);
+		rc = cli_load_rules(r, paths[i], &files);
 	free(paths);
 	patron_rules_totals t;
 	patron_err err;
@@ -139,7 +138,7 @@ static int rules_check(int argc, char **argv)
 	for (int i = 2; i < argc; i++) {
 		patron_rules *r = patron_rules_new(&o);
 		int files = 0;
-		if (load_path(r, argv[i], &files) == EXIT_OK) {
+		if (cli_load_rules(r, argv[i], &files) == EXIT_OK) {
 			printf("%s: %zu rules ok\n", argv[i], patron_rules_count(r));
 			for (size_t k = 0; k < patron_rules_count(r); k++) {
 				char d[600];
