@@ -16,7 +16,7 @@ struct patron_bus {
 	patron_store *s;
 	subscriber *subs;
 	size_t n, cap;
-	sqlite3_stmt *fetch, *cursor_get, *cursor_put, *failure, *sp, *sp_release, *sp_undo,
+	sqlite3_stmt *fetch, *last, *cursor_get, *cursor_put, *failure, *sp, *sp_release, *sp_undo,
 		*ev, *ev_release, *ev_undo;
 };
 
@@ -70,7 +70,7 @@ void patron_bus_free(patron_bus *b)
 		free(b->subs[i].pattern);
 	}
 	free(b->subs);
-	sqlite3_stmt *all[] = {b->fetch, b->cursor_get, b->cursor_put, b->failure, b->sp,
+	sqlite3_stmt *all[] = {b->fetch, b->last, b->cursor_get, b->cursor_put, b->failure, b->sp,
 			       b->sp_release, b->sp_undo, b->ev, b->ev_release, b->ev_undo};
 	for (size_t i = 0; i < sizeof all / sizeof *all; i++)
 		sqlite3_finalize(all[i]);
@@ -121,6 +121,15 @@ int patron_bus_subscribe(patron_bus *b, const char *name, const char *pattern,
 	}
 	b->subs[b->n++] = (subscriber){patron_xstrdup(name), patron_xstrdup(pattern), fn, ud};
 	return 0;
+}
+
+int64_t patron_bus_last(patron_bus *b)
+{
+	sqlite3_stmt *st = prepared(b, &b->last, "SELECT coalesce(max(id), 0) FROM events");
+	int64_t id = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	if (st)
+		sqlite3_reset(st);
+	return id;
 }
 
 int64_t patron_bus_cursor(patron_bus *b, const char *name)
@@ -238,12 +247,7 @@ static int deliver_batch(patron_bus *b, const subscriber *sub, int64_t *cursor, 
 int patron_bus_deliver(patron_bus *b, int64_t now, patron_bus_stats *st, patron_err *err)
 {
 	memset(st, 0, sizeof *st);
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(patron_store_db(b->s), "SELECT coalesce(max(id), 0) FROM events",
-			       -1, &q, NULL) != SQLITE_OK)
-		return patron_store_fail(b->s, err, "reading the event log");
-	int64_t last = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
-	sqlite3_finalize(q);
+	int64_t last = patron_bus_last(b);
 	for (size_t i = 0; i < b->n; i++) {
 		const subscriber *sub = &b->subs[i];
 		int64_t cursor = patron_bus_cursor(b, sub->name);

@@ -59,6 +59,9 @@ typedef struct {
  * caller's transaction the batches become savepoints of it. */
 int patron_bus_deliver(patron_bus *b, int64_t now, patron_bus_stats *st, patron_err *err);
 
+/* The id of the last event in the log (0 when it is empty). */
+int64_t patron_bus_last(patron_bus *b);
+
 /* The cursor of subscriber NAME (0 when it has none). */
 int64_t patron_bus_cursor(patron_bus *b, const char *name);
 

@@ -624,6 +624,16 @@ static int savepoint(patron_rules *r, const char *sql)
 												: -1;
 }
 
+/* Undoes savepoint NAME and ends it (what a failed step leaves). */
+static void undo(patron_rules *r, const char *name)
+{
+	char sql[96];
+	snprintf(sql, sizeof sql, "ROLLBACK TO %s", name);
+	savepoint(r, sql);
+	snprintf(sql, sizeof sql, "RELEASE %s", name);
+	savepoint(r, sql);
+}
+
 static void flush_lines(patron_rules *r, rule *ru, rule_call *k)
 {
 	if (!k->lines.len)
@@ -803,26 +813,22 @@ static int run_scheduled(patron_rules *r, rule *ru, patron_err *err)
 	for (size_t i = 0; i < n; i++) {
 		int rc = consider(r, ru, ids[i], (int64_t)i, NULL, trigger, err);
 		if (rc == -2) {
-			savepoint(r, "ROLLBACK TO patron_schedule");
-			savepoint(r, "RELEASE patron_schedule");
+			undo(r, "patron_schedule");
 			return -1;
 		}
 		if (rc == -3) {	/* undone, and still due: the next run tries again */
-			savepoint(r, "ROLLBACK TO patron_schedule");
-			savepoint(r, "RELEASE patron_schedule");
+			undo(r, "patron_schedule");
 			return rule_error(r, ru, ids[i], trigger, ru->stopped, err);
 		}
 		if (rc == -1 && rule_error(r, ru, ids[i], trigger, err->msg, err) < 0) {
-			savepoint(r, "ROLLBACK TO patron_schedule");
-			savepoint(r, "RELEASE patron_schedule");
+			undo(r, "patron_schedule");
 			return -1;
 		}
 		if (rc == 1)
 			break;	/* the limit: the rest wait for the next time */
 	}
 	if (schedule_put(r, key, err) < 0 || savepoint(r, "RELEASE patron_schedule") < 0) {
-		savepoint(r, "ROLLBACK TO patron_schedule");
-		savepoint(r, "RELEASE patron_schedule");
+		undo(r, "patron_schedule");
 		return patron_store_fail(r->o.store, err, "running a rule");
 	}
 	return 0;
@@ -842,22 +848,10 @@ static int tick(patron_rules *r, const char *topic, int64_t period, patron_err *
 	if (savepoint(r, "SAVEPOINT patron_tick") < 0 ||
 	    patron_bus_publish(r->bus, topic, 0, NULL, r->o.now, r->o.now, err) < 0 ||
 	    schedule_put(r, topic, err) < 0 || savepoint(r, "RELEASE patron_tick") < 0) {
-		savepoint(r, "ROLLBACK TO patron_tick");
-		savepoint(r, "RELEASE patron_tick");
+		undo(r, "patron_tick");
 		return -1;
 	}
 	return 0;
-}
-
-static int64_t last_event(patron_rules *r)
-{
-	sqlite3_stmt *st;
-	int64_t id = 0;
-	if (sqlite3_prepare_v2(patron_store_db(r->o.store), "SELECT max(id) FROM events", -1,
-			       &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return id;
 }
 
 /* Delivers events until the log stops growing (handlers may emit), at most
@@ -865,12 +859,12 @@ static int64_t last_event(patron_rules *r)
 static int deliver(patron_rules *r, long *events, patron_err *err)
 {
 	for (int round = 0; round < 4; round++) {
-		int64_t before = last_event(r);
+		int64_t before = patron_bus_last(r->bus);
 		patron_bus_stats bs;
 		if (patron_bus_deliver(r->bus, r->o.now, &bs, err) < 0)
 			return -1;
 		*events += bs.delivered;
-		if (last_event(r) == before)
+		if (patron_bus_last(r->bus) == before)
 			break;
 	}
 	return 0;
