@@ -4,7 +4,7 @@
 CC      ?= cc
 BUILD   ?= build
 PREFIX  ?= /usr/local
-PKGS    := sqlite3 jansson lua5.4
+PKGS    := sqlite3 jansson lua5.4 libsodium
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 WARN    := -std=c11 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -pthread
@@ -21,7 +21,8 @@ CHECK_LIBS   = $(shell pkg-config --libs check)
 
 CORE_SRC := core/util.c core/csv.c core/value.c core/strmap.c core/store.c core/import.c \
             core/snapshot.c core/config.c core/plugin.c core/bus.c core/view.c \
-            core/rules.c core/actions.c core/event_import.c
+            core/rules.c core/actions.c core/event_import.c core/template.c core/mime.c \
+            core/profile.c core/consent.c core/outbox.c
 CLI_SRC  := $(wildcard core/cli/*.c)
 GEN_SRC  := scripts/gen/gen.c
 UNIT_SRC := $(wildcard tests/unit/*.c)
@@ -38,7 +39,8 @@ UNIT       := $(BUILD)/unit-tests
 # Plugins see only the SDK: -Isdk, never core/.
 PLUGIN_CFLAGS = $(WARN) $(CFLAGS) -fPIC -Isdk
 # JOB.NAME, built from plugins/NAME/NAME.c
-PLUGIN_NAMES := segment.tiers segment.rfm segment.kmeans value.clv
+PLUGIN_NAMES := segment.tiers segment.rfm segment.kmeans value.clv \
+                channel.outbox-file channel.smtp channel.webhook
 PLUGINS      := $(PLUGIN_NAMES:%=$(BUILD)/plugins/%.so)
 # Refused on purpose by the tests: each a build flag of tests/plugins/broken.c.
 TEST_PLUGINS := $(addprefix $(BUILD)/test-plugins/,no-entry.so bad-abi.so init-fails.so \
@@ -66,6 +68,11 @@ PLUGIN_LIBS_clv = $(shell pkg-config --libs gsl)
 PLUGIN_CFLAGS_clv = $(shell pkg-config --cflags gsl)
 PLUGIN_LIBS_kmeans = $(shell pkg-config --libs gsl) -pthread
 PLUGIN_CFLAGS_kmeans = $(shell pkg-config --cflags gsl)
+PLUGIN_LIBS_outbox-file = $(shell pkg-config --libs jansson)
+PLUGIN_LIBS_smtp = $(shell pkg-config --libs libcurl)
+PLUGIN_CFLAGS_smtp = $(shell pkg-config --cflags libcurl)
+PLUGIN_LIBS_webhook = $(shell pkg-config --libs libcurl libsodium jansson)
+PLUGIN_CFLAGS_webhook = $(shell pkg-config --cflags libcurl libsodium jansson)
 define plugin_rule
 $(BUILD)/plugins/$(1).so: $(wildcard plugins/$(2)/*.c plugins/$(2)/*.h) sdk/patron/plugin.h
 	@mkdir -p $$(dir $$@)

@@ -7,7 +7,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "outbox.h"
 #include "rules_impl.h"
+#include "template.h"
 #include "value.h"
 
 static patron_rules *owner(lua_State *L)
@@ -132,31 +134,45 @@ static int name_ok(const char *s, size_t max)
 	return 1;
 }
 
-/* The file a template name stands for: NAME.txt, NAME.html or NAME.tmpl
- * in the configured templates folder, else in templates/ beside the rule
- * file. 0 and PATH when it exists. */
-static int find_template(patron_rules *r, const char *name, char *path, size_t cap,
-			 char *dir, size_t dircap)
+struct rule_template {
+	char *key;		/* DIR/NAME */
+	patron_template *t;	/* NULL when it could not be read */
+	char *err;		/* why not */
+};
+
+void patron_actions_free(patron_rules *r)
 {
-	const char *conf = r->o.config ? patron_config_top_string(r->o.config, "templates")
-				       : NULL;
-	if (conf && conf[0] == '/') {
-		snprintf(dir, dircap, "%s", conf);
-	} else if (conf) {
-		const char *cp = patron_config_path(r->o.config);
-		const char *slash = strrchr(cp, '/');
-		snprintf(dir, dircap, "%.*s%s", slash ? (int)(slash - cp + 1) : 0, cp, conf);
-	} else {
-		snprintf(dir, dircap, "%s/templates", r->call->r->f->dir);
+	for (size_t i = 0; i < r->ntpls; i++) {
+		free(r->tpls[i].key);
+		patron_template_free(r->tpls[i].t);
+		free(r->tpls[i].err);
 	}
-	static const char *const ext[] = {"txt", "html", "tmpl"};
-	for (int i = 0; i < 3; i++) {
-		struct stat sb;
-		snprintf(path, cap, "%s/%s.%s", dir, name, ext[i]);
-		if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode))
-			return 0;
-	}
-	return -1;
+	free(r->tpls);
+}
+
+/* Template NAME from the configured templates folder, else templates/
+ * beside the rule file; read once per run. NULL with *WHY when it cannot be
+ * used; *DIR the folder. */
+static const patron_template *template_for(patron_rules *r, const char *name, char *dir,
+					   size_t dircap, const char **why)
+{
+	patron_templates_dir(r->o.config, r->call->r->f->dir, dir, dircap);
+	char key[4600];
+	snprintf(key, sizeof key, "%s/%s", dir, name);
+	for (size_t i = 0; i < r->ntpls; i++)
+		if (strcmp(r->tpls[i].key, key) == 0) {
+			*why = r->tpls[i].err;
+			return r->tpls[i].t;
+		}
+	r->tpls = patron_xrealloc(r->tpls, (r->ntpls + 1) * sizeof *r->tpls);
+	struct rule_template *c = &r->tpls[r->ntpls++];
+	memset(c, 0, sizeof *c);
+	c->key = patron_xstrdup(key);
+	patron_err err;
+	if (patron_template_load(dir, name, &c->t, &err) < 0)
+		c->err = patron_xstrdup(err.msg);
+	*why = c->err;
+	return c->t;
 }
 
 static void check_fields(lua_State *L, const char *what, const char *const *keys)
@@ -227,9 +243,11 @@ static int l_send(lua_State *L)
 		return luaL_error(L, "send: template: expected a name of letters, digits, _ and -, "
 				  "got \"%s\"", tmpl);
 	char path[4400], dir[4200];
-	if (find_template(r, tmpl, path, sizeof path, dir, sizeof dir) < 0)
-		return luaL_error(L, "send: no template \"%s\" in %s (expected %s.txt, %s.html "
-				  "or %s.tmpl)", tmpl, dir, tmpl, tmpl, tmpl);
+	const char *bad;
+	const patron_template *tp = template_for(r, tmpl, dir, sizeof dir, &bad);
+	if (!tp)
+		return luaL_error(L, "send: %s", bad);
+	snprintf(path, sizeof path, "%s/%s", dir, tmpl);
 	lua_getfield(L, 1, "to");
 	int64_t cid = customer_arg(L, -1, "send: to", 1);
 	lua_pop(L, 1);
@@ -246,6 +264,11 @@ static int l_send(lua_State *L)
 	lua_pop(L, 1);
 	if (!vars)
 		vars = json_object();
+	patron_err terr;
+	if (patron_template_check_vars(tp, vars, &terr) < 0) {
+		json_decref(vars);
+		return luaL_error(L, "send: %s", terr.msg);
+	}
 
 	if (!address_kind)
 		address_kind = strcmp(channel, "sms") == 0 ? "phone" : "email";

@@ -227,7 +227,16 @@ const char *patron_config_path(const patron_config *c) { return c->path; }
 /* Pushes the value of JOB (string or table); returns its Lua type. */
 static int push_job(const patron_config *c, const char *job)
 {
-	return lua_getfield(c->L, 1, job);
+	if (strncmp(job, "channels.", 9) != 0)
+		return lua_getfield(c->L, 1, job);
+	if (lua_getfield(c->L, 1, "channels") != LUA_TTABLE) {
+		lua_pop(c->L, 1);
+		lua_pushnil(c->L);
+		return LUA_TNIL;
+	}
+	int t = lua_getfield(c->L, -1, job + 9);
+	lua_remove(c->L, -2);
+	return t;
 }
 
 const char *patron_config_plugin(const patron_config *c, const char *job)

@@ -98,6 +98,13 @@ static void load_one(patron_plugins *ps, const char *path)
 		refuse(f, "plugin %s: unknown kind %u", d->name, d->kind);
 		return;
 	}
+	if (d->kind == PATRON_KIND_CHANNEL &&
+	    (!d->init || d->size < offsetof(patron_plugin, deliver) + sizeof d->deliver ||
+	     !d->deliver)) {
+		refuse(f, "plugin %s: a channel needs init and deliver callbacks (ABI 1.2)",
+		       d->name);
+		return;
+	}
 	if (!d->init || (d->kind != PATRON_KIND_CHANNEL && !d->run)) {
 		refuse(f, "plugin %s: a %s needs init and run callbacks", d->name,
 		       patron_kind_name(d->kind));
@@ -224,6 +231,7 @@ struct patron_ctx {
 	size_t wrote;
 	char *loaded;		/* load_model's answer, freed with the context */
 	int64_t saved_version;	/* the version save_model stored, or 0 */
+	char dir[4096];		/* store_dir's answer */
 };
 
 static void host_log(patron_ctx *ctx, int level, const char *fmt, ...)
@@ -455,6 +463,16 @@ static const char *host_load_model(patron_ctx *ctx)
 	return ctx->loaded;
 }
 
+static const char *host_store_dir(patron_ctx *ctx)
+{
+	const char *path = ctx->env->store ? patron_store_path(ctx->env->store) : NULL;
+	const char *slash = path ? strrchr(path, '/') : NULL;
+	if (!slash)
+		return ".";
+	snprintf(ctx->dir, sizeof ctx->dir, "%.*s", (int)(slash - path), path);
+	return ctx->dir[0] ? ctx->dir : "/";
+}
+
 static const patron_host host = {
 	.size = sizeof(patron_host),
 	.abi_major = PATRON_ABI_MAJOR,
@@ -473,6 +491,7 @@ static const patron_host host = {
 	.progress = host_progress,
 	.save_model = host_save_model,
 	.load_model = host_load_model,
+	.store_dir = host_store_dir,
 };
 
 static int init(const patron_plugin_file *pf, patron_ctx *ctx, void **state, patron_err *err)
@@ -539,4 +558,60 @@ int patron_plugin_train(const patron_plugin_file *pf, const patron_run_env *env,
 	if (!patron_plugin_has_train(pf))
 		return patron_err_set(err, "plugin %s has nothing to train", pf->desc->name);
 	return call(pf, env, 1, &wrote, version, err);
+}
+
+/* ---- channels ---- */
+
+struct patron_channel {
+	const patron_plugin_file *pf;
+	patron_run_env env;
+	char job[160];
+	patron_ctx ctx;
+	void *state;
+};
+
+int patron_channel_open(const patron_plugin_file *pf, const patron_run_env *env,
+			patron_channel **out, patron_err *err)
+{
+	*out = NULL;
+	if (pf->desc->kind != PATRON_KIND_CHANNEL)
+		return patron_err_set(err, "plugin %s is a %s, not a channel", pf->desc->name,
+				      patron_kind_name(pf->desc->kind));
+	patron_channel *ch = patron_xcalloc(1, sizeof *ch);
+	ch->pf = pf;
+	ch->env = *env;
+	snprintf(ch->job, sizeof ch->job, "%s", env->job);
+	ch->env.job = ch->job;
+	ch->ctx.pf = pf;
+	ch->ctx.env = &ch->env;
+	if (init(pf, &ch->ctx, &ch->state, err) < 0) {
+		free(ch);
+		return -1;
+	}
+	*out = ch;
+	return 0;
+}
+
+int patron_channel_deliver(patron_channel *ch, const patron_message *m, char *why, size_t cap)
+{
+	ch->ctx.failed = 0;
+	ch->ctx.err.msg[0] = '\0';
+	int rc = ch->pf->desc->deliver(ch->state, &ch->ctx, m);
+	if (rc < PATRON_DELIVERED || rc > PATRON_BOUNCED)
+		rc = PATRON_REJECTED;
+	if (rc == PATRON_DELIVERED && ch->ctx.failed)
+		rc = PATRON_RETRY;	/* said it failed, answered delivered: not trusted */
+	snprintf(why, cap, "%s", rc == PATRON_DELIVERED ? ""
+				 : ch->ctx.err.msg[0] ? ch->ctx.err.msg : "failed, giving no reason");
+	return rc;
+}
+
+void patron_channel_close(patron_channel *ch)
+{
+	if (!ch)
+		return;
+	if (ch->pf->desc->free)
+		ch->pf->desc->free(ch->state);
+	free(ch->ctx.loaded);
+	free(ch);
 }

@@ -57,4 +57,13 @@ int patron_plugin_train(const patron_plugin_file *pf, const patron_run_env *env,
 int patron_plugin_init_check(const patron_plugin_file *pf, const patron_run_env *env,
 			     patron_err *err);
 
+/* A channel plugin held open across messages (ABI 1.2). ENV->job is the
+ * config path of its options, "channels.NAME". */
+typedef struct patron_channel patron_channel;
+int patron_channel_open(const patron_plugin_file *pf, const patron_run_env *env,
+			patron_channel **out, patron_err *err);
+/* One message: a PATRON_DELIVERED.. answer, and WHY the plugin failed. */
+int patron_channel_deliver(patron_channel *ch, const patron_message *m, char *why, size_t cap);
+void patron_channel_close(patron_channel *ch);
+
 #endif

@@ -91,6 +91,7 @@ void patron_rules_free(patron_rules *r)
 		sqlite3_finalize(r->st[i]);
 	patron_bus_free(r->bus);
 	patron_view_free(r->view);
+	patron_actions_free(r);
 	free(r);
 }
 
@@ -938,6 +939,10 @@ int patron_rules_run(patron_rules *r, patron_rules_totals *t, patron_err *err)
 	}
 	if (!r->bus) {
 		r->bus = patron_bus_new(r->o.store);
+		/* Unsubscribes first, so no rule acts on consent that is gone. */
+		r->keeper = (patron_consent_keeper){.s = r->o.store, .now = r->o.now};
+		if (patron_consent_subscribe(r->bus, &r->keeper, err) < 0)
+			return -1;
 		for (size_t i = 0; i < r->nrules; i++) {
 			rule *ru = r->rules[i];
 			char name[256];

@@ -8,6 +8,7 @@
 #include <lua.h>
 
 #include "bus.h"
+#include "consent.h"
 #include "rules.h"
 #include "view.h"
 
@@ -71,13 +72,18 @@ struct patron_rules {
 	size_t nrules;
 	patron_view *view;
 	patron_bus *bus;
+	patron_consent_keeper keeper;	/* the core's unsubscribe handler on the bus */
 	sqlite3_stmt *st[A_COUNT_];
 	rule_call *call;	/* NULL outside where/act */
 	int64_t cap_messages, cap_per;
+	struct rule_template *tpls;	/* templates read by send, by folder and name */
+	size_t ntpls;
 };
 
 /* Registers send, tag, untag, set, emit, log and print in the table at -1. */
 void patron_actions_register(lua_State *L, patron_rules *r);
+/* Frees what the actions keep between calls (the templates). */
+void patron_actions_free(patron_rules *r);
 /* A statement of the actions, reset; NULL with the error in err. */
 sqlite3_stmt *patron_rules_stmt(patron_rules *r, int id);
 /* Writes an audit row for the current call; its id, or -1 on failure. */

@@ -123,6 +123,11 @@ static const char *const patron_migrations[] = {
 	"  created_at INTEGER NOT NULL, sent_at INTEGER);"
 	"CREATE INDEX outbox_customer ON outbox(customer_id, created_at);"
 	"CREATE INDEX outbox_status ON outbox(status, id);",
+
+	/* 5: the store's own settings, such as the key that signs unsubscribe
+	 * links (made on first use). */
+	"CREATE TABLE settings ("
+	"  name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;",
 };
 
 #endif

@@ -39,7 +39,9 @@ static const char *const stmt_sql[ST_COUNT_] = {
 	[ST_CONSENT_PUT] = "INSERT INTO consent(customer_id, channel, granted, source, updated_at) "
 			   "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(customer_id, channel) DO UPDATE "
 			   "SET granted = excluded.granted, source = excluded.source,"
-			   " updated_at = excluded.updated_at WHERE granted IS NOT excluded.granted",
+			   " updated_at = excluded.updated_at WHERE granted IS NOT excluded.granted"
+			   /* a customer's own unsubscribe outranks a later import's yes */
+			   " AND NOT (consent.source = 'unsubscribe' AND excluded.source = 'import')",
 	[ST_PRODUCT_FIND] = "SELECT id, name IS ?2 AND category IS ?3 AND price_cents IS ?4 "
 			    "FROM products WHERE sku = ?1",
 	[ST_PRODUCT_NEW] = "INSERT INTO products(sku, name, category, price_cents, created_at) "

@@ -1,10 +1,15 @@
 /* patron audit and patron outbox: what the rules did, and the messages
  * they queued. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../value.h"
 #include "cli.h"
+
+#define OUTBOX_STATES "queued, sending, sent, dead, bounced or cancelled"
+static const char *const outbox_states[] = {"queued", "sending", "sent", "dead", "bounced",
+					    "cancelled", NULL};
 
 typedef struct {
 	const char *rule, *who, *status;
@@ -27,7 +32,13 @@ static int parse_filters(const cli_command *cmd, int argc, char **argv, filters 
 		} else if ((r = cli_opt_value(argc, argv, &i, "--status", &v)) != 0 &&
 			   cmd == &cmd_outbox) {
 			if (r < 0)
-				return cli_usage(cmd, "--status needs queued, sent, failed or dead");
+				return cli_usage(cmd, "--status needs %s", OUTBOX_STATES);
+			int known = 0;
+			for (const char *const *k = outbox_states; *k; k++)
+				known |= strcmp(*k, v) == 0;
+			if (!known)
+				return cli_usage(cmd, "--status: expected %s, got \"%s\"", OUTBOX_STATES,
+						 v);
 			f->status = v;
 		} else if ((r = cli_opt_value(argc, argv, &i, "--limit", &v)) != 0) {
 			if (r < 0 || patron_parse_int(v, &f->limit) < 0 || f->limit < 1)
@@ -116,8 +127,70 @@ const cli_command cmd_audit = {
 	"reason, and the details, including why the rule matched.\n",
 };
 
+/* patron outbox retry ID...: a dead, bounced or cancelled message (or one
+ * waiting out its backoff) goes back in the queue, due now, with its
+ * attempts counted from zero. */
+static int retry(cli *c, int argc, char **argv)
+{
+	if (argc < 3)
+		return cli_usage(&cmd_outbox, "retry needs a message id");
+	int64_t *ids = calloc((size_t)argc, sizeof *ids);
+	for (int i = 2; i < argc; i++)
+		if (patron_parse_int(argv[i], &ids[i]) < 0 || ids[i] < 1) {
+			free(ids);
+			return cli_usage(&cmd_outbox, "retry: expected message ids, got \"%s\"",
+					 argv[i]);
+		}
+	if (!cli_store(c)) {
+		free(ids);
+		return EXIT_FAIL;
+	}
+	patron_err err;
+	sqlite3_stmt *st = NULL;
+	int rc = EXIT_OK;
+	if (patron_store_begin(c->store, &err) < 0 ||
+	    sqlite3_prepare_v2(patron_store_db(c->store), "UPDATE outbox SET status = 'queued',"
+			       " attempts = 0, next_at = NULL WHERE id = ?1 AND status IN"
+			       " ('queued', 'dead', 'bounced', 'cancelled') RETURNING status",
+			       -1, &st, NULL) != SQLITE_OK) {
+		free(ids);
+		patron_store_rollback(c->store);
+		return cli_fail(EXIT_FAIL, "%s", sqlite3_errmsg(patron_store_db(c->store)));
+	}
+	for (int i = 2; i < argc && rc == EXIT_OK; i++) {
+		sqlite3_bind_int64(st, 1, ids[i]);
+		int step = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (step == SQLITE_ROW)
+			continue;
+		sqlite3_stmt *q;
+		sqlite3_prepare_v2(patron_store_db(c->store), "SELECT status FROM outbox WHERE "
+				   "id = ?1", -1, &q, NULL);
+		sqlite3_bind_int64(q, 1, ids[i]);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			rc = cli_fail(EXIT_FAIL, "message %lld is %s: only dead, bounced, cancelled "
+				      "or waiting messages can be retried", (long long)ids[i],
+				      sqlite3_column_text(q, 0));
+		else
+			rc = cli_fail(EXIT_FAIL, "no message %lld in the outbox", (long long)ids[i]);
+		sqlite3_finalize(q);
+	}
+	sqlite3_finalize(st);
+	if (rc == EXIT_OK && patron_store_commit(c->store, &err) < 0)
+		rc = cli_fail(EXIT_FAIL, "%s", err.msg);
+	if (rc != EXIT_OK)
+		patron_store_rollback(c->store);
+	else
+		printf("%d message%s queued again; patron deliver sends %s\n", argc - 2,
+		       argc == 3 ? "" : "s", argc == 3 ? "it" : "them");
+	free(ids);
+	return rc;
+}
+
 static int outbox(cli *c, int argc, char **argv)
 {
+	if (argc >= 2 && strcmp(argv[1], "retry") == 0)
+		return retry(c, argc, argv);
 	filters f = {.limit = 100};
 	int rc = parse_filters(&cmd_outbox, argc, argv, &f);
 	if (rc != EXIT_OK)
@@ -158,11 +231,14 @@ static int outbox(cli *c, int argc, char **argv)
 				column_json(st, 10), "last_error", column_json(st, 11),
 				"template_path", column_json(st, 12)));
 		} else {
-			printf("%6lld  %-19s  %-7s  %-6s  %-32s  %-14s  %-24s  %s\n",
+			printf("%6lld  %-19s  %-9s  %-6s  %-32s  %-14s  %-24s  %s\n",
 			       (long long)sqlite3_column_int64(st, 0), when,
 			       sqlite3_column_text(st, 2), sqlite3_column_text(st, 3),
 			       sqlite3_column_text(st, 4), sqlite3_column_text(st, 5),
 			       sqlite3_column_text(st, 7), sqlite3_column_text(st, 6));
+			if (sqlite3_column_type(st, 11) != SQLITE_NULL)
+				printf("        attempts %d: %s\n", sqlite3_column_int(st, 10),
+				       sqlite3_column_text(st, 11));
 		}
 	}
 	sqlite3_finalize(st);
@@ -175,12 +251,20 @@ static int outbox(cli *c, int argc, char **argv)
 
 const cli_command cmd_outbox = {
 	"outbox", outbox, "the messages rules queued, and their delivery state",
-	"usage: patron outbox [--status queued|sent|failed|dead] [--customer ID|EMAIL]\n"
-	"                     [--limit N] [--json]\n"
+	"usage: patron outbox [--status STATUS] [--customer ID|EMAIL] [--limit N] [--json]\n"
+	"       patron outbox retry ID...\n"
 	"\n"
 	"Prints the newest messages (100 unless --limit), oldest first: id, when it was\n"
 	"queued, its status, channel, address, template, the rule that sent it and its\n"
-	"variables. Each message was written by send{} in the same transaction as its\n"
-	"audit row; its key (rule, trigger, customer) makes it unique. Delivery through\n"
-	"the channels (patron deliver) is not built yet: messages stay queued here.\n",
+	"variables, and the last error of one that failed. Each message was written by\n"
+	"send{} in the same transaction as its audit row; its key (rule, trigger,\n"
+	"customer) makes it unique and is its Message-ID.\n"
+	"\n"
+	"Statuses: queued (waiting for patron deliver, or for its next attempt),\n"
+	"sending (a delivery was stopped while sending it: the next one sends it again),\n"
+	"sent, dead (failed for good, or out of attempts), bounced (the recipient was\n"
+	"refused), cancelled (consent was withdrawn before it went out).\n"
+	"\n"
+	"retry ID... puts dead, bounced or cancelled messages (or ones waiting out a\n"
+	"backoff) back in the queue, due now, with their attempts counted afresh.\n",
 };

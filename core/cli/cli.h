@@ -53,6 +53,11 @@ int cli_load_rules(struct patron_rules *r, const char *path, int *nfiles);
 /* Prints the one-line summary of an import. */
 void cli_import_summary(const char *path, int kind, const void *stats);
 
+/* Drains the outbox (patron deliver); prints the summary unless QUIET.
+ * EXIT_FAIL when the store failed or a channel could not be reached. */
+struct patron_config;
+int cli_deliver(cli *c, const struct patron_config *cfg, int64_t limit, int verbose, int quiet);
+
 /* Runs the configured plugins (only job ONLY when not NULL), as patron score. */
 int cli_score(cli *c, const char *only);
 
@@ -65,6 +70,6 @@ struct patron_config *cli_config(cli *c);
 
 extern const cli_command cmd_init, cmd_import, cmd_customer, cmd_stats, cmd_demo, cmd_plugins,
 	cmd_score, cmd_segments, cmd_snapshot, cmd_train, cmd_models, cmd_run, cmd_rules,
-	cmd_emit, cmd_events, cmd_audit, cmd_outbox;
+	cmd_emit, cmd_events, cmd_audit, cmd_outbox, cmd_deliver, cmd_preview, cmd_unsubscribe;
 
 #endif

@@ -17,7 +17,8 @@
 static const cli_command *const commands[] = {
 	&cmd_init, &cmd_import, &cmd_customer, &cmd_stats, &cmd_score, &cmd_segments, &cmd_train,
 	&cmd_models, &cmd_plugins,
-	&cmd_run, &cmd_rules, &cmd_emit, &cmd_events, &cmd_audit, &cmd_outbox,
+	&cmd_run, &cmd_rules, &cmd_emit, &cmd_events, &cmd_audit, &cmd_outbox, &cmd_deliver,
+	&cmd_preview, &cmd_unsubscribe,
 	&cmd_snapshot, &cmd_demo, NULL,
 };
 

@@ -51,7 +51,7 @@ int cli_load_rules(patron_rules *r, const char *path, int *nfiles)
 
 static int run(cli *c, int argc, char **argv)
 {
-	int dry = 0, verbose = 0, quiet = 0;
+	int dry = 0, verbose = 0, quiet = 0, send = 1;
 	const char **paths = calloc((size_t)argc, sizeof *paths);
 	int npaths = 0;
 	for (int i = 1; i < argc; i++) {
@@ -61,6 +61,8 @@ static int run(cli *c, int argc, char **argv)
 			verbose = 1;
 		else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0)
 			quiet = 1;
+		else if (strcmp(argv[i], "--no-deliver") == 0)
+			send = 0;
 		else if (argv[i][0] == '-' && argv[i][1])
 			return free(paths), cli_usage(&cmd_run, "unknown option \"%s\"", argv[i]);
 		else
@@ -102,16 +104,20 @@ static int run(cli *c, int argc, char **argv)
 		printf("%ld rules from %d files: %ld events, %ld customers checked, %ld acted, "
 		       "%ld refused, %ld errors%s\n", t.rules, files, t.events, t.checked,
 		       t.acted, t.refused, t.errors, dry ? " (dry run: nothing changed)" : "");
-	if (rc == EXIT_OK && t.errors)
-		rc = EXIT_FAIL;	/* the others ran; the exit status still tells cron */
 	patron_rules_free(r);
+	/* What the rules queued goes out now, unless this was a dry run. */
+	int sent = rc == EXIT_OK && send && !dry ? cli_deliver(c, cfg, 0, verbose, quiet)
+						 : EXIT_OK;
+	if (rc == EXIT_OK && (t.errors || sent != EXIT_OK))
+		rc = EXIT_FAIL;	/* the others ran; the exit status still tells cron */
 	patron_config_free(cfg);
 	return rc;
 }
 
 const cli_command cmd_run = {
 	"run", run, "run the rules once: pending events and due schedules",
-	"usage: patron run [RULES...] [--now DATE] [--dry-run] [--verbose] [--quiet]\n"
+	"usage: patron run [RULES...] [--now DATE] [--dry-run] [--no-deliver] [--verbose]\n"
+	"                  [--quiet]\n"
 	"\n"
 	"Loads the rule files named (a folder means its *.lua files; default: rules/\n"
 	"beside the store), hands each event rule the events it has not seen yet, and\n"
@@ -121,12 +127,14 @@ const cli_command cmd_run = {
 	"\n"
 	"  --dry-run, -n   do everything in a transaction that is rolled back, and\n"
 	"                  print every action that would happen, with why\n"
+	"  --no-deliver    leave the messages queued (patron deliver sends them)\n"
 	"  --verbose, -v   print every action of a real run too\n"
 	"  --quiet, -q     print nothing but errors\n"
 	"\n"
 	"A rule that fails (a Lua error, its instruction budget or memory cap) is\n"
 	"reported with its name, the customer and the file:line, and the other rules\n"
-	"go on; the exit status is then 1. Messages go to the outbox: see patron outbox.\n",
+	"go on; the exit status is then 1. Messages go to the outbox and are then\n"
+	"delivered (see patron deliver, patron outbox).\n",
 };
 
 static int rules_check(int argc, char **argv)

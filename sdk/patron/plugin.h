@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 #define PATRON_ABI_MAJOR 1
-#define PATRON_ABI_MINOR 1
+#define PATRON_ABI_MINOR 2
 
 /* What a plugin does. The job it serves is the first part of its name:
  * "segment.tiers" is the segmenter chosen by `segment = "tiers"` in
@@ -41,7 +41,7 @@ typedef enum {
 	PATRON_KIND_SEGMENTER = 1,	/* assigns each customer a segment label */
 	PATRON_KIND_SCORER = 2,		/* writes a number per customer */
 	PATRON_KIND_RECOMMENDER = 3,	/* top-N products per customer */
-	PATRON_KIND_CHANNEL = 4,	/* delivers messages (callbacks to come) */
+	PATRON_KIND_CHANNEL = 4,	/* delivers messages (the deliver callback) */
 	PATRON_KIND_ANALYZER = 5,	/* turns text or events into scores and tags */
 } patron_kind;
 
@@ -86,6 +86,38 @@ typedef struct {
 	const double *quantity, *spend;	/* nnz entries */
 	const int64_t *last_at;		/* nnz entries, Unix seconds */
 } patron_graph;
+
+/*
+ * ABI 1.2: one message for a channel, rendered by the core. The strings are
+ * valid until deliver returns. An email channel sends `mime` (the whole
+ * RFC 5322 message, CRLF line ends, Message-ID derived from the key); a
+ * webhook channel posts `json`.
+ */
+typedef struct {
+	int64_t id;			/* the outbox row */
+	const char *key;		/* the idempotency key: the same on every attempt */
+	const char *message_id;		/* "<...@domain>", the email's Message-ID */
+	const char *channel;		/* the channel's name in patron.conf */
+	int64_t customer_id;
+	const char *to;			/* the address: an email, a phone, "customer:ID" */
+	const char *from;		/* the channel's from address, or NULL */
+	const char *subject;		/* may be NULL */
+	const char *text;		/* the text body, never NULL */
+	const char *html;		/* the HTML body, or NULL */
+	const char *mime;		/* the whole email */
+	size_t mime_len;
+	const char *json;		/* the message as one JSON object */
+	unsigned attempt;		/* 1 on the first try */
+} patron_message;
+
+/* What deliver answers. A failure also gives its reason with host->fail. */
+enum {
+	PATRON_DELIVERED = 0,	/* the server took it */
+	PATRON_RETRY = 1,	/* a temporary failure of this message: try it later */
+	PATRON_DOWN = 2,	/* the server cannot be reached: try later, stop for now */
+	PATRON_REJECTED = 3,	/* a permanent failure: never retried */
+	PATRON_BOUNCED = 4,	/* the recipient was refused for good */
+};
 
 /* The index of the feature column NAME, or f->cols when there is none. */
 static inline size_t patron_feature_column(const patron_features *f, const char *name)
@@ -149,6 +181,9 @@ typedef struct patron_host {
 	 * the plugin has none, valid until the callback returns. */
 	int (*save_model)(patron_ctx *ctx, const char *params);
 	const char *(*load_model)(patron_ctx *ctx);
+
+	/* ABI 1.2: the folder the store is in (for files kept beside it). */
+	const char *(*store_dir)(patron_ctx *ctx);
 } patron_host;
 
 /* 1 when the running core's host table has MEMBER. */
@@ -174,6 +209,11 @@ typedef struct patron_plugin {
 	/* ABI 1.1, optional: fits the model on the snapshot and saves it with
 	 * host->save_model (`patron train JOB`). */
 	int (*train)(void *state, patron_ctx *ctx);
+
+	/* ABI 1.2, channels: sends one message and answers PATRON_DELIVERED or
+	 * a failure. State lives from init to free, so a connection opened for
+	 * the first message serves the next. */
+	int (*deliver)(void *state, patron_ctx *ctx, const patron_message *m);
 } patron_plugin;
 
 /* The one symbol a plugin exports. */

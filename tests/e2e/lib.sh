@@ -32,3 +32,35 @@ expect_in() {
 q() {
 	sqlite3 "$DB" "$1"
 }
+
+# free_port: a TCP port on 127.0.0.1 nobody listens on now.
+free_port() {
+	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_server NAME SCRIPT ARGS...: starts tests/servers/SCRIPT in the
+# background (ARGS include --port), waits until it listens. Stopped by
+# stop_server NAME, or by the runner when the test ends.
+start_server() {
+	local name=$1 script=$2
+	shift 2
+	rm -f "$T/.server-$name.ready"
+	/usr/bin/python3 "$ROOT/tests/servers/$script" --ready "$T/.server-$name.ready" "$@" \
+		>"$T/.server-$name.log" 2>&1 &
+	echo $! >"$T/.server-$name.pid"
+	for _ in $(seq 100); do
+		[ -f "$T/.server-$name.ready" ] && return 0
+		kill -0 "$(cat "$T/.server-$name.pid")" 2>/dev/null ||
+			fail "server $name did not start: $(cat "$T/.server-$name.log")"
+		sleep 0.1
+	done
+	fail "server $name did not start in 10 s"
+}
+
+stop_server() {
+	local pid
+	pid=$(cat "$T/.server-$1.pid")
+	kill "$pid" 2>/dev/null || true
+	while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+	rm -f "$T/.server-$1.pid"
+}

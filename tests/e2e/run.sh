@@ -31,6 +31,10 @@ for suite in "$here"/test_*.sh; do
 			echo "FAIL $(basename "$suite" .sh) $t"
 			sed 's/^/     /' "$dir/.why" | head -20
 		fi
+		# servers a test started (tests/servers) stop with it, pass or fail
+		for pidfile in "$dir"/.server-*.pid; do
+			[ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
+		done
 		rm -rf "$dir"
 	done
 done

@@ -59,8 +59,11 @@ t_a_run_queues_once_and_runs_again_do_nothing_twice() {
 	vip_rule
 	run "$PATRON" --db "$DB" --now $NOW run "$T/rules"
 	expect_rc 0
+	# queued, then delivered at the end of the run (to outbox/ by default)
 	expect_eq "$(q "SELECT address || ' ' || template || ' ' || vars || ' ' || status FROM outbox")" \
-		'ada@example.com winback {"discount":"15%"} queued'
+		'ada@example.com winback {"discount":"15%"} sent'
+	expect_in "$T/out" "deliver: 1 sent"
+	expect_eq "$(ls "$T/outbox" | grep -c 'eml$')" 1
 	expect_eq "$(q "SELECT action || ' ' || status || ' ' || coalesce(reason, '') FROM audit ORDER BY customer_id")" \
 		"send done 
 send refused no consent for email"
