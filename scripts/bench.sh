@@ -201,6 +201,85 @@ figure scheduled_rule_seconds "$sched_secs" "s" null null
 figure event_rule_events_per_s "$event_rate" "events/s" null null
 figure event_append_per_s "$append_rate" "events/s" null null
 
+# Delivery: MESSAGES queued messages drained by patron deliver, (a) to a real
+# SMTP server on 127.0.0.1 (aiosmtpd) over one reused connection, (b) as
+# signed webhooks to a real HTTP server on 127.0.0.1 (keep-alive). Whole
+# process, a fresh copy of the queued store and a fresh server each run.
+free_port() { /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# serve SCRIPT ARGS...: starts a test server, waits until it listens; SERVER is its pid.
+serve() {
+	local script=$1
+	shift
+	rm -f "$WORK/ready"
+	/usr/bin/python3 "tests/servers/$script" --ready "$WORK/ready" "$@" >"$WORK/server.log" 2>&1 &
+	SERVER=$!
+	for _ in $(seq 100); do
+		[ -f "$WORK/ready" ] && return 0
+		sleep 0.1
+	done
+	echo "bench: $script did not start: $(cat "$WORK/server.log")" >&2
+	exit 1
+}
+MESSAGES=10000
+[ "$MODE" = quick ] && MESSAGES=2000
+mkdir -p "$WORK/mail/rules/templates"
+{
+	echo "email,first_name,last_name,accepts_marketing"
+	awk -v n="$MESSAGES" 'BEGIN { for (i = 1; i <= n; i++) printf "c%d@example.com,Cé%d,Doe,yes\n", i, i }'
+} >"$WORK/mail/customers.csv"
+printf 'Subject: A little something for you, {{customer.first_name}}\n\nHello {{customer.first_name | "there"}},\n\nhere is {{vars.discount}} off your next order.\n' \
+	>"$WORK/mail/rules/templates/offer.txt"
+printf '<p>Hello {{customer.first_name | "there"}},</p><p>here is <b>{{vars.discount}}</b> off your next order.</p>\n' \
+	>"$WORK/mail/rules/templates/offer.html"
+for ch in email hook; do
+	cat >"$WORK/mail/rules/offer.lua" <<-LUA
+	rule { name = "offer", every = "1d", where = function(c) return true end,
+	  act = function(c) send{ channel = "$ch", to = c, template = "offer", vars = { discount = "15%" } } end }
+	LUA
+	rm -f "$WORK/mail/$ch.db"*
+	"$PATRON" --db "$WORK/mail/$ch.db" --now 2026-06-30 import customers "$WORK/mail/customers.csv" >/dev/null
+	sqlite3 "$WORK/mail/$ch.db" "INSERT INTO consent SELECT customer_id, 'hook', 1, 'bench', 0 FROM consent"
+	echo 'channels = { hook = { plugin = "webhook", url = "http://127.0.0.1:1/", address = "none" } }' \
+		>"$WORK/mail/patron.conf"
+	"$PATRON" --db "$WORK/mail/$ch.db" --config "$WORK/mail/patron.conf" --now 2026-06-30 run \
+		"$WORK/mail/rules" --no-deliver --quiet
+done
+for ch in email hook; do
+	: >"$WORK/secs"
+	for i in $(seq "$RUNS"); do
+		port=$(free_port)
+		rm -f "$WORK/recv.jsonl"
+		if [ "$ch" = email ]; then
+			serve smtp_server.py --port "$port" --out "$WORK/recv.jsonl"
+			echo "channels = { email = { plugin = \"smtp\", url = \"smtp://127.0.0.1:$port\", starttls = \"no\", from = \"Shop <hi@shop.example>\" } }" >"$WORK/mail/run.conf"
+		else
+			serve http_server.py --port "$port" --out "$WORK/recv.jsonl" --secret bench
+			echo "channels = { hook = { plugin = \"webhook\", url = \"http://127.0.0.1:$port/hook\", secret = \"bench\", address = \"none\" } }" >"$WORK/mail/run.conf"
+		fi
+		cp "$WORK/mail/$ch.db" "$WORK/mail/run.db"
+		"$TIME" -f '%e %M' -o "$WORK/t" "$PATRON" --db "$WORK/mail/run.db" --config "$WORK/mail/run.conf" \
+			--now 2026-06-30 deliver --quiet 2>"$WORK/err" || { echo "bench: deliver ($ch) failed: $(cat "$WORK/err")" >&2; exit 1; }
+		read -r s m <"$WORK/t"
+		kill "$SERVER"
+		wait "$SERVER" 2>/dev/null || true
+		got=$(wc -l <"$WORK/recv.jsonl")
+		[ "$got" -eq "$MESSAGES" ] || { echo "bench: the $ch server got $got of $MESSAGES" >&2; exit 1; }
+		echo "$s" >>"$WORK/secs"
+		rm -f "$WORK/mail/run.db"*
+	done
+	secs=$(median <"$WORK/secs")
+	rate=$(echo "$MESSAGES / $secs" | bc)
+	eval "${ch}_secs=$secs ${ch}_rate=$rate"
+done
+rm -rf "$WORK/mail"
+ROWS=$MESSAGES
+printf '%-44s %10s msgs/s (%s emails in %s s, text + HTML, one connection; target > 500/s)\n' \
+	"deliver to a local SMTP server" "$email_rate" "$MESSAGES" "$email_secs"
+printf '%-44s %10s msgs/s (%s signed POSTs in %s s, keep-alive; target > 1000/s)\n' \
+	"deliver as webhooks to a local HTTP server" "$hook_rate" "$MESSAGES" "$hook_secs"
+figure deliver_smtp_per_s "$email_rate" "messages/s" null null
+figure deliver_webhook_per_s "$hook_rate" "messages/s" null null
+
 # k-means on an n x 8 matrix of 8 Gaussian blobs (k = 8), fit time only,
 # against scikit-learn's KMeans(n_init=1, algorithm="lloyd") on the same file.
 KM_FILE="$BUILD/bench-data/kmeans-$KM_N.bin"

@@ -10,6 +10,7 @@
 
 #include "../config.h"
 #include "../rules.h"
+#include "../template.h"
 #include "cli.h"
 
 static int lua_file(const struct dirent *d)
@@ -137,6 +138,54 @@ const cli_command cmd_run = {
 	"delivered (see patron deliver, patron outbox).\n",
 };
 
+static int template_file(const struct dirent *d)
+{
+	const char *dot = strrchr(d->d_name, '.');
+	return d->d_name[0] != '.' && dot &&
+	       (strcmp(dot, ".txt") == 0 || strcmp(dot, ".html") == 0 ||
+		strcmp(dot, ".subject") == 0 || strcmp(dot, ".tmpl") == 0);
+}
+
+/* Reads every template in the templates/ folder beside PATH's rules: syntax,
+ * customer fields that do not exist, names that are not customer.*, vars.*
+ * or unsubscribe_url. What vars a send gives is checked when it runs. */
+static int check_templates(const char *path)
+{
+	struct stat sb;
+	char dir[4400];
+	char *copy = patron_xstrdup(path);
+	snprintf(dir, sizeof dir, "%s/templates",
+		 stat(path, &sb) == 0 && S_ISDIR(sb.st_mode) ? path : dirname(copy));
+	free(copy);
+	struct dirent **list;
+	int n = scandir(dir, &list, template_file, alphasort);
+	if (n < 0)
+		return EXIT_OK;	/* no templates folder: nothing to check */
+	int rc = EXIT_OK, count = 0;
+	for (int i = 0; i < n; i++) {
+		char *name = list[i]->d_name;
+		*strrchr(name, '.') = '\0';
+		int seen = i > 0 && strcmp(list[i - 1]->d_name, name) == 0;
+		patron_template *t;
+		patron_err err;
+		if (!seen) {
+			count++;
+			if (patron_template_load(dir, name, &t, &err) < 0)
+				rc = cli_fail(EXIT_FAIL, "%s", err.msg);
+			else
+				patron_template_free(t);
+		}
+		if (i > 0)
+			free(list[i - 1]);
+	}
+	if (n > 0)
+		free(list[n - 1]);
+	free(list);
+	if (rc == EXIT_OK)
+		printf("%s: %d templates ok\n", dir, count);
+	return rc;
+}
+
 static int rules_check(int argc, char **argv)
 {
 	if (argc < 3)
@@ -153,6 +202,8 @@ static int rules_check(int argc, char **argv)
 				patron_rules_describe(r, k, d, sizeof d);
 				printf("  %s\n", d);
 			}
+			if (check_templates(argv[i]) != EXIT_OK)
+				rc = EXIT_FAIL;
 		} else {
 			rc = EXIT_FAIL;
 		}
@@ -175,7 +226,9 @@ const cli_command cmd_rules = {
 	"usage: patron rules check FILE.lua|FOLDER...\n"
 	"\n"
 	"Loads each rule file in the sandbox without a store and reports the first\n"
-	"syntax or shape error as FILE:LINE: what. A rule file declares rules:\n"
+	"syntax or shape error as FILE:LINE: what, then reads every template of the\n"
+	"templates/ folder beside the rules (syntax, customer fields that do not\n"
+	"exist). A rule file declares rules:\n"
 	"\n"
 	"  rule { name = \"email lapsed VIPs\", every = \"1d\",\n"
 	"    where = function(c) return c.segment == \"champions\" and\n"

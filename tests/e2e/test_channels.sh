@@ -106,6 +106,14 @@ t_template_mistakes_are_rule_errors_with_file_and_line() {
 	expect_in "$T/err" "open.txt:3: {{#vars.items}} is never closed with {{/vars.items}}"
 	expect_in "$T/err" "offer.subject:1: the template uses {{vars.discount}}, which this send does not give"
 	expect_eq "$(q 'SELECT count(*) FROM outbox')" 0
+	# rules check reads the templates too, without a store
+	run "$PATRON" rules check "$T/rules"
+	expect_rc 1
+	expect_in "$T/err" "typo.txt:3: customer.frist_name: no such customer field"
+	rm "$T/rules/templates/typo.txt" "$T/rules/templates/open.txt"
+	run "$PATRON" rules check "$T/rules"
+	expect_rc 0
+	expect_in "$T/out" "templates: 1 templates ok"
 }
 
 t_smtp_gets_each_message_once_with_both_parts() {

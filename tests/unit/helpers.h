@@ -38,6 +38,7 @@ Suite *suite_snapshot(void);
 Suite *suite_config(void);
 Suite *suite_bgnbd(void);
 Suite *suite_kmeans(void);
+Suite *suite_template(void);
 Suite *suite_bus(void);
 
 #endif
