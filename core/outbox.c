@@ -103,8 +103,9 @@ static int channel_setup(channel *ch, const patron_config *c, const char *name, 
 	if (has < 0 || (has > 0 && (num < 1 || num > 100 || num != (int)num)))
 		return patron_err_set(err, "%s: %s.attempts: expected a whole number from 1 to 100",
 				      patron_config_path(c), ch->job);
-	ch->attempts = has > 0 ? (int)num : 5;
-	if (duration_option(c, ch->job, "backoff", 60, &ch->backoff, err) < 0 ||
+	ch->attempts = has > 0 ? (int)num : 8;
+	/* 5m, 10m, 20m ... at most 6h: eight attempts span about ten hours */
+	if (duration_option(c, ch->job, "backoff", 300, &ch->backoff, err) < 0 ||
 	    duration_option(c, ch->job, "backoff_max", 6 * 3600, &ch->backoff_max, err) < 0)
 		return -1;
 	return 0;

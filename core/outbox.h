@@ -20,8 +20,8 @@
  *   plugin = "smtp"        the channel plugin (default "outbox-file")
  *   from = "Shop <hi@shop.example>"
  *   rate = 50              messages per second at most (default: no limit)
- *   attempts = 5           tries before a message is dead
- *   backoff = "1m"         the wait after the first failure, doubled after
+ *   attempts = 8           tries before a message is dead
+ *   backoff = "5m"         the wait after the first failure, doubled after
  *                          each further one, at most backoff_max ("6h")
  *   unsubscribe_url = "https://shop.example/unsubscribe?t={token}"
  * and the plugin's own options. */

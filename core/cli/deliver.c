@@ -77,7 +77,7 @@ const cli_command cmd_deliver = {
 	"Before a message goes, its customer's consent for the channel is checked\n"
 	"again. A temporary failure (SMTP 4xx, HTTP 408/429/5xx, a server that\n"
 	"cannot be reached or is too slow) is retried later with a doubling backoff,\n"
-	"up to channels.NAME.attempts (5) tries; a permanent one (SMTP 5xx, HTTP 4xx)\n"
+	"up to channels.NAME.attempts (8) tries; a permanent one (SMTP 5xx, HTTP 4xx)\n"
 	"is dead at once. Each outcome is an event: message.sent, message.failed,\n"
 	"message.bounced. A message sent again after a crash keeps its Message-ID.\n"
 	"\n"
