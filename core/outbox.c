@@ -155,6 +155,24 @@ static char *col_dup(sqlite3_stmt *st, int c)
 	return patron_xstrdup(s ? s : "");
 }
 
+/* An outbox row: SELECT ROW_COLUMNS, read by read_row. */
+#define ROW_COLUMNS "id, key, channel, coalesce(customer_id, 0), address, template," \
+		    " coalesce(template_path, ''), vars, coalesce(rule, ''), attempts, created_at"
+static void read_row(sqlite3_stmt *st, row *m)
+{
+	m->id = sqlite3_column_int64(st, 0);
+	m->key = col_dup(st, 1);
+	m->channel = col_dup(st, 2);
+	m->cid = sqlite3_column_int64(st, 3);
+	m->address = col_dup(st, 4);
+	m->tmpl = col_dup(st, 5);
+	m->tmpl_path = col_dup(st, 6);
+	m->vars = col_dup(st, 7);
+	m->rule = col_dup(st, 8);
+	m->attempts = sqlite3_column_int(st, 9);
+	m->created_at = sqlite3_column_int64(st, 10);
+}
+
 static channel *channel_of(run *r, const char *name, patron_err *err)
 {
 	for (size_t i = 0; i < r->nchans; i++)
@@ -516,29 +534,15 @@ static int fetch(run *r, int64_t after, row *rows, size_t cap, size_t *n, patron
 	sqlite3_stmt *st;
 	*n = 0;
 	if (sqlite3_prepare_v2(patron_store_db(r->s),
-			       "SELECT id, key, channel, coalesce(customer_id, 0), address, template,"
-			       " coalesce(template_path, ''), vars, coalesce(rule, ''), attempts,"
-			       " created_at FROM outbox WHERE status = 'queued' AND id > ?1"
+			       "SELECT " ROW_COLUMNS " FROM outbox WHERE status = 'queued' AND id > ?1"
 			       " AND coalesce(next_at, 0) <= ?2 ORDER BY id LIMIT ?3",
 			       -1, &st, NULL) != SQLITE_OK)
 		return patron_store_fail(r->s, err, "reading the outbox");
 	sqlite3_bind_int64(st, 1, after);
 	sqlite3_bind_int64(st, 2, r->o->now);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)cap);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		row *m = &rows[(*n)++];
-		m->id = sqlite3_column_int64(st, 0);
-		m->key = col_dup(st, 1);
-		m->channel = col_dup(st, 2);
-		m->cid = sqlite3_column_int64(st, 3);
-		m->address = col_dup(st, 4);
-		m->tmpl = col_dup(st, 5);
-		m->tmpl_path = col_dup(st, 6);
-		m->vars = col_dup(st, 7);
-		m->rule = col_dup(st, 8);
-		m->attempts = sqlite3_column_int(st, 9);
-		m->created_at = sqlite3_column_int64(st, 10);
-	}
+	while (sqlite3_step(st) == SQLITE_ROW)
+		read_row(st, &rows[(*n)++]);
 	int rc = sqlite3_errcode(patron_store_db(r->s));
 	sqlite3_finalize(st);
 	if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW)
@@ -629,26 +633,15 @@ int patron_outbox_render(patron_store *s, const patron_config *c, int64_t now, i
 	if (id) {
 		sqlite3_stmt *st;
 		if (sqlite3_prepare_v2(patron_store_db(s),
-				       "SELECT key, channel, coalesce(customer_id, 0), address, template,"
-				       " coalesce(template_path, ''), vars, coalesce(rule, ''), attempts,"
-				       " created_at FROM outbox WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+				       "SELECT " ROW_COLUMNS " FROM outbox WHERE id = ?1", -1, &st,
+				       NULL) != SQLITE_OK)
 			return patron_store_fail(s, err, "reading the outbox");
 		sqlite3_bind_int64(st, 1, id);
 		if (sqlite3_step(st) != SQLITE_ROW) {
 			sqlite3_finalize(st);
 			return patron_err_set(err, "no message %lld in the outbox", (long long)id);
 		}
-		m.id = id;
-		m.key = col_dup(st, 0);
-		m.channel = col_dup(st, 1);
-		m.cid = sqlite3_column_int64(st, 2);
-		m.address = col_dup(st, 3);
-		m.tmpl = col_dup(st, 4);
-		m.tmpl_path = col_dup(st, 5);
-		m.vars = col_dup(st, 6);
-		m.rule = col_dup(st, 7);
-		m.attempts = sqlite3_column_int(st, 8);
-		m.created_at = sqlite3_column_int64(st, 9);
+		read_row(st, &m);
 		sqlite3_finalize(st);
 	} else {
 		char path[4400], addr[400] = "";
