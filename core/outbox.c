@@ -449,11 +449,11 @@ static int one(run *r, const row *m, patron_err *err)
 	patron_template *t = template_of(r, m, why, sizeof why);
 	built b;
 	patron_err berr;
-	if (!t || build(r->s, ch, t, m, r->o->now, &b, &berr) < 0) {
-		if (t)
-			snprintf(why, sizeof why, "%s", berr.msg);
-		if (t)
-			built_free(&b);
+	if (t && build(r->s, ch, t, m, r->o->now, &b, &berr) < 0) {
+		snprintf(why, sizeof why, "%s", berr.msg);	/* build left nothing to free */
+		t = NULL;
+	}
+	if (!t) {
 		r->st->dead++;
 		say(r, m, "failed", why);
 		return settle(r, m, "dead", 0, why, "message.failed", err);
@@ -564,10 +564,8 @@ int patron_deliver(patron_store *s, const patron_deliver_opts *o, patron_deliver
 	patron_consent_keeper keeper = {.s = s, .now = o->now};
 	patron_bus_stats bs;
 	int rc = patron_consent_subscribe(r.bus, &keeper, err);
-	if (rc == 0)
+	if (rc == 0)	/* the outcomes published below wait for the next run */
 		rc = patron_bus_deliver(r.bus, o->now, &bs, err);
-	patron_bus_free(r.bus);
-	r.bus = patron_bus_new(s);	/* for publishing only */
 	if (rc == 0) {
 		sqlite3 *db = patron_store_db(s);
 		if (sqlite3_exec(db, "UPDATE outbox SET status = 'queued' WHERE status = 'sending'",

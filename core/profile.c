@@ -14,7 +14,7 @@ static json_t *date_json(sqlite3_stmt *st, int col)
 	return json_string(patron_format_date(sqlite3_column_int64(st, col), buf));
 }
 
-static json_t *column_json(sqlite3_stmt *st, int col)
+json_t *patron_column_json(sqlite3_stmt *st, int col)
 {
 	switch (sqlite3_column_type(st, col)) {
 	case SQLITE_INTEGER: return json_integer(sqlite3_column_int64(st, col));
@@ -40,8 +40,8 @@ json_t *patron_customer_profile(patron_store *s, int64_t id, int64_t now)
 				 "WHERE id = ?1", id);
 	json_object_set_new(p, "id", json_integer(id));
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		json_object_set_new(p, "first_name", column_json(st, 0));
-		json_object_set_new(p, "last_name", column_json(st, 1));
+		json_object_set_new(p, "first_name", patron_column_json(st, 0));
+		json_object_set_new(p, "last_name", patron_column_json(st, 1));
 		json_object_set_new(p, "created_at", date_json(st, 2));
 	}
 	sqlite3_finalize(st);
@@ -60,7 +60,7 @@ json_t *patron_customer_profile(patron_store *s, int64_t id, int64_t now)
 	st = query(s, "SELECT name, value FROM attributes WHERE customer_id = ?1 ORDER BY name", id);
 	while (sqlite3_step(st) == SQLITE_ROW)
 		json_object_set_new(attrs, (const char *)sqlite3_column_text(st, 0),
-				    column_json(st, 1));
+				    patron_column_json(st, 1));
 	sqlite3_finalize(st);
 	json_object_set_new(p, "attributes", attrs);
 
@@ -112,7 +112,7 @@ json_t *patron_customer_profile(patron_store *s, int64_t id, int64_t now)
 	st = query(s, "SELECT count(*), avg(rating) FROM feedback WHERE customer_id = ?1", id);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		json_object_set_new(p, "feedback", json_pack("{s:I, s:o}", "count",
-			(json_int_t)sqlite3_column_int64(st, 0), "mean_rating", column_json(st, 1)));
+			(json_int_t)sqlite3_column_int64(st, 0), "mean_rating", patron_column_json(st, 1)));
 	sqlite3_finalize(st);
 
 	json_t *scores = json_array();
@@ -120,8 +120,8 @@ json_t *patron_customer_profile(patron_store *s, int64_t id, int64_t now)
 		   "WHERE customer_id = ?1 ORDER BY name", id);
 	while (sqlite3_step(st) == SQLITE_ROW)
 		json_array_append_new(scores, json_pack("{s:s, s:o, s:o, s:s, s:o}", "name",
-			sqlite3_column_text(st, 0), "value", column_json(st, 1), "label",
-			column_json(st, 2), "model", sqlite3_column_text(st, 3), "computed_at",
+			sqlite3_column_text(st, 0), "value", patron_column_json(st, 1), "label",
+			patron_column_json(st, 2), "model", sqlite3_column_text(st, 3), "computed_at",
 			date_json(st, 4)));
 	sqlite3_finalize(st);
 	json_object_set_new(p, "scores", scores);
@@ -135,7 +135,7 @@ static json_t *identity(patron_store *s, int64_t id, const char *kind)
 	sqlite3_stmt *st = query(s, "SELECT value FROM identities WHERE customer_id = ?1 AND "
 				 "kind = ?2 ORDER BY value LIMIT 1", id);
 	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
-	json_t *v = sqlite3_step(st) == SQLITE_ROW ? column_json(st, 0) : json_null();
+	json_t *v = sqlite3_step(st) == SQLITE_ROW ? patron_column_json(st, 0) : json_null();
 	sqlite3_finalize(st);
 	return v;
 }
@@ -171,9 +171,9 @@ json_t *patron_customer_for_template(patron_store *s, int64_t id, int64_t now)
 				 "WHERE r.customer_id = ?1 ORDER BY r.rank", id);
 	while (sqlite3_step(st) == SQLITE_ROW)
 		json_array_append_new(recs, json_pack("{s:o, s:o, s:o, s:o}", "sku",
-						      column_json(st, 0), "name", column_json(st, 1),
-						      "category", column_json(st, 2), "score",
-						      column_json(st, 3)));
+						      patron_column_json(st, 0), "name", patron_column_json(st, 1),
+						      "category", patron_column_json(st, 2), "score",
+						      patron_column_json(st, 3)));
 	sqlite3_finalize(st);
 	json_object_set_new(p, "recommendations", recs);
 	return p;

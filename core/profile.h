@@ -8,6 +8,9 @@
 
 #include "store.h"
 
+/* Column COL of the current row as JSON: an integer, a real, text or null. */
+json_t *patron_column_json(sqlite3_stmt *st, int col);
+
 /* Identities, attributes, tags, consent, orders (as of NOW), feedback and
  * scores. The text output of `patron customer` is printed from it too, so
  * the two can never disagree. */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../profile.h"
 #include "../value.h"
 #include "cli.h"
 
@@ -50,16 +51,28 @@ static int parse_filters(const cli_command *cmd, int argc, char **argv, filters 
 	return EXIT_OK;
 }
 
-static json_t *column_json(sqlite3_stmt *st, int i)
+/* The listing both commands print: the store opened, --customer resolved,
+ * and SQL prepared with ?1 = FIRST (a filter or NULL), ?2 = the customer or
+ * 0, ?3 = the limit. NULL when it failed (the error already printed). */
+static sqlite3_stmt *listing(cli *c, const filters *f, const char *first, const char *sql)
 {
-	switch (sqlite3_column_type(st, i)) {
-	case SQLITE_NULL:
-		return json_null();
-	case SQLITE_INTEGER:
-		return json_integer(sqlite3_column_int64(st, i));
-	default:
-		return json_string((const char *)sqlite3_column_text(st, i));
+	if (!cli_store(c))
+		return NULL;
+	int64_t cid = 0;
+	if (f->who && !(cid = patron_customer_resolve(c->store, f->who))) {
+		cli_fail(EXIT_FAIL, "--customer: no customer \"%s\"", f->who);
+		return NULL;
 	}
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(patron_store_db(c->store), sql, -1, &st, NULL) != SQLITE_OK) {
+		cli_fail(EXIT_FAIL, "%s", sqlite3_errmsg(patron_store_db(c->store)));
+		return NULL;
+	}
+	if (first)
+		sqlite3_bind_text(st, 1, first, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, cid);
+	sqlite3_bind_int64(st, 3, f->limit);
+	return st;
 }
 
 static int audit(cli *c, int argc, char **argv)
@@ -68,22 +81,13 @@ static int audit(cli *c, int argc, char **argv)
 	int rc = parse_filters(&cmd_audit, argc, argv, &f);
 	if (rc != EXIT_OK)
 		return rc;
-	if (!cli_store(c))
+	sqlite3_stmt *st = listing(c, &f, f.rule,
+				   "SELECT * FROM (SELECT id, at, rule, trigger, customer_id, action,"
+				   " status, reason, detail FROM audit WHERE (?1 IS NULL OR rule = ?1)"
+				   " AND (?2 = 0 OR customer_id = ?2) ORDER BY id DESC LIMIT ?3)"
+				   " ORDER BY id");
+	if (!st)
 		return EXIT_FAIL;
-	int64_t cid = 0;
-	if (f.who && !(cid = patron_customer_resolve(c->store, f.who)))
-		return cli_fail(EXIT_FAIL, "--customer: no customer \"%s\"", f.who);
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(patron_store_db(c->store),
-			       "SELECT * FROM (SELECT id, at, rule, trigger, customer_id, action,"
-			       " status, reason, detail FROM audit WHERE (?1 IS NULL OR rule = ?1)"
-			       " AND (?2 = 0 OR customer_id = ?2) ORDER BY id DESC LIMIT ?3)"
-			       " ORDER BY id", -1, &st, NULL) != SQLITE_OK)
-		return cli_fail(EXIT_FAIL, "%s", sqlite3_errmsg(patron_store_db(c->store)));
-	if (f.rule)
-		sqlite3_bind_text(st, 1, f.rule, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, cid);
-	sqlite3_bind_int64(st, 3, f.limit);
 	json_t *all = c->json ? json_array() : NULL;
 	int n = 0;
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -95,10 +99,10 @@ static int audit(cli *c, int argc, char **argv)
 			json_t *detail = json_loads((const char *)sqlite3_column_text(st, 8), 0, &je);
 			json_array_append_new(all, json_pack(
 				"{s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
-				column_json(st, 0), "at", when, "rule", column_json(st, 2),
-				"trigger", column_json(st, 3), "customer", column_json(st, 4),
-				"action", column_json(st, 5), "status", column_json(st, 6),
-				"reason", column_json(st, 7), "detail",
+				patron_column_json(st, 0), "at", when, "rule", patron_column_json(st, 2),
+				"trigger", patron_column_json(st, 3), "customer", patron_column_json(st, 4),
+				"action", patron_column_json(st, 5), "status", patron_column_json(st, 6),
+				"reason", patron_column_json(st, 7), "detail",
 				detail ? detail : json_object()));
 		} else {
 			const char *reason = (const char *)sqlite3_column_text(st, 7);
@@ -195,23 +199,14 @@ static int outbox(cli *c, int argc, char **argv)
 	int rc = parse_filters(&cmd_outbox, argc, argv, &f);
 	if (rc != EXIT_OK)
 		return rc;
-	if (!cli_store(c))
+	sqlite3_stmt *st = listing(c, &f, f.status,
+				   "SELECT * FROM (SELECT id, created_at, status, channel, address,"
+				   " template, vars, rule, customer_id, key, attempts, last_error,"
+				   " template_path FROM outbox WHERE (?1 IS NULL OR status = ?1)"
+				   " AND (?2 = 0 OR customer_id = ?2) ORDER BY id DESC LIMIT ?3)"
+				   " ORDER BY id");
+	if (!st)
 		return EXIT_FAIL;
-	int64_t cid = 0;
-	if (f.who && !(cid = patron_customer_resolve(c->store, f.who)))
-		return cli_fail(EXIT_FAIL, "--customer: no customer \"%s\"", f.who);
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(patron_store_db(c->store),
-			       "SELECT * FROM (SELECT id, created_at, status, channel, address,"
-			       " template, vars, rule, customer_id, key, attempts, last_error,"
-			       " template_path FROM outbox WHERE (?1 IS NULL OR status = ?1)"
-			       " AND (?2 = 0 OR customer_id = ?2) ORDER BY id DESC LIMIT ?3)"
-			       " ORDER BY id", -1, &st, NULL) != SQLITE_OK)
-		return cli_fail(EXIT_FAIL, "%s", sqlite3_errmsg(patron_store_db(c->store)));
-	if (f.status)
-		sqlite3_bind_text(st, 1, f.status, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, cid);
-	sqlite3_bind_int64(st, 3, f.limit);
 	json_t *all = c->json ? json_array() : NULL;
 	int n = 0;
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -223,13 +218,13 @@ static int outbox(cli *c, int argc, char **argv)
 			json_t *vars = json_loads((const char *)sqlite3_column_text(st, 6), 0, &je);
 			json_array_append_new(all, json_pack(
 				"{s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-				"id", column_json(st, 0), "queued_at", when, "status",
-				column_json(st, 2), "channel", column_json(st, 3), "to",
-				column_json(st, 4), "template", column_json(st, 5), "vars",
-				vars ? vars : json_object(), "rule", column_json(st, 7), "customer",
-				column_json(st, 8), "key", column_json(st, 9), "attempts",
-				column_json(st, 10), "last_error", column_json(st, 11),
-				"template_path", column_json(st, 12)));
+				"id", patron_column_json(st, 0), "queued_at", when, "status",
+				patron_column_json(st, 2), "channel", patron_column_json(st, 3), "to",
+				patron_column_json(st, 4), "template", patron_column_json(st, 5), "vars",
+				vars ? vars : json_object(), "rule", patron_column_json(st, 7), "customer",
+				patron_column_json(st, 8), "key", patron_column_json(st, 9), "attempts",
+				patron_column_json(st, 10), "last_error", patron_column_json(st, 11),
+				"template_path", patron_column_json(st, 12)));
 		} else {
 			printf("%6lld  %-19s  %-9s  %-6s  %-32s  %-14s  %-24s  %s\n",
 			       (long long)sqlite3_column_int64(st, 0), when,
