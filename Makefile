@@ -22,7 +22,7 @@ CHECK_LIBS   = $(shell pkg-config --libs check)
 CORE_SRC := core/util.c core/csv.c core/value.c core/strmap.c core/store.c core/import.c \
             core/snapshot.c core/config.c core/plugin.c core/bus.c core/view.c \
             core/rules.c core/actions.c core/event_import.c core/template.c core/mime.c \
-            core/profile.c core/consent.c core/outbox.c
+            core/profile.c core/consent.c core/outbox.c core/results.c
 CLI_SRC  := $(wildcard core/cli/*.c)
 GEN_SRC  := scripts/gen/gen.c
 UNIT_SRC := $(wildcard tests/unit/*.c)

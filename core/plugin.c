@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "results.h"
 #include "util.h"
 
 #ifndef PATRON_PREFIX
@@ -232,6 +233,7 @@ struct patron_ctx {
 	char *loaded;		/* load_model's answer, freed with the context */
 	int64_t saved_version;	/* the version save_model stored, or 0 */
 	char dir[4096];		/* store_dir's answer */
+	patron_results *results;	/* what the callback wrote, until it returns */
 };
 
 static void host_log(patron_ctx *ctx, int level, const char *fmt, ...)
@@ -307,43 +309,26 @@ static int host_error(patron_ctx *ctx, const char *what)
 	return -1;
 }
 
-/* Writes N score rows for name SCORE: LABELS (segments) or VALUES. */
-static int write_score_rows(patron_ctx *ctx, const char *score, size_t n, const int64_t *ids,
-			    const char *const *labels, const double *values)
+/* Results are held in ctx->results and written when the callback returns
+ * without failing (call), so a run's results land all together or not at
+ * all, in the order the tables are keyed by. */
+static int hold_results(patron_ctx *ctx)
 {
-	patron_store *s = ctx->env->store;
 	if (no_store(ctx, "writing results"))
 		return -1;
-	if (patron_store_begin(s, &ctx->err) < 0)
-		return ctx->failed = 1, -1;
-	sqlite3_stmt *st = patron_store_stmt(s, ST_SCORE_PUT);
-	for (size_t i = 0; i < n; i++) {
-		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, ids[i]);
-		sqlite3_bind_text(st, 2, score, -1, SQLITE_STATIC);
-		if (values && values[i] == values[i])	/* NaN stays NULL */
-			sqlite3_bind_double(st, 3, values[i]);
-		else
-			sqlite3_bind_null(st, 3);
-		if (labels && labels[i])
-			sqlite3_bind_text(st, 4, labels[i], -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(st, 4);
-		sqlite3_bind_text(st, 5, ctx->model, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 6, ctx->env->now);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			return host_error(ctx, "writing results");
-	}
-	if (patron_store_commit(s, &ctx->err) < 0)
-		return host_error(ctx, "writing results");
-	ctx->wrote += n;
+	if (!ctx->results)
+		ctx->results = patron_results_new();
 	return 0;
 }
 
 static int host_write_segments(patron_ctx *ctx, size_t n, const int64_t *ids,
 			       const char *const *labels)
 {
-	return write_score_rows(ctx, "segment", n, ids, labels, NULL);
+	if (hold_results(ctx) < 0)
+		return -1;
+	patron_results_add_scores(ctx->results, "segment", n, ids, NULL, labels);
+	ctx->wrote += n;
+	return 0;
 }
 
 static int host_write_scores(patron_ctx *ctx, const char *score, size_t n, const int64_t *ids,
@@ -353,36 +338,19 @@ static int host_write_scores(patron_ctx *ctx, const char *score, size_t n, const
 		host_fail(ctx, "write_scores: \"%s\" is not a score name", score ? score : "");
 		return -1;
 	}
-	return write_score_rows(ctx, score, n, ids, NULL, values);
+	if (hold_results(ctx) < 0)
+		return -1;
+	patron_results_add_scores(ctx->results, score, n, ids, values, NULL);
+	ctx->wrote += n;
+	return 0;
 }
 
 static int host_write_recommendations(patron_ctx *ctx, size_t n, const int64_t *ids, size_t k,
 				      const int64_t *products, const double *scores)
 {
-	patron_store *s = ctx->env->store;
-	if (no_store(ctx, "writing results"))
+	if (hold_results(ctx) < 0)
 		return -1;
-	if (patron_store_begin(s, &ctx->err) < 0)
-		return ctx->failed = 1, -1;
-	for (size_t i = 0; i < n; i++) {
-		sqlite3_stmt *st = patron_store_stmt(s, ST_RECS_CLEAR);
-		sqlite3_bind_int64(st, 1, ids[i]);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			return host_error(ctx, "writing recommendations");
-		for (size_t j = 0; j < k && products[i * k + j]; j++) {
-			st = patron_store_stmt(s, ST_REC_PUT);
-			sqlite3_bind_int64(st, 1, ids[i]);
-			sqlite3_bind_int64(st, 2, (int64_t)j + 1);
-			sqlite3_bind_int64(st, 3, products[i * k + j]);
-			sqlite3_bind_double(st, 4, scores ? scores[i * k + j] : 0.0);
-			sqlite3_bind_text(st, 5, ctx->model, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(st, 6, ctx->env->now);
-			if (sqlite3_step(st) != SQLITE_DONE)
-				return host_error(ctx, "writing recommendations");
-		}
-	}
-	if (patron_store_commit(s, &ctx->err) < 0)
-		return host_error(ctx, "writing recommendations");
+	patron_results_add_recommendations(ctx->results, n, ids, k, products, scores);
 	ctx->wrote += n;
 	return 0;
 }
@@ -524,19 +492,25 @@ int patron_plugin_has_train(const patron_plugin_file *pf)
 
 /* init, then TRAIN or run, then free. */
 static int call(const patron_plugin_file *pf, const patron_run_env *env, int train,
-		size_t *wrote, int64_t *version, patron_err *err)
+		patron_run_stats *stats, int64_t *version, patron_err *err)
 {
 	const patron_plugin *d = pf->desc;
 	patron_ctx ctx = {.pf = pf, .env = env};
 	void *state = NULL;
-	*wrote = 0;
+	*stats = (patron_run_stats){0};
 	if (init(pf, &ctx, &state, err) < 0)
 		return -1;
 	int rc = train ? d->train(state, &ctx) : d->run ? d->run(state, &ctx) : 0;
 	if (d->free)
 		d->free(state);
 	free(ctx.loaded);
-	*wrote = ctx.wrote;
+	double t0 = patron_clock();
+	if (rc == 0 && !ctx.failed && ctx.results &&
+	    patron_results_commit(ctx.results, env->store, ctx.model, env->now, &ctx.err) < 0)
+		ctx.failed = 1;
+	patron_results_free(ctx.results);
+	stats->store_secs = patron_clock() - t0;
+	stats->wrote = ctx.failed || rc != 0 ? 0 : ctx.wrote;
 	if (version)
 		*version = ctx.saved_version;
 	if (rc != 0 || ctx.failed)
@@ -545,19 +519,19 @@ static int call(const patron_plugin_file *pf, const patron_run_env *env, int tra
 	return 0;
 }
 
-int patron_plugin_run(const patron_plugin_file *pf, const patron_run_env *env, size_t *wrote,
-		      patron_err *err)
+int patron_plugin_run(const patron_plugin_file *pf, const patron_run_env *env,
+		      patron_run_stats *stats, patron_err *err)
 {
-	return call(pf, env, 0, wrote, NULL, err);
+	return call(pf, env, 0, stats, NULL, err);
 }
 
 int patron_plugin_train(const patron_plugin_file *pf, const patron_run_env *env,
 			int64_t *version, patron_err *err)
 {
-	size_t wrote;
+	patron_run_stats stats;
 	if (!patron_plugin_has_train(pf))
 		return patron_err_set(err, "plugin %s has nothing to train", pf->desc->name);
-	return call(pf, env, 1, &wrote, version, err);
+	return call(pf, env, 1, &stats, version, err);
 }
 
 /* ---- channels ---- */

@@ -42,10 +42,16 @@ typedef struct {
 	int progress;		/* draw progress on stderr */
 } patron_run_env;
 
-/* init, run, free. 0, or -1 with err "plugin NAME: ...". *WROTE counts the
- * results the plugin wrote. */
-int patron_plugin_run(const patron_plugin_file *pf, const patron_run_env *env, size_t *wrote,
-		      patron_err *err);
+/* What one run did: results stored, and the seconds spent storing them. */
+typedef struct {
+	size_t wrote;
+	double store_secs;
+} patron_run_stats;
+
+/* init, run, free, then the results stored in one transaction. 0, or -1
+ * with err "plugin NAME: ..." and nothing stored. */
+int patron_plugin_run(const patron_plugin_file *pf, const patron_run_env *env,
+		      patron_run_stats *stats, patron_err *err);
 
 /* 1 when the plugin can be trained (ABI 1.1 train callback). */
 int patron_plugin_has_train(const patron_plugin_file *pf);

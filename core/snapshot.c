@@ -343,10 +343,8 @@ static int attributes_pass(patron_snapshot *sn, sqlite3 *db, void *arg, patron_e
 	return finish_on(sn, db, st, rc, err);
 }
 
-const patron_features *patron_snapshot_features(patron_snapshot *sn, patron_err *err)
+static const patron_features *build_features(patron_snapshot *sn, patron_err *err)
 {
-	if (sn->built_features)
-		return &sn->features;
 	const patron_features *result = NULL;
 	attr_scan as = {0};
 	scan_cache(sn, 1);
@@ -526,10 +524,8 @@ static void sort_row(uint32_t *idx, size_t n, const line_scan *ls)
 	}
 }
 
-const patron_graph *patron_snapshot_graph(patron_snapshot *sn, patron_err *err)
+static const patron_graph *build_graph(patron_snapshot *sn, patron_err *err)
 {
-	if (sn->built_graph)
-		return &sn->graph;
 	scan_cache(sn, 1);
 	const patron_graph *result = NULL;
 	if (orders_pass(sn, err) < 0)
@@ -634,4 +630,24 @@ out:
 done:
 	scan_cache(sn, 0);
 	return result;
+}
+
+const patron_features *patron_snapshot_features(patron_snapshot *sn, patron_err *err)
+{
+	if (sn->built_features)
+		return &sn->features;
+	double t0 = patron_clock();
+	const patron_features *f = build_features(sn, err);
+	sn->build_secs += patron_clock() - t0;
+	return f;
+}
+
+const patron_graph *patron_snapshot_graph(patron_snapshot *sn, patron_err *err)
+{
+	if (sn->built_graph)
+		return &sn->graph;
+	double t0 = patron_clock();
+	const patron_graph *g = build_graph(sn, err);
+	sn->build_secs += patron_clock() - t0;
+	return g;
 }

@@ -18,6 +18,7 @@ typedef struct {
 	patron_store *store;
 	int64_t now;
 	int built_features, built_graph;
+	double build_secs;	/* spent building the views so far */
 	patron_features features;
 	patron_graph graph;
 

@@ -70,21 +70,28 @@ int cli_score(cli *c, const char *only)
 			continue;
 		}
 		patron_run_env env = {s, &sn, cfg, j->job, c->now, isatty(2)};
-		size_t wrote;
+		patron_run_stats stats;
 		patron_err err;
-		double t0 = patron_clock();
-		if (patron_plugin_run(pf, &env, &wrote, &err) < 0) {
+		double t0 = patron_clock(), built = sn.build_secs;
+		if (patron_plugin_run(pf, &env, &stats, &err) < 0) {
 			rc = cli_fail(EXIT_FAIL, "%s", err.msg);
 			continue;
 		}
 		ran++;
-		double secs = patron_clock() - t0;
+		/* Where the time went: building the snapshot (the first job that
+		 * reads a view pays for it), the plugin's own work, storing. */
+		double secs = patron_clock() - t0, snap = sn.build_secs - built;
+		double work = secs - snap - stats.store_secs;
+		size_t wrote = stats.wrote;
 		char model[300];
 		snprintf(model, sizeof model, "%s %s", pf->desc->name,
 			 pf->desc->version ? pf->desc->version : "");
 		if (all) {
-			json_t *o = json_pack("{s:s, s:s, s:I, s:f}", "job", j->job, "plugin", name,
-					      "wrote", (json_int_t)wrote, "seconds", secs);
+			json_t *o = json_pack("{s:s, s:s, s:I, s:f, s:f, s:f, s:f}", "job", j->job,
+					      "plugin", name, "wrote", (json_int_t)wrote,
+					      "seconds", secs, "snapshot_seconds", snap,
+					      "plugin_seconds", work, "store_seconds",
+					      stats.store_secs);
 			if (j->kind == PATRON_KIND_SEGMENTER) {
 				json_t *seg = json_object();
 				segment_counts(s, model, seg, 0);
@@ -92,7 +99,9 @@ int cli_score(cli *c, const char *only)
 			}
 			json_array_append_new(all, o);
 		} else {
-			printf("%s: %s wrote %zu results in %.2f s", j->job, model, wrote, secs);
+			printf("%s: %s wrote %zu results in %.2f s (snapshot %.2f, plugin %.2f, "
+			       "storing %.2f)", j->job, model, wrote, secs, snap, work,
+			       stats.store_secs);
 			if (j->kind == PATRON_KIND_SEGMENTER)
 				segment_counts(s, model, NULL, 1);
 			printf("\n");

@@ -11,7 +11,47 @@ typedef struct {
 	char *label;
 	size_t n, buyers;
 	double recency, frequency, spend;	/* sums; recency over buyers only */
+	double *centroid;	/* sums of the model's columns, when it names them */
 } group;
+
+/* The feature columns the segmenting model clustered on, when its newest
+ * stored version lists them (segment.kmeans does): their indexes in F, and
+ * each column's mean, which stands in for a missing value as in the fit. */
+typedef struct {
+	size_t n, col[64];
+	double mean[64];
+} centroid_cols;
+
+static void model_columns(patron_store *s, const char *model, const patron_features *f,
+			  centroid_cols *cc)
+{
+	cc->n = 0;
+	char name[256];
+	snprintf(name, sizeof name, "%.*s", (int)strcspn(model, " "), model);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(patron_store_db(s), "SELECT j.value FROM models m, "
+			       "json_each(m.params, '$.columns') j WHERE m.name = ?1 AND m.version = "
+			       "(SELECT max(version) FROM models WHERE name = ?1) ORDER BY j.key",
+			       -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW && cc->n < 64) {
+		const char *c = (const char *)sqlite3_column_text(st, 0);
+		size_t j = c ? patron_feature_column(f, c) : f->cols;
+		if (j == f->cols)
+			continue;
+		double sum = 0;
+		size_t seen = 0;
+		for (size_t r = 0; r < f->rows; r++) {
+			double v = f->x[r * f->cols + j];
+			if (!isnan(v))
+				sum += v, seen++;
+		}
+		cc->mean[cc->n] = seen ? sum / (double)seen : 0;
+		cc->col[cc->n++] = j;
+	}
+	sqlite3_finalize(st);
+}
 
 static int by_size(const void *a, const void *b)
 {
@@ -59,21 +99,29 @@ static int run(cli *c, int argc, char **argv)
 	size_t ng = 0, total = 0;
 	char model[256] = "";
 	sqlite3_stmt *st;
-	sqlite3_prepare_v2(patron_store_db(s), "SELECT customer_id, label, model FROM scores "
+	sqlite3_prepare_v2(patron_store_db(s), "SELECT model FROM scores WHERE name = 'segment' "
+			   "LIMIT 1", -1, &st, NULL);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(model, sizeof model, "%s", sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	centroid_cols cc;
+	model_columns(s, model, f, &cc);
+	sqlite3_prepare_v2(patron_store_db(s), "SELECT customer_id, label FROM scores "
 			   "WHERE name = 'segment' ORDER BY label", -1, &st, NULL);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		long r = row_of(f, sqlite3_column_int64(st, 0));
 		const char *label = (const char *)sqlite3_column_text(st, 1);
 		if (r < 0 || !label)
 			continue;	/* not a customer as of --now */
-		if (!model[0])
-			snprintf(model, sizeof model, "%s", sqlite3_column_text(st, 2));
 		if (!ng || strcmp(g[ng - 1].label, label) != 0) {
 			g = patron_xrealloc(g, (ng + 1) * sizeof *g);
-			g[ng++] = (group){.label = patron_xstrdup(label)};
+			g[ng++] = (group){.label = patron_xstrdup(label),
+					  .centroid = patron_xcalloc(cc.n + 1, sizeof(double))};
 		}
 		group *x = &g[ng - 1];
 		const double *row = f->x + (size_t)r * f->cols;
+		for (size_t k = 0; k < cc.n; k++)
+			x->centroid[k] += isnan(row[cc.col[k]]) ? cc.mean[k] : row[cc.col[k]];
 		x->n++;
 		total++;
 		x->frequency += row[cf];
@@ -94,19 +142,33 @@ static int run(cli *c, int argc, char **argv)
 		double share = 100.0 * (double)g[i].n / (double)total;
 		double rec = g[i].buyers ? g[i].recency / (double)g[i].buyers : NAN;
 		double fr = g[i].frequency / (double)g[i].n, sp = g[i].spend / (double)g[i].n;
+		for (size_t k = 0; k < cc.n; k++)
+			g[i].centroid[k] /= (double)g[i].n;
 		if (all) {
-			json_array_append_new(all, json_pack("{s:s, s:I, s:f, s:o, s:f, s:f}",
+			json_t *o = json_pack("{s:s, s:I, s:f, s:o, s:f, s:f}",
 				"segment", g[i].label, "customers", (json_int_t)g[i].n, "share", share,
 				"mean_days_since_last_order", isnan(rec) ? json_null() : json_real(rec),
-				"mean_orders", fr, "mean_spend", sp));
+				"mean_orders", fr, "mean_spend", sp);
+			if (cc.n) {
+				json_t *c = json_object();
+				for (size_t k = 0; k < cc.n; k++)
+					json_object_set_new(c, f->names[cc.col[k]],
+							    json_real(g[i].centroid[k]));
+				json_object_set_new(o, "centroid", c);
+			}
+			json_array_append_new(all, o);
 		} else {
 			char days[32] = "-";
 			if (!isnan(rec))
 				snprintf(days, sizeof days, "%.0f", rec);
 			printf("  %-20s %8zu %6.1f%% %12s %10.1f %12.2f\n", g[i].label, g[i].n, share,
 			       days, fr, sp);
+			for (size_t k = 0; k < cc.n; k++)
+				printf("%s%s %.4g%s", k ? ", " : "      centroid: ",
+				       f->names[cc.col[k]], g[i].centroid[k], k + 1 == cc.n ? "\n" : "");
 		}
 		free(g[i].label);
+		free(g[i].centroid);
 	}
 	free(g);
 	if (all)
@@ -115,7 +177,8 @@ static int run(cli *c, int argc, char **argv)
 		printf("no segments yet: run patron score\n");
 	else
 		printf("  (days since: the mean over the segment's buyers; orders and spend: the "
-		       "mean per customer)\n");
+		       "mean per customer%s)\n", cc.n ? "; centroid: the mean of each column the "
+		       "model clustered on, a missing value counted as the column's mean" : "");
 	patron_snapshot_free(&sn);
 	return EXIT_OK;
 }

@@ -11,7 +11,12 @@
  *   p_alive             the probability the customer has not lapsed
  *   clv                 sum over months m of the purchases expected in month m
  *                       x the expected spend per purchase / (1 + discount_monthly)^m
- * Customers who never paid get no value scores. The fitted parameters are
+ * Customers who never paid (prospects) are scored as if their signup were
+ * their first purchase: x = 0, tx = 0, T = tenure, and the population's mean
+ * spend per purchase (Gamma-Gamma's p gamma / (q - 1)); as BG/NBD lets a
+ * customer lapse only just after a purchase, their p_alive is 1 and their
+ * expected purchases fall with the time since signup. They are not part of
+ * either fit. The fitted parameters are
  * stored as a model (patron train value refits; patron models lists them);
  * scoring uses the newest, and fits and stores one when there is none.
  *
@@ -72,9 +77,10 @@ static int init(const patron_host *host, patron_ctx *ctx, void **state)
 /* The buyers' histories, from the feature matrix. */
 typedef struct {
 	size_t n, repeat;	/* buyers; of them with two or more orders */
+	size_t scored;		/* buyers, then prospects: o, ids, orders, mean */
 	bgnbd_obs *o;
 	int64_t *ids;
-	double *orders, *mean;	/* per buyer */
+	double *orders, *mean;	/* per scored customer */
 	double *gx, *gm;	/* per repeat buyer: orders and mean order value */
 } buyers;
 
@@ -93,9 +99,10 @@ static int buyers_read(const patron_host *h, patron_ctx *ctx, buyers *b)
 	size_t cr = patron_feature_column(f, "recency_days");
 	size_t cg = patron_feature_column(f, "mean_gap_days");
 	size_t cm = patron_feature_column(f, "monetary_mean");
-	if (cf == f->cols || cr == f->cols || cg == f->cols || cm == f->cols) {
-		h->fail(ctx, "the feature matrix lacks frequency, recency_days, mean_gap_days or "
-			"monetary_mean");
+	size_t ct = patron_feature_column(f, "tenure_days");
+	if (cf == f->cols || cr == f->cols || cg == f->cols || cm == f->cols || ct == f->cols) {
+		h->fail(ctx, "the feature matrix lacks frequency, recency_days, mean_gap_days, "
+			"monetary_mean or tenure_days");
 		return -1;
 	}
 	size_t n = f->rows ? f->rows : 1;
@@ -125,6 +132,17 @@ static int buyers_read(const patron_host *h, patron_ctx *ctx, buyers *b)
 			b->repeat++;
 		}
 		b->n++;
+	}
+	b->scored = b->n;
+	for (size_t r = 0; r < f->rows; r++) {
+		const double *row = f->x + r * f->cols;
+		if (row[cf] >= 1 || !(row[ct] >= 0))
+			continue;
+		b->o[b->scored] = (bgnbd_obs){0, 0, row[ct] / 7.0};
+		b->ids[b->scored] = f->customer_ids[r];
+		b->orders[b->scored] = 0;
+		b->mean[b->scored] = 0;
+		b->scored++;
 	}
 	if (b->n < MIN_BUYERS) {
 		h->fail(ctx, "needs at least %d customers with a paid order, the store has %zu",
@@ -210,8 +228,14 @@ static int run(void *state, patron_ctx *ctx)
 		h->fail(ctx, "the stored model cannot be read: patron train value fits a new one");
 		goto done;
 	}
-	size_t nb = b.n;
-	out = malloc(nb * 3 * sizeof *out);
+	size_t nb = b.scored;
+	if (nb > b.n && !(gp.q > 1)) {
+		/* The population's mean spend p gamma / (q - 1) is unbounded. */
+		h->log(ctx, PATRON_LOG_WARN, "Gamma-Gamma's q is %.4g, so spend has no finite mean: "
+		       "the %zu customers without a paid order get no value scores", gp.q, nb - b.n);
+		nb = b.n;
+	}
+	out = malloc((nb ? nb : 1) * 3 * sizeof *out);
 	if (!out) {
 		h->fail(ctx, "out of memory");
 		goto done;

@@ -7,7 +7,9 @@
  * log says so. Clustering is lloyd.c's: k-means++ seeding, Lloyd with
  * Hamerly's bounds on two threads, the best of `restarts` runs from `seed`.
  * k = "auto" tries 2 to 8 and keeps the best mean silhouette on a sample.
- * Clusters are named cluster-1 (highest mean spend) to cluster-k.
+ * Clusters are named cluster-1 (highest mean spend) to cluster-k. Each run
+ * stores its model (k, the columns clustered on, inertia), so `patron
+ * segments` can show the centroids in the columns' own units.
  *
  * patron.conf:  segment = { plugin = "kmeans", k = 6 }   or   k = "auto"
  */
@@ -77,6 +79,25 @@ static int by_spend(const void *a, const void *b)
 	return (*(const uint32_t *)a > *(const uint32_t *)b) - (*(const uint32_t *)a < *(const uint32_t *)b);
 }
 
+/* Appends SEP and S as a JSON string at OUT + LEN (room for 6 bytes per
+ * byte of S, plus 3); the new length. */
+static size_t json_string(char *out, size_t len, const char *sep, const char *s)
+{
+	len += (size_t)sprintf(out + len, "%s\"", sep);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			len += (size_t)sprintf(out + len, "\\%c", ch);
+		else if (ch < 0x20)
+			len += (size_t)sprintf(out + len, "\\u%04x", ch);
+		else
+			out[len++] = (char)ch;
+	}
+	out[len++] = '"';
+	out[len] = '\0';
+	return len;
+}
+
 static int run(void *state, patron_ctx *ctx)
 {
 	km_state *s = state;
@@ -104,12 +125,17 @@ static int run(void *state, patron_ctx *ctx)
 	const char **labels = malloc((n ? n : 1) * sizeof *labels);
 	kmeans_result res = {0};
 	int rc = -1;
-	if (!x || !labels) {
+	/* KEPT: the JSON list of the columns clustered on, for the model. */
+	size_t d = 0, kept_len = 0, kept_cap = 256;
+	for (size_t c = 0; c < nc; c++)
+		kept_cap += 6 * strlen(f->names[cols[c]]) + 3;
+	char *kept = malloc(kept_cap), *params = NULL;
+	if (!x || !labels || !kept) {
 		h->fail(ctx, "out of memory");
 		goto out;
 	}
+	kept[0] = '\0';
 	/* Standardize; impute; drop what does not vary. */
-	size_t d = 0;
 	for (size_t c = 0; c < nc; c++) {
 		double sum = 0, sq = 0;
 		size_t seen = 0;
@@ -139,6 +165,7 @@ static int run(void *state, patron_ctx *ctx)
 			double v = f->x[r * f->cols + cols[c]];
 			x[r * nc + d] = isnan(v) ? 0 : (v - mean) / sd;
 		}
+		kept_len = json_string(kept, kept_len, d ? "," : "", f->names[cols[c]]);
 		d++;
 	}
 	if (d == 0) {
@@ -216,10 +243,21 @@ static int run(void *state, patron_ctx *ctx)
 	}
 	for (size_t r = 0; r < n; r++)
 		labels[r] = names[rank[res.labels[r]]];
-	rc = h->write_segments(ctx, n, f->customer_ids, labels);
+	/* The model: which columns, for `patron segments` to show each
+	 * cluster's centroid in their own units. */
+	params = malloc(kept_len + 200);
+	if (!params) {
+		h->fail(ctx, "out of memory");
+	} else {
+		snprintf(params, kept_len + 200, "{\"k\":%zu,\"columns\":[%s],\"inertia\":%.17g,"
+			 "\"iterations\":%zu,\"seed\":%.0f}", o.k, kept, res.inertia,
+			 res.iterations, s->seed);
+		rc = h->write_segments(ctx, n, f->customer_ids, labels) < 0 ? -1
+		     : h->save_model(ctx, params);
+	}
 	free(spend), free(count), free(order), free(rank), free(names);
 out:
-	free(x), free(labels), free(res.centers), free(res.labels);
+	free(x), free(labels), free(res.centers), free(res.labels), free(kept), free(params);
 	return rc;
 }
 

@@ -73,25 +73,56 @@ static const char *const grid[5][5] = {
 	/* R=5 */ {"new", "potential_loyalist", "loyal", "champions", "champions"},
 };
 
-static const double *sort_key;
-
-static int ascending(const void *a, const void *b)
+/* A double as an unsigned key of the same order (NaN aside). */
+static uint64_t order_key(double v)
 {
-	double x = sort_key[*(const size_t *)a], y = sort_key[*(const size_t *)b];
-	return (x > y) - (x < y);
+	uint64_t u;
+	if (v == 0)
+		v = 0;	/* -0 and +0 are one value */
+	memcpy(&u, &v, sizeof u);
+	return u >> 63 ? ~u : u | (1ull << 63);
 }
 
-/* Quintile scores of VALUE over the N buyers in ORDER (scratch), higher
- * values better. Writes 1..5 into SCORE (indexed like VALUE). */
-static void quintiles(const double *value, size_t *order, size_t n, unsigned char *score)
+/* ORDER := 0..n-1 sorted by KEY (ascending, stable): LSD radix sort in four
+ * 16-bit passes, using TMP and TMPKEY (n entries each) as scratch. A comparison
+ * sort of a million rows took most of the plugin's time. */
+static void radix_sort(uint64_t *key, size_t *order, uint64_t *tmpkey, size_t *tmp, size_t n)
 {
+	static size_t count[1 << 16];
 	for (size_t i = 0; i < n; i++)
 		order[i] = i;
-	sort_key = value;
-	qsort(order, n, sizeof *order, ascending);
+	for (int shift = 0; shift < 64; shift += 16) {
+		memset(count, 0, sizeof count);
+		for (size_t i = 0; i < n; i++)
+			count[(key[i] >> shift) & 0xffff]++;
+		size_t sum = 0;
+		for (size_t d = 0; d < (1 << 16); d++) {
+			size_t c = count[d];
+			count[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++) {
+			size_t at = count[(key[i] >> shift) & 0xffff]++;
+			tmpkey[at] = key[i];
+			tmp[at] = order[i];
+		}
+		memcpy(key, tmpkey, n * sizeof *key);
+		memcpy(order, tmp, n * sizeof *order);
+	}
+}
+
+/* Quintile scores of VALUE over the N buyers, higher values better, into
+ * SCORE (indexed like VALUE). SCRATCH holds 2n keys and 2n indexes. */
+static void quintiles(const double *value, size_t n, uint64_t *keys, size_t *idx,
+		      unsigned char *score)
+{
+	for (size_t i = 0; i < n; i++)
+		keys[i] = order_key(value[i]);
+	size_t *order = idx;
+	radix_sort(keys, order, keys + n, idx + n, n);
 	size_t below = 0;	/* buyers strictly worse than the current value */
 	for (size_t k = 0; k < n; k++) {
-		if (k > 0 && value[order[k]] != value[order[k - 1]])
+		if (k > 0 && keys[k] != keys[k - 1])
 			below = k;
 		score[order[k]] = (unsigned char)(1 + 5 * below / n);
 	}
@@ -114,13 +145,14 @@ static int run(void *state, patron_ctx *ctx)
 	size_t n = f->rows, nb = 0;
 	size_t *buyer = malloc((n ? n : 1) * sizeof *buyer);	/* buyer -> row */
 	double *v = malloc((n ? n : 1) * 3 * sizeof *v);
-	size_t *order = malloc((n ? n : 1) * sizeof *order);
+	size_t *order = malloc((n ? n : 1) * 2 * sizeof *order);
+	uint64_t *keys = malloc((n ? n : 1) * 2 * sizeof *keys);
 	unsigned char *q = malloc((n ? n : 1) * 3);
 	const char **labels = malloc((n ? n : 1) * sizeof *labels);
 	int64_t *ids = malloc((n ? n : 1) * sizeof *ids);
 	double *scores = malloc((n ? n : 1) * 4 * sizeof *scores);
 	int rc = -1;
-	if (!buyer || !v || !order || !q || !labels || !ids || !scores) {
+	if (!buyer || !v || !order || !keys || !q || !labels || !ids || !scores) {
 		h->fail(ctx, "out of memory");
 		goto out;
 	}
@@ -136,7 +168,7 @@ static int run(void *state, patron_ctx *ctx)
 		buyer[nb++] = r;
 	}
 	for (int m = 0; m < 3; m++)
-		quintiles(v + (size_t)m * n, order, nb, q + (size_t)m * n);
+		quintiles(v + (size_t)m * n, nb, keys, order, q + (size_t)m * n);
 	double wsum = s->w[0] + s->w[1] + s->w[2];
 	for (size_t b = 0; b < nb; b++) {
 		unsigned R = q[b], F = q[n + b], M = q[2 * n + b];
@@ -157,7 +189,7 @@ static int run(void *state, patron_ctx *ctx)
 		goto out;
 	rc = 0;
 out:
-	free(buyer), free(v), free(order), free(q), free(labels), free(ids), free(scores);
+	free(buyer), free(v), free(order), free(keys), free(q), free(labels), free(ids), free(scores);
 	return rc;
 }
 

@@ -159,8 +159,10 @@ typedef struct patron_host {
 	const patron_features *(*features)(patron_ctx *ctx);
 	const patron_graph *(*graph)(patron_ctx *ctx);
 
-	/* Results, written in bulk (one transaction per call) and tagged with
-	 * the plugin's name and version and the time. Arrays hold n entries. */
+	/* Results, tagged with the plugin's name and version and the time.
+	 * The arrays are copied; what a callback writes is stored together,
+	 * in one transaction, when it returns 0, and not at all when it fails.
+	 * Arrays hold n entries. */
 	int (*write_segments)(patron_ctx *ctx, size_t n, const int64_t *customer_ids,
 			      const char *const *labels);
 	int (*write_scores)(patron_ctx *ctx, const char *score, size_t n,

@@ -11,7 +11,8 @@ export PATRON="$BUILD/patron" PATRON_GEN="$BUILD/patron-gen" DATA="$here/data" R
 export TEST_PLUGINS="$BUILD/test-plugins"
 passed=0
 failed=0
-for suite in "$here"/test_*.sh; do
+# E2E_SUITE=NAME runs only tests/e2e/test_NAME.sh (for day-to-day work).
+for suite in "$here"/test_${E2E_SUITE:-*}.sh; do
 	tests=$(bash -c "source '$here/lib.sh'; source '$suite'; declare -F" | awk '$3 ~ /^t_/ {print $3}')
 	for t in $tests; do
 		dir=$(mktemp -d "${TMPDIR:-/tmp}/patron-e2e-XXXXXX")

@@ -14,18 +14,27 @@ orders() {
 	"$PATRON" --db "$DB" import orders "$T/orders.csv" >/dev/null
 }
 
-t_clv_fills_every_buyer_of_the_demo() {
+t_clv_fills_every_customer_of_the_demo() {
 	run "$PATRON" --db "$DB" --now 2026-11-23 demo --customers 500
 	expect_rc 0
 	expect_in "$T/out" "value: value.clv 1.0 wrote"
 	expect_in "$T/err" "value.clv: info: BG/NBD on"
 	expect_in "$T/err" "one-order customers left out of the fit"
-	buyers=$(q "SELECT count(DISTINCT customer_id) FROM orders WHERE revenue")
+	customers=$(q "SELECT count(*) FROM customers")
 	for s in clv p_alive expected_purchases; do
-		expect_eq "$(q "SELECT count(*) FROM scores WHERE name='$s' AND value IS NOT NULL")" "$buyers" "$s rows"
+		expect_eq "$(q "SELECT count(*) FROM scores WHERE name='$s' AND value IS NOT NULL")" "$customers" "$s rows"
 	done
 	expect_eq "$(q "SELECT count(*) FROM scores WHERE name='p_alive' AND (value <= 0 OR value > 1)")" 0
 	expect_eq "$(q "SELECT count(*) FROM scores WHERE name='clv' AND value < 0")" 0
+	# Prospects (no paid order) are scored from their signup: BG/NBD lets
+	# nobody lapse before a purchase, and the longer since signup without
+	# one, the fewer purchases expected.
+	prospects="SELECT id FROM customers WHERE id NOT IN (SELECT customer_id FROM orders WHERE revenue)"
+	[ "$(q "SELECT count(*) FROM ($prospects)")" -gt 10 ] || fail "the demo has too few prospects"
+	expect_eq "$(q "SELECT count(*) FROM scores WHERE name='p_alive' AND value <> 1 AND customer_id IN ($prospects)")" 0
+	newer=$(q "SELECT avg(s.value) FROM scores s JOIN customers c ON c.id=s.customer_id WHERE s.name='expected_purchases' AND c.id IN ($prospects) AND c.created_at > unixepoch('2026-11-23') - 180*86400")
+	older=$(q "SELECT avg(s.value) FROM scores s JOIN customers c ON c.id=s.customer_id WHERE s.name='expected_purchases' AND c.id IN ($prospects) AND c.created_at < unixepoch('2026-11-23') - 540*86400")
+	awk -v a="$newer" -v b="$older" 'BEGIN { exit !(a > b && b > 0) }' || fail "prospects: newer $newer, older $older"
 	# Customers who bought lately and often are worth more than the lapsed.
 	champions=$(q "SELECT avg(c.value) FROM scores c JOIN scores s ON s.customer_id=c.customer_id WHERE c.name='clv' AND s.name='segment' AND s.label='champions'")
 	lost=$(q "SELECT avg(c.value) FROM scores c JOIN scores s ON s.customer_id=c.customer_id WHERE c.name='clv' AND s.name='segment' AND s.label='lost'")

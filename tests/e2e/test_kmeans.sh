@@ -12,6 +12,12 @@ t_kmeans_segments_the_demo_and_profiles_the_clusters() {
 	run "$PATRON" --db "$DB" --now 2026-11-23 segments --json
 	top=$(q "SELECT label FROM scores s JOIN (SELECT customer_id, sum(total_cents) t FROM orders WHERE revenue GROUP BY 1) o USING (customer_id) WHERE s.name='segment' GROUP BY label ORDER BY sum(t) * 1.0 / count(*) DESC LIMIT 1")
 	expect_eq "$top" cluster-1
+	# Each cluster's centroid, in the clustered columns' own units: orders
+	# and spend are never missing, so they are the segment's means.
+	expect_eq "$(q "SELECT count(*) FROM json_each(readfile('$T/out')) WHERE abs(json_extract(value, '\$.centroid.frequency') - json_extract(value, '\$.mean_orders')) < 1e-9 AND abs(json_extract(value, '\$.centroid.monetary_total') - json_extract(value, '\$.mean_spend')) < 1e-6 AND json_extract(value, '\$.centroid.recency_days') > 0")" 4 "centroids"
+	run "$PATRON" --db "$DB" --now 2026-11-23 segments
+	expect_in "$T/out" "      centroid: recency_days "
+	expect_eq "$(q "SELECT count(*) FROM models WHERE name='segment.kmeans' AND json_extract(params, '\$.k') = 4")" 1
 	# The same seed gives the same clusters.
 	q "SELECT customer_id, label FROM scores WHERE name='segment' ORDER BY 1" >"$T/a"
 	run "$PATRON" --db "$DB" --now 2026-11-23 score

@@ -40,5 +40,6 @@ Suite *suite_bgnbd(void);
 Suite *suite_kmeans(void);
 Suite *suite_template(void);
 Suite *suite_bus(void);
+Suite *suite_results(void);
 
 #endif

@@ -1,0 +1,289 @@
+#include "results.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strmap.h"
+
+#define NO_LABEL UINT32_MAX
+
+typedef struct {
+	char *name;
+	size_t n;
+	int64_t *ids;
+	double *values;		/* n, or NULL */
+	uint32_t *labels;	/* n indexes into patron_results.labels, or NULL */
+	size_t *order;		/* rows in ascending id (stable); NULL when ids ascend */
+	size_t rank;		/* the place of name among the batches' names */
+} score_batch;
+
+typedef struct {
+	size_t n, k;
+	int64_t *ids, *products;
+	double *scores;		/* n * k, or NULL */
+} rec_batch;
+
+struct patron_results {
+	score_batch *sb;
+	size_t nsb;
+	rec_batch *rb;
+	size_t nrb;
+	char **labels;		/* each distinct label once */
+	size_t nlabels;
+	patron_strmap label_index;
+	size_t rows;
+};
+
+patron_results *patron_results_new(void) { return patron_xcalloc(1, sizeof(patron_results)); }
+
+void patron_results_free(patron_results *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nsb; i++) {
+		free(r->sb[i].name), free(r->sb[i].ids), free(r->sb[i].values);
+		free(r->sb[i].labels), free(r->sb[i].order);
+	}
+	for (size_t i = 0; i < r->nrb; i++)
+		free(r->rb[i].ids), free(r->rb[i].products), free(r->rb[i].scores);
+	for (size_t i = 0; i < r->nlabels; i++)
+		free(r->labels[i]);
+	free(r->sb), free(r->rb), free(r->labels);
+	patron_strmap_free(&r->label_index);
+	free(r);
+}
+
+size_t patron_results_count(const patron_results *r) { return r->rows; }
+
+static void *copy(const void *p, size_t bytes)
+{
+	void *c = patron_xmalloc(bytes ? bytes : 1);
+	memcpy(c, p, bytes);
+	return c;
+}
+
+static uint32_t intern(patron_results *r, const char *label)
+{
+	int64_t at;
+	if (!label)
+		return NO_LABEL;
+	if (patron_strmap_get(&r->label_index, label, &at))
+		return (uint32_t)at;
+	r->labels = patron_xrealloc(r->labels, (r->nlabels + 1) * sizeof *r->labels);
+	r->labels[r->nlabels] = patron_xstrdup(label);
+	patron_strmap_put(&r->label_index, label, (int64_t)r->nlabels);
+	return (uint32_t)r->nlabels++;
+}
+
+static const int64_t *sort_ids;
+
+static int by_id_then_row(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	if (sort_ids[x] != sort_ids[y])
+		return sort_ids[x] < sort_ids[y] ? -1 : 1;
+	return (x > y) - (x < y);
+}
+
+/* The rows of IDS in ascending id, equal ids in their given order; NULL when
+ * they ascend already (the usual case: snapshot rows ascend). */
+static size_t *id_order(const int64_t *ids, size_t n)
+{
+	size_t i = 1;
+	while (i < n && ids[i - 1] <= ids[i])
+		i++;
+	if (i >= n)
+		return NULL;
+	size_t *order = patron_xmalloc(n * sizeof *order);
+	for (i = 0; i < n; i++)
+		order[i] = i;
+	sort_ids = ids;
+	qsort(order, n, sizeof *order, by_id_then_row);
+	return order;
+}
+
+void patron_results_add_scores(patron_results *r, const char *name, size_t n,
+			       const int64_t *ids, const double *values,
+			       const char *const *labels)
+{
+	r->sb = patron_xrealloc(r->sb, (r->nsb + 1) * sizeof *r->sb);
+	score_batch *b = &r->sb[r->nsb++];
+	memset(b, 0, sizeof *b);
+	b->name = patron_xstrdup(name);
+	b->n = n;
+	b->ids = copy(ids, n * sizeof *ids);
+	if (values)
+		b->values = copy(values, n * sizeof *values);
+	if (labels) {
+		b->labels = patron_xmalloc((n ? n : 1) * sizeof *b->labels);
+		for (size_t i = 0; i < n; i++)
+			b->labels[i] = intern(r, labels[i]);
+	}
+	b->order = id_order(b->ids, n);
+	r->rows += n;
+}
+
+void patron_results_add_recommendations(patron_results *r, size_t n, const int64_t *ids,
+					size_t k, const int64_t *products, const double *scores)
+{
+	r->rb = patron_xrealloc(r->rb, (r->nrb + 1) * sizeof *r->rb);
+	rec_batch *b = &r->rb[r->nrb++];
+	b->n = n;
+	b->k = k;
+	b->ids = copy(ids, n * sizeof *ids);
+	b->products = copy(products, n * k * sizeof *products);
+	b->scores = scores ? copy(scores, n * k * sizeof *scores) : NULL;
+	r->rows += n;
+}
+
+/* ---- the merge into (customer, name) order ---- */
+
+static int by_batch_name(const void *a, const void *b)
+{
+	return strcmp((*(score_batch *const *)a)->name, (*(score_batch *const *)b)->name);
+}
+
+typedef struct {
+	const score_batch *sb;
+	size_t *pos;		/* per batch: the next of its rows */
+	size_t *heap;		/* batch indexes, the least key first */
+	size_t n;
+} merge;
+
+static size_t row_at(const score_batch *b, size_t pos) { return b->order ? b->order[pos] : pos; }
+
+/* Whether batch X's next row goes before batch Y's: by customer, then
+ * name, then batch, so a later batch's value for the same key lands last. */
+static int before(const merge *m, size_t x, size_t y)
+{
+	const score_batch *bx = &m->sb[x], *by = &m->sb[y];
+	int64_t ix = bx->ids[row_at(bx, m->pos[x])], iy = by->ids[row_at(by, m->pos[y])];
+	if (ix != iy)
+		return ix < iy;
+	if (bx->rank != by->rank)
+		return bx->rank < by->rank;
+	return x < y;
+}
+
+static void sift_down(merge *m, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, least = i;
+		if (l < m->n && before(m, m->heap[l], m->heap[least]))
+			least = l;
+		if (r < m->n && before(m, m->heap[r], m->heap[least]))
+			least = r;
+		if (least == i)
+			return;
+		size_t t = m->heap[i];
+		m->heap[i] = m->heap[least];
+		m->heap[least] = t;
+		i = least;
+	}
+}
+
+static int write_scores(patron_results *r, patron_store *s, const char *model, int64_t now)
+{
+	if (!r->nsb)
+		return 0;
+	/* Ranks of the names: batches of one name share one. */
+	score_batch **sorted = patron_xmalloc(r->nsb * sizeof *sorted);
+	for (size_t i = 0; i < r->nsb; i++)
+		sorted[i] = &r->sb[i];
+	qsort(sorted, r->nsb, sizeof *sorted, by_batch_name);
+	for (size_t i = 0, rank = 0; i < r->nsb; i++) {
+		if (i > 0 && strcmp(sorted[i]->name, sorted[i - 1]->name) != 0)
+			rank++;
+		sorted[i]->rank = rank;
+	}
+	free(sorted);
+
+	merge m = {.sb = r->sb, .pos = patron_xcalloc(r->nsb, sizeof(size_t)),
+		   .heap = patron_xmalloc(r->nsb * sizeof(size_t))};
+	for (size_t i = 0; i < r->nsb; i++)
+		if (r->sb[i].n)
+			m.heap[m.n++] = i;
+	for (size_t i = m.n; i-- > 0;)
+		sift_down(&m, i);
+
+	sqlite3_stmt *st = patron_store_stmt(s, ST_SCORE_PUT);
+	sqlite3_bind_text(st, 5, model, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, now);
+	int rc = 0;
+	while (m.n && rc == 0) {
+		size_t bi = m.heap[0];
+		const score_batch *b = &r->sb[bi];
+		size_t row = row_at(b, m.pos[bi]);
+		sqlite3_bind_int64(st, 1, b->ids[row]);
+		sqlite3_bind_text(st, 2, b->name, -1, SQLITE_STATIC);
+		double v = b->values ? b->values[row] : NAN;
+		if (v == v)	/* NaN stays NULL */
+			sqlite3_bind_double(st, 3, v);
+		else
+			sqlite3_bind_null(st, 3);
+		uint32_t label = b->labels ? b->labels[row] : NO_LABEL;
+		if (label != NO_LABEL)
+			sqlite3_bind_text(st, 4, r->labels[label], -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 4);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = -1;
+		sqlite3_reset(st);
+		if (++m.pos[bi] == b->n)
+			m.heap[0] = m.heap[--m.n];
+		sift_down(&m, 0);
+	}
+	sqlite3_clear_bindings(st);
+	free(m.pos), free(m.heap);
+	return rc;
+}
+
+static int write_recommendations(patron_results *r, patron_store *s, const char *model,
+				 int64_t now)
+{
+	for (size_t bi = 0; bi < r->nrb; bi++) {
+		const rec_batch *b = &r->rb[bi];
+		size_t *order = id_order(b->ids, b->n);
+		sqlite3_stmt *clear = patron_store_stmt(s, ST_RECS_CLEAR);
+		sqlite3_stmt *put = patron_store_stmt(s, ST_REC_PUT);
+		sqlite3_bind_text(put, 5, model, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(put, 6, now);
+		int rc = 0;
+		for (size_t o = 0; o < b->n && rc == 0; o++) {
+			size_t i = order ? order[o] : o;
+			sqlite3_bind_int64(clear, 1, b->ids[i]);
+			rc = sqlite3_step(clear) == SQLITE_DONE ? 0 : -1;
+			sqlite3_reset(clear);
+			for (size_t j = 0; j < b->k && b->products[i * b->k + j] && rc == 0; j++) {
+				sqlite3_bind_int64(put, 1, b->ids[i]);
+				sqlite3_bind_int64(put, 2, (int64_t)j + 1);
+				sqlite3_bind_int64(put, 3, b->products[i * b->k + j]);
+				sqlite3_bind_double(put, 4, b->scores ? b->scores[i * b->k + j] : 0.0);
+				rc = sqlite3_step(put) == SQLITE_DONE ? 0 : -1;
+				sqlite3_reset(put);
+			}
+		}
+		sqlite3_clear_bindings(put);
+		free(order);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int patron_results_commit(patron_results *r, patron_store *s, const char *model, int64_t now,
+			  patron_err *err)
+{
+	if (!r->nsb && !r->nrb)
+		return 0;
+	if (patron_store_begin(s, err) < 0)
+		return -1;
+	if (write_scores(r, s, model, now) < 0 || write_recommendations(r, s, model, now) < 0 ||
+	    patron_store_commit(s, err) < 0) {
+		patron_store_fail(s, err, "writing results");
+		patron_store_rollback(s);
+		return -1;
+	}
+	return 0;
+}

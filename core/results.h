@@ -1,0 +1,41 @@
+/* The results of one plugin run, held until the run ends and then written
+ * in one transaction: all of them, or (when the plugin fails) none.
+ *
+ * Plugins hand scores over one name at a time (rfm.r for every customer,
+ * then rfm.f, ...), but the scores table is keyed by (customer, name).
+ * Writing name by name visits every page of the table once per name, and
+ * in WAL mode each visit copies the page again; written in key order, each
+ * page is filled once. So the rows are merged into key order first. */
+#ifndef PATRON_RESULTS_H
+#define PATRON_RESULTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+#include "util.h"
+
+typedef struct patron_results patron_results;
+
+patron_results *patron_results_new(void);
+void patron_results_free(patron_results *r);
+
+/* N values (NaN: none) or labels (NULL: none) of score NAME, one per id.
+ * Everything is copied. A later batch replaces an earlier one's value for
+ * the same customer and name. */
+void patron_results_add_scores(patron_results *r, const char *name, size_t n,
+			       const int64_t *ids, const double *values,
+			       const char *const *labels);
+/* K products per customer, best first (0 ends a list early), with scores
+ * or NULL. A customer's list replaces what the store had for them. */
+void patron_results_add_recommendations(patron_results *r, size_t n, const int64_t *ids,
+					size_t k, const int64_t *products, const double *scores);
+
+/* Rows held so far (score rows plus recommendation lists). */
+size_t patron_results_count(const patron_results *r);
+
+/* Writes everything in one transaction, tagged MODEL and NOW. */
+int patron_results_commit(patron_results *r, patron_store *s, const char *model, int64_t now,
+			  patron_err *err);
+
+#endif

@@ -1,0 +1,106 @@
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "results.h"
+
+static void customers(patron_store *s, int n)
+{
+	patron_err err;
+	char sql[128];
+	for (int i = 1; i <= n; i++) {
+		snprintf(sql, sizeof sql, "INSERT INTO customers VALUES (%d, 'C', NULL, 0, 0)", i);
+		ck_assert_int_eq(patron_store_exec(s, sql, &err), 0);
+	}
+}
+
+START_TEST(scores_land_in_key_order_with_the_later_batch_winning)
+{
+	patron_store *s = test_store();
+	patron_err err;
+	customers(s, 4);
+	patron_results *r = patron_results_new();
+	/* Ids out of order, a duplicate within one batch (its later row wins),
+	 * a later batch of the same name replacing a value, a NaN kept NULL. */
+	const int64_t ids1[] = {3, 1, 2, 1};
+	const double v1[] = {30, 10, 20, 11};
+	patron_results_add_scores(r, "rfm.r", 4, ids1, v1, NULL);
+	const int64_t ids2[] = {2, 4};
+	const double v2[] = {22, NAN};
+	patron_results_add_scores(r, "rfm.r", 2, ids2, v2, NULL);
+	char a[] = "champions", b[] = "lost";
+	const char *labels[] = {a, b};
+	const int64_t ids3[] = {4, 1};
+	patron_results_add_scores(r, "segment", 2, ids3, NULL, labels);
+	a[0] = 'X';	/* the labels were copied */
+	ck_assert_uint_eq(patron_results_count(r), 8);
+	/* Nothing is in the store before the commit. */
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM scores"), 0);
+	ck_assert_int_eq(patron_results_commit(r, s, "segment.test 1.0", TEST_NOW, &err), 0);
+	patron_results_free(r);
+	ck_assert_str_eq(sql_text(s, "SELECT group_concat(customer_id || ':' || name || '=' || "
+				     "coalesce(value, label, 'null'), ' ') FROM scores"),
+			 "1:rfm.r=11.0 1:segment=lost 2:rfm.r=22.0 3:rfm.r=30.0 "
+			 "4:rfm.r=null 4:segment=champions");
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM scores WHERE model = 'segment.test 1.0'"
+				    " AND computed_at = 1795392000"), 6);
+	patron_store_close(s);
+	scratch_free();
+}
+END_TEST
+
+START_TEST(a_failed_commit_leaves_the_store_as_it_was)
+{
+	patron_store *s = test_store();
+	patron_err err;
+	customers(s, 2);
+	ck_assert_int_eq(patron_store_exec(s, "INSERT INTO scores VALUES (1, 'clv', 5, NULL, "
+					   "'value.old 1.0', 0)", &err), 0);
+	patron_results *r = patron_results_new();
+	const int64_t ids[] = {1, 2, 99};	/* 99 is no customer */
+	const double v[] = {1, 2, 3};
+	patron_results_add_scores(r, "clv", 3, ids, v, NULL);
+	ck_assert_int_eq(patron_results_commit(r, s, "value.clv 1.0", TEST_NOW, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "writing results"));
+	patron_results_free(r);
+	ck_assert_str_eq(sql_text(s, "SELECT group_concat(customer_id || '=' || value) FROM scores"),
+			 "1=5.0");
+	patron_store_close(s);
+	scratch_free();
+}
+END_TEST
+
+START_TEST(recommendation_lists_replace_the_old_ones)
+{
+	patron_store *s = test_store();
+	patron_err err;
+	customers(s, 2);
+	ck_assert_int_eq(patron_store_exec(s, "INSERT INTO products VALUES (1,'A',NULL,NULL,NULL,0),"
+					   "(2,'B',NULL,NULL,NULL,0),(3,'C',NULL,NULL,NULL,0);"
+					   "INSERT INTO recommendations VALUES (1,1,1,0.1,'m',0),"
+					   "(1,2,2,0.1,'m',0),(1,3,3,0.1,'m',0)", &err), 0);
+	patron_results *r = patron_results_new();
+	const int64_t ids[] = {2, 1};
+	const int64_t products[] = {3, 1, 2, 0};	/* customer 1's list ends early */
+	const double scores[] = {0.9, 0.8, 0.7, 0};
+	patron_results_add_recommendations(r, 2, ids, 2, products, scores);
+	ck_assert_int_eq(patron_results_commit(r, s, "recommend.test 1.0", TEST_NOW, &err), 0);
+	patron_results_free(r);
+	ck_assert_str_eq(sql_text(s, "SELECT group_concat(customer_id || '.' || rank || '=' || "
+				     "product_id, ' ') FROM recommendations"), "1.1=2 2.1=3 2.2=1");
+	patron_store_close(s);
+	scratch_free();
+}
+END_TEST
+
+Suite *suite_results(void)
+{
+	Suite *s = suite_create("results");
+	TCase *t = tcase_create("results");
+	tcase_add_test(t, scores_land_in_key_order_with_the_later_batch_winning);
+	tcase_add_test(t, a_failed_commit_leaves_the_store_as_it_was);
+	tcase_add_test(t, recommendation_lists_replace_the_old_ones);
+	suite_add_tcase(s, t);
+	return s;
+}
