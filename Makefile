@@ -40,6 +40,7 @@ UNIT       := $(BUILD)/unit-tests
 PLUGIN_CFLAGS = $(WARN) $(CFLAGS) -fPIC -Isdk
 # JOB.NAME, built from plugins/NAME/NAME.c
 PLUGIN_NAMES := segment.tiers segment.rfm segment.kmeans value.clv \
+                recommend.popular recommend.itemknn recommend.als \
                 channel.outbox-file channel.smtp channel.webhook
 PLUGINS      := $(PLUGIN_NAMES:%=$(BUILD)/plugins/%.so)
 # Refused on purpose by the tests: each a build flag of tests/plugins/broken.c.
@@ -63,7 +64,19 @@ $(BUILD)/obj/tests/%.o: tests/%.c
 
 $(BUILD)/obj/core/plugin.o: CFLAGS += -DPATRON_PREFIX='"$(PREFIX)"'
 
-# Every .c of plugins/NAME/ goes into the plugin; PLUGIN_LIBS_NAME adds libraries.
+# Every .c of plugins/NAME/ goes into the plugin, with PLUGIN_SRC_NAME (code shared
+# between plugins); PLUGIN_LIBS_NAME adds libraries.
+RECS_SRC := plugins/recs/recs.c plugins/recs/recs.h
+PLUGIN_SRC_popular = $(RECS_SRC)
+PLUGIN_SRC_itemknn = $(RECS_SRC)
+PLUGIN_SRC_als = $(RECS_SRC)
+PLUGIN_CFLAGS_popular = -Iplugins/recs
+PLUGIN_CFLAGS_itemknn = -Iplugins/recs
+# -O3: the conjugate-gradient loops over the factors vectorize.
+PLUGIN_CFLAGS_als = -Iplugins/recs $(shell pkg-config --cflags openblas) -O3
+PLUGIN_LIBS_popular = -pthread
+PLUGIN_LIBS_itemknn = -pthread
+PLUGIN_LIBS_als = -pthread $(shell pkg-config --libs openblas)
 PLUGIN_LIBS_clv = $(shell pkg-config --libs gsl)
 PLUGIN_CFLAGS_clv = $(shell pkg-config --cflags gsl)
 PLUGIN_LIBS_kmeans = $(shell pkg-config --libs gsl) -pthread
@@ -74,10 +87,11 @@ PLUGIN_CFLAGS_smtp = $(shell pkg-config --cflags libcurl)
 PLUGIN_LIBS_webhook = $(shell pkg-config --libs libcurl libsodium jansson)
 PLUGIN_CFLAGS_webhook = $(shell pkg-config --cflags libcurl libsodium jansson)
 define plugin_rule
-$(BUILD)/plugins/$(1).so: $(wildcard plugins/$(2)/*.c plugins/$(2)/*.h) sdk/patron/plugin.h
+$(BUILD)/plugins/$(1).so: $(wildcard plugins/$(2)/*.c plugins/$(2)/*.h) $$(PLUGIN_SRC_$(2)) \
+		sdk/patron/plugin.h
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(PLUGIN_CFLAGS) $$(PLUGIN_CFLAGS_$(2)) -shared $(wildcard plugins/$(2)/*.c) \
-		-o $$@ $$(LDFLAGS) $$(PLUGIN_LIBS_$(2)) -lm
+		$$(filter %.c,$$(PLUGIN_SRC_$(2))) -o $$@ $$(LDFLAGS) $$(PLUGIN_LIBS_$(2)) -lm
 endef
 $(foreach p,$(PLUGIN_NAMES),$(eval $(call plugin_rule,$(p),$(lastword $(subst ., ,$(p))))))
 
@@ -97,7 +111,8 @@ $(PATRON_GEN): $(BUILD)/obj/scripts/gen/main.o $(GEN_OBJ) $(BUILD)/obj/core/valu
 	$(CC) $(LDFLAGS) $^ -lm -o $@
 
 # The models' maths, shared by the clv and kmeans plugins and their known-answer tests.
-CLV_OBJ := $(BUILD)/obj/plugins/clv/bgnbd.o $(BUILD)/obj/plugins/kmeans/lloyd.o
+CLV_OBJ := $(BUILD)/obj/plugins/clv/bgnbd.o $(BUILD)/obj/plugins/kmeans/lloyd.o \
+           $(BUILD)/obj/plugins/itemknn/knn.o
 GSL_LIBS = $(shell pkg-config --libs gsl)
 
 $(BUILD)/obj/plugins/%.o: plugins/%.c

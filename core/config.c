@@ -15,7 +15,7 @@ const patron_job patron_jobs[] = {
 	{"segment", PATRON_KIND_SEGMENTER, "rfm"},
 	{"churn", PATRON_KIND_SCORER, NULL},
 	{"value", PATRON_KIND_SCORER, "clv"},
-	{"recommend", PATRON_KIND_RECOMMENDER, NULL},
+	{"recommend", PATRON_KIND_RECOMMENDER, "itemknn"},
 	{"sentiment", PATRON_KIND_ANALYZER, NULL},
 	{NULL, 0, NULL},
 };
@@ -286,9 +286,11 @@ const char *patron_config_string(const patron_config *c, const char *job, const 
 int patron_config_number(const patron_config *c, const char *job, const char *key, double *out)
 {
 	int t = push_option(c, job, key);
-	int rc = t == LUA_TNIL ? 0 : t == LUA_TNUMBER ? 1 : -1;
-	if (rc == 1)
+	int rc = t == LUA_TNIL ? 0 : t == LUA_TNUMBER || t == LUA_TBOOLEAN ? 1 : -1;
+	if (t == LUA_TNUMBER)
 		*out = lua_tonumber(c->L, -1);
+	else if (t == LUA_TBOOLEAN)
+		*out = lua_toboolean(c->L, -1) ? 1 : 0;	/* repurchase = true */
 	lua_pop(c->L, 1);
 	return rc;
 }

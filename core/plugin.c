@@ -59,7 +59,10 @@ static void load_one(patron_plugins *ps, const char *path)
 	memset(f, 0, sizeof *f);
 	f->path = patron_xstrdup(path);
 	dlerror();
-	f->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	/* RTLD_NODELETE: a plugin's libraries stay mapped until the process
+	 * ends. Some start threads when loaded (OpenBLAS, under recommend.als),
+	 * and unmapping code that live threads run would crash them. */
+	f->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
 	if (!f->handle) {
 		const char *why = dlerror();
 		if (why && (strstr(why, "invalid ELF header") || strstr(why, "file too short")))
@@ -234,6 +237,8 @@ struct patron_ctx {
 	int64_t saved_version;	/* the version save_model stored, or 0 */
 	char dir[4096];		/* store_dir's answer */
 	patron_results *results;	/* what the callback wrote, until it returns */
+	sqlite3_stmt *product;		/* product_field's query, prepared on first use */
+	char *field;			/* product_field's answer */
 };
 
 static void host_log(patron_ctx *ctx, int level, const char *fmt, ...)
@@ -266,6 +271,10 @@ static const char *host_option_string(patron_ctx *ctx, const char *key)
 
 static int host_option_number(patron_ctx *ctx, const char *key, double *out)
 {
+	if (ctx->env->list_length && strcmp(key, "n") == 0) {
+		*out = (double)ctx->env->list_length;
+		return 1;
+	}
 	return patron_config_number(ctx->env->config, ctx->env->job, key, out);
 }
 
@@ -281,10 +290,23 @@ static int no_store(patron_ctx *ctx, const char *what)
 	return 1;
 }
 
+/* Eval runs hand the plugin a snapshot that need not come from a store. */
+static int no_snapshot(patron_ctx *ctx, const char *what)
+{
+	if (ctx->env->snapshot)
+		return 0;
+	host_fail(ctx, "%s is not available while only checking the plugin", what);
+	return 1;
+}
+
 static const patron_features *host_features(patron_ctx *ctx)
 {
-	if (no_store(ctx, "features"))
+	if (no_snapshot(ctx, "features"))
 		return NULL;
+	if (!ctx->env->store) {
+		host_fail(ctx, "this evaluation has a purchase matrix only: no customer features");
+		return NULL;
+	}
 	const patron_features *f = patron_snapshot_features(ctx->env->snapshot, &ctx->err);
 	if (!f)
 		ctx->failed = 1;
@@ -293,7 +315,7 @@ static const patron_features *host_features(patron_ctx *ctx)
 
 static const patron_graph *host_graph(patron_ctx *ctx)
 {
-	if (no_store(ctx, "graph"))
+	if (no_snapshot(ctx, "graph"))
 		return NULL;
 	const patron_graph *g = patron_snapshot_graph(ctx->env->snapshot, &ctx->err);
 	if (!g)
@@ -314,6 +336,10 @@ static int host_error(patron_ctx *ctx, const char *what)
  * all, in the order the tables are keyed by. */
 static int hold_results(patron_ctx *ctx)
 {
+	if (ctx->env->capture) {
+		ctx->results = ctx->env->capture;
+		return 0;
+	}
 	if (no_store(ctx, "writing results"))
 		return -1;
 	if (!ctx->results)
@@ -350,13 +376,49 @@ static int host_write_recommendations(patron_ctx *ctx, size_t n, const int64_t *
 {
 	if (hold_results(ctx) < 0)
 		return -1;
-	patron_results_add_recommendations(ctx->results, n, ids, k, products, scores);
+	patron_results_add_recommendations(ctx->results, n, ids, k, products, scores, 0, NULL);
 	ctx->wrote += n;
 	return 0;
 }
 
+static int host_write_recommendations_because(patron_ctx *ctx, size_t n, const int64_t *ids,
+					      size_t k, const int64_t *products,
+					      const double *scores, size_t m,
+					      const int64_t *because)
+{
+	if (hold_results(ctx) < 0)
+		return -1;
+	patron_results_add_recommendations(ctx->results, n, ids, k, products, scores, m, because);
+	ctx->wrote += n;
+	return 0;
+}
+
+static const char *host_product_field(patron_ctx *ctx, int64_t product_id, const char *field)
+{
+	static const char *const fields[] = {"sku", "name", "category"};
+	int col = -1;
+	for (int i = 0; i < 3; i++)
+		if (field && strcmp(field, fields[i]) == 0)
+			col = i;
+	if (col < 0 || !ctx->env->store)
+		return NULL;
+	if (!ctx->product && sqlite3_prepare_v2(patron_store_db(ctx->env->store), "SELECT sku, "
+						"name, category FROM products WHERE id = ?1", -1,
+						&ctx->product, NULL) != SQLITE_OK)
+		return NULL;
+	free(ctx->field);
+	ctx->field = NULL;
+	sqlite3_bind_int64(ctx->product, 1, product_id);
+	if (sqlite3_step(ctx->product) == SQLITE_ROW && sqlite3_column_text(ctx->product, col))
+		ctx->field = patron_xstrdup((const char *)sqlite3_column_text(ctx->product, col));
+	sqlite3_reset(ctx->product);
+	return ctx->field;
+}
+
 static int host_emit(patron_ctx *ctx, const char *topic, int64_t cid, const char *json)
 {
+	if (ctx->env->capture)
+		return 0;	/* an evaluation changes nothing */
 	if (no_store(ctx, "emit"))
 		return -1;
 	if (!topic || !*topic) {
@@ -393,6 +455,8 @@ static void host_progress(patron_ctx *ctx, double done, const char *what)
 
 static int host_save_model(patron_ctx *ctx, const char *params)
 {
+	if (ctx->env->capture)
+		return 0;	/* an evaluation's model is not kept */
 	if (no_store(ctx, "save_model"))
 		return -1;
 	patron_store *s = ctx->env->store;
@@ -419,6 +483,8 @@ static int host_save_model(patron_ctx *ctx, const char *params)
 
 static const char *host_load_model(patron_ctx *ctx)
 {
+	if (ctx->env->capture)
+		return NULL;	/* an evaluation fits afresh on its own data */
 	if (no_store(ctx, "load_model"))
 		return NULL;
 	sqlite3_stmt *st = patron_store_stmt(ctx->env->store, ST_MODEL_LOAD);
@@ -460,6 +526,8 @@ static const patron_host host = {
 	.save_model = host_save_model,
 	.load_model = host_load_model,
 	.store_dir = host_store_dir,
+	.product_field = host_product_field,
+	.write_recommendations_because = host_write_recommendations_because,
 };
 
 static int init(const patron_plugin_file *pf, patron_ctx *ctx, void **state, patron_err *err)
@@ -504,6 +572,13 @@ static int call(const patron_plugin_file *pf, const patron_run_env *env, int tra
 	if (d->free)
 		d->free(state);
 	free(ctx.loaded);
+	sqlite3_finalize(ctx.product);
+	free(ctx.field);
+	if (env->capture) {
+		stats->wrote = ctx.wrote;
+		return rc != 0 || ctx.failed ? patron_err_set(err, "plugin %s: %s", d->name,
+			ctx.err.msg[0] ? ctx.err.msg : "failed, giving no reason") : 0;
+	}
 	double t0 = patron_clock();
 	if (rc == 0 && !ctx.failed && ctx.results &&
 	    patron_results_commit(ctx.results, env->store, ctx.model, env->now, &ctx.err) < 0)

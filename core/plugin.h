@@ -40,6 +40,10 @@ typedef struct {
 	const char *job;	/* the config key whose options the plugin reads */
 	int64_t now;
 	int progress;		/* draw progress on stderr */
+	/* When set, results go here and nothing is stored; the snapshot may
+	 * then come from elsewhere than the store (patron eval). */
+	struct patron_results *capture;
+	size_t list_length;	/* when set, what recommenders read as option "n" */
 } patron_run_env;
 
 /* What one run did: results stored, and the seconds spent storing them. */

@@ -125,6 +125,17 @@ json_t *patron_customer_profile(patron_store *s, int64_t id, int64_t now)
 			date_json(st, 4)));
 	sqlite3_finalize(st);
 	json_object_set_new(p, "scores", scores);
+
+	json_t *recs = json_array();
+	st = query(s, "SELECT p.sku, p.name, p.category, r.score FROM recommendations r "
+		   "JOIN products p ON p.id = r.product_id WHERE r.customer_id = ?1 "
+		   "ORDER BY r.rank", id);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(recs, json_pack("{s:o, s:o, s:o, s:o}", "sku",
+			patron_column_json(st, 0), "name", patron_column_json(st, 1), "category",
+			patron_column_json(st, 2), "score", patron_column_json(st, 3)));
+	sqlite3_finalize(st);
+	json_object_set_new(p, "recommendations", recs);
 	return p;
 }
 
@@ -165,16 +176,5 @@ json_t *patron_customer_for_template(patron_store *s, int64_t id, int64_t now)
 		else if (nm && strchr(nm, '.') == NULL)
 			json_object_set(p, nm, json_object_get(sc, "value"));
 	}
-	json_t *recs = json_array();
-	sqlite3_stmt *st = query(s, "SELECT p.sku, p.name, p.category, r.score FROM "
-				 "recommendations r JOIN products p ON p.id = r.product_id "
-				 "WHERE r.customer_id = ?1 ORDER BY r.rank", id);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(recs, json_pack("{s:o, s:o, s:o, s:o}", "sku",
-						      patron_column_json(st, 0), "name", patron_column_json(st, 1),
-						      "category", patron_column_json(st, 2), "score",
-						      patron_column_json(st, 3)));
-	sqlite3_finalize(st);
-	json_object_set_new(p, "recommendations", recs);
 	return p;
 }

@@ -11,13 +11,13 @@
 /* Column COL of the current row as JSON: an integer, a real, text or null. */
 json_t *patron_column_json(sqlite3_stmt *st, int col);
 
-/* Identities, attributes, tags, consent, orders (as of NOW), feedback and
- * scores. The text output of `patron customer` is printed from it too, so
+/* Identities, attributes, tags, consent, orders (as of NOW), feedback,
+ * scores and recommendations [{sku, name, category, score}]. The text output of `patron customer` is printed from it too, so
  * the two can never disagree. */
 json_t *patron_customer_profile(patron_store *s, int64_t id, int64_t now);
 
 /* The profile plus what a template names: email, phone, name, segment,
- * churn, clv, p_alive and recommendations [{sku, name, category, score}]. */
+ * churn, clv and p_alive. */
 json_t *patron_customer_for_template(patron_store *s, int64_t id, int64_t now);
 
 #endif

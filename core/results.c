@@ -19,9 +19,10 @@ typedef struct {
 } score_batch;
 
 typedef struct {
-	size_t n, k;
+	size_t n, k, m;
 	int64_t *ids, *products;
 	double *scores;		/* n * k, or NULL */
+	int64_t *because;	/* n * k * m, or NULL */
 } rec_batch;
 
 struct patron_results {
@@ -46,7 +47,8 @@ void patron_results_free(patron_results *r)
 		free(r->sb[i].labels), free(r->sb[i].order);
 	}
 	for (size_t i = 0; i < r->nrb; i++)
-		free(r->rb[i].ids), free(r->rb[i].products), free(r->rb[i].scores);
+		free(r->rb[i].ids), free(r->rb[i].products), free(r->rb[i].scores),
+			free(r->rb[i].because);
 	for (size_t i = 0; i < r->nlabels; i++)
 		free(r->labels[i]);
 	free(r->sb), free(r->rb), free(r->labels);
@@ -125,16 +127,31 @@ void patron_results_add_scores(patron_results *r, const char *name, size_t n,
 }
 
 void patron_results_add_recommendations(patron_results *r, size_t n, const int64_t *ids,
-					size_t k, const int64_t *products, const double *scores)
+					size_t k, const int64_t *products, const double *scores,
+					size_t m, const int64_t *because)
 {
 	r->rb = patron_xrealloc(r->rb, (r->nrb + 1) * sizeof *r->rb);
 	rec_batch *b = &r->rb[r->nrb++];
 	b->n = n;
 	b->k = k;
+	b->m = because ? m : 0;
 	b->ids = copy(ids, n * sizeof *ids);
 	b->products = copy(products, n * k * sizeof *products);
 	b->scores = scores ? copy(scores, n * k * sizeof *scores) : NULL;
+	b->because = b->m ? copy(because, n * k * b->m * sizeof *because) : NULL;
 	r->rows += n;
+}
+
+int patron_results_recommendations(const patron_results *r, size_t i, size_t *n,
+				   const int64_t **ids, size_t *k, const int64_t **products)
+{
+	if (i >= r->nrb)
+		return -1;
+	*n = r->rb[i].n;
+	*ids = r->rb[i].ids;
+	*k = r->rb[i].k;
+	*products = r->rb[i].products;
+	return 0;
 }
 
 /* ---- the merge into (customer, name) order ---- */
@@ -239,37 +256,94 @@ static int write_scores(patron_results *r, patron_store *s, const char *model, i
 	return rc;
 }
 
+/* Appends V in decimal. printf costs more than the rest of a list's
+ * writing; ten million numbers a run make that seconds. */
+static void add_int(patron_buf *b, int64_t v)
+{
+	char d[24];
+	int n = 0;
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	do
+		d[n++] = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		d[n++] = '-';
+	patron_buf_reserve(b, (size_t)n);
+	while (n > 0)
+		b->data[b->len++] = d[--n];
+	b->data[b->len] = '\0';
+}
+
+/* Appends V with six decimals, trailing zeros dropped: a score is read for
+ * its order and size, not its seventeenth digit. */
+static void add_score(patron_buf *b, double v)
+{
+	if (!isfinite(v) || fabs(v) >= 1e12) {
+		patron_buf_printf(b, "%.9g", isfinite(v) ? v : 0.0);
+		return;
+	}
+	int64_t micro = llround(fabs(v) * 1e6);
+	if (v < 0 && micro)
+		patron_buf_adds(b, "-");
+	add_int(b, micro / 1000000);
+	int frac = (int)(micro % 1000000);
+	if (!frac)
+		return;
+	char d[8] = ".000000";
+	for (int i = 6; i >= 1; i--, frac /= 10)
+		d[i] = (char)('0' + frac % 10);
+	int end = 7;
+	while (d[end - 1] == '0')
+		end--;
+	patron_buf_add(b, d, (size_t)end);
+}
+
+/* Each customer's list as one row: [[product, score, "why,..."|null], ...]. */
 static int write_recommendations(patron_results *r, patron_store *s, const char *model,
 				 int64_t now)
 {
-	for (size_t bi = 0; bi < r->nrb; bi++) {
+	sqlite3_stmt *put = patron_store_stmt(s, ST_RECS_PUT);
+	sqlite3_bind_text(put, 3, model, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(put, 4, now);
+	patron_buf list = {0};
+	int rc = 0;
+	for (size_t bi = 0; bi < r->nrb && rc == 0; bi++) {
 		const rec_batch *b = &r->rb[bi];
 		size_t *order = id_order(b->ids, b->n);
-		sqlite3_stmt *clear = patron_store_stmt(s, ST_RECS_CLEAR);
-		sqlite3_stmt *put = patron_store_stmt(s, ST_REC_PUT);
-		sqlite3_bind_text(put, 5, model, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(put, 6, now);
-		int rc = 0;
 		for (size_t o = 0; o < b->n && rc == 0; o++) {
 			size_t i = order ? order[o] : o;
-			sqlite3_bind_int64(clear, 1, b->ids[i]);
-			rc = sqlite3_step(clear) == SQLITE_DONE ? 0 : -1;
-			sqlite3_reset(clear);
-			for (size_t j = 0; j < b->k && b->products[i * b->k + j] && rc == 0; j++) {
-				sqlite3_bind_int64(put, 1, b->ids[i]);
-				sqlite3_bind_int64(put, 2, (int64_t)j + 1);
-				sqlite3_bind_int64(put, 3, b->products[i * b->k + j]);
-				sqlite3_bind_double(put, 4, b->scores ? b->scores[i * b->k + j] : 0.0);
-				rc = sqlite3_step(put) == SQLITE_DONE ? 0 : -1;
-				sqlite3_reset(put);
+			patron_buf_clear(&list);
+			patron_buf_adds(&list, "[");
+			for (size_t j = 0; j < b->k && b->products[i * b->k + j]; j++) {
+				patron_buf_adds(&list, j ? ",[" : "[");
+				add_int(&list, b->products[i * b->k + j]);
+				patron_buf_adds(&list, ",");
+				add_score(&list, b->scores ? b->scores[i * b->k + j] : 0.0);
+				patron_buf_adds(&list, ",");
+				const int64_t *by = b->m ? b->because + (i * b->k + j) * b->m : NULL;
+				if (!by || !by[0]) {
+					patron_buf_adds(&list, "null]");
+					continue;
+				}
+				patron_buf_adds(&list, "\"");
+				for (size_t t = 0; t < b->m && by[t]; t++) {
+					if (t)
+						patron_buf_adds(&list, ",");
+					add_int(&list, by[t]);
+				}
+				patron_buf_adds(&list, "\"]");
 			}
+			patron_buf_adds(&list, "]");
+			sqlite3_bind_int64(put, 1, b->ids[i]);
+			sqlite3_bind_text(put, 2, list.data, (int)list.len, SQLITE_STATIC);
+			rc = sqlite3_step(put) == SQLITE_DONE ? 0 : -1;
+			sqlite3_reset(put);
 		}
-		sqlite3_clear_bindings(put);
 		free(order);
-		if (rc < 0)
-			return -1;
 	}
-	return 0;
+	sqlite3_clear_bindings(put);
+	patron_buf_free(&list);
+	return rc;
 }
 
 int patron_results_commit(patron_results *r, patron_store *s, const char *model, int64_t now,

@@ -27,9 +27,16 @@ void patron_results_add_scores(patron_results *r, const char *name, size_t n,
 			       const int64_t *ids, const double *values,
 			       const char *const *labels);
 /* K products per customer, best first (0 ends a list early), with scores
- * or NULL. A customer's list replaces what the store had for them. */
+ * or NULL, and M products that led to each (BECAUSE, 0-ended; or NULL and
+ * M 0). A customer's list replaces what the store had for them. */
 void patron_results_add_recommendations(patron_results *r, size_t n, const int64_t *ids,
-					size_t k, const int64_t *products, const double *scores);
+					size_t k, const int64_t *products, const double *scores,
+					size_t m, const int64_t *because);
+
+/* Batch I of the recommendation lists held (in the order added): 0 and
+ * its arrays, or -1 past the last. */
+int patron_results_recommendations(const patron_results *r, size_t i, size_t *n,
+				   const int64_t **ids, size_t *k, const int64_t **products);
 
 /* Rows held so far (score rows plus recommendation lists). */
 size_t patron_results_count(const patron_results *r);

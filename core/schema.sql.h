@@ -128,6 +128,24 @@ static const char *const patron_migrations[] = {
 	 * links (made on first use). */
 	"CREATE TABLE settings ("
 	"  name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;",
+
+	/* 6: a customer's recommendations as one row, a JSON list best first
+	 * of [product id, score, why] (why: the ids of the products the
+	 * customer bought that led to it, most first, comma-separated, or
+	 * null). A row per recommendation cost two foreign-key lookups each:
+	 * ten million of them for a million customers. The view keeps the
+	 * row-per-recommendation shape for reading, with rank from 1. */
+	"CREATE TABLE recommendation_lists ("
+	"  customer_id INTEGER PRIMARY KEY REFERENCES customers(id) ON DELETE CASCADE,"
+	"  items TEXT NOT NULL, model TEXT NOT NULL, computed_at INTEGER NOT NULL);"
+	"INSERT INTO recommendation_lists SELECT customer_id,"
+	"  json_group_array(json_array(product_id, score, NULL)), min(model), max(computed_at)"
+	"  FROM (SELECT * FROM recommendations ORDER BY customer_id, rank) GROUP BY customer_id;"
+	"DROP TABLE recommendations;"
+	"CREATE VIEW recommendations AS SELECT l.customer_id AS customer_id,"
+	"  j.key + 1 AS rank, j.value ->> 0 AS product_id, j.value ->> 1 AS score,"
+	"  l.model AS model, l.computed_at AS computed_at, j.value ->> 2 AS because"
+	"  FROM recommendation_lists l, json_each(l.items) j;",
 };
 
 #endif

@@ -81,9 +81,8 @@ static const char *const stmt_sql[ST_COUNT_] = {
 			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(customer_id, name) DO UPDATE "
 			 "SET value = excluded.value, label = excluded.label,"
 			 " model = excluded.model, computed_at = excluded.computed_at",
-	[ST_RECS_CLEAR] = "DELETE FROM recommendations WHERE customer_id = ?1",
-	[ST_REC_PUT] = "INSERT INTO recommendations(customer_id, rank, product_id, score, model,"
-		       " computed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_RECS_PUT] = "INSERT OR REPLACE INTO recommendation_lists(customer_id, items, model,"
+			" computed_at) VALUES (?1, ?2, ?3, ?4)",
 	[ST_MODEL_SAVE] = "INSERT INTO models(name, version, plugin_version, params, trained_at, as_of) "
 			  "SELECT ?1, coalesce(max(version), 0) + 1, ?2, ?3, ?4, ?5 FROM models "
 			  "WHERE name = ?1 RETURNING version",

@@ -11,7 +11,7 @@
 
 #include "util.h"
 
-#define PATRON_SCHEMA_VERSION 5
+#define PATRON_SCHEMA_VERSION 6
 /* The page cache a store connection keeps, in KiB. */
 #define PATRON_CACHE_KIB 65536
 
@@ -46,8 +46,7 @@ typedef enum {
 	ST_EVENT_FEEDBACK_RECEIVED,
 	ST_IMPORT_LOG,
 	ST_SCORE_PUT,
-	ST_RECS_CLEAR,
-	ST_REC_PUT,
+	ST_RECS_PUT,
 	ST_MODEL_SAVE,
 	ST_MODEL_LOAD,
 	ST_COUNT_

@@ -148,6 +148,69 @@ figure rfm_score_seconds "$rfm_secs" "s" null null
 figure rfm_store_seconds "$rfm_store" "s" null null
 figure clv_train_seconds "$clv_secs" "s" null null
 
+# Recommendations. (a) On the public scotch matrix (../shared/data), hit
+# rate@5 and @10 of each recommender by the protocol of BASELINES.md there,
+# next to its reference figures. (b) On the big store, patron score with
+# each recommender as a whole process (similarities or factors, then the top
+# 10 of every customer stored), with peak memory, and each one's hit rate@10
+# by leave-last-out (patron eval recs, which fits again on the held-out data).
+SHARED="$(cd "$(dirname "$0")/../.." && pwd)/shared/data"
+hit() { sed -n 's/.*"hit_rate": \([0-9.e-]*\).*/\1/p' "$1"; }
+ref() { grep -F "| $1" "$SHARED/BASELINES.md" | head -1 | awk -F'|' -v c="$2" '{ gsub(/ /, "", $c); print $c }'; }
+if [ -f "$SHARED/scotch.csv" ]; then
+	ROWS=2218
+	for p in popular itemknn als; do
+		for k in 5 10; do
+			"$PATRON" --db "$WORK/none.db" --json eval recs --plugin $p --k $k \
+				--matrix "$SHARED/scotch.csv" >"$WORK/out" 2>/dev/null
+			eval "${p}_$k=$(printf %.4f "$(hit "$WORK/out")")"
+		done
+	done
+	printf '%-44s %10s        @10 %s   (reference: %s and %s)\n' "scotch hit rate@5, popular" \
+		"$popular_5" "$popular_10" "$(ref popularity 3)" "$(ref popularity 4)"
+	printf '%-44s %10s        @10 %s   (reference item-kNN: %s and %s; target: at least)\n' \
+		"scotch hit rate@5, itemknn" "$itemknn_5" "$itemknn_10" "$(ref item-kNN 3)" "$(ref item-kNN 4)"
+	printf '%-44s %10s        @10 %s   (reference ALS: %s and %s, tuned on this data: %s and %s; target: above popular)\n' \
+		"scotch hit rate@5, als (defaults)" "$als_5" "$als_10" "$(ref "implicit ALS (factors=8" 3)" \
+		"$(ref "implicit ALS (factors=8" 4)" "$(ref "implicit ALS (factors=16" 3)" \
+		"$(ref "implicit ALS (factors=16" 4)"
+	for p in popular itemknn als; do
+		name=$p
+		[ $p = popular ] && name=popularity
+		[ $p = itemknn ] && name=item-kNN
+		[ $p = als ] && name="implicit ALS (factors=8"
+		for k in 5 10; do
+			v=${p}_$k
+			peer=$(ref "$name" $((k == 5 ? 3 : 4)))
+			figure "scotch_hit_rate_${k}_$p" "${!v}" "hit rate" "$peer" \
+				"$(awk -v a="${!v}" -v b="$peer" 'BEGIN { printf "%.4f", a / b }')"
+		done
+	done
+else
+	echo "bench: $SHARED/scotch.csv is missing: no scotch figures" >&2
+fi
+cp "$BIG/patron.db" "$WORK/recs.db"
+ROWS=$BIG_CUSTOMERS
+for p in itemknn als popular; do
+	printf 'segment = false\nvalue = false\nrecommend = "%s"\n' "$p" >"$WORK/recs.conf"
+	"$TIME" -f '%e %M' -o "$WORK/t" "$PATRON" --db "$WORK/recs.db" --config "$WORK/recs.conf" \
+		--now 2026-06-30 score >"$WORK/out" 2>"$WORK/err" || { echo "bench: recommend $p failed: $(cat "$WORK/err")" >&2; exit 1; }
+	read -r secs kb <"$WORK/t"
+	parts=$(sed -n 's/.*(snapshot \([0-9.]*\), plugin \([0-9.]*\), storing \([0-9.]*\)).*/snapshot \1 s, fit and top 10 \2 s, storing \3 s/p' "$WORK/out")
+	"$PATRON" --db "$WORK/recs.db" --config "$WORK/recs.conf" --now 2026-06-30 --json eval recs \
+		>"$WORK/eval" 2>/dev/null || { echo "bench: eval recs $p failed" >&2; exit 1; }
+	target=""
+	[ "$p" = itemknn ] && target="; target < 30 s and < 2048 MiB"
+	printf '%-44s %10s s      (%s; peak %s MiB%s)\n' "recommend = $p: score, whole process" "$secs" \
+		"$parts" "$((kb / 1024))" "$target"
+	printf '%-44s %10s        (leave-last-out over the customers with 2+ products)\n' \
+		"  hit rate@10, $p" "$(printf %.4f "$(hit "$WORK/eval")")"
+	figure "recommend_${p}_seconds" "$secs" "s" null null
+	figure "recommend_${p}_peak_rss" "$((kb / 1024))" "MiB" null null
+	figure "recommend_${p}_hit_rate_10" "$(hit "$WORK/eval")" "hit rate" null null
+done
+rm -f "$WORK"/recs.db*
+
 # Rules. (a) A scheduled rule whose where reads spend and recency, over
 # every customer of the big store (a dry run: nothing is kept). (b) An event
 # rule over 1,000,000 events, after (c) appending them with patron import

@@ -5,7 +5,8 @@
 set -eu
 
 PACKAGES="build-essential pkg-config liblua5.4-dev libsqlite3-dev sqlite3 check
-libcurl4-openssl-dev libjansson-dev libcsv-dev libgsl-dev libsodium-dev python3-aiosmtpd $*"
+libcurl4-openssl-dev libjansson-dev libcsv-dev libgsl-dev libsodium-dev libopenblas-dev
+python3-aiosmtpd $*"
 
 missing=""
 for p in $PACKAGES; do

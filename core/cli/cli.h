@@ -70,6 +70,7 @@ struct patron_config *cli_config(cli *c);
 
 extern const cli_command cmd_init, cmd_import, cmd_customer, cmd_stats, cmd_demo, cmd_plugins,
 	cmd_score, cmd_segments, cmd_snapshot, cmd_train, cmd_models, cmd_run, cmd_rules,
-	cmd_emit, cmd_events, cmd_audit, cmd_outbox, cmd_deliver, cmd_preview, cmd_unsubscribe;
+	cmd_emit, cmd_events, cmd_audit, cmd_outbox, cmd_deliver, cmd_preview, cmd_unsubscribe,
+	cmd_recommend, cmd_eval;
 
 #endif

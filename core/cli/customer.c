@@ -80,6 +80,18 @@ static void print_profile(json_t *p)
 		else
 			printf("-\n");
 	}
+	json_t *recs = json_object_get(p, "recommendations");
+	if (json_array_size(recs)) {
+		printf("  recommended");
+		json_array_foreach(recs, i, v) {
+			if (i == 5) {
+				printf(", ... (patron recommend)");
+				break;
+			}
+			printf("%s %s", i ? "," : "", *str(v, "name") ? str(v, "name") : str(v, "sku"));
+		}
+		printf("\n");
+	}
 	printf("  scores     ");
 	if (!json_array_size(json_object_get(p, "scores")))
 		printf(" none yet\n");

@@ -153,6 +153,8 @@ static int run(cli *c, int argc, char **argv)
 	       "  %s --db %s customer %s\n"
 	       "  %s --db %s customer C0000042 --json\n"
 	       "  %s --db %s --now %s segments\n"
+	       "  %s --db %s recommend %s\n"
+	       "  %s --db %s --now %s eval recs --plugin als\n"
 	       "  %s --db %s plugins\n"
 	       "  %s --db %s snapshot\n"
 	       "  %s --db %s run %s --dry-run\n"
@@ -160,7 +162,8 @@ static int run(cli *c, int argc, char **argv)
 	       "  %s --db %s preview winback --customer %s --rules %s --vars '{\"discount\":\"15%%\"}'\n"
 	       "  %s --db %s import orders MY-SHOPIFY-EXPORT.csv\n"
 	       "  sqlite3 %s 'SELECT topic, count(*) FROM events GROUP BY topic'\n",
-	       db, me, db, me, db, *email ? email : "1", me, db, me, db, today, me, db, me, db,
+	       db, me, db, me, db, *email ? email : "1", me, db, me, db, today, me, db,
+	       *email ? email : "1", me, db, today, me, db, me, db,
 	       me, db, *rules ? rules : "RULES/", me, db, *rules ? rules : "RULES/", me, db,
 	       *email ? email : "1", *rules ? rules : "RULES/", me, db, db);
 	return EXIT_OK;

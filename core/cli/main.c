@@ -16,7 +16,7 @@
 
 static const cli_command *const commands[] = {
 	&cmd_init, &cmd_import, &cmd_customer, &cmd_stats, &cmd_score, &cmd_segments, &cmd_train,
-	&cmd_models, &cmd_plugins,
+	&cmd_models, &cmd_recommend, &cmd_eval, &cmd_plugins,
 	&cmd_run, &cmd_rules, &cmd_emit, &cmd_events, &cmd_audit, &cmd_outbox, &cmd_deliver,
 	&cmd_preview, &cmd_unsubscribe,
 	&cmd_snapshot, &cmd_demo, NULL,
@@ -174,6 +174,12 @@ static int global_options(cli *c, int *argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	/* Plugins use both cores with threads of their own; a numeric library
+	 * a plugin links (OpenBLAS, OpenMP code) would otherwise start a pool of
+	 * threads of its own as it loads, to fight them for the same two cores.
+	 * A user's own setting wins. */
+	setenv("OPENBLAS_NUM_THREADS", "1", 0);
+	setenv("OMP_NUM_THREADS", "1", 0);
 	cli c = {.db_path = getenv("PATRON_DB"), .now = (int64_t)time(NULL), .argv0 = argv[0]};
 	if (!c.db_path || !*c.db_path)
 		c.db_path = "patron.db";

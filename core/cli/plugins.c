@@ -66,7 +66,7 @@ static int run(cli *c, int argc, char **argv)
 			char job[128];
 			snprintf(job, sizeof job, "%.*s", (int)strcspn(f->desc->name, "."),
 				 f->desc->name);
-			patron_run_env env = {NULL, NULL, cfg, job, c->now, 0};
+			patron_run_env env = {.config = cfg, .job = job, .now = c->now};
 			patron_err err;
 			if (patron_plugin_init_check(f, &env, &err) < 0) {
 				patron_buf b = {0};

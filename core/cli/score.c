@@ -69,7 +69,8 @@ int cli_score(cli *c, const char *only)
 				      patron_kind_name(pf->desc->kind), patron_kind_name(j->kind));
 			continue;
 		}
-		patron_run_env env = {s, &sn, cfg, j->job, c->now, isatty(2)};
+		patron_run_env env = {.store = s, .snapshot = &sn, .config = cfg, .job = j->job,
+				      .now = c->now, .progress = isatty(2)};
 		patron_run_stats stats;
 		patron_err err;
 		double t0 = patron_clock(), built = sn.build_secs;

@@ -54,7 +54,7 @@ static int train(cli *c, int argc, char **argv)
 		cli_fail(EXIT_FAIL, "there is no plugin %s (see patron plugins)", name);
 		goto out;
 	}
-	patron_run_env env = {s, &sn, cfg, job, c->now, 0};
+	patron_run_env env = {.store = s, .snapshot = &sn, .config = cfg, .job = job, .now = c->now};
 	int64_t version = 0;
 	patron_err err;
 	double t0 = patron_clock();

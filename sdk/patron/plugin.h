@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 #define PATRON_ABI_MAJOR 1
-#define PATRON_ABI_MINOR 2
+#define PATRON_ABI_MINOR 3
 
 /* What a plugin does. The job it serves is the first part of its name:
  * "segment.tiers" is the segmenter chosen by `segment = "tiers"` in
@@ -147,7 +147,8 @@ typedef struct patron_host {
 
 	/* The plugin's options from patron.conf (the table of its job).
 	 * option_string: NULL when unset. option_number: 1 and *out when set to
-	 * a number, 0 when unset, -1 when set to something else. */
+	 * a number (or a boolean: 1 for true, 0 for false), 0 when unset, -1
+	 * when set to something else. */
 	const char *(*option_string)(patron_ctx *ctx, const char *key);
 	int (*option_number)(patron_ctx *ctx, const char *key, double *out);
 
@@ -186,6 +187,18 @@ typedef struct patron_host {
 
 	/* ABI 1.2: the folder the store is in (for files kept beside it). */
 	const char *(*store_dir)(patron_ctx *ctx);
+
+	/* ABI 1.3: FIELD ("sku", "name" or "category") of a product of the
+	 * graph, or NULL when it has none (or when the graph did not come from
+	 * a store, as in `patron eval recs --matrix`). Valid until the next call. */
+	const char *(*product_field)(patron_ctx *ctx, int64_t product_id, const char *field);
+	/* ABI 1.3: write_recommendations, with why: for recommendation j of
+	 * customer i, up to M products the customer bought that led to it, most
+	 * first, at because[(i * k + j) * m + t] (0 ends the list early). */
+	int (*write_recommendations_because)(patron_ctx *ctx, size_t n,
+					     const int64_t *customer_ids, size_t k,
+					     const int64_t *product_ids, const double *scores,
+					     size_t m, const int64_t *because);
 } patron_host;
 
 /* 1 when the running core's host table has MEMBER. */
@@ -217,6 +230,10 @@ typedef struct patron_plugin {
 	 * the first message serves the next. */
 	int (*deliver)(void *state, patron_ctx *ctx, const patron_message *m);
 } patron_plugin;
+
+/* Recommenders read the length of each customer's list from the option "n"
+ * (PATRON_RECS_DEFAULT when unset); `patron eval recs --k K` sets it to K. */
+#define PATRON_RECS_DEFAULT 10
 
 /* The one symbol a plugin exports. */
 const patron_plugin *patron_plugin_entry(void);

@@ -122,7 +122,7 @@ t_smtp_gets_each_message_once_with_both_parts() {
 	start_server smtp smtp_server.py --port "$port" --out "$T/mail.jsonl"
 	smtp_conf "$port"
 	q "INSERT INTO products(id, sku, name, created_at) VALUES (1, 'SKU-1', 'Tea pot', 0)"
-	q "INSERT INTO recommendations VALUES (1, 1, 1, 0.9, 't', 0)"
+	q "INSERT INTO recommendation_lists VALUES (1, '[[1, 0.9, null]]', 't', 0)"
 	run "$PATRON" --db "$DB" --now $NOW run "$T/rules"
 	expect_rc 0
 	expect_in "$T/out" "deliver: 5 sent, 0 to retry, 0 failed"

@@ -41,5 +41,6 @@ Suite *suite_kmeans(void);
 Suite *suite_template(void);
 Suite *suite_bus(void);
 Suite *suite_results(void);
+Suite *suite_knn(void);
 
 #endif

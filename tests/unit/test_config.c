@@ -28,7 +28,8 @@ START_TEST(chooses_plugins_and_reads_their_options)
 			      "channels = { email = { plugin = \"smtp\" } }\n"), 0);
 	ck_assert_str_eq(patron_config_plugin(cfg, "segment"), "rfm");
 	ck_assert_str_eq(patron_config_plugin(cfg, "churn"), "forest");
-	ck_assert_ptr_null(patron_config_plugin(cfg, "recommend"));
+	ck_assert_str_eq(patron_config_plugin(cfg, "recommend"), "itemknn");	/* the default */
+	ck_assert_ptr_null(patron_config_plugin(cfg, "sentiment"));	/* none by default */
 	ck_assert_ptr_null(patron_config_plugin(cfg, "value"));	/* switched off */
 	double v = 0;
 	ck_assert_int_eq(patron_config_number(cfg, "churn", "trees", &v), 1);
@@ -36,6 +37,13 @@ START_TEST(chooses_plugins_and_reads_their_options)
 	ck_assert_int_eq(patron_config_number(cfg, "churn", "depth", &v), 0);
 	ck_assert_int_eq(patron_config_number(cfg, "churn", "note", &v), -1);
 	ck_assert_str_eq(patron_config_string(cfg, "churn", "note"), "x");
+	patron_config_free(cfg);
+	/* A boolean reads as 1 or 0 (repurchase = true). */
+	ck_assert_int_eq(load("recommend = { plugin = \"itemknn\", repurchase = true, x = false }\n"), 0);
+	ck_assert_int_eq(patron_config_number(cfg, "recommend", "repurchase", &v), 1);
+	ck_assert_double_eq(v, 1);
+	ck_assert_int_eq(patron_config_number(cfg, "recommend", "x", &v), 1);
+	ck_assert_double_eq(v, 0);
 	ck_assert_ptr_null(patron_config_string(cfg, "segment", "note"));
 	patron_config_free(cfg);
 	scratch_free();

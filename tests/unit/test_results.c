@@ -78,17 +78,28 @@ START_TEST(recommendation_lists_replace_the_old_ones)
 	customers(s, 2);
 	ck_assert_int_eq(patron_store_exec(s, "INSERT INTO products VALUES (1,'A',NULL,NULL,NULL,0),"
 					   "(2,'B',NULL,NULL,NULL,0),(3,'C',NULL,NULL,NULL,0);"
-					   "INSERT INTO recommendations VALUES (1,1,1,0.1,'m',0),"
-					   "(1,2,2,0.1,'m',0),(1,3,3,0.1,'m',0)", &err), 0);
+					   "INSERT INTO recommendation_lists VALUES (1, "
+					   "'[[1,0.1,null],[2,0.1,null],[3,0.1,null]]', 'm', 0)",
+					   &err), 0);
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM recommendations"), 3);
 	patron_results *r = patron_results_new();
 	const int64_t ids[] = {2, 1};
 	const int64_t products[] = {3, 1, 2, 0};	/* customer 1's list ends early */
-	const double scores[] = {0.9, 0.8, 0.7, 0};
-	patron_results_add_recommendations(r, 2, ids, 2, products, scores);
+	const double scores[] = {0.9, -1.25, 1234.5000004, 0};
+	/* Why: for customer 2's first, products 1 then 2; for its second, 3. */
+	const int64_t because[] = {1, 2, 3, 0, 0, 0, 0, 0};
+	patron_results_add_recommendations(r, 2, ids, 2, products, scores, 2, because);
 	ck_assert_int_eq(patron_results_commit(r, s, "recommend.test 1.0", TEST_NOW, &err), 0);
 	patron_results_free(r);
 	ck_assert_str_eq(sql_text(s, "SELECT group_concat(customer_id || '.' || rank || '=' || "
 				     "product_id, ' ') FROM recommendations"), "1.1=2 2.1=3 2.2=1");
+	ck_assert_str_eq(sql_text(s, "SELECT group_concat(coalesce(because, '-'), ' ') FROM "
+				     "recommendations"), "- 1,2 3");
+	/* One row per customer, scores to six decimals. */
+	ck_assert_str_eq(sql_text(s, "SELECT group_concat(items, ' ') FROM recommendation_lists"),
+			 "[[2,1234.5,null]] [[3,0.9,\"1,2\"],[1,-1.25,\"3\"]]");
+	ck_assert_str_eq(sql_text(s, "SELECT group_concat(model, ' ') FROM recommendation_lists"),
+			 "recommend.test 1.0 recommend.test 1.0");
 	patron_store_close(s);
 	scratch_free();
 }

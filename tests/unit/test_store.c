@@ -26,7 +26,8 @@ START_TEST(migrates_an_older_store_keeping_its_data)
 	patron_err err;
 	/* Make it a schema 1 store: without the tables of migrations 2 to 5. */
 	ck_assert_int_eq(patron_store_exec(s, "INSERT INTO customers VALUES (1,'Ada',NULL,0,0);"
-					   "DROP TABLE recommendations; DROP TABLE models;"
+					   "DROP VIEW recommendations; DROP TABLE recommendation_lists;"
+					   "DROP TABLE models;"
 					   "DROP TABLE cursors; DROP TABLE bus_failures;"
 					   "DROP TABLE schedules; DROP TABLE audit; DROP TABLE outbox;"
 					   "DROP TABLE settings;"
@@ -43,6 +44,35 @@ START_TEST(migrates_an_older_store_keeping_its_data)
 }
 END_TEST
 
+START_TEST(migration_6_turns_recommendation_rows_into_lists)
+{
+	patron_store *s = test_store();
+	patron_err err;
+	/* A schema 5 store: one row per recommendation. */
+	ck_assert_int_eq(patron_store_exec(s, "DROP VIEW recommendations;"
+					   "DROP TABLE recommendation_lists;"
+					   "CREATE TABLE recommendations (customer_id INTEGER NOT NULL,"
+					   " rank INTEGER NOT NULL, product_id INTEGER NOT NULL, score REAL,"
+					   " model TEXT NOT NULL, computed_at INTEGER NOT NULL,"
+					   " PRIMARY KEY (customer_id, rank)) WITHOUT ROWID;"
+					   "INSERT INTO customers VALUES (1,'Ada',NULL,0,0),(2,'Bo',NULL,0,0);"
+					   "INSERT INTO products VALUES (7,'A',NULL,NULL,NULL,0),"
+					   "(8,'B',NULL,NULL,NULL,0);"
+					   "INSERT INTO recommendations VALUES (1,2,7,0.5,'m',9),(1,1,8,0.75,'m',9),"
+					   "(2,1,7,0.25,'m',9);"
+					   "PRAGMA user_version = 5", &err), 0);
+	patron_store_close(s);
+	s = test_store();
+	ck_assert_int_eq(sql_int(s, "PRAGMA user_version"), PATRON_SCHEMA_VERSION);
+	ck_assert_str_eq(sql_text(s, "SELECT group_concat(customer_id || '.' || rank || '=' || "
+				     "product_id || '@' || score, ' ') FROM recommendations"),
+			 "1.1=8@0.75 1.2=7@0.5 2.1=7@0.25");
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM recommendation_lists"), 2);
+	patron_store_close(s);
+	scratch_free();
+}
+END_TEST
+
 START_TEST(refuses_a_store_from_a_newer_patron)
 {
 	patron_store *s = test_store();
@@ -53,7 +83,7 @@ START_TEST(refuses_a_store_from_a_newer_patron)
 	patron_err err;
 	ck_assert_int_eq(patron_store_open(path, &s, &err), -1);
 	ck_assert_ptr_nonnull(strstr(err.msg, "the store has schema version 99, this patron knows "
-					     "up to 5: use a newer patron"));
+					     "up to 6: use a newer patron"));
 	scratch_free();
 }
 END_TEST
@@ -125,6 +155,7 @@ Suite *suite_store(void)
 	TCase *t = tcase_create("store");
 	tcase_add_test(t, creates_a_versioned_schema_in_wal_mode);
 	tcase_add_test(t, migrates_an_older_store_keeping_its_data);
+	tcase_add_test(t, migration_6_turns_recommendation_rows_into_lists);
 	tcase_add_test(t, refuses_a_store_from_a_newer_patron);
 	tcase_add_test(t, refuses_a_file_that_is_not_a_store);
 	tcase_add_test(t, merging_moves_everything_and_keeps_withdrawn_consent);

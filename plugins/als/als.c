@@ -1,0 +1,339 @@
+/* recommend.als: implicit-feedback matrix factorization, after Hu, Koren and
+ * Volinsky, "Collaborative Filtering for Implicit Feedback Datasets" (2008).
+ *
+ * Each purchase is a preference p = 1 held with confidence c = 1 + alpha r
+ * (r the purchase's weight: 1, the quantity or log spend); every product not
+ * bought is a preference 0 with confidence 1. Customer factors X and product
+ * factors Y (`factors` columns) minimise
+ *     sum over all (u, i) of c_ui (p_ui - x_u . y_i)^2 + reg (|X|^2 + |Y|^2)
+ * by alternating least squares: with Y fixed, each x_u solves
+ *     (Y'Y + Y'(C_u - I)Y + reg I) x_u = Y' C_u p_u,
+ * where Y'Y is shared by all customers (OpenBLAS's dsyrk) and the rest
+ * touches only the customer's purchases; then the same for each y_i. Each
+ * solve is `cg_steps` steps of conjugate gradients from the previous
+ * solution (Takacs, Pilaszy and Tikk, 2011), on both cores. The factors
+ * start as N(0, 0.01^2) draws from `seed`, so a run is reproducible. A
+ * product's score for a customer is x_u . y_i (blocks of customers times Y'
+ * by OpenBLAS's dgemm).
+ *
+ * Options besides the common ones (plugins/recs/recs.h): factors (32),
+ * regularization (30), alpha (10), iterations (15), cg_steps (3), seed (1).
+ *
+ * patron.conf:  recommend = { plugin = "als", factors = 64, iterations = 20 }
+ */
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <patron/plugin.h>
+
+#include "recs.h"
+
+#define BLOCK 256	/* customers scored per dgemm */
+
+typedef struct {
+	const patron_host *host;
+	double factors, reg, alpha, iterations, cg_steps, seed;
+} als_state;
+
+typedef struct {
+	const char *key;
+	double lo, hi;
+	int whole;
+} option;
+
+static int init(const patron_host *host, patron_ctx *ctx, void **state)
+{
+	als_state *s = malloc(sizeof *s);
+	if (!s) {
+		host->fail(ctx, "out of memory");
+		return -1;
+	}
+	*s = (als_state){host, 32, 30, 10, 15, 3, 1};
+	static const option opts[] = {
+		{"factors", 1, 512, 1}, {"regularization", 0, 1e9, 0}, {"alpha", 0, 1e9, 0},
+		{"iterations", 1, 1000, 1}, {"cg_steps", 1, 100, 1}, {"seed", 0, 1e15, 1},
+	};
+	double *v[] = {&s->factors, &s->reg, &s->alpha, &s->iterations, &s->cg_steps, &s->seed};
+	for (size_t i = 0; i < sizeof opts / sizeof *opts; i++) {
+		if (host->option_number(ctx, opts[i].key, v[i]) < 0 || !(*v[i] >= opts[i].lo) ||
+		    !(*v[i] <= opts[i].hi) || (opts[i].whole && *v[i] != floor(*v[i]))) {
+			host->fail(ctx, "option %s: expected a%s number from %g to %g", opts[i].key,
+				   opts[i].whole ? " whole" : "", opts[i].lo, opts[i].hi);
+			free(s);
+			return -1;
+		}
+	}
+	*state = s;
+	return 0;
+}
+
+/* splitmix64, and normal draws from it (Box-Muller). */
+static uint64_t next(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static double normal(uint64_t *x)
+{
+	double u1 = ((double)(next(x) >> 11) + 1) / 9007199254740993.0;
+	double u2 = (double)(next(x) >> 11) / 9007199254740992.0;
+	return sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
+}
+
+/* One side's solves: for each of ROWS rows (offsets, cols, conf as CSR into
+ * the other side's factors OTHER), X[row] from the shared GRAM = Y'Y. */
+typedef struct {
+	size_t rows, f, steps;
+	const size_t *offsets;
+	const uint32_t *cols;
+	const double *conf;	/* c - 1 = alpha r, per entry */
+	const double *other, *gram;
+	double reg;
+	double *x;
+	int failed;
+} half_step;
+
+/* y . v with four running sums, so the additions overlap. */
+static double dot(const double *y, const double *v, size_t f)
+{
+	double s[4] = {0, 0, 0, 0};
+	size_t a = 0;
+	for (; a + 4 <= f; a += 4)
+		for (int l = 0; l < 4; l++)
+			s[l] += y[a + l] * v[a + l];
+	for (; a < f; a++)
+		s[0] += y[a] * v[a];
+	return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
+/* out = (gram + reg I + sum (c - 1) y y') v, over the row's entries. The
+ * Gram product is taken column by column (gram is symmetric): a sum of
+ * scaled columns, which the compiler turns into vector instructions, where
+ * row-by-row dot products would be a chain of dependent additions. */
+static void apply(const half_step *hs, size_t b, size_t e, const double *v, double *out)
+{
+	size_t f = hs->f;
+	for (size_t a = 0; a < f; a++)
+		out[a] = hs->reg * v[a];
+	for (size_t c = 0; c < f; c++) {
+		const double *g = hs->gram + c * f;
+		double vc = v[c];
+		for (size_t a = 0; a < f; a++)
+			out[a] += vc * g[a];
+	}
+	for (size_t k = b; k < e; k++) {
+		const double *y = hs->other + (size_t)hs->cols[k] * f;
+		double d = dot(y, v, f) * hs->conf[k];
+		for (size_t a = 0; a < f; a++)
+			out[a] += d * y[a];
+	}
+}
+
+static void solve_rows(void *arg, size_t thread, size_t threads)
+{
+	half_step *hs = arg;
+	size_t f = hs->f;
+	double *buf = malloc(4 * f * sizeof *buf);
+	if (!buf) {
+		hs->failed = 1;
+		return;
+	}
+	double *r = buf, *p = buf + f, *ap = buf + 2 * f, *ax = buf + 3 * f;
+	for (size_t u = thread; u < hs->rows; u += threads) {
+		size_t b = hs->offsets[u], e = hs->offsets[u + 1];
+		double *x = hs->x + u * f;
+		if (b == e) {	/* nothing bought: the solution is 0 */
+			memset(x, 0, f * sizeof *x);
+			continue;
+		}
+		/* r = Y' C_u p_u - A x, with p = 1 on the entries, c = 1 + conf. */
+		apply(hs, b, e, x, ax);
+		memset(r, 0, f * sizeof *r);
+		for (size_t k = b; k < e; k++) {
+			const double *y = hs->other + (size_t)hs->cols[k] * f;
+			double c = 1 + hs->conf[k];
+			for (size_t a = 0; a < f; a++)
+				r[a] += c * y[a];
+		}
+		double rr = 0;
+		for (size_t a = 0; a < f; a++) {
+			r[a] -= ax[a];
+			p[a] = r[a];
+			rr += r[a] * r[a];
+		}
+		for (size_t step = 0; step < hs->steps && rr > 1e-20; step++) {
+			apply(hs, b, e, p, ap);
+			double pap = 0;
+			for (size_t a = 0; a < f; a++)
+				pap += p[a] * ap[a];
+			if (!(pap > 0))
+				break;
+			double alpha = rr / pap, rr2 = 0;
+			for (size_t a = 0; a < f; a++) {
+				x[a] += alpha * p[a];
+				r[a] -= alpha * ap[a];
+				rr2 += r[a] * r[a];
+			}
+			for (size_t a = 0; a < f; a++)
+				p[a] = r[a] + rr2 / rr * p[a];
+			rr = rr2;
+		}
+	}
+	free(buf);
+}
+
+/* GRAM = Y'Y for Y of ROWS x F, row-major. */
+static void gram_of(const double *y, size_t rows, size_t f, double *gram)
+{
+	cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)f, (int)rows, 1.0, y, (int)f, 0.0,
+		    gram, (int)f);
+	for (size_t a = 0; a < f; a++)	/* mirror the upper triangle */
+		for (size_t c = 0; c < a; c++)
+			gram[a * f + c] = gram[c * f + a];
+}
+
+typedef struct {
+	recs *r;
+	const double *x, *y;
+	size_t f;
+	size_t fallback[2];
+	int failed;
+} scoring;
+
+static void score_rows(void *arg, size_t thread, size_t threads)
+{
+	scoring *sc = arg;
+	recs *r = sc->r;
+	const patron_graph *g = r->g;
+	size_t f = sc->f, P = g->products;
+	double *s = malloc(BLOCK * (P ? P : 1) * sizeof *s);
+	recs_scratch scratch;
+	if (!s || recs_scratch_init(&scratch, P, r->n) < 0) {
+		sc->failed = 1;
+		free(s);
+		recs_scratch_free(&scratch);
+		return;
+	}
+	/* Blocks of BLOCK rows, the odd blocks on the second thread. */
+	for (size_t b0 = thread * BLOCK; b0 < g->rows; b0 += threads * BLOCK) {
+		size_t nb = g->rows - b0 < BLOCK ? g->rows - b0 : BLOCK;
+		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)P, (int)f, 1.0,
+			    sc->x + b0 * f, (int)f, sc->y, (int)f, 0.0, s, (int)(P ? P : 1));
+		for (size_t k = 0; k < nb; k++) {
+			size_t u = b0 + k;
+			if (g->offsets[u] == g->offsets[u + 1]) {
+				sc->fallback[thread]++;
+				recs_begin(&scratch);
+				recs_pick(r, &scratch, u);
+			} else {
+				recs_pick_dense(r, &scratch, u, s + k * P);
+			}
+		}
+	}
+	free(s);
+	recs_scratch_free(&scratch);
+}
+
+static double seconds(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static int run(void *state, patron_ctx *ctx)
+{
+	als_state *st = state;
+	const patron_host *h = st->host;
+	recs r;
+	double *x = NULL, *y = NULL, *conf = NULL, *tconf = NULL, *gram = NULL;
+	size_t *tofs = NULL;
+	uint32_t *tcols = NULL;
+	int rc = -1;
+	if (recs_open(&r, h, ctx) < 0)
+		goto out;
+	const patron_graph *g = r.g;
+	size_t f = (size_t)st->factors, U = g->rows, P = g->products, nnz = g->nnz;
+	openblas_set_num_threads(1);	/* the two threads here are the cores */
+	x = malloc((U ? U : 1) * f * sizeof *x);
+	y = malloc((P ? P : 1) * f * sizeof *y);
+	conf = malloc((nnz ? nnz : 1) * sizeof *conf);
+	tconf = malloc((nnz ? nnz : 1) * sizeof *tconf);
+	tofs = calloc(P + 2, sizeof *tofs);
+	tcols = malloc((nnz ? nnz : 1) * sizeof *tcols);
+	gram = malloc(f * f * sizeof *gram);
+	if (!x || !y || !conf || !tconf || !tofs || !tcols || !gram) {
+		h->fail(ctx, "out of memory for %zu x %zu factors", U + P, f);
+		goto out;
+	}
+	uint64_t seed = (uint64_t)st->seed;
+	for (size_t i = 0; i < U * f; i++)
+		x[i] = 0.01 * normal(&seed);
+	for (size_t i = 0; i < P * f; i++)
+		y[i] = 0.01 * normal(&seed);
+	for (size_t e = 0; e < nnz; e++)
+		conf[e] = st->alpha * recs_weight(&r, e);
+	/* The transpose (products x customers), by counting. */
+	for (size_t e = 0; e < nnz; e++)
+		tofs[g->cols[e] + 2]++;
+	for (size_t i = 0; i < P; i++)
+		tofs[i + 2] += tofs[i + 1];
+	for (size_t u = 0; u < U; u++)
+		for (size_t e = g->offsets[u]; e < g->offsets[u + 1]; e++) {
+			size_t at = tofs[g->cols[e] + 1]++;
+			tcols[at] = (uint32_t)u;
+			tconf[at] = conf[e];
+		}
+	double t0 = seconds();
+	half_step users = {U, f, (size_t)st->cg_steps, g->offsets, g->cols, conf, y, gram,
+			   st->reg, x, 0};
+	half_step items = {P, f, (size_t)st->cg_steps, tofs, tcols, tconf, x, gram, st->reg, y, 0};
+	for (size_t it = 0; it < (size_t)st->iterations; it++) {
+		gram_of(y, P, f, gram);
+		recs_parallel(solve_rows, &users);
+		gram_of(x, U, f, gram);
+		recs_parallel(solve_rows, &items);
+		if (users.failed || items.failed) {
+			h->fail(ctx, "out of memory");
+			goto out;
+		}
+		h->progress(ctx, 0.8 * (double)(it + 1) / st->iterations, "recommend");
+	}
+	double t1 = seconds();
+	scoring sc = {&r, x, y, f, {0, 0}, 0};
+	recs_parallel(score_rows, &sc);
+	h->log(ctx, PATRON_LOG_INFO, "%zu customers x %zu products, %zu factors: %.0f iterations "
+	       "in %.2f s, scoring in %.2f s", U, P, f, st->iterations, t1 - t0, seconds() - t1);
+	if (sc.failed) {
+		h->fail(ctx, "out of memory");
+		goto out;
+	}
+	r.fallback = sc.fallback[0] + sc.fallback[1];
+	h->progress(ctx, 1.0, "recommend");
+	rc = recs_write(&r, 0);
+out:
+	free(x), free(y), free(conf), free(tconf), free(tofs), free(tcols), free(gram);
+	recs_close(&r);
+	return rc;
+}
+
+static void done(void *state) { free(state); }
+
+static const patron_plugin descriptor = {
+	PATRON_PLUGIN_ABI,
+	.name = "recommend.als",
+	.kind = PATRON_KIND_RECOMMENDER,
+	.version = "1.0",
+	.description = "implicit ALS (Hu, Koren, Volinsky): latent factors, conjugate gradients",
+	.init = init,
+	.run = run,
+	.free = done,
+};
+
+const patron_plugin *patron_plugin_entry(void) { return &descriptor; }
