@@ -22,7 +22,7 @@ CHECK_LIBS   = $(shell pkg-config --libs check)
 CORE_SRC := core/util.c core/csv.c core/value.c core/strmap.c core/store.c core/import.c \
             core/snapshot.c core/config.c core/plugin.c core/bus.c core/view.c \
             core/rules.c core/actions.c core/event_import.c core/template.c core/mime.c \
-            core/profile.c core/consent.c core/outbox.c core/results.c
+            core/profile.c core/consent.c core/outbox.c core/results.c core/design.c core/metrics.c core/learn.c
 CLI_SRC  := $(wildcard core/cli/*.c)
 GEN_SRC  := scripts/gen/gen.c
 UNIT_SRC := $(wildcard tests/unit/*.c)
@@ -40,7 +40,7 @@ UNIT       := $(BUILD)/unit-tests
 PLUGIN_CFLAGS = $(WARN) $(CFLAGS) -fPIC -Isdk
 # JOB.NAME, built from plugins/NAME/NAME.c
 PLUGIN_NAMES := segment.tiers segment.rfm segment.kmeans value.clv \
-                recommend.popular recommend.itemknn recommend.als \
+                recommend.popular recommend.itemknn recommend.als churn.logreg \
                 channel.outbox-file channel.smtp channel.webhook
 PLUGINS      := $(PLUGIN_NAMES:%=$(BUILD)/plugins/%.so)
 # Refused on purpose by the tests: each a build flag of tests/plugins/broken.c.
@@ -74,6 +74,10 @@ PLUGIN_CFLAGS_popular = -Iplugins/recs
 PLUGIN_CFLAGS_itemknn = -Iplugins/recs
 # -O3: the conjugate-gradient loops over the factors vectorize.
 PLUGIN_CFLAGS_als = -Iplugins/recs $(shell pkg-config --cflags openblas) -O3
+SUP_SRC := plugins/supervised/supervised.c plugins/supervised/supervised.h
+PLUGIN_SRC_logreg = $(SUP_SRC)
+PLUGIN_CFLAGS_logreg = -Iplugins/supervised $(shell pkg-config --cflags openblas jansson)
+PLUGIN_LIBS_logreg = -pthread $(shell pkg-config --libs openblas jansson)
 PLUGIN_LIBS_popular = -pthread
 PLUGIN_LIBS_itemknn = -pthread
 PLUGIN_LIBS_als = -pthread $(shell pkg-config --libs openblas)

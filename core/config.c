@@ -12,12 +12,12 @@
 #include "../sdk/patron/plugin.h"
 
 const patron_job patron_jobs[] = {
-	{"segment", PATRON_KIND_SEGMENTER, "rfm"},
-	{"churn", PATRON_KIND_SCORER, NULL},
-	{"value", PATRON_KIND_SCORER, "clv"},
-	{"recommend", PATRON_KIND_RECOMMENDER, "itemknn"},
-	{"sentiment", PATRON_KIND_ANALYZER, NULL},
-	{NULL, 0, NULL},
+	{"segment", PATRON_KIND_SEGMENTER, "rfm", 0},
+	{"churn", PATRON_KIND_SCORER, "logreg", 1},
+	{"value", PATRON_KIND_SCORER, "clv", 0},
+	{"recommend", PATRON_KIND_RECOMMENDER, "itemknn", 0},
+	{"sentiment", PATRON_KIND_ANALYZER, NULL, 0},
+	{NULL, 0, NULL, 0},
 };
 
 /* Keys patron.conf may set besides the jobs. */

@@ -23,6 +23,7 @@ typedef struct {
 	const char *job;
 	unsigned kind;
 	const char *fallback;	/* used when patron.conf names none, or NULL */
+	int supervised;		/* learns from labels: trained by the core (learn.h) */
 } patron_job;
 extern const patron_job patron_jobs[];
 

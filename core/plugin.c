@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "results.h"
 #include "util.h"
 
@@ -393,6 +395,22 @@ static int host_write_recommendations_because(patron_ctx *ctx, size_t n, const i
 	return 0;
 }
 
+static const patron_design *host_design(patron_ctx *ctx) { return ctx->env->design; }
+
+static int host_write_score_labels(patron_ctx *ctx, const char *score, size_t n,
+				   const int64_t *ids, const char *const *labels)
+{
+	if (!score || !*score || strcmp(score, "segment") == 0) {
+		host_fail(ctx, "write_score_labels: \"%s\" is not a score name", score ? score : "");
+		return -1;
+	}
+	if (hold_results(ctx) < 0)
+		return -1;
+	patron_results_add_scores(ctx->results, score, n, ids, NULL, labels);
+	ctx->wrote += n;
+	return 0;
+}
+
 static const char *host_product_field(patron_ctx *ctx, int64_t product_id, const char *field)
 {
 	static const char *const fields[] = {"sku", "name", "category"};
@@ -455,6 +473,19 @@ static void host_progress(patron_ctx *ctx, double done, const char *what)
 
 static int host_save_model(patron_ctx *ctx, const char *params)
 {
+	if (ctx->env->held_model) {
+		json_error_t jerr;
+		json_t *j = json_loads(params ? params : "", 0, &jerr);
+		int ok = json_is_object(j);
+		json_decref(j);
+		if (!ok) {
+			host_fail(ctx, "save_model: the parameters are not a JSON object text");
+			return -1;
+		}
+		free(*ctx->env->held_model);
+		*ctx->env->held_model = patron_xstrdup(params);
+		return 0;
+	}
 	if (ctx->env->capture)
 		return 0;	/* an evaluation's model is not kept */
 	if (no_store(ctx, "save_model"))
@@ -483,6 +514,8 @@ static int host_save_model(patron_ctx *ctx, const char *params)
 
 static const char *host_load_model(patron_ctx *ctx)
 {
+	if (ctx->env->held_model)
+		return *ctx->env->held_model;
 	if (ctx->env->capture)
 		return NULL;	/* an evaluation fits afresh on its own data */
 	if (no_store(ctx, "load_model"))
@@ -528,6 +561,8 @@ static const patron_host host = {
 	.store_dir = host_store_dir,
 	.product_field = host_product_field,
 	.write_recommendations_because = host_write_recommendations_because,
+	.design = host_design,
+	.write_score_labels = host_write_score_labels,
 };
 
 static int init(const patron_plugin_file *pf, patron_ctx *ctx, void **state, patron_err *err)

@@ -44,6 +44,12 @@ typedef struct {
 	 * then come from elsewhere than the store (patron eval). */
 	struct patron_results *capture;
 	size_t list_length;	/* when set, what recommenders read as option "n" */
+	/* Supervised jobs (ABI 1.4): the table the plugin trains on or scores. */
+	const patron_design *design;
+	/* When set, save_model keeps the parameters here (malloc'd, replacing
+	 * what was) instead of storing them, and load_model answers them: the
+	 * core stores a supervised model itself, with its schema and figures. */
+	char **held_model;
 } patron_run_env;
 
 /* What one run did: results stored, and the seconds spent storing them. */

@@ -142,6 +142,19 @@ void patron_results_add_recommendations(patron_results *r, size_t n, const int64
 	r->rows += n;
 }
 
+int patron_results_scores(const patron_results *r, const char *name, size_t *n,
+			  const int64_t **ids, const double **values)
+{
+	for (size_t i = r->nsb; i-- > 0;)
+		if (strcmp(r->sb[i].name, name) == 0 && r->sb[i].values) {
+			*n = r->sb[i].n;
+			*ids = r->sb[i].ids;
+			*values = r->sb[i].values;
+			return 0;
+		}
+	return -1;
+}
+
 int patron_results_recommendations(const patron_results *r, size_t i, size_t *n,
 				   const int64_t **ids, size_t *k, const int64_t **products)
 {

@@ -38,6 +38,11 @@ void patron_results_add_recommendations(patron_results *r, size_t n, const int64
 int patron_results_recommendations(const patron_results *r, size_t i, size_t *n,
 				   const int64_t **ids, size_t *k, const int64_t **products);
 
+/* The values of the last batch of scores named NAME: 0 with its arrays, or
+ * -1 when there is none. */
+int patron_results_scores(const patron_results *r, const char *name, size_t *n,
+			  const int64_t **ids, const double **values);
+
 /* Rows held so far (score rows plus recommendation lists). */
 size_t patron_results_count(const patron_results *r);
 

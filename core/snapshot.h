@@ -12,7 +12,7 @@
 
 /* Text attributes with at most this many distinct values become one-hot
  * columns; those with more (names, free text) are left out. */
-#define PATRON_ONEHOT_MAX 16
+#define PATRON_ONEHOT_MAX 64
 
 typedef struct {
 	patron_store *store;

@@ -9,9 +9,12 @@
 #include <string.h>
 
 #include "../csv.h"
+#include "../learn.h"
 #include "../plugin.h"
 #include "../results.h"
+#include "../value.h"
 #include "cli.h"
+#include "learnopts.h"
 
 /* One held-out product per evaluated row (column index), or -1. */
 typedef struct {
@@ -334,15 +337,187 @@ out:
 	return rc;
 }
 
+static void print_at(const char *what, const metrics_at *a)
+{
+	printf("  %-14s accuracy %.4f  precision %.4f  recall %.4f  F1 %.4f  (tp %zu, fp %zu, "
+	       "tn %zu, fn %zu)\n", what, a->accuracy, a->precision, a->recall, a->f1, a->tp, a->fp,
+	       a->tn, a->fn);
+}
+
+static void print_metrics(const metrics *m)
+{
+	printf("  ROC AUC        %.4f\n  PR AUC         %.4f\n  log loss       %.4f\n", m->roc_auc,
+	       m->pr_auc, m->log_loss);
+	char best[40];
+	snprintf(best, sizeof best, "at %.4f", m->at_best.threshold);
+	print_at("at 0.5", &m->at_half);
+	print_at(best, &m->at_best);
+	printf("  (the second threshold is the one of the best F1 on these customers)\n");
+}
+
+static int eval_churn(cli *c, const char *plugin, learn_cli *lo, const char *test,
+		      const char *split, int drift)
+{
+	patron_config *cfg = cli_config(c);
+	if (!cfg)
+		return EXIT_FAIL;
+	learn_opts o = {0};
+	int rc = EXIT_OK;
+	if (!drift)
+		rc = cli_learn_finish(c, cfg, "churn", lo, &o, &cmd_eval);
+	double share = 0.2;
+	if (rc == EXIT_OK && split) {
+		char *end;
+		share = strtod(split, &end);
+		if (*end || !(share > 0 && share < 1))
+			rc = cli_usage(&cmd_eval, "--test-split: expected a share between 0 and 1, got "
+				       "\"%s\"", split);
+	}
+	if (rc == EXIT_OK && test && split)
+		rc = cli_usage(&cmd_eval, "--test FILE or --test-split SHARE, not both");
+	if (rc != EXIT_OK) {
+		free(o.lab.label);
+		patron_config_free(cfg);
+		return rc;
+	}
+	if (!lo->seed)
+		o.seed = 1;
+	const char *choice = plugin ? plugin : patron_config_plugin(cfg, "churn");
+	char name[256];
+	snprintf(name, sizeof name, "churn.%s", choice ? choice : "");
+	patron_plugins ps = {0};
+	patron_snapshot sn;
+	learn_model model = {0};
+	patron_store *s = cli_store(c);
+	memset(&sn, 0, sizeof sn);
+	rc = EXIT_FAIL;
+	patron_plugins_load(&ps, c->exe_dir);
+	const patron_plugin_file *pf = patron_plugins_find(&ps, name);
+	patron_err err;
+	metrics m;
+	if (!s)
+		goto out;
+	if (!pf) {
+		cli_fail(EXIT_FAIL, "there is no plugin %s (see patron plugins)", name);
+		goto out;
+	}
+	patron_run_env env = {.store = s, .snapshot = &sn, .config = cfg, .job = "churn",
+			      .now = c->now};
+	if (drift) {
+		int lrc = learn_model_load(s, name, 0, &model, &err);
+		if (lrc != 0) {
+			cli_fail(EXIT_FAIL, "%s", lrc == 1 ? "no trained model to check for drift: "
+				 "patron train churn" : err.msg);
+			goto out;
+		}
+		int64_t at = model.schema.lab.label ? c->now : c->now - model.schema.lab.horizon;
+		patron_snapshot_init(&sn, s, at);
+		if (learn_drift(pf, &env, c->now, &model, &m, &err) < 0) {
+			cli_fail(EXIT_FAIL, "%s", err.msg);
+			goto out;
+		}
+		json_t *trained = json_object_get(json_object_get(model.stored, "metrics"), "roc_auc");
+		char day[24], asof[24];
+		patron_format_day(at, day);
+		patron_format_day(model.as_of, asof);
+		if (c->json) {
+			json_t *j = json_pack("{s:s, s:I, s:s, s:o, s:s, s:f}", "plugin", name,
+					      "version", (json_int_t)model.version, "data_as_of", asof,
+					      "trained_auc", json_is_number(trained)
+					      ? json_real(json_number_value(trained)) : json_null(),
+					      "window", day, "auc", m.roc_auc);
+			json_object_set_new(j, "metrics", metrics_json(&m));
+			cli_print_json(j);
+		} else {
+			printf("drift: %s v%lld (data as of %s, held-out ROC AUC ", name,
+			       (long long)model.version, asof);
+			if (json_is_number(trained))
+				printf("%.4f", json_number_value(trained));
+			else
+				printf("-");
+			printf(") has ROC AUC %.4f on the %zu customers labelled in the newest window "
+			       "(features as of %s)\n", m.roc_auc, m.n, day);
+		}
+		rc = EXIT_OK;
+		goto out;
+	}
+	patron_snapshot_init(&sn, s, o.lab.label ? c->now : o.lab.cutoff);
+	double t0 = patron_clock();
+	if (learn_eval(pf, &env, c->now, &o, test, share, &m, &err) < 0) {
+		cli_fail(EXIT_FAIL, "%s", err.msg);
+		goto out;
+	}
+	double secs = patron_clock() - t0;
+	if (c->json) {
+		json_t *j = metrics_json(&m);
+		json_object_set_new(j, "plugin", json_string(name));
+		json_object_set_new(j, "test", test ? json_string(test)
+						   : json_pack("{s:f, s:I}", "split", share, "seed",
+							       (json_int_t)o.seed));
+		json_object_set_new(j, "seconds", json_real(secs));
+		cli_print_json(j);
+	} else {
+		if (test)
+			printf("%s, trained on the store's labelled customers, tested on %s (%zu "
+			       "customers, %zu churned):\n", name, test, m.n, m.positives);
+		else
+			printf("%s, tested on %zu labelled customers held out (share %g, seed %llu; "
+			       "%zu churned), trained on the rest:\n", name, m.n, share,
+			       (unsigned long long)o.seed, m.positives);
+		print_metrics(&m);
+		printf("  time           %.2f s (fit and score)\n", secs);
+	}
+	rc = EXIT_OK;
+out:
+	learn_model_free(&model);
+	free(o.lab.label);
+	patron_snapshot_free(&sn);
+	patron_plugins_free(&ps);
+	patron_config_free(cfg);
+	return rc;
+}
+
+static int run_churn(cli *c, int argc, char **argv)
+{
+	const char *plugin = NULL, *test = NULL, *split = NULL;
+	learn_cli lo = {0};
+	int drift = 0;
+	for (int i = 2; i < argc; i++) {
+		const char *v, *missing;
+		int r;
+		if ((r = cli_opt_value(argc, argv, &i, "--plugin", &v)) != 0) {
+			if (r < 0)
+				return cli_usage(&cmd_eval, "--plugin needs a name");
+			plugin = v;
+		} else if ((r = cli_opt_value(argc, argv, &i, "--test", &v)) != 0) {
+			if (r < 0)
+				return cli_usage(&cmd_eval, "--test needs a file");
+			test = v;
+		} else if ((r = cli_opt_value(argc, argv, &i, "--test-split", &v)) != 0) {
+			if (r < 0)
+				return cli_usage(&cmd_eval, "--test-split needs a share");
+			split = v;
+		} else if (strcmp(argv[i], "--drift") == 0) {
+			drift = 1;
+		} else if ((r = cli_learn_option(argc, argv, &i, &lo, &missing)) != 0) {
+			if (r < 0)
+				return cli_usage(&cmd_eval, "%s needs a value", missing);
+		} else {
+			return cli_usage(&cmd_eval, "unexpected argument \"%s\"", argv[i]);
+		}
+	}
+	return eval_churn(c, plugin, &lo, test, split, drift);
+}
+
 static int run(cli *c, int argc, char **argv)
 {
 	if (argc < 2)
-		return cli_usage(&cmd_eval, "what to evaluate? recs");
+		return cli_usage(&cmd_eval, "what to evaluate? recs or churn");
 	if (strcmp(argv[1], "churn") == 0)
-		return cli_fail(EXIT_USAGE, "eval churn: not yet: there is no churn model to "
-				"evaluate yet (patron eval recs works)");
+		return run_churn(c, argc, argv);
 	if (strcmp(argv[1], "recs") != 0)
-		return cli_usage(&cmd_eval, "cannot evaluate \"%s\" (expected recs)", argv[1]);
+		return cli_usage(&cmd_eval, "cannot evaluate \"%s\" (expected recs or churn)",
+				 argv[1]);
 	const char *plugin = NULL, *matrix = NULL, *kv = NULL;
 	for (int i = 2; i < argc; i++) {
 		const char *v;
@@ -376,8 +551,23 @@ static int run(cli *c, int argc, char **argv)
 }
 
 const cli_command cmd_eval = {
-	"eval", run, "measure a recommender offline: hit rate, NDCG, coverage",
-	"usage: patron eval recs [--plugin NAME] [--k K] [--matrix FILE.csv] [--json]\n"
+	"eval", run, "measure a model offline: churn (ROC AUC, ...) or recommendations (hit rate)",
+	"usage: patron eval churn [--plugin NAME] [--label ATTRIBUTE | [--cutoff DATE]\n"
+	"                         --horizon 90d] [--test FILE.csv | --test-split 0.2]\n"
+	"                         [--seed N] [--json]\n"
+	"       patron eval churn --drift [--plugin NAME]\n"
+	"       patron eval recs [--plugin NAME] [--k K] [--matrix FILE.csv] [--json]\n"
+	"\n"
+	"churn: trains the plugin (patron.conf's churn, or --plugin NAME) on the store's\n"
+	"labelled customers (labels as for patron train) but those held out, and reports\n"
+	"on the held-out ones: ROC AUC, PR AUC (average precision), log loss, and\n"
+	"accuracy, precision, recall, F1 and the confusion matrix at 0.5 and at the\n"
+	"threshold of the best F1. --test-split SHARE holds out that share (0.2) by\n"
+	"--seed (1); --test FILE.csv trains on every labelled customer and tests on the\n"
+	"file's rows, read as customers with attributes (the same columns as the\n"
+	"training customers, and the label's). Nothing is stored. --drift gives the\n"
+	"ROC AUC of the model in use on the newest labelled customers beside the one it\n"
+	"had when trained.\n"
 	"\n"
 	"Holds out one product per customer who bought two or more, runs the recommender\n"
 	"(patron.conf's recommend, or --plugin NAME, with its options) on the rest, and\n"

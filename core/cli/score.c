@@ -3,6 +3,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <stdlib.h>
+
+#include "../learn.h"
 #include "../plugin.h"
 #include "cli.h"
 
@@ -74,7 +77,44 @@ int cli_score(cli *c, const char *only)
 		patron_run_stats stats;
 		patron_err err;
 		double t0 = patron_clock(), built = sn.build_secs;
-		if (patron_plugin_run(pf, &env, &stats, &err) < 0) {
+		/* A supervised job scores with its stored model, through the table
+		 * that model's schema makes of the snapshot. */
+		design_table table = {0};
+		char *params = NULL;
+		int64_t version = 0;
+		learn_scores before = {0};
+		double threshold = 0.7;
+		if (j->supervised) {
+			if (patron_config_number(cfg, j->job, "threshold", &threshold) < 0 ||
+			    !(threshold > 0 && threshold < 1)) {
+				rc = cli_fail(EXIT_FAIL, "%s: %s.threshold: expected a probability between "
+					      "0 and 1", patron_config_path(cfg), j->job);
+				continue;
+			}
+			int prc = learn_score_prepare(pf, &env, &table, &params, &version, &err);
+			if (prc == 1) {	/* nothing trained yet: said, not a failure */
+				if (!all)
+					printf("%s: %s\n", j->job, err.msg);
+				continue;
+			}
+			if (prc < 0 || learn_scores_read(s, j->job, &before, &err) < 0) {
+				rc = cli_fail(EXIT_FAIL, "%s", err.msg);
+				design_table_free(&table);
+				free(params);
+				continue;
+			}
+			env.design = &table.d;
+			env.held_model = &params;
+		}
+		int run_rc = patron_plugin_run(pf, &env, &stats, &err);
+		long crossed = 0;
+		if (run_rc == 0 && j->supervised &&
+		    (crossed = learn_emit_crossings(s, &before, threshold, c->now, &err)) < 0)
+			run_rc = -1;
+		design_table_free(&table);
+		learn_scores_free(&before);
+		free(params);
+		if (run_rc < 0) {
 			rc = cli_fail(EXIT_FAIL, "%s", err.msg);
 			continue;
 		}
@@ -93,6 +133,10 @@ int cli_score(cli *c, const char *only)
 					      "seconds", secs, "snapshot_seconds", snap,
 					      "plugin_seconds", work, "store_seconds",
 					      stats.store_secs);
+			if (j->supervised) {
+				json_object_set_new(o, "model_version", json_integer(version));
+				json_object_set_new(o, "crossed", json_integer(crossed));
+			}
 			if (j->kind == PATRON_KIND_SEGMENTER) {
 				json_t *seg = json_object();
 				segment_counts(s, model, seg, 0);
@@ -105,6 +149,9 @@ int cli_score(cli *c, const char *only)
 			       stats.store_secs);
 			if (j->kind == PATRON_KIND_SEGMENTER)
 				segment_counts(s, model, NULL, 1);
+			if (j->supervised)
+				printf(" with model v%lld; %ld crossed %g (score.changed)",
+				       (long long)version, crossed, threshold);
 			printf("\n");
 		}
 	}

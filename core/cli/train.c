@@ -2,20 +2,136 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
 #include "../plugin.h"
 #include "../value.h"
 #include "cli.h"
+#include "learnopts.h"
+
+/* Prints what a supervised training found. */
+static void print_report(cli *c, const char *job, const char *name, const learn_opts *o,
+			 const learn_report *r, double secs)
+{
+	if (c->json) {
+		json_t *j = json_pack("{s:s, s:s, s:I, s:f, s:I, s:I, s:I, s:I}", "job", job,
+				      "plugin", name, "version", (json_int_t)r->version, "seconds",
+				      secs, "labelled", (json_int_t)r->labelled, "trained_on",
+				      (json_int_t)r->train_rows, "held_out",
+				      (json_int_t)r->holdout_rows, "columns", (json_int_t)r->cols);
+		json_object_set_new(j, "metrics", r->holdout.n ? metrics_json(&r->holdout)
+								: json_null());
+		json_object_set(j, "importances", r->importances ? r->importances : json_null());
+		cli_print_json(j);
+		return;
+	}
+	char label[160];
+	if (o->lab.label) {
+		snprintf(label, sizeof label, "the attribute %s", o->lab.label);
+	} else {
+		char day[24];
+		snprintf(label, sizeof label, "no order in the %lld days after %s",
+			 (long long)(o->lab.horizon / 86400), patron_format_day(o->lab.cutoff, day));
+	}
+	printf("%s: %s trained on %zu of %zu labelled customers (label: %s), %zu columns, in "
+	       "%.2f s; stored as model version %lld\n", job, name, r->train_rows, r->labelled,
+	       label, r->cols, secs, (long long)r->version);
+	if (!r->holdout.n) {
+		printf("  nothing held out (--holdout 0): no figures\n");
+		return;
+	}
+	const metrics *m = &r->holdout;
+	printf("  on the %zu held out: ROC AUC %.4f, PR AUC %.4f, log loss %.4f, accuracy %.4f "
+	       "at 0.5\n", m->n, m->roc_auc, m->pr_auc, m->log_loss, m->at_half.accuracy);
+	printf("  what matters most (the held-out AUC lost when the column is shuffled):\n");
+	size_t i;
+	json_t *v;
+	json_array_foreach(r->importances, i, v) {
+		if (i == 10)
+			break;
+		printf("    %-40s %.4f\n", json_string_value(json_object_get(v, "feature")),
+		       json_real_value(json_object_get(v, "auc_drop")));
+	}
+}
+
+/* patron train for a supervised job (churn). */
+static int train_supervised(cli *c, const patron_job *j, const char *choice, learn_cli *lo)
+{
+	patron_config *cfg = cli_config(c);
+	if (!cfg)
+		return EXIT_FAIL;
+	learn_opts o;
+	int rc = cli_learn_finish(c, cfg, j->job, lo, &o, &cmd_train);
+	if (rc != EXIT_OK) {
+		patron_config_free(cfg);
+		return rc;
+	}
+	if (!choice)
+		choice = patron_config_plugin(cfg, j->job);
+	rc = EXIT_FAIL;
+	patron_plugins ps = {0};
+	patron_snapshot sn;
+	patron_store *s = cli_store(c);
+	/* Derived labels: the features as they were at the cutoff. */
+	patron_snapshot_init(&sn, s, o.lab.label ? c->now : o.lab.cutoff);
+	char name[256];
+	snprintf(name, sizeof name, "%s.%s", j->job, choice ? choice : "");
+	const patron_plugin_file *pf = NULL;
+	learn_report r = {0};
+	if (!s)
+		goto out;
+	if (!choice) {
+		cli_fail(EXIT_FAIL, "%s: no plugin is chosen for %s", patron_config_path(cfg), j->job);
+		goto out;
+	}
+	patron_plugins_load(&ps, c->exe_dir);
+	pf = patron_plugins_find(&ps, name);
+	if (!pf) {
+		cli_fail(EXIT_FAIL, "there is no plugin %s (see patron plugins)", name);
+		goto out;
+	}
+	if (!patron_plugin_has_train(pf)) {
+		cli_fail(EXIT_FAIL, "plugin %s has nothing to train", name);
+		goto out;
+	}
+	patron_run_env env = {.store = s, .snapshot = &sn, .config = cfg, .job = j->job,
+			      .now = c->now};
+	patron_err err;
+	double t0 = patron_clock();
+	if (learn_train(pf, &env, c->now, &o, &r, &err) < 0) {
+		cli_fail(EXIT_FAIL, "%s", err.msg);
+		goto out;
+	}
+	print_report(c, j->job, name, &o, &r, patron_clock() - t0);
+	rc = EXIT_OK;
+out:
+	json_decref(r.importances);
+	free(o.lab.label);
+	patron_snapshot_free(&sn);
+	patron_plugins_free(&ps);
+	patron_config_free(cfg);
+	return rc;
+}
 
 static int train(cli *c, int argc, char **argv)
 {
 	const char *job = NULL, *choice = NULL;
+	learn_cli lo = {0};
+	int learn_opts_given = 0;
 	for (int i = 1; i < argc; i++) {
-		const char *v;
+		const char *v, *missing;
 		int r = cli_opt_value(argc, argv, &i, "--plugin", &v);
 		if (r < 0)
 			return cli_usage(&cmd_train, "--plugin needs a name");
-		if (r > 0)
+		if (r > 0) {
 			choice = v;
+			continue;
+		}
+		r = cli_learn_option(argc, argv, &i, &lo, &missing);
+		if (r < 0)
+			return cli_usage(&cmd_train, "%s needs a value", missing);
+		if (r > 0)
+			learn_opts_given = 1;
 		else if (!job)
 			job = argv[i];
 		else
@@ -29,6 +145,11 @@ static int train(cli *c, int argc, char **argv)
 	if (!j->job)
 		return cli_usage(&cmd_train, "no job \"%s\" (expected segment, churn, value, "
 				 "recommend or sentiment)", job);
+	if (j->supervised)
+		return train_supervised(c, j, choice, &lo);
+	if (learn_opts_given)
+		return cli_usage(&cmd_train, "--label, --cutoff, --horizon, --holdout and --seed are "
+				 "for jobs that learn from labels (churn)");
 	patron_config *cfg = cli_config(c);
 	if (!cfg)
 		return EXIT_FAIL;
@@ -118,11 +239,28 @@ static int models(cli *c, int argc, char **argv)
 const cli_command cmd_train = {
 	"train", train, "fit a job's model and store it as a new version",
 	"usage: patron train JOB [--plugin NAME] [--now DATE] [--json]\n"
+	"       patron train churn [--plugin NAME] (--label ATTRIBUTE | [--cutoff DATE]\n"
+	"                          --horizon 90d) [--holdout 0.2] [--seed N]\n"
 	"\n"
 	"Fits the model of JOB's plugin (patron.conf's choice, or --plugin NAME) on the\n"
 	"store as of --now and stores its parameters as the plugin's next model version;\n"
-	"patron score then uses the newest. `patron models` lists what is stored.\n"
-	"Example: patron train value   (BG/NBD and Gamma-Gamma for value = \"clv\").\n",
+	"patron score then uses the newest (or the one `patron models use` pins).\n"
+	"Example: patron train value   (BG/NBD and Gamma-Gamma for value = \"clv\").\n"
+	"\n"
+	"churn learns from labels:\n"
+	"  --label ATTRIBUTE   a customer attribute saying who churned: yes/no, true/false\n"
+	"                      or 1/0 (e.g. a cancelled flag from a billing export)\n"
+	"  --horizon 90d       derived from history: features as of a cutoff (--cutoff\n"
+	"                      DATE; default --now minus the horizon), and churned = no\n"
+	"                      paid order within the horizon after it\n"
+	"  --holdout 0.2       the share of labelled customers held out to measure the\n"
+	"                      model (ROC AUC, PR AUC, log loss) and the importance of\n"
+	"                      each column; they are not trained on\n"
+	"  --seed N            which customers are held out (1)\n"
+	"Text attributes become one-hot columns, numbers are standardized and missing\n"
+	"values take the median with a missing-indicator column, all fitted on the\n"
+	"training customers and stored with the model. `label` and `horizon` may be set\n"
+	"in patron.conf: churn = { plugin = \"forest\", label = \"churned\" }.\n",
 };
 
 const cli_command cmd_models = {

@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 #define PATRON_ABI_MAJOR 1
-#define PATRON_ABI_MINOR 3
+#define PATRON_ABI_MINOR 4
 
 /* What a plugin does. The job it serves is the first part of its name:
  * "segment.tiers" is the segmenter chosen by `segment = "tiers"` in
@@ -109,6 +109,25 @@ typedef struct {
 	const char *json;		/* the message as one JSON object */
 	unsigned attempt;		/* 1 on the first try */
 } patron_message;
+
+/*
+ * ABI 1.4: the table a supervised scorer (the churn job) learns from and
+ * scores, prepared by the core from the feature matrix: label columns left
+ * out, missing values imputed (with "NAME (missing)" indicator columns),
+ * numeric columns standardized, one-hot columns 0/1. The preparation is
+ * fitted on the training rows and stored with the model, so x never holds
+ * a NaN and scoring sees the columns training saw, in the same order.
+ */
+typedef struct {
+	size_t rows, cols;
+	const double *x;		/* rows x cols, row-major */
+	const char *const *names;	/* cols: "frequency", "attr.plan=pro", "x (missing)" */
+	const int64_t *customer_ids;	/* rows */
+	/* rows: 1 (churned), 0, or NaN (not to train on). NULL when scoring. */
+	const double *y;
+	/* cols: a value v of the column was given as (v - mean) / sd. */
+	const double *mean, *sd;
+} patron_design;
 
 /* What deliver answers. A failure also gives its reason with host->fail. */
 enum {
@@ -199,6 +218,14 @@ typedef struct patron_host {
 					     const int64_t *customer_ids, size_t k,
 					     const int64_t *product_ids, const double *scores,
 					     size_t m, const int64_t *because);
+
+	/* ABI 1.4, supervised scorers: the table to train on or to score (see
+	 * patron_design), NULL outside such a job. */
+	const patron_design *(*design)(patron_ctx *ctx);
+	/* ABI 1.4: a text result per customer under SCORE (not "segment"),
+	 * such as "churn_reasons" (a NULL label is stored as none). */
+	int (*write_score_labels)(patron_ctx *ctx, const char *score, size_t n,
+				  const int64_t *customer_ids, const char *const *labels);
 } patron_host;
 
 /* 1 when the running core's host table has MEMBER. */

@@ -187,9 +187,9 @@ t_recommender_bad_input_gets_one_clear_line() {
 	run "$PATRON" --db "$DB" eval recs --k 0
 	expect_rc 2
 	expect_in "$T/err" "--k: expected a whole number from 1 to 1000"
-	run "$PATRON" --db "$DB" eval churn
+	run "$PATRON" --db "$DB" eval widgets
 	expect_rc 2
-	expect_in "$T/err" "eval churn: not yet"
+	expect_in "$T/err" 'cannot evaluate "widgets" (expected recs or churn)'
 	printf 'id,x,y,z\n1,1,0,1\n2,0,2,1\n' >"$T/m.csv"
 	run "$PATRON" --db "$DB" eval recs --matrix "$T/m.csv"
 	expect_rc 1

@@ -55,7 +55,9 @@ START_TEST(a_missing_optional_config_means_the_fallbacks)
 	ck_assert_int_eq(patron_config_load("/nonexistent/patron.conf", 0, &cfg, &err), 0);
 	ck_assert_str_eq(patron_config_plugin(cfg, "segment"), "rfm");
 	ck_assert_str_eq(patron_config_plugin(cfg, "value"), "clv");
-	ck_assert_ptr_null(patron_config_plugin(cfg, "churn"));
+	ck_assert_str_eq(patron_config_plugin(cfg, "churn"), "logreg");
+	ck_assert_str_eq(patron_config_plugin(cfg, "recommend"), "itemknn");
+	ck_assert_ptr_null(patron_config_plugin(cfg, "sentiment"));
 	patron_config_free(cfg);
 	ck_assert_int_eq(patron_config_load("/nonexistent/patron.conf", 1, &cfg, &err), -1);
 	ck_assert_str_eq(err.msg, "/nonexistent/patron.conf: cannot read: No such file or directory");

@@ -1,0 +1,25 @@
+/* Options of the supervised jobs, shared by patron train and patron eval. */
+#ifndef PATRON_CLI_LEARNOPTS_H
+#define PATRON_CLI_LEARNOPTS_H
+
+#include "../config.h"
+#include "../learn.h"
+#include "cli.h"
+
+typedef struct {
+	const char *label, *cutoff, *horizon, *holdout, *seed;
+} learn_cli;
+
+/* 1 when argv[*i] is one of --label --cutoff --horizon --holdout --seed
+ * (taken, *i past its value), 0 when not, -1 when its value is missing
+ * (*MISSING names the option). */
+int cli_learn_option(int argc, char **argv, int *i, learn_cli *o, const char **missing);
+
+/* Completes O from the job's options in patron.conf (label, horizon) and
+ * checks it into OUT (out->lab.label is malloc'd). EXIT_OK, or the usage
+ * error printed. With only --horizon, the cutoff is --now minus it: the
+ * newest window whose labels are known. */
+int cli_learn_finish(cli *c, const patron_config *cfg, const char *job, learn_cli *o,
+		     learn_opts *out, const cli_command *cmd);
+
+#endif
