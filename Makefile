@@ -40,7 +40,8 @@ UNIT       := $(BUILD)/unit-tests
 PLUGIN_CFLAGS = $(WARN) $(CFLAGS) -fPIC -Isdk
 # JOB.NAME, built from plugins/NAME/NAME.c
 PLUGIN_NAMES := segment.tiers segment.rfm segment.kmeans value.clv \
-                recommend.popular recommend.itemknn recommend.als churn.logreg \
+                recommend.popular recommend.itemknn recommend.als churn.logreg churn.forest \
+                churn.nbayes churn.mlp \
                 channel.outbox-file channel.smtp channel.webhook
 PLUGINS      := $(PLUGIN_NAMES:%=$(BUILD)/plugins/%.so)
 # Refused on purpose by the tests: each a build flag of tests/plugins/broken.c.
@@ -78,6 +79,15 @@ SUP_SRC := plugins/supervised/supervised.c plugins/supervised/supervised.h
 PLUGIN_SRC_logreg = $(SUP_SRC)
 PLUGIN_CFLAGS_logreg = -Iplugins/supervised $(shell pkg-config --cflags openblas jansson)
 PLUGIN_LIBS_logreg = -pthread $(shell pkg-config --libs openblas jansson)
+PLUGIN_SRC_forest = $(SUP_SRC)
+PLUGIN_CFLAGS_forest = -Iplugins/supervised $(shell pkg-config --cflags jansson)
+PLUGIN_LIBS_forest = -pthread $(shell pkg-config --libs jansson)
+PLUGIN_SRC_nbayes = $(SUP_SRC)
+PLUGIN_CFLAGS_nbayes = -Iplugins/supervised $(shell pkg-config --cflags jansson)
+PLUGIN_LIBS_nbayes = -pthread $(shell pkg-config --libs jansson)
+PLUGIN_SRC_mlp = $(SUP_SRC)
+PLUGIN_CFLAGS_mlp = -Iplugins/supervised $(shell pkg-config --cflags jansson)
+PLUGIN_LIBS_mlp = -pthread $(shell pkg-config --libs jansson)
 PLUGIN_LIBS_popular = -pthread
 PLUGIN_LIBS_itemknn = -pthread
 PLUGIN_LIBS_als = -pthread $(shell pkg-config --libs openblas)

@@ -241,7 +241,7 @@ static size_t put(const design_col *c, double v, double *out, size_t o)
 }
 
 int design_apply(const design_schema *s, const patron_features *f, const double *y,
-		 design_table *t, patron_err *err)
+		 const uint8_t *keep, design_table *t, patron_err *err)
 {
 	size_t *src = patron_xmalloc((s->n ? s->n : 1) * sizeof *src);
 	for (size_t i = 0; i < s->n; i++) {
@@ -254,19 +254,26 @@ int design_apply(const design_schema *s, const patron_features *f, const double 
 					      s->c[i].name);
 		}
 	}
-	table_init(s, f->rows, t);
+	size_t rows = 0;
+	for (size_t r = 0; r < f->rows; r++)
+		rows += !keep || keep[r];
+	table_init(s, rows, t);
+	if (y)
+		t->y = patron_xmalloc((rows ? rows : 1) * sizeof *t->y);
+	size_t k = 0;
 	for (size_t r = 0; r < f->rows; r++) {
-		double *out = t->x + r * t->d.cols;
+		if (keep && !keep[r])
+			continue;
+		double *out = t->x + k * t->d.cols;
 		size_t o = 0;
 		for (size_t i = 0; i < s->n; i++)
 			o = put(&s->c[i], src[i] < f->cols ? f->x[r * f->cols + src[i]] : 0, out, o);
-		t->ids[r] = f->customer_ids[r];
+		t->ids[k] = f->customer_ids[r];
+		if (y)
+			t->y[k] = y[r];
+		k++;
 	}
-	if (y) {
-		t->y = patron_xmalloc((f->rows ? f->rows : 1) * sizeof *t->y);
-		memcpy(t->y, y, f->rows * sizeof *t->y);
-		t->d.y = t->y;
-	}
+	t->d.y = t->y;
 	free(src);
 	return 0;
 }

@@ -60,10 +60,11 @@ int design_labels_read(patron_store *st, const design_labels *lab, const patron_
 int design_fit(design_schema *s, const patron_features *f, const uint8_t *train,
 	       patron_err *err);
 
-/* The table of every row of F (Y may be NULL: no labels). A schema column
- * the snapshot no longer has is an error naming it. */
+/* The table of every row of F (Y may be NULL: no labels), or of the rows
+ * KEEP marks when it is not NULL. A schema column the snapshot no longer
+ * has is an error naming it. */
 int design_apply(const design_schema *s, const patron_features *f, const double *y,
-		 design_table *t, patron_err *err);
+		 const uint8_t *keep, design_table *t, patron_err *err);
 
 /* The table of a CSV file's rows (a test file): each schema column read
  * from the file's column of the same attribute, the label from LABEL's

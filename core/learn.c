@@ -295,7 +295,7 @@ static int prepare(const patron_run_env *env, int64_t now, const design_labels *
 	p->schema.lab.cutoff = lab->cutoff;
 	p->schema.lab.horizon = lab->horizon;
 	if (design_fit(&p->schema, p->f, p->train, err) < 0 ||
-	    design_apply(&p->schema, p->f, p->y_train, &p->t, err) < 0)
+	    design_apply(&p->schema, p->f, p->y_train, NULL, &p->t, err) < 0)
 		return -1;
 	if (p->t.d.cols > p->ntrain)
 		return patron_err_set(err, "%zu labelled customers to train on, but %zu feature "
@@ -389,7 +389,17 @@ int learn_score_prepare(const patron_plugin_file *pf, const patron_run_env *env,
 	if (rc < 0)
 		return -1;
 	const patron_features *f = patron_snapshot_features(env->snapshot, err);
-	rc = f ? design_apply(&m.schema, f, NULL, t, err) : -1;
+	/* Labels derived from history say who stopped buying: only those who
+	 * bought can, so only they are scored. */
+	uint8_t *keep = NULL;
+	size_t cf = f ? patron_feature_column(f, "frequency") : 0;
+	if (f && !m.schema.lab.label && cf < f->cols) {
+		keep = patron_xmalloc(f->rows ? f->rows : 1);
+		for (size_t r = 0; r < f->rows; r++)
+			keep[r] = f->x[r * f->cols + cf] > 0;
+	}
+	rc = f ? design_apply(&m.schema, f, NULL, keep, t, err) : -1;
+	free(keep);
 	if (rc == 0) {
 		*params = m.params;
 		m.params = NULL;
@@ -535,7 +545,7 @@ int learn_drift(const patron_plugin_file *pf, const patron_run_env *env, int64_t
 	design_table t = {0};
 	int rc = -1;
 	if (design_labels_read(env->store, &lab, f, now, y, err) < 0 ||
-	    design_apply(&model->schema, f, NULL, &t, err) < 0)
+	    design_apply(&model->schema, f, NULL, NULL, &t, err) < 0)
 		goto out;
 	size_t *rows = patron_xmalloc((f->rows ? f->rows : 1) * sizeof *rows), n = 0;
 	for (size_t r = 0; r < f->rows; r++)

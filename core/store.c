@@ -86,8 +86,10 @@ static const char *const stmt_sql[ST_COUNT_] = {
 	[ST_MODEL_SAVE] = "INSERT INTO models(name, version, plugin_version, params, trained_at, as_of) "
 			  "SELECT ?1, coalesce(max(version), 0) + 1, ?2, ?3, ?4, ?5 FROM models "
 			  "WHERE name = ?1 RETURNING version",
-	[ST_MODEL_LOAD] = "SELECT params, version FROM models WHERE name = ?1 "
-			  "ORDER BY version DESC LIMIT 1",
+	/* The version `patron models use` pinned, else the newest. */
+	[ST_MODEL_LOAD] = "SELECT params, version FROM models WHERE name = ?1 ORDER BY version ="
+			  " (SELECT CAST(value AS INTEGER) FROM settings WHERE name = 'model.' || ?1)"
+			  " DESC, version DESC LIMIT 1",
 	[ST_IMPORT_LOG] = "INSERT INTO imports(kind, file, rows, rejected, at) "
 			  "VALUES (?1, ?2, ?3, ?4, ?5)",
 };

@@ -36,13 +36,13 @@ typedef enum {
 	F_ID, F_EMAIL, F_PHONE, F_FIRST_NAME, F_LAST_NAME, F_NAME, F_CREATED_AT,
 	F_ORDERS, F_TOTAL_SPENT, F_FIRST_ORDER_AT, F_LAST_ORDER_AT, F_DAYS_SINCE_LAST_ORDER,
 	F_SEGMENT, F_CHURN, F_CLV, F_P_ALIVE, F_EXPECTED_PURCHASES, F_RFM, F_SCORES,
-	F_TAGS, F_CONSENT, F_ATTRIBUTES, F_RECOMMENDATIONS, F_ATTRIBUTE
+	F_TAGS, F_CONSENT, F_ATTRIBUTES, F_RECOMMENDATIONS, F_CHURN_REASONS, F_ATTRIBUTE
 } field;
 static const char *const field_names[] = {
 	"id", "email", "phone", "first_name", "last_name", "name", "created_at",
 	"orders", "total_spent", "first_order_at", "last_order_at", "days_since_last_order",
 	"segment", "churn", "clv", "p_alive", "expected_purchases", "rfm", "scores",
-	"tags", "consent", "attributes", "recommendations", NULL,
+	"tags", "consent", "attributes", "recommendations", "churn_reasons", NULL,
 };
 
 /* The per-customer queries, prepared once. */
@@ -551,6 +551,21 @@ static int view_index(lua_State *L)
 	case F_EXPECTED_PURCHASES:
 		push_score(L, v, cv, key, 0);
 		break;
+	case F_CHURN_REASONS: {
+		/* "a; b; c" as the list {"a", "b", "c"}; none as an empty list. */
+		push_score(L, v, cv, "churn_reasons", 1);
+		const char *text = lua_tostring(L, -1);
+		lua_newtable(L);
+		for (lua_Integer i = 1; text && *text; i++) {
+			const char *end = strstr(text, "; ");
+			size_t len = end ? (size_t)(end - text) : strlen(text);
+			lua_pushlstring(L, text, len);
+			lua_rawseti(L, -2, i);
+			text = end ? end + 2 : NULL;
+		}
+		lua_remove(L, -2);
+		break;
+	}
 	case F_ATTRIBUTE:
 		push_attribute(L, v, cv, key);
 		break;

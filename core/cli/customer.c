@@ -80,6 +80,20 @@ static void print_profile(json_t *p)
 		else
 			printf("-\n");
 	}
+	json_t *churn = NULL, *reasons = NULL;
+	json_array_foreach(json_object_get(p, "scores"), i, v) {
+		if (strcmp(str(v, "name"), "churn") == 0)
+			churn = v;
+		else if (strcmp(str(v, "name"), "churn_reasons") == 0)
+			reasons = v;
+	}
+	if (churn && json_is_number(json_object_get(churn, "value"))) {
+		printf("  churn risk  %.0f%% (%s)", 100 * json_number_value(json_object_get(churn,
+		       "value")), str(churn, "model"));
+		if (reasons && *str(reasons, "label"))
+			printf(", mostly: %s", str(reasons, "label"));
+		printf("\n");
+	}
 	json_t *recs = json_object_get(p, "recommendations");
 	if (json_array_size(recs)) {
 		printf("  recommended");

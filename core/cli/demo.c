@@ -13,6 +13,7 @@
 #include "../rules.h"
 #include "../value.h"
 #include "cli.h"
+#include "learnopts.h"
 
 static int import_one(cli *c, const char *dir, const char *file, patron_import_kind kind)
 {
@@ -108,6 +109,13 @@ static int run(cli *c, int argc, char **argv)
 	    import_one(c, dir, "feedback.csv", PATRON_IMPORT_FEEDBACK))
 		return EXIT_FAIL;
 
+	/* Who churned is learnt from history: the customers who bought by 90
+	 * days ago, and whether they bought again since. */
+	printf("training the churn model on the last 90 days ...\n  ");
+	learn_cli lo = {.horizon = "90d"};
+	for (const patron_job *j = patron_jobs; j->job; j++)
+		if (strcmp(j->job, "churn") == 0 && cli_train_supervised(c, j, NULL, &lo) != EXIT_OK)
+			return EXIT_FAIL;
 	printf("scoring (plugins chosen in patron.conf beside the store; default segment = "
 	       "\"rfm\") ...\n  ");
 	if (cli_score(c, NULL) != EXIT_OK)

@@ -22,4 +22,8 @@ int cli_learn_option(int argc, char **argv, int *i, learn_cli *o, const char **m
 int cli_learn_finish(cli *c, const patron_config *cfg, const char *job, learn_cli *o,
 		     learn_opts *out, const cli_command *cmd);
 
+/* patron train for a supervised job J (churn): CHOICE, or patron.conf's
+ * plugin; prints the report. */
+int cli_train_supervised(cli *c, const patron_job *j, const char *choice, learn_cli *lo);
+
 #endif

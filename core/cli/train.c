@@ -54,8 +54,7 @@ static void print_report(cli *c, const char *job, const char *name, const learn_
 	}
 }
 
-/* patron train for a supervised job (churn). */
-static int train_supervised(cli *c, const patron_job *j, const char *choice, learn_cli *lo)
+int cli_train_supervised(cli *c, const patron_job *j, const char *choice, learn_cli *lo)
 {
 	patron_config *cfg = cli_config(c);
 	if (!cfg)
@@ -146,7 +145,7 @@ static int train(cli *c, int argc, char **argv)
 		return cli_usage(&cmd_train, "no job \"%s\" (expected segment, churn, value, "
 				 "recommend or sentiment)", job);
 	if (j->supervised)
-		return train_supervised(c, j, choice, &lo);
+		return cli_train_supervised(c, j, choice, &lo);
 	if (learn_opts_given)
 		return cli_usage(&cmd_train, "--label, --cutoff, --horizon, --holdout and --seed are "
 				 "for jobs that learn from labels (churn)");
@@ -198,8 +197,31 @@ out:
 	return rc;
 }
 
+/* patron models use NAME@VERSION */
+static int models_use(cli *c, const char *what)
+{
+	const char *at = strrchr(what, '@');
+	char *end;
+	long long version = at ? strtoll(at + 1, &end, 10) : 0;
+	if (!at || at == what || *end || version < 1)
+		return cli_usage(&cmd_models, "use: expected NAME@VERSION (churn.forest@2), got \"%s\"",
+				 what);
+	patron_store *s = cli_store(c);
+	if (!s)
+		return EXIT_FAIL;
+	char name[256];
+	snprintf(name, sizeof name, "%.*s", (int)(at - what), what);
+	patron_err err;
+	if (learn_model_use(s, name, version, &err) < 0)
+		return cli_fail(EXIT_FAIL, "%s", err.msg);
+	printf("%s: version %lld is in use from now on (patron score uses it)\n", name, version);
+	return EXIT_OK;
+}
+
 static int models(cli *c, int argc, char **argv)
 {
+	if (argc == 3 && strcmp(argv[1], "use") == 0)
+		return models_use(c, argv[2]);
 	if (argc > 1)
 		return cli_usage(&cmd_models, "unexpected argument \"%s\"", argv[1]);
 	patron_store *s = cli_store(c);
@@ -207,7 +229,10 @@ static int models(cli *c, int argc, char **argv)
 		return EXIT_FAIL;
 	sqlite3_stmt *st;
 	sqlite3_prepare_v2(patron_store_db(s), "SELECT name, version, plugin_version, trained_at,"
-			   " as_of, params FROM models ORDER BY name, version", -1, &st, NULL);
+			   " as_of, params, version = coalesce((SELECT CAST(value AS INTEGER) FROM "
+			   "settings WHERE name = 'model.' || m.name), (SELECT max(version) FROM "
+			   "models WHERE name = m.name)) FROM models m ORDER BY name, version", -1, &st,
+			   NULL);
 	json_t *all = c->json ? json_array() : NULL;
 	int n = 0;
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -218,13 +243,34 @@ static int models(cli *c, int argc, char **argv)
 		const char *params = (const char *)sqlite3_column_text(st, 5);
 		if (all) {
 			json_error_t jerr;
-			json_array_append_new(all, json_pack("{s:s, s:I, s:s, s:s, s:s, s:o}", "name",
-				name, "version", (json_int_t)sqlite3_column_int64(st, 1),
+			json_array_append_new(all, json_pack("{s:s, s:I, s:s, s:s, s:s, s:b, s:o}",
+				"name", name, "version", (json_int_t)sqlite3_column_int64(st, 1),
 				"plugin_version", sqlite3_column_text(st, 2), "trained_at", trained,
-				"as_of", asof, "params", json_loads(params, 0, &jerr)));
+				"as_of", asof, "in_use", sqlite3_column_int(st, 6),
+				"params", json_loads(params, 0, &jerr)));
 		} else {
-			printf("%-18s v%-3lld trained %s (data as of %s)\n  %s\n", name,
-			       (long long)sqlite3_column_int64(st, 1), trained, asof, params);
+			printf("%-18s v%-3lld trained %s (data as of %s)%s\n", name,
+			       (long long)sqlite3_column_int64(st, 1), trained, asof,
+			       sqlite3_column_int(st, 6) ? "  in use" : "");
+			json_error_t jerr;
+			json_t *p = json_loads(params, 0, &jerr);
+			json_t *m = json_object_get(p, "metrics");
+			if (json_is_object(json_object_get(p, "schema"))) {
+				/* A supervised model: its figures, not its weights. */
+				printf("  %lld columns, trained on %lld customers",
+				       (long long)json_integer_value(json_object_get(json_object_get(p,
+					"rows"), "columns")), (long long)json_integer_value(
+					json_object_get(json_object_get(p, "rows"), "trained_on")));
+				if (json_is_object(m))
+					printf("; held out %lld: ROC AUC %.4f, log loss %.4f",
+					       (long long)json_integer_value(json_object_get(m, "customers")),
+					       json_number_value(json_object_get(m, "roc_auc")),
+					       json_number_value(json_object_get(m, "log_loss")));
+				printf("\n");
+			} else {
+				printf("  %s\n", params);
+			}
+			json_decref(p);
 		}
 		n++;
 	}
@@ -266,7 +312,10 @@ const cli_command cmd_train = {
 const cli_command cmd_models = {
 	"models", models, "list the trained models stored",
 	"usage: patron models [--json]\n"
+	"       patron models use NAME@VERSION\n"
 	"\n"
 	"Every model a plugin trained: its name, version, when it was trained, the\n"
-	"date its data ran to, and its parameters.\n",
+	"date its data ran to, and its parameters (for churn models, the held-out\n"
+	"figures). The newest version of each is in use unless `models use` pinned\n"
+	"another: `patron models use churn.forest@2` rolls back to version 2.\n",
 };

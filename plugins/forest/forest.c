@@ -1,0 +1,203 @@
+/* churn.forest: a random forest of CART trees (cart.c), the probability the
+ * mean of the trees' leaf shares. A customer's reasons are the columns whose
+ * splits along the customer's paths raised the risk the most (each split's
+ * change in the positive share, averaged over the trees).
+ *
+ * patron.conf:  churn = "forest"   or
+ *               churn = { plugin = "forest", trees = 200, max_depth = 12 }
+ * Options: trees (100), max_depth (0: none), min_samples_leaf (1),
+ * max_features (0: the square root of the columns), bootstrap (true), seed
+ * (1). trees = 1, bootstrap = false gives a single decision tree. On a
+ * million customers, max_depth or min_samples_leaf keep the stored model
+ * small: unbounded trees there have hundreds of thousands of nodes each.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include <patron/plugin.h>
+
+#include "cart.h"
+#include "supervised.h"
+
+typedef struct {
+	const patron_host *host;
+	forest_opts o;
+} forest_state;
+
+static int whole(const patron_host *h, patron_ctx *ctx, const char *key, double lo, double hi,
+		 size_t *out)
+{
+	double v = (double)*out;
+	if (h->option_number(ctx, key, &v) < 0 || v != floor(v) || v < lo || v > hi) {
+		h->fail(ctx, "option %s: expected a whole number from %g to %g", key, lo, hi);
+		return -1;
+	}
+	*out = (size_t)v;
+	return 0;
+}
+
+static int init(const patron_host *host, patron_ctx *ctx, void **state)
+{
+	forest_state *s = malloc(sizeof *s);
+	if (!s) {
+		host->fail(ctx, "out of memory");
+		return -1;
+	}
+	s->host = host;
+	s->o = (forest_opts){.trees = 100, .min_leaf = 1, .bootstrap = 1, .seed = 1, .threads = 2};
+	size_t seed = 1, boot = 1;
+	if (whole(host, ctx, "trees", 1, 10000, &s->o.trees) < 0 ||
+	    whole(host, ctx, "max_depth", 0, 1000, &s->o.max_depth) < 0 ||
+	    whole(host, ctx, "min_samples_leaf", 1, 1e9, &s->o.min_leaf) < 0 ||
+	    whole(host, ctx, "max_features", 0, 1e6, &s->o.max_features) < 0 ||
+	    whole(host, ctx, "bootstrap", 0, 1, &boot) < 0 ||
+	    whole(host, ctx, "seed", 0, 1e15, &seed) < 0) {
+		free(s);
+		return -1;
+	}
+	s->o.bootstrap = (int)boot;
+	s->o.seed = seed;
+	*state = s;
+	return 0;
+}
+
+static json_t *ints(const int32_t *v, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_integer(v[i]));
+	return a;
+}
+
+static int train(void *state, patron_ctx *ctx)
+{
+	forest_state *s = state;
+	const patron_host *h = s->host;
+	const patron_design *d = sup_design(h, ctx);
+	if (!d)
+		return -1;
+	size_t *rows, n = sup_train_rows(d, &rows);
+	forest f;
+	if (!rows || forest_fit(d->x, d->cols, rows, n, d->y, &s->o, &f) < 0) {
+		free(rows);
+		h->fail(ctx, "out of memory growing %zu trees on %zu customers", s->o.trees, n);
+		return -1;
+	}
+	free(rows);
+	size_t nodes = 0;
+	json_t *trees = json_array();
+	for (size_t k = 0; k < f.n; k++) {
+		const cart_tree *t = &f.tree[k];
+		nodes += t->n;
+		json_array_append_new(trees, json_pack("{s:o, s:o, s:o, s:o, s:o}", "feature",
+			ints(t->feature, t->n), "threshold", sup_array(t->threshold, t->n), "left",
+			ints(t->left, t->n), "right", ints(t->right, t->n), "value",
+			sup_array(t->value, t->n)));
+	}
+	h->log(ctx, PATRON_LOG_INFO, "%zu trees on %zu customers x %zu columns: %zu nodes", f.n, n,
+	       d->cols, nodes);
+	forest_free(&f);
+	return sup_save(h, ctx, d, json_pack("{s:o}", "trees", trees));
+}
+
+/* The trees stored by train. */
+static int read_trees(json_t *m, size_t cols, forest *f)
+{
+	json_t *trees = json_object_get(m, "trees");
+	memset(f, 0, sizeof *f);
+	f->cols = cols;
+	f->n = json_array_size(trees);
+	f->tree = calloc(f->n ? f->n : 1, sizeof *f->tree);
+	if (!f->tree || !f->n)
+		return -1;
+	for (size_t k = 0; k < f->n; k++) {
+		json_t *j = json_array_get(trees, k);
+		cart_tree *t = &f->tree[k];
+		json_t *fe = json_object_get(j, "feature"), *le = json_object_get(j, "left");
+		json_t *ri = json_object_get(j, "right");
+		t->n = json_array_size(fe);
+		t->feature = malloc((t->n ? t->n : 1) * sizeof *t->feature);
+		t->left = malloc((t->n ? t->n : 1) * sizeof *t->left);
+		t->right = malloc((t->n ? t->n : 1) * sizeof *t->right);
+		t->threshold = malloc((t->n ? t->n : 1) * sizeof *t->threshold);
+		t->value = malloc((t->n ? t->n : 1) * sizeof *t->value);
+		if (!t->n || !t->feature || !t->left || !t->right || !t->threshold || !t->value ||
+		    json_array_size(le) != t->n || json_array_size(ri) != t->n ||
+		    sup_doubles(json_object_get(j, "threshold"), t->threshold, t->n) < 0 ||
+		    sup_doubles(json_object_get(j, "value"), t->value, t->n) < 0)
+			return -1;
+		for (size_t i = 0; i < t->n; i++) {
+			t->feature[i] = (int32_t)json_integer_value(json_array_get(fe, i));
+			t->left[i] = (int32_t)json_integer_value(json_array_get(le, i));
+			t->right[i] = (int32_t)json_integer_value(json_array_get(ri, i));
+			/* A damaged node must not send a walk outside the tree. */
+			if (t->feature[i] >= (int32_t)cols ||
+			    (t->feature[i] >= 0 && (t->left[i] <= (int32_t)i || t->right[i] <= (int32_t)i ||
+						    t->left[i] >= (int32_t)t->n || t->right[i] >= (int32_t)t->n)))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+typedef struct {
+	const forest *f;
+	const patron_design *d;
+	double *p, *contrib;
+} scoring;
+
+static void score_rows(void *arg, size_t t, size_t threads)
+{
+	scoring *sc = arg;
+	const patron_design *d = sc->d;
+	for (size_t r = t; r < d->rows; r += threads)
+		sc->p[r] = forest_predict(sc->f, d->x + r * d->cols, sc->contrib + r * d->cols);
+}
+
+static int run(void *state, patron_ctx *ctx)
+{
+	forest_state *s = state;
+	const patron_host *h = s->host;
+	const patron_design *d = sup_design(h, ctx);
+	if (!d)
+		return -1;
+	json_t *m = sup_load(h, ctx, d);
+	if (!m)
+		return -1;
+	forest f;
+	int rc = -1;
+	double *p = malloc((d->rows ? d->rows : 1) * sizeof *p);
+	double *contrib = calloc((d->rows ? d->rows : 1) * (d->cols ? d->cols : 1), sizeof *contrib);
+	if (read_trees(m, d->cols, &f) < 0) {
+		h->fail(ctx, "the stored trees cannot be read: train the model again");
+		goto out;
+	}
+	if (!p || !contrib) {
+		h->fail(ctx, "out of memory");
+		goto out;
+	}
+	scoring sc = {&f, d, p, contrib};
+	sup_parallel(score_rows, &sc);
+	rc = sup_write(h, ctx, d, p, contrib);
+out:
+	forest_free(&f);
+	json_decref(m);
+	free(p), free(contrib);
+	return rc;
+}
+
+static void done(void *state) { free(state); }
+
+static const patron_plugin descriptor = {
+	PATRON_PLUGIN_ABI,
+	.name = "churn.forest",
+	.kind = PATRON_KIND_SCORER,
+	.version = "1.0",
+	.description = "churn by a random forest of CART trees (Gini, bootstrap, two threads)",
+	.init = init,
+	.run = run,
+	.free = done,
+	.train = train,
+};
+
+const patron_plugin *patron_plugin_entry(void) { return &descriptor; }
