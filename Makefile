@@ -124,17 +124,20 @@ $(PATRON): $(CORE_OBJ) $(CLI_OBJ) $(GEN_OBJ)
 $(PATRON_GEN): $(BUILD)/obj/scripts/gen/main.o $(GEN_OBJ) $(BUILD)/obj/core/value.o
 	$(CC) $(LDFLAGS) $^ -lm -o $@
 
-# The models' maths, shared by the clv and kmeans plugins and their known-answer tests.
+# The models' maths, shared by the plugins and their known-answer tests.
 CLV_OBJ := $(BUILD)/obj/plugins/clv/bgnbd.o $(BUILD)/obj/plugins/kmeans/lloyd.o \
-           $(BUILD)/obj/plugins/itemknn/knn.o
+           $(BUILD)/obj/plugins/itemknn/knn.o $(BUILD)/obj/plugins/logreg/irls.o \
+           $(BUILD)/obj/plugins/logreg/spd.o $(BUILD)/obj/plugins/forest/cart.o \
+           $(BUILD)/obj/plugins/nbayes/nb.o
 GSL_LIBS = $(shell pkg-config --libs gsl)
 
 $(BUILD)/obj/plugins/%.o: plugins/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(PLUGIN_CFLAGS) $(shell pkg-config --cflags gsl) -MMD -MP -c $< -o $@
+	$(CC) $(PLUGIN_CFLAGS) $(shell pkg-config --cflags gsl openblas) -MMD -MP -c $< -o $@
 
 $(UNIT): $(UNIT_OBJ) $(CORE_OBJ) $(CLV_OBJ)
-	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(CHECK_LIBS) $(GSL_LIBS) -pthread -o $@
+	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(CHECK_LIBS) $(GSL_LIBS) \
+		$(shell pkg-config --libs openblas) -pthread -o $@
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -100,16 +100,18 @@ int irls_fit(const double *x, size_t cols, const size_t *rows, size_t n, const d
 			it = -1;
 			break;
 		}
-		/* Backtracking: halve the step until the objective falls. */
-		double step = 1, fn = f;
+		/* Backtracking: halve the step until the objective falls, or at
+		 * least does not rise beyond its rounding (near the optimum a
+		 * Newton step's gain is below what a large objective can show). */
+		double step = 1, fn = f, slack = 1e-12 * fabs(f);
 		for (int tries = 0; tries < 40; tries++, step /= 2) {
 			for (size_t j = 0; j < k; j++)
 				next[j] = beta[j] - step * d[j];
 			fn = objective(x, cols, rows, n, y, C, next);
-			if (fn <= f)
+			if (fn <= f + slack)
 				break;
 		}
-		if (!(fn <= f)) {
+		if (!(fn <= f + slack)) {
 			if (gmax <= 1e3 * tol * (1 + C * (double)n))
 				break;	/* as low as rounding lets it go */
 			snprintf(err, cap, "no step lowers the objective after %d iterations "

@@ -42,5 +42,6 @@ Suite *suite_template(void);
 Suite *suite_bus(void);
 Suite *suite_results(void);
 Suite *suite_knn(void);
+Suite *suite_churn(void);
 
 #endif
