@@ -304,10 +304,37 @@ static int prepare(const patron_run_env *env, int64_t now, const design_labels *
 	return 0;
 }
 
+/* The ROC AUC of model CH on the rows H of F (labels Y), prepared by its
+ * own schema; NaN when it cannot score them (its columns are gone). */
+static double champion_auc(const patron_plugin_file *pf, const patron_run_env *env,
+			   learn_model *ch, const patron_features *f, const size_t *h, size_t nh,
+			   const double *y)
+{
+	uint8_t *keep = patron_xcalloc(f->rows ? f->rows : 1, 1);
+	for (size_t i = 0; i < nh; i++)
+		keep[h[i]] = 1;
+	design_table t = {0};
+	patron_err err;
+	double auc = NAN;
+	double *p = patron_xmalloc((nh ? nh : 1) * sizeof *p), *yy = patron_xmalloc((nh ? nh : 1) *
+										  sizeof *yy);
+	/* H ascends, so the table's rows are H's in order. */
+	if (design_apply(&ch->schema, f, NULL, keep, &t, &err) == 0 && t.d.rows == nh &&
+	    predict(pf, env, &t.d, &ch->params, p, &err) == 0) {
+		for (size_t i = 0; i < nh; i++)
+			yy[i] = y[h[i]];
+		auc = metrics_auc(p, yy, nh);
+	}
+	design_table_free(&t);
+	free(keep), free(p), free(yy);
+	return auc;
+}
+
 int learn_train(const patron_plugin_file *pf, const patron_run_env *env, int64_t now,
 		const learn_opts *o, learn_report *r, patron_err *err)
 {
 	memset(r, 0, sizeof *r);
+	r->champion_auc = NAN;
 	prepared p;
 	char *params = NULL;
 	double *prob = NULL, *yh = NULL, *ph = NULL;
@@ -318,8 +345,10 @@ int learn_train(const patron_plugin_file *pf, const patron_run_env *env, int64_t
 	r->labelled = p.labelled;
 	r->train_rows = p.ntrain;
 	r->cols = p.t.d.cols;
+	double t0 = patron_clock();
 	if (fit(pf, env, &p.t.d, &params, err) < 0)
 		goto out;
+	r->fit_secs = patron_clock() - t0;
 	/* The held-out figures and the importances. */
 	size_t rows = p.f->rows, nh = 0;
 	h = patron_xmalloc((rows ? rows : 1) * sizeof *h);
@@ -343,6 +372,8 @@ int learn_train(const patron_plugin_file *pf, const patron_run_env *env, int64_t
 		r->importances = importances(pf, env, &p.t.d, h, nh, p.y, &params, o->seed, err);
 		if (!r->importances)
 			goto out;
+		if (o->champion)
+			r->champion_auc = champion_auc(pf, env, o->champion, p.f, h, nh, p.y);
 	}
 	/* Stored: the schema, the plugin's params, the figures. */
 	json_error_t jerr;

@@ -17,17 +17,20 @@
 #include "plugin.h"
 
 typedef struct {
-	design_labels lab;
-	double holdout;		/* share of the labelled customers held out (0.2) */
-	uint64_t seed;
-} learn_opts;
-
-typedef struct {
 	int64_t version, as_of;
 	design_schema schema;
 	char *params;		/* the plugin's own, as JSON text */
 	json_t *stored;		/* the whole stored object */
 } learn_model;
+
+typedef struct {
+	design_labels lab;
+	double holdout;		/* share of the labelled customers held out (0.2) */
+	uint64_t seed;
+	/* When set, this model is scored on the same held-out customers too
+	 * (learn_report.champion_auc): the one a retrained model must match. */
+	learn_model *champion;
+} learn_opts;
 
 /* The model of plugin NAME in use (VERSION 0), or that version. 0, or 1
  * when there is none, or -1 with err. */
@@ -42,6 +45,8 @@ typedef struct {
 	size_t labelled, train_rows, holdout_rows, cols;
 	metrics holdout;	/* n = 0 when nothing was held out */
 	json_t *importances;	/* [{"feature", "auc_drop"}], largest first */
+	double champion_auc;	/* the champion's, on the same customers (NaN: none) */
+	double fit_secs;	/* the plugin's own training */
 } learn_report;
 
 /* Trains PF on ENV's snapshot (as of the cutoff for derived labels; NOW is

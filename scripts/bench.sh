@@ -211,6 +211,85 @@ for p in itemknn als popular; do
 done
 rm -f "$WORK"/recs.db*
 
+# Churn. (a) The public telecom data (mlc_churn, BASELINES.md): each plugin
+# trained on the training file's customers, its ROC AUC on the test file and
+# the time of its fit (median of RUNS), next to scikit-learn's on the same
+# rows and columns, run here by shared/data/baselines.py when python3-sklearn
+# is installed. (b) The big store, labels from history (no order in the 90
+# days after a cutoff): patron train churn and patron score --only churn as
+# whole processes, and the held-out ROC AUC.
+if [ -f "$SHARED/mlc_churn_train.csv" ]; then
+	"$PATRON" --db "$WORK/mlc.db" import customers "$SHARED/mlc_churn_train.csv" >/dev/null
+	peer=""
+	if /usr/bin/python3 -c 'import sklearn, pandas' 2>/dev/null; then
+		/usr/bin/python3 "$SHARED/baselines.py" churn "$SHARED/mlc_churn_train.csv" \
+			"$SHARED/mlc_churn_test.csv" >"$WORK/sk.md" 2>/dev/null && peer=1
+	fi
+	ROWS=3333
+	for p in logreg forest nbayes mlp; do
+		case $p in
+		logreg) sk="LogisticRegression(" ;;
+		forest) sk="RandomForestClassifier(" ;;
+		nbayes) sk="GaussianNB(" ;;
+		mlp) sk="MLPClassifier(" ;;
+		esac
+		: >"$WORK/fits"
+		for i in $(seq "$RUNS"); do
+			"$PATRON" --db "$WORK/mlc.db" --json train churn --plugin $p --label churn \
+				--holdout 0 2>/dev/null | sed -n 's/^  "fit_seconds": \([0-9.e-]*\),*$/\1/p' >>"$WORK/fits"
+		done
+		fit=$(median <"$WORK/fits")
+		a=$("$PATRON" --db "$WORK/mlc.db" --json eval churn --plugin $p --label churn \
+			--test "$SHARED/mlc_churn_test.csv" 2>/dev/null | sed -n 's/^  "roc_auc": \([0-9.e-]*\),*$/\1/p')
+		if [ -n "$peer" ]; then
+			sk_auc=$(grep -F "| $sk" "$WORK/sk.md" | awk -F'|' '{ gsub(/ /, "", $3); print $3 }')
+			sk_fit=$(grep -F "| $sk" "$WORK/sk.md" | awk -F'|' '{ gsub(/ /, "", $6); print $6 }')
+			printf '%-44s %10s        scikit-learn %s   fit %.4f s vs %s s (speed ratio %s)\n' \
+				"mlc_churn test ROC AUC, $p" "$(printf %.4f "$a")" "$sk_auc" "$fit" "$sk_fit" \
+				"$(awk -v a="$sk_fit" -v b="$fit" 'BEGIN { printf "%.2f", a / b }')"
+			figure "mlc_churn_auc_$p" "$a" "ROC AUC" "$sk_auc" \
+				"$(awk -v a="$a" -v b="$sk_auc" 'BEGIN { printf "%.4f", a - b }')"
+			figure "mlc_churn_fit_seconds_$p" "$fit" "s" "$sk_fit" \
+				"$(awk -v a="$sk_fit" -v b="$fit" 'BEGIN { printf "%.3f", a / b }')"
+		else
+			printf '%-44s %10s        fit %.4f s (scikit-learn not installed: no peer)\n' \
+				"mlc_churn test ROC AUC, $p" "$(printf %.4f "$a")" "$fit"
+			figure "mlc_churn_auc_$p" "$a" "ROC AUC" null null
+			figure "mlc_churn_fit_seconds_$p" "$fit" "s" null null
+		fi
+	done
+	echo "  (targets: logreg within 0.005 of scikit-learn's AUC, forest within 0.01, both fitted no slower; the ratio is the peer's time over Patron's)"
+	rm -f "$WORK"/mlc.db*
+fi
+cp "$BIG/patron.db" "$WORK/churn.db"
+ROWS=$BIG_CUSTOMERS
+for p in logreg forest nbayes mlp; do
+	case $p in
+	forest) opts=', max_depth = 12' ;;	# unbounded trees on a million rows are huge
+	mlp) opts=', max_epochs = 20' ;;
+	*) opts='' ;;
+	esac
+	printf 'churn = { plugin = "%s"%s }\n' "$p" "$opts" >"$WORK/churn.conf"
+	"$TIME" -f '%e %M' -o "$WORK/t" "$PATRON" --db "$WORK/churn.db" --config "$WORK/churn.conf" \
+		--now 2026-06-30 --json train churn --horizon 90d >"$WORK/out" 2>"$WORK/err" ||
+		{ echo "bench: train churn $p failed: $(cat "$WORK/err")" >&2; exit 1; }
+	read -r train_secs train_kb <"$WORK/t"
+	fit=$(sed -n 's/^  "fit_seconds": \([0-9.e-]*\),*$/\1/p' "$WORK/out")
+	a=$(sed -n 's/^    "roc_auc": \([0-9.e-]*\),*$/\1/p' "$WORK/out" | head -1)
+	n=$(sed -n 's/^  "trained_on": \([0-9]*\),*$/\1/p' "$WORK/out")
+	"$TIME" -f '%e %M' -o "$WORK/t" "$PATRON" --db "$WORK/churn.db" --config "$WORK/churn.conf" \
+		--now 2026-06-30 score --only churn >"$WORK/out" 2>"$WORK/err" ||
+		{ echo "bench: score churn $p failed: $(cat "$WORK/err")" >&2; exit 1; }
+	read -r score_secs score_kb <"$WORK/t"
+	printf '%-44s %10s s      (fit %.2f s on %s customers; scoring every buyer %s s; held-out ROC AUC %.4f)\n' \
+		"churn = $p: train, whole process" "$train_secs" "$fit" "$n" "$score_secs" "$a"
+	figure "churn_${p}_train_seconds" "$train_secs" "s" null null
+	figure "churn_${p}_fit_seconds" "$fit" "s" null null
+	figure "churn_${p}_score_seconds" "$score_secs" "s" null null
+	figure "churn_${p}_auc" "$a" "ROC AUC" null null
+done
+rm -f "$WORK"/churn.db*
+
 # Rules. (a) A scheduled rule whose where reads spend and recency, over
 # every customer of the big store (a dry run: nothing is kept). (b) An event
 # rule over 1,000,000 events, after (c) appending them with patron import

@@ -26,4 +26,8 @@ int cli_learn_finish(cli *c, const patron_config *cfg, const char *job, learn_cl
  * plugin; prints the report. */
 int cli_train_supervised(cli *c, const patron_job *j, const char *choice, learn_cli *lo);
 
+/* patron run: retrains every supervised job whose `retrain` period has
+ * passed (none in a dry run). EXIT_FAIL when one failed; the others go on. */
+int cli_retrain_due(cli *c, const patron_config *cfg, int dry, int quiet);
+
 #endif

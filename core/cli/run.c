@@ -12,6 +12,7 @@
 #include "../rules.h"
 #include "../template.h"
 #include "cli.h"
+#include "learnopts.h"
 
 static int lua_file(const struct dirent *d)
 {
@@ -88,6 +89,8 @@ static int run(cli *c, int argc, char **argv)
 		patron_config_free(cfg);
 		return EXIT_FAIL;
 	}
+	/* Models due for retraining first, so the rules see today's. */
+	int retrained = cli_retrain_due(c, cfg, dry, quiet);
 	patron_rules_opts o = {.store = c->store, .config = cfg, .now = c->now, .dry_run = dry,
 			       .out = quiet ? NULL : stdout, .verbose = verbose, .show_max = -1};
 	patron_rules *r = patron_rules_new(&o);
@@ -109,7 +112,7 @@ static int run(cli *c, int argc, char **argv)
 	/* What the rules queued goes out now, unless this was a dry run. */
 	int sent = rc == EXIT_OK && send && !dry ? cli_deliver(c, cfg, 0, verbose, quiet)
 						 : EXIT_OK;
-	if (rc == EXIT_OK && (t.errors || sent != EXIT_OK))
+	if (rc == EXIT_OK && (t.errors || sent != EXIT_OK || retrained != EXIT_OK))
 		rc = EXIT_FAIL;	/* the others ran; the exit status still tells cron */
 	patron_config_free(cfg);
 	return rc;

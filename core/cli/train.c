@@ -14,9 +14,10 @@ static void print_report(cli *c, const char *job, const char *name, const learn_
 			 const learn_report *r, double secs)
 {
 	if (c->json) {
-		json_t *j = json_pack("{s:s, s:s, s:I, s:f, s:I, s:I, s:I, s:I}", "job", job,
+		json_t *j = json_pack("{s:s, s:s, s:I, s:f, s:f, s:I, s:I, s:I, s:I}", "job", job,
 				      "plugin", name, "version", (json_int_t)r->version, "seconds",
-				      secs, "labelled", (json_int_t)r->labelled, "trained_on",
+				      secs, "fit_seconds", r->fit_secs, "labelled",
+				      (json_int_t)r->labelled, "trained_on",
 				      (json_int_t)r->train_rows, "held_out",
 				      (json_int_t)r->holdout_rows, "columns", (json_int_t)r->cols);
 		json_object_set_new(j, "metrics", r->holdout.n ? metrics_json(&r->holdout)
@@ -34,8 +35,9 @@ static void print_report(cli *c, const char *job, const char *name, const learn_
 			 (long long)(o->lab.horizon / 86400), patron_format_day(o->lab.cutoff, day));
 	}
 	printf("%s: %s trained on %zu of %zu labelled customers (label: %s), %zu columns, in "
-	       "%.2f s; stored as model version %lld\n", job, name, r->train_rows, r->labelled,
-	       label, r->cols, secs, (long long)r->version);
+	       "%.2f s (the fit itself %.3f s); stored as model version %lld\n", job, name,
+	       r->train_rows, r->labelled, label, r->cols, secs, r->fit_secs,
+	       (long long)r->version);
 	if (!r->holdout.n) {
 		printf("  nothing held out (--holdout 0): no figures\n");
 		return;

@@ -190,3 +190,34 @@ t_churn_bad_input_gets_one_clear_line() {
 	run "$PATRON" --db "$DB" train churn --label churn
 	expect_in "$T/err" "option trees: expected a whole number from 1 to 10000"
 }
+
+t_run_retrains_on_schedule_and_keeps_the_better_model() {
+	"$PATRON" --db "$DB" --now 2026-11-23 demo --customers 1000 >/dev/null 2>&1
+	mkdir -p "$T/rules"
+	printf 'churn = { plugin = "forest", horizon = "90d", retrain = "7d" }\n' >"$T/patron.conf"
+	run "$PATRON" --db "$DB" --now 2026-11-23 run "$T/rules" --dry-run
+	expect_in "$T/out" "retrain churn is due: not in a dry run"
+	expect_eq "$(q "SELECT count(*) FROM models WHERE name = 'churn.forest'")" 0
+	run "$PATRON" --db "$DB" --now 2026-11-23 run "$T/rules"
+	expect_rc 0
+	expect_in "$T/out" "retrained churn.forest: v1 has held-out ROC AUC "
+	expect_in "$T/out" ": the new model is in use"
+	# Not due again for a week.
+	run "$PATRON" --db "$DB" --now 2026-11-29 run "$T/rules"
+	grep -q retrained "$T/out" && fail "retrained before the week was out"
+	# A week on, a far weaker challenger (one stump) is not promoted.
+	printf 'churn = { plugin = "forest", horizon = "90d", retrain = "7d", trees = 1, max_depth = 1, bootstrap = false, margin = 0 }\n' >"$T/patron.conf"
+	run "$PATRON" --db "$DB" --now 2026-11-30 run "$T/rules"
+	expect_rc 0
+	expect_in "$T/out" "retrained churn.forest: v2 has held-out ROC AUC "
+	expect_in "$T/out" ", v1 had "
+	expect_in "$T/out" "kept the old one (the new one is worse by more than the margin)"
+	run "$PATRON" --db "$DB" models
+	grep 'churn.forest *v1 ' "$T/out" | grep -q 'in use' || fail "v1 is not in use: $(cat "$T/out")"
+	expect_eq "$(q "SELECT json_extract(payload, '\$.in_use') FROM events WHERE topic = 'model.retrained' ORDER BY id DESC LIMIT 1")" 1
+	expect_eq "$(q "SELECT json_extract(payload, '\$.challenger_auc') < json_extract(payload, '\$.champion_auc') FROM events WHERE topic = 'model.retrained' ORDER BY id DESC LIMIT 1")" 1
+	printf 'churn = { plugin = "forest", horizon = "90d", retrain = "weekly" }\n' >"$T/patron.conf"
+	run "$PATRON" --db "$DB" --now 2026-12-30 run "$T/rules"
+	expect_rc 1
+	expect_in "$T/err" "churn.retrain: expected a duration such as \"7d\", got \"weekly\""
+}
