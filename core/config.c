@@ -6,6 +6,7 @@
 #include <lualib.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -237,6 +238,63 @@ static int push_job(const patron_config *c, const char *job)
 	int t = lua_getfield(c->L, -1, job + 9);
 	lua_remove(c->L, -2);
 	return t;
+}
+
+static void json_text(patron_buf *b, const char *s, size_t n)
+{
+	patron_buf_adds(b, "\"");
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch == '"' || ch == '\\')
+			patron_buf_printf(b, "\\%c", ch);
+		else if (ch < 0x20)
+			patron_buf_printf(b, "\\u%04x", ch);
+		else
+			patron_buf_add(b, &s[i], 1);
+	}
+	patron_buf_adds(b, "\"");
+}
+
+void patron_config_job_json(const patron_config *c, const char *job, patron_buf *buf)
+{
+	lua_State *L = c->L;
+	int t = push_job(c, job), n = 0;
+	patron_buf_adds(buf, "{");
+	if (t == LUA_TSTRING) {
+		size_t len;
+		const char *v = lua_tolstring(L, -1, &len);
+		patron_buf_adds(buf, "\"plugin\":");
+		json_text(buf, v, len);
+	} else if (t == LUA_TTABLE) {
+		lua_pushnil(L);
+		while (lua_next(L, -2)) {
+			int vt = lua_type(L, -1);
+			if (lua_type(L, -2) == LUA_TSTRING &&
+			    (vt == LUA_TSTRING || vt == LUA_TNUMBER || vt == LUA_TBOOLEAN)) {
+				size_t klen;
+				const char *k = lua_tolstring(L, -2, &klen);
+				patron_buf_adds(buf, n++ ? "," : "");
+				json_text(buf, k, klen);
+				patron_buf_adds(buf, ":");
+				if (vt == LUA_TBOOLEAN) {
+					patron_buf_adds(buf, lua_toboolean(L, -1) ? "true" : "false");
+				} else if (vt == LUA_TNUMBER) {
+					double d = lua_tonumber(L, -1);
+					if (isfinite(d))
+						patron_buf_printf(buf, "%.17g", d);
+					else
+						patron_buf_adds(buf, "null");
+				} else {
+					size_t vlen;
+					const char *v = lua_tolstring(L, -1, &vlen);
+					json_text(buf, v, vlen);
+				}
+			}
+			lua_pop(L, 1);
+		}
+	}
+	lua_pop(L, 1);
+	patron_buf_adds(buf, "}");
 }
 
 const char *patron_config_plugin(const patron_config *c, const char *job)

@@ -40,6 +40,10 @@ const char *patron_config_plugin(const patron_config *c, const char *job);
 const char *patron_config_string(const patron_config *c, const char *job, const char *key);
 int patron_config_number(const patron_config *c, const char *job, const char *key, double *out);
 
+/* JOB's options (its table's strings, numbers and booleans; "plugin"
+ * included), appended to BUF as one JSON object; {} when it has none. */
+void patron_config_job_json(const patron_config *c, const char *job, patron_buf *buf);
+
 /* A top-level string (templates), or NULL. */
 const char *patron_config_top_string(const patron_config *c, const char *key);
 /* 1 when channels.NAME is configured; *address is its `address` option

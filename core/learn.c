@@ -385,6 +385,13 @@ int learn_train(const patron_plugin_file *pf, const patron_run_env *env, int64_t
 		(json_int_t)p.labelled, "trained_on", (json_int_t)p.ntrain, "held_out",
 		(json_int_t)nh, "columns", (json_int_t)p.t.d.cols);
 	json_object_set_new(stored, "label", label_json(&o->lab));
+	/* The plugin's options from patron.conf, as they were for this fit. */
+	patron_buf conf = {0};
+	patron_config_job_json(env->config, env->job, &conf);
+	json_t *conf_json = json_loads(conf.data, 0, &jerr);
+	json_object_set_new(json_object_get(stored, "options"), "config",
+			    conf_json ? conf_json : json_object());
+	patron_buf_free(&conf);
 	char *text = json_dumps(stored, JSON_COMPACT);
 	json_decref(stored);
 	sqlite3_stmt *st = patron_store_stmt(env->store, ST_MODEL_SAVE);

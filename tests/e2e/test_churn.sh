@@ -109,6 +109,9 @@ t_churn_from_history_emits_score_changed_for_the_save_offer() {
 	run "$PATRON" --db "$DB" --now 2026-11-23 train churn --horizon 90d
 	expect_rc 0
 	expect_in "$T/out" "(label: no order in the 90 days after 2026-08-25)"
+	# Stored with its plugin, options, window, schema and figures.
+	expect_eq "$(q "SELECT json_extract(params, '\$.options.config.plugin') || ' ' || json_extract(params, '\$.label.horizon') || ' ' || (json_extract(params, '\$.metrics.roc_auc') > 0.5) || ' ' || (json_array_length(params, '\$.schema.columns') > 5) || ' ' || date(as_of, 'unixepoch') FROM models WHERE name = 'churn.forest'")" \
+		"forest 7776000 1 1 2026-08-25"
 	run "$PATRON" --db "$DB" --now 2026-11-23 score --only churn
 	expect_rc 0
 	# Only those who bought can stop buying.
