@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "csv.h"
+#include "snapshot.h"
 
 void design_schema_free(design_schema *s)
 {
@@ -40,20 +41,6 @@ static int label_value(const char *text)
 	return -1;
 }
 
-static long row_of(const patron_features *f, int64_t id)
-{
-	size_t lo = 0, hi = f->rows;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (f->customer_ids[mid] == id)
-			return (long)mid;
-		if (f->customer_ids[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
-}
 
 static int attribute_labels(patron_store *st, const char *label, const patron_features *f,
 			    double *y, patron_err *err)
@@ -68,7 +55,7 @@ static int attribute_labels(patron_store *st, const char *label, const patron_fe
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(q, 0);
 		const char *v = (const char *)sqlite3_column_text(q, 1);
-		long r = row_of(f, id);
+		long r = patron_features_row(f, id);
 		seen++;
 		if (r < 0)
 			continue;
@@ -114,7 +101,7 @@ int design_labels_read(patron_store *st, const design_labels *lab, const patron_
 	sqlite3_bind_int64(q, 1, lab->cutoff);
 	sqlite3_bind_int64(q, 2, end);
 	while (sqlite3_step(q) == SQLITE_ROW) {
-		long r = row_of(f, sqlite3_column_int64(q, 0));
+		long r = patron_features_row(f, sqlite3_column_int64(q, 0));
 		if (r >= 0 && y[r] == 1)
 			y[r] = 0;	/* bought again: stayed */
 	}

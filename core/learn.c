@@ -330,6 +330,33 @@ static double champion_auc(const patron_plugin_file *pf, const patron_run_env *e
 	return auc;
 }
 
+/* The rows of P held out (labelled, not trained on), ascending, into *H
+ * (malloc'd; *NH of them), and the figures of the plugin's predictions for
+ * them into M when there are any. */
+static int holdout_figures(const patron_plugin_file *pf, const patron_run_env *env,
+			   const prepared *p, char **params, size_t **h, size_t *nh, metrics *m,
+			   patron_err *err)
+{
+	size_t rows = p->f->rows, n = 0;
+	*h = patron_xmalloc((rows ? rows : 1) * sizeof **h);
+	for (size_t i = 0; i < rows; i++)
+		if (!isnan(p->y[i]) && !p->train[i])
+			(*h)[n++] = i;
+	*nh = n;
+	if (!n)
+		return 0;
+	double *x, *ph = patron_xmalloc(n * sizeof *ph), *yh = patron_xmalloc(n * sizeof *yh);
+	int64_t *ids;
+	patron_design sub = subset(&p->t.d, *h, n, &x, &ids);
+	for (size_t i = 0; i < n; i++)
+		yh[i] = p->y[(*h)[i]];
+	int rc = predict(pf, env, &sub, params, ph, err);
+	if (rc == 0)
+		metrics_compute(ph, yh, n, m);
+	free(x), free(ids), free(ph), free(yh);
+	return rc;
+}
+
 int learn_train(const patron_plugin_file *pf, const patron_run_env *env, int64_t now,
 		const learn_opts *o, learn_report *r, patron_err *err)
 {
@@ -337,7 +364,6 @@ int learn_train(const patron_plugin_file *pf, const patron_run_env *env, int64_t
 	r->champion_auc = NAN;
 	prepared p;
 	char *params = NULL;
-	double *prob = NULL, *yh = NULL, *ph = NULL;
 	size_t *h = NULL;
 	int rc = -1;
 	if (prepare(env, now, &o->lab, o->holdout, o->seed, &p, err) < 0)
@@ -350,25 +376,10 @@ int learn_train(const patron_plugin_file *pf, const patron_run_env *env, int64_t
 		goto out;
 	r->fit_secs = patron_clock() - t0;
 	/* The held-out figures and the importances. */
-	size_t rows = p.f->rows, nh = 0;
-	h = patron_xmalloc((rows ? rows : 1) * sizeof *h);
-	for (size_t i = 0; i < rows; i++)
-		if (!isnan(p.y[i]) && !p.train[i])
-			h[nh++] = i;
-	r->holdout_rows = nh;
+	if (holdout_figures(pf, env, &p, &params, &h, &r->holdout_rows, &r->holdout, err) < 0)
+		goto out;
+	size_t nh = r->holdout_rows;
 	if (nh) {
-		double *x;
-		int64_t *ids;
-		patron_design sub = subset(&p.t.d, h, nh, &x, &ids);
-		ph = patron_xmalloc(nh * sizeof *ph);
-		yh = patron_xmalloc(nh * sizeof *yh);
-		for (size_t i = 0; i < nh; i++)
-			yh[i] = p.y[h[i]];
-		int prc = predict(pf, env, &sub, &params, ph, err);
-		free(x), free(ids);
-		if (prc < 0)
-			goto out;
-		metrics_compute(ph, yh, nh, &r->holdout);
 		r->importances = importances(pf, env, &p.t.d, h, nh, p.y, &params, o->seed, err);
 		if (!r->importances)
 			goto out;
@@ -409,7 +420,7 @@ int learn_train(const patron_plugin_file *pf, const patron_run_env *env, int64_t
 	sqlite3_reset(st);
 	free(text);
 out:
-	free(params), free(prob), free(yh), free(ph), free(h);
+	free(params), free(h);
 	prepared_free(&p);
 	return rc;
 }
@@ -523,7 +534,7 @@ int learn_eval(const patron_plugin_file *pf, const patron_run_env *env, int64_t 
 {
 	prepared p;
 	char *params = NULL;
-	double *ph = NULL, *yh = NULL;
+	double *ph = NULL;
 	int rc = -1;
 	design_table ft = {0};
 	if (prepare(env, now, &o->lab, test_file ? 0 : test_share, o->seed, &p, err) < 0 ||
@@ -538,33 +549,20 @@ int learn_eval(const patron_plugin_file *pf, const patron_run_env *env, int64_t 
 			goto out;
 		metrics_compute(ph, ft.y, ft.d.rows, m);
 	} else {
-		size_t rows = p.f->rows, nh = 0;
-		size_t *h = patron_xmalloc((rows ? rows : 1) * sizeof *h);
-		for (size_t i = 0; i < rows; i++)
-			if (!isnan(p.y[i]) && !p.train[i])
-				h[nh++] = i;
+		size_t *h = NULL, nh = 0;
+		int hrc = holdout_figures(pf, env, &p, &params, &h, &nh, m, err);
+		free(h);
+		if (hrc < 0)
+			goto out;
 		if (!nh) {
-			free(h);
 			rc = patron_err_set(err, "--test-split %g holds out no labelled customer",
 					    test_share);
 			goto out;
 		}
-		double *x;
-		int64_t *ids;
-		patron_design sub = subset(&p.t.d, h, nh, &x, &ids);
-		ph = patron_xmalloc(nh * sizeof *ph);
-		yh = patron_xmalloc(nh * sizeof *yh);
-		for (size_t i = 0; i < nh; i++)
-			yh[i] = p.y[h[i]];
-		int prc = predict(pf, env, &sub, &params, ph, err);
-		free(x), free(ids), free(h);
-		if (prc < 0)
-			goto out;
-		metrics_compute(ph, yh, nh, m);
 	}
 	rc = 0;
 out:
-	free(params), free(ph), free(yh);
+	free(params), free(ph);
 	design_table_free(&ft);
 	prepared_free(&p);
 	return rc;

@@ -651,3 +651,18 @@ const patron_graph *patron_snapshot_graph(patron_snapshot *sn, patron_err *err)
 	sn->build_secs += patron_clock() - t0;
 	return g;
 }
+
+long patron_features_row(const patron_features *f, int64_t id)
+{
+	size_t lo = 0, hi = f->rows;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (f->customer_ids[mid] == id)
+			return (long)mid;
+		if (f->customer_ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}

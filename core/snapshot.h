@@ -47,6 +47,9 @@ typedef struct {
 void patron_snapshot_init(patron_snapshot *sn, patron_store *s, int64_t now);
 void patron_snapshot_free(patron_snapshot *sn);
 
+/* The row of customer ID in F (rows ascend by id), or -1. */
+long patron_features_row(const patron_features *f, int64_t id);
+
 /* NULL with err filled on failure. */
 const patron_features *patron_snapshot_features(patron_snapshot *sn, patron_err *err);
 const patron_graph *patron_snapshot_graph(patron_snapshot *sn, patron_err *err);

@@ -61,21 +61,6 @@ static int by_size(const void *a, const void *b)
 	return strcmp(x->label, y->label);
 }
 
-/* The row of customer ID in the feature matrix (ids ascend), or -1. */
-static long row_of(const patron_features *f, int64_t id)
-{
-	size_t lo = 0, hi = f->rows;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (f->customer_ids[mid] == id)
-			return (long)mid;
-		if (f->customer_ids[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
-}
 
 static int run(cli *c, int argc, char **argv)
 {
@@ -109,7 +94,7 @@ static int run(cli *c, int argc, char **argv)
 	sqlite3_prepare_v2(patron_store_db(s), "SELECT customer_id, label FROM scores "
 			   "WHERE name = 'segment' ORDER BY label", -1, &st, NULL);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		long r = row_of(f, sqlite3_column_int64(st, 0));
+		long r = patron_features_row(f, sqlite3_column_int64(st, 0));
 		const char *label = (const char *)sqlite3_column_text(st, 1);
 		if (r < 0 || !label)
 			continue;	/* not a customer as of --now */
