@@ -123,7 +123,7 @@ figure snapshot_peak_rss "$snap_mib" "MiB" null null
 # RFM and the CLV fit over the big store's customers, whole processes (the
 # snapshot and the writing of results included), on a copy of the store.
 cp "$BIG/patron.db" "$WORK/score.db"
-printf 'segment = "rfm"\nvalue = false\n' >"$WORK/rfm.conf"
+printf 'segment = "rfm"\nvalue = false\nchurn = false\nrecommend = false\n' >"$WORK/rfm.conf"
 "$TIME" -f '%e %M' -o "$WORK/t" "$PATRON" --db "$WORK/score.db" --config "$WORK/rfm.conf" \
 	--now 2026-06-30 score >"$WORK/out" 2>&1 || { echo "bench: rfm failed: $(cat "$WORK/out")" >&2; exit 1; }
 read -r rfm_secs rfm_kb <"$WORK/t"
@@ -192,7 +192,7 @@ fi
 cp "$BIG/patron.db" "$WORK/recs.db"
 ROWS=$BIG_CUSTOMERS
 for p in itemknn als popular; do
-	printf 'segment = false\nvalue = false\nrecommend = "%s"\n' "$p" >"$WORK/recs.conf"
+	printf 'segment = false\nvalue = false\nchurn = false\nrecommend = "%s"\n' "$p" >"$WORK/recs.conf"
 	"$TIME" -f '%e %M' -o "$WORK/t" "$PATRON" --db "$WORK/recs.db" --config "$WORK/recs.conf" \
 		--now 2026-06-30 score >"$WORK/out" 2>"$WORK/err" || { echo "bench: recommend $p failed: $(cat "$WORK/err")" >&2; exit 1; }
 	read -r secs kb <"$WORK/t"
