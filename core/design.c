@@ -1,6 +1,5 @@
 #include "design.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +7,7 @@
 #include <strings.h>
 
 #include "csv.h"
+#include "import.h"
 #include "snapshot.h"
 
 void design_schema_free(design_schema *s)
@@ -265,21 +265,12 @@ int design_apply(const design_schema *s, const patron_features *f, const double 
 	return 0;
 }
 
-/* A header as the import reads it: letters and digits, lower-cased. */
-static void header_key(const char *h, char *out, size_t cap)
-{
-	size_t n = 0;
-	for (; *h && n + 1 < cap; h++)
-		if (isalnum((unsigned char)*h))
-			out[n++] = (char)tolower((unsigned char)*h);
-	out[n] = '\0';
-}
-
-/* The column of HEADER whose key is that of NAME, or -1. */
+/* The column of the normalized headers KEYS that names NAME (an attribute
+ * as a customers import made it from its header), or -1. */
 static long find_column(char **keys, size_t n, const char *name)
 {
 	char k[256];
-	header_key(name, k, sizeof k);
+	patron_normalize_header(name, k, sizeof k);
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(keys[i], k) == 0)
 			return (long)i;
@@ -302,7 +293,7 @@ int design_apply_csv(const design_schema *s, const char *path, const char *label
 	char **keys = patron_xmalloc(nh * sizeof *keys);
 	for (size_t i = 0; i < nh; i++) {
 		char k[256];
-		header_key(rec.field[i], k, sizeof k);
+		patron_normalize_header(rec.field[i], k, sizeof k);
 		keys[i] = patron_xstrdup(k);
 	}
 	/* Each schema column: the file column of its attribute, and for a
@@ -317,8 +308,10 @@ int design_apply_csv(const design_schema *s, const char *path, const char *label
 		if (eq)
 			*eq = '\0';
 		col[i] = find_column(keys, nh, attr);
-		if (col[i] < 0 && !strstr(lacking.data ? lacking.data : "", attr))
-			patron_buf_printf(&lacking, "%s\"%s\"", lacking.len ? ", " : "", attr);
+		char quoted[520];
+		snprintf(quoted, sizeof quoted, "\"%s\"", attr);
+		if (col[i] < 0 && !strstr(lacking.data ? lacking.data : "", quoted))
+			patron_buf_printf(&lacking, "%s%s", lacking.len ? ", " : "", quoted);
 	}
 	long lcol = find_column(keys, nh, label);
 	if (lcol < 0)

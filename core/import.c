@@ -211,7 +211,7 @@ typedef struct {
 	int source_was_empty;	/* no orders of this source before this import */
 } importer;
 
-static void normalize_header(const char *in, char *out, size_t cap)
+void patron_normalize_header(const char *in, char *out, size_t cap)
 {
 	size_t n = 0;
 	int gap = 0;
@@ -241,7 +241,7 @@ static int column_named(const importer *im, const char *norm)
 static int find_column(importer *im, const char *want)
 {
 	char norm[128];
-	normalize_header(want, norm, sizeof norm);
+	patron_normalize_header(want, norm, sizeof norm);
 	return column_named(im, norm);
 }
 
@@ -775,7 +775,7 @@ static const char *const other_status[] = {
 /* 1 revenue, 0 not revenue, -1 unknown. NORM gets the normalized name. */
 static int status_revenue(const char *s, char *norm, size_t cap)
 {
-	normalize_header(s, norm, cap);
+	patron_normalize_header(s, norm, cap);
 	for (int i = 0; revenue_status[i]; i++)
 		if (strcmp(norm, revenue_status[i]) == 0)
 			return 1;
@@ -1246,7 +1246,7 @@ int patron_import_file(patron_store *s, const char *path, const patron_import_op
 	im.norm = patron_xmalloc(rec.n * sizeof *im.norm);
 	for (size_t c = 0; c < rec.n; c++) {
 		char norm[128];
-		normalize_header(rec.field[c], norm, sizeof norm);
+		patron_normalize_header(rec.field[c], norm, sizeof norm);
 		im.header[c] = patron_xstrdup(rec.field[c]);
 		im.norm[c] = patron_xstrdup(norm);
 	}

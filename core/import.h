@@ -45,6 +45,10 @@ typedef struct {
 } patron_import_stats;
 
 int patron_import_kind_parse(const char *s, patron_import_kind *out);
+/* A column header as imports match it, and as a customers file names an
+ * attribute: runs of letters and digits, lower-cased, joined by '_'
+ * ("Total Day-Minutes" -> "total_day_minutes"). */
+void patron_normalize_header(const char *in, char *out, size_t cap);
 int patron_import_format_parse(const char *s, patron_import_format *out);
 const char *patron_import_format_name(patron_import_format f);
 

@@ -43,6 +43,11 @@ t_each_plugin_reaches_its_target_on_the_public_telecom_data() {
 	expect_in "$T/out" "  log loss       0.3030"
 	expect_in "$T/out" "  at 0.5         accuracy "
 	expect_in "$T/out" "(tp "
+	# The test file's headers are matched as an import matches them.
+	{ head -1 "$SHARED/mlc_churn_test.csv" | tr '_a-z' ' A-Z'; tail -n +2 "$SHARED/mlc_churn_test.csv"; } >"$T/test.csv"
+	run "$PATRON" --db "$DB" eval churn --label churn --test "$T/test.csv"
+	expect_rc 0
+	expect_in "$T/out" "  log loss       0.3030"
 }
 
 t_train_score_explain_and_roll_back() {
