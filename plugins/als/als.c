@@ -29,6 +29,7 @@
 
 #include <patron/plugin.h>
 
+#include "../common/parallel.h"
 #include "recs.h"
 
 #define BLOCK 256	/* customers scored per dgemm */
@@ -296,9 +297,9 @@ static int run(void *state, patron_ctx *ctx)
 	half_step items = {P, f, (size_t)st->cg_steps, tofs, tcols, tconf, x, gram, st->reg, y, 0};
 	for (size_t it = 0; it < (size_t)st->iterations; it++) {
 		gram_of(y, P, f, gram);
-		recs_parallel(solve_rows, &users);
+		plugin_parallel(solve_rows, &users, 2);
 		gram_of(x, U, f, gram);
-		recs_parallel(solve_rows, &items);
+		plugin_parallel(solve_rows, &items, 2);
 		if (users.failed || items.failed) {
 			h->fail(ctx, "out of memory");
 			goto out;
@@ -307,7 +308,7 @@ static int run(void *state, patron_ctx *ctx)
 	}
 	double t1 = seconds();
 	scoring sc = {&r, x, y, f, {0, 0}, 0};
-	recs_parallel(score_rows, &sc);
+	plugin_parallel(score_rows, &sc, 2);
 	h->log(ctx, PATRON_LOG_INFO, "%zu customers x %zu products, %zu factors: %.0f iterations "
 	       "in %.2f s, scoring in %.2f s", U, P, f, st->iterations, t1 - t0, seconds() - t1);
 	if (sc.failed) {

@@ -1,7 +1,7 @@
 #include "cart.h"
 
 #include <math.h>
-#include <pthread.h>
+#include "../common/parallel.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -255,13 +255,15 @@ typedef struct {
 	int failed;
 } grower;
 
-static void *grow_part(void *arg)
+static void grow_part(void *arg, size_t t, size_t threads)
 {
-	grower *g = arg;
+	grower *g = &((grower *)arg)[t];
+	g->thread = t;
+	g->threads = threads;
 	size_t *idx = malloc((g->n ? g->n : 1) * sizeof *idx);
 	if (!idx) {
 		g->failed = 1;
-		return NULL;
+		return;
 	}
 	for (size_t k = g->thread; k < g->f->n && !g->failed; k += g->threads) {
 		uint64_t seed = g->o->seed * 0x9e3779b97f4a7c15ull + k + 1;
@@ -271,7 +273,6 @@ static void *grow_part(void *arg)
 			g->failed = 1;
 	}
 	free(idx);
-	return NULL;
 }
 
 int forest_fit(const double *x, size_t cols, const size_t *rows, size_t n, const double *y,
@@ -294,13 +295,7 @@ int forest_fit(const double *x, size_t cols, const size_t *rows, size_t n, const
 	size_t threads = o->threads >= 2 ? 2 : 1;
 	for (size_t t = 0; t < threads; t++)
 		g[t] = (grower){&b, y, rows, n, mtry, o, f, t, threads, 0};
-	pthread_t tid;
-	int spawned = threads == 2 && pthread_create(&tid, NULL, grow_part, &g[1]) == 0;
-	if (threads == 2 && !spawned)
-		grow_part(&g[1]);
-	grow_part(&g[0]);
-	if (spawned)
-		pthread_join(tid, NULL);
+	plugin_parallel(grow_part, g, (int)threads);
 	binning_free(&b);
 	if (g[0].failed || (threads == 2 && g[1].failed)) {
 		forest_free(f);

@@ -140,18 +140,10 @@ static int read_trees(json_t *m, size_t cols, forest *f)
 	return 0;
 }
 
-typedef struct {
-	const forest *f;
-	const patron_design *d;
-	double *p, *contrib;
-} scoring;
-
-static void score_rows(void *arg, size_t t, size_t threads)
+/* The probability, and the splits' credits as each column's share. */
+static double predict(const void *model, const double *x, double *contrib)
 {
-	scoring *sc = arg;
-	const patron_design *d = sc->d;
-	for (size_t r = t; r < d->rows; r += threads)
-		sc->p[r] = forest_predict(sc->f, d->x + r * d->cols, sc->contrib + r * d->cols);
+	return forest_predict(model, x, contrib);
 }
 
 static int run(void *state, patron_ctx *ctx)
@@ -166,23 +158,12 @@ static int run(void *state, patron_ctx *ctx)
 		return -1;
 	forest f;
 	int rc = -1;
-	double *p = malloc((d->rows ? d->rows : 1) * sizeof *p);
-	double *contrib = calloc((d->rows ? d->rows : 1) * (d->cols ? d->cols : 1), sizeof *contrib);
-	if (read_trees(m, d->cols, &f) < 0) {
+	if (read_trees(m, d->cols, &f) < 0)
 		h->fail(ctx, "the stored trees cannot be read: train the model again");
-		goto out;
-	}
-	if (!p || !contrib) {
-		h->fail(ctx, "out of memory");
-		goto out;
-	}
-	scoring sc = {&f, d, p, contrib};
-	sup_parallel(score_rows, &sc);
-	rc = sup_write(h, ctx, d, p, contrib);
-out:
+	else
+		rc = sup_score(h, ctx, d, predict, &f);
 	forest_free(&f);
 	json_decref(m);
-	free(p), free(contrib);
 	return rc;
 }
 

@@ -18,6 +18,7 @@
 
 #include <patron/plugin.h>
 
+#include "../common/parallel.h"
 #include "knn.h"
 #include "recs.h"
 
@@ -133,7 +134,7 @@ static int run(void *state, patron_ctx *ctx)
 	       m.off[g->products]);
 	h->progress(ctx, 0.5, "recommend");
 	scoring sc = {&r, &m, {0, 0}, 0};
-	recs_parallel(score_rows, &sc);
+	plugin_parallel(score_rows, &sc, 2);
 	if (sc.failed) {
 		h->fail(ctx, "out of memory");
 		goto out;

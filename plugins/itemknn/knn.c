@@ -1,7 +1,7 @@
 #include "knn.h"
 
 #include <math.h>
-#include <pthread.h>
+#include "../common/parallel.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,9 +60,11 @@ static int by_col(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static void *build_part(void *arg)
+static void build_part(void *arg, size_t t, size_t threads)
 {
-	part *p = arg;
+	part *p = &((part *)arg)[t];
+	p->thread = t;
+	p->threads = threads;
 	size_t P = p->items;
 	double *acc = calloc(P ? P : 1, sizeof *acc);
 	uint32_t *touched = malloc((P ? P : 1) * sizeof *touched);
@@ -128,7 +130,6 @@ static void *build_part(void *arg)
 	}
 out:
 	free(acc), free(touched), free(seen), free(heap);
-	return NULL;
 }
 
 int knn_build(size_t rows, size_t items, const size_t *offsets, const uint32_t *cols,
@@ -167,13 +168,7 @@ int knn_build(size_t rows, size_t items, const size_t *offsets, const uint32_t *
 	for (size_t t = 0; t < threads; t++)
 		parts[t] = (part){rows, items, offsets, cols, w, colptr, rowidx, cw, norm,
 				  neighbours, shrink, t, threads, count, NULL, NULL, 0, 0, 0};
-	pthread_t tid;
-	int spawned = threads == 2 && pthread_create(&tid, NULL, build_part, &parts[1]) == 0;
-	if (threads == 2 && !spawned)
-		build_part(&parts[1]);
-	build_part(&parts[0]);
-	if (spawned)
-		pthread_join(tid, NULL);
+	plugin_parallel(build_part, parts, (int)threads);
 	if (parts[0].failed || parts[1].failed)
 		goto out;
 	/* One list: item i's neighbours from the part that made them. */

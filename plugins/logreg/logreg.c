@@ -74,6 +74,20 @@ out:
 	return rc;
 }
 
+typedef struct {
+	const double *beta;
+	size_t cols;
+} lr_model;
+
+/* The probability, and coefficient x value as each column's share. */
+static double predict(const void *model, const double *x, double *contrib)
+{
+	const lr_model *m = model;
+	for (size_t j = 0; j < m->cols; j++)
+		contrib[j] = m->beta[1 + j] * x[j];
+	return irls_predict(m->beta, x, m->cols);
+}
+
 static int run(void *state, patron_ctx *ctx)
 {
 	lr_state *s = state;
@@ -85,10 +99,8 @@ static int run(void *state, patron_ctx *ctx)
 	if (!m)
 		return -1;
 	double *beta = malloc((d->cols + 1) * sizeof *beta);
-	double *p = malloc((d->rows ? d->rows : 1) * sizeof *p);
-	double *contrib = malloc((d->rows ? d->rows : 1) * (d->cols ? d->cols : 1) * sizeof *contrib);
 	int rc = -1;
-	if (!beta || !p || !contrib) {
+	if (!beta) {
 		h->fail(ctx, "out of memory");
 		goto out;
 	}
@@ -97,16 +109,11 @@ static int run(void *state, patron_ctx *ctx)
 		h->fail(ctx, "the stored model's coefficients cannot be read: train it again");
 		goto out;
 	}
-	for (size_t r = 0; r < d->rows; r++) {
-		const double *x = d->x + r * d->cols;
-		p[r] = irls_predict(beta, x, d->cols);
-		for (size_t j = 0; j < d->cols; j++)
-			contrib[r * d->cols + j] = beta[1 + j] * x[j];
-	}
-	rc = sup_write(h, ctx, d, p, contrib);
+	lr_model model = {beta, d->cols};
+	rc = sup_score(h, ctx, d, predict, &model);
 out:
 	json_decref(m);
-	free(beta), free(p), free(contrib);
+	free(beta);
 	return rc;
 }
 

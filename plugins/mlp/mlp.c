@@ -19,6 +19,8 @@
 
 #include "supervised.h"
 
+#define MAX_HIDDEN 4096	/* the largest `hidden` option */
+
 typedef struct {
 	const patron_host *host;
 	double hidden, lr, alpha, batch, epochs, patience, validation, seed;
@@ -42,7 +44,7 @@ static int init(const patron_host *host, patron_ctx *ctx, void **state)
 		double *v, lo, hi;
 		int whole;
 	} opts[] = {
-		{"hidden", &s->hidden, 1, 4096, 1}, {"learning_rate", &s->lr, 1e-9, 10, 0},
+		{"hidden", &s->hidden, 1, MAX_HIDDEN, 1}, {"learning_rate", &s->lr, 1e-9, 10, 0},
 		{"alpha", &s->alpha, 0, 1e6, 0}, {"batch", &s->batch, 1, 1e7, 1},
 		{"max_epochs", &s->epochs, 1, 1e5, 1}, {"patience", &s->patience, 1, 1e4, 1},
 		{"validation", &s->validation, 0.01, 0.5, 0}, {"seed", &s->seed, 0, 1e15, 1},
@@ -254,6 +256,23 @@ out:
 	return rc;
 }
 
+/* The probability, and input x gradient of the logit as each column's
+ * share: d logit / d x_j = sum over the active units of w2 w1[j]. */
+static double predict(const void *model, const double *x, double *contrib)
+{
+	const net *w = model;
+	double a[MAX_HIDDEN];
+	double p = sigmoid(forward(w, x, a));
+	for (size_t c = 0; c < w->in; c++) {
+		double gsum = 0;
+		for (size_t k = 0; k < w->hid; k++)
+			if (a[k] > 0)
+				gsum += w->w2[k] * w->w1[c * w->hid + k];
+		contrib[c] = gsum * x[c];
+	}
+	return p;
+}
+
 static int run(void *state, patron_ctx *ctx)
 {
 	mlp_state *s = state;
@@ -267,38 +286,17 @@ static int run(void *state, patron_ctx *ctx)
 	size_t hid = (size_t)json_integer_value(json_object_get(j, "hidden"));
 	net w = {0};
 	int rc = -1;
-	double *p = malloc((d->rows ? d->rows : 1) * sizeof *p);
-	double *contrib = malloc((d->rows ? d->rows : 1) * (d->cols ? d->cols : 1) * sizeof *contrib);
-	double *a = malloc((hid ? hid : 1) * sizeof *a);
-	if (!hid || net_alloc(&w, d->cols, hid) < 0 ||
+	if (!hid || hid > MAX_HIDDEN || net_alloc(&w, d->cols, hid) < 0 ||
 	    sup_doubles(json_object_get(j, "w1"), w.w1, d->cols * hid) < 0 ||
 	    sup_doubles(json_object_get(j, "b1"), w.b1, hid) < 0 ||
 	    sup_doubles(json_object_get(j, "w2"), w.w2, hid) < 0) {
 		h->fail(ctx, "the stored network cannot be read: train it again");
-		goto out;
+	} else {
+		w.b2 = json_number_value(json_object_get(j, "b2"));
+		rc = sup_score(h, ctx, d, predict, &w);
 	}
-	w.b2 = json_number_value(json_object_get(j, "b2"));
-	if (!p || !contrib || !a) {
-		h->fail(ctx, "out of memory");
-		goto out;
-	}
-	for (size_t r = 0; r < d->rows; r++) {
-		const double *x = d->x + r * d->cols;
-		p[r] = sigmoid(forward(&w, x, a));
-		/* d logit / d x_j = sum over active units of w2 w1[j]. */
-		for (size_t c = 0; c < d->cols; c++) {
-			double gsum = 0;
-			for (size_t k = 0; k < hid; k++)
-				if (a[k] > 0)
-					gsum += w.w2[k] * w.w1[c * hid + k];
-			contrib[r * d->cols + c] = gsum * x[c];
-		}
-	}
-	rc = sup_write(h, ctx, d, p, contrib);
-out:
 	net_free(&w);
 	json_decref(j);
-	free(p), free(contrib), free(a);
 	return rc;
 }
 

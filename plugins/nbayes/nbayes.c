@@ -97,6 +97,12 @@ static int restore(json_t *j, const patron_design *d, nb_model *m)
 	return 0;
 }
 
+/* The probability, and each column's log-likelihood ratio as its share. */
+static double predict(const void *model, const double *x, double *contrib)
+{
+	return nb_predict(model, x, contrib);
+}
+
 static int run(void *state, patron_ctx *ctx)
 {
 	nb_state *s = state;
@@ -109,23 +115,12 @@ static int run(void *state, patron_ctx *ctx)
 		return -1;
 	nb_model m;
 	int rc = -1;
-	double *p = malloc((d->rows ? d->rows : 1) * sizeof *p);
-	double *llr = calloc((d->rows ? d->rows : 1) * (d->cols ? d->cols : 1), sizeof *llr);
-	if (restore(j, d, &m) < 0) {
+	if (restore(j, d, &m) < 0)
 		h->fail(ctx, "the stored model cannot be read: train it again");
-		goto out;
-	}
-	if (!p || !llr) {
-		h->fail(ctx, "out of memory");
-		goto out;
-	}
-	for (size_t r = 0; r < d->rows; r++)
-		p[r] = nb_predict(&m, d->x + r * d->cols, llr + r * d->cols);
-	rc = sup_write(h, ctx, d, p, llr);
-out:
+	else
+		rc = sup_score(h, ctx, d, predict, &m);
 	nb_free(&m);
 	json_decref(j);
-	free(p), free(llr);
 	return rc;
 }
 

@@ -1,7 +1,6 @@
 #include "recs.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,29 +279,4 @@ int recs_write(recs *r, int with_because)
 							RECS_BECAUSE, r->because);
 	return h->write_recommendations(r->ctx, r->g->rows, r->g->customer_ids, r->n, r->products,
 					r->scores);
-}
-
-typedef struct {
-	void (*fn)(void *arg, size_t thread, size_t threads);
-	void *arg;
-	size_t thread, threads;
-} job;
-
-static void *run_job(void *p)
-{
-	job *j = p;
-	j->fn(j->arg, j->thread, j->threads);
-	return NULL;
-}
-
-void recs_parallel(void (*fn)(void *arg, size_t thread, size_t threads), void *arg)
-{
-	job second = {fn, arg, 1, 2};
-	pthread_t tid;
-	if (pthread_create(&tid, NULL, run_job, &second) != 0) {
-		fn(arg, 0, 1);
-		return;
-	}
-	fn(arg, 0, 2);
-	pthread_join(tid, NULL);
 }

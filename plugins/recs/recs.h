@@ -88,8 +88,4 @@ void recs_pick_dense(recs *r, recs_scratch *s, size_t u, const double *row);
 /* Writes every row's list (with r->because when WITH_BECAUSE). */
 int recs_write(recs *r, int with_because);
 
-/* Runs FN(arg, thread, threads) on two threads (or one when a thread
- * cannot be made); each takes the rows u with u % threads == thread. */
-void recs_parallel(void (*fn)(void *arg, size_t thread, size_t threads), void *arg);
-
 #endif

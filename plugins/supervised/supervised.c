@@ -1,10 +1,11 @@
 #include "supervised.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "../common/parallel.h"
 
 const patron_design *sup_design(const patron_host *h, patron_ctx *ctx)
 {
@@ -103,6 +104,38 @@ int sup_write(const patron_host *h, patron_ctx *ctx, const patron_design *d, con
 	return rc;
 }
 
+typedef struct {
+	const patron_design *d;
+	sup_predict_fn predict;
+	const void *model;
+	double *p, *contrib;
+} scoring;
+
+static void score_rows(void *arg, size_t part, size_t parts)
+{
+	scoring *sc = arg;
+	const patron_design *d = sc->d;
+	for (size_t r = part; r < d->rows; r += parts)
+		sc->p[r] = sc->predict(sc->model, d->x + r * d->cols, sc->contrib + r * d->cols);
+}
+
+int sup_score(const patron_host *h, patron_ctx *ctx, const patron_design *d,
+	      sup_predict_fn predict, const void *model)
+{
+	double *p = malloc((d->rows ? d->rows : 1) * sizeof *p);
+	double *contrib = calloc((d->rows ? d->rows : 1) * (d->cols ? d->cols : 1), sizeof *contrib);
+	int rc = -1;
+	if (!p || !contrib) {
+		h->fail(ctx, "out of memory");
+	} else {
+		scoring sc = {d, predict, model, p, contrib};
+		plugin_parallel(score_rows, &sc, 2);
+		rc = sup_write(h, ctx, d, p, contrib);
+	}
+	free(p), free(contrib);
+	return rc;
+}
+
 json_t *sup_load(const patron_host *h, patron_ctx *ctx, const patron_design *d)
 {
 	const char *text = h->load_model(ctx);
@@ -155,28 +188,4 @@ int sup_doubles(json_t *a, double *v, size_t n)
 		v[i] = json_number_value(x);
 	}
 	return 0;
-}
-
-typedef struct {
-	void (*fn)(void *arg, size_t t, size_t threads);
-	void *arg;
-} job;
-
-static void *second(void *p)
-{
-	job *j = p;
-	j->fn(j->arg, 1, 2);
-	return NULL;
-}
-
-void sup_parallel(void (*fn)(void *arg, size_t t, size_t threads), void *arg)
-{
-	job j = {fn, arg};
-	pthread_t tid;
-	if (pthread_create(&tid, NULL, second, &j) != 0) {
-		fn(arg, 0, 1);
-		return;
-	}
-	fn(arg, 0, 2);
-	pthread_join(tid, NULL);
 }

@@ -29,6 +29,15 @@ void sup_reason(const patron_design *d, size_t c, double x, char *out, size_t ca
 int sup_write(const patron_host *h, patron_ctx *ctx, const patron_design *d, const double *p,
 	      const double *contrib);
 
+/* A model's probability for row X, and each column's share of the risk
+ * into CONTRIB (cols entries, zeroed before the call). */
+typedef double (*sup_predict_fn)(const void *model, const double *x, double *contrib);
+
+/* Scores every row of D with PREDICT on two threads and writes the results
+ * (sup_write). PREDICT must only read MODEL. */
+int sup_score(const patron_host *h, patron_ctx *ctx, const patron_design *d,
+	      sup_predict_fn predict, const void *model);
+
 /* The model's params as JSON (from load_model), checked to be for D's
  * columns. NULL with h->fail. */
 json_t *sup_load(const patron_host *h, patron_ctx *ctx, const patron_design *d);
@@ -38,8 +47,5 @@ int sup_save(const patron_host *h, patron_ctx *ctx, const patron_design *d, json
 /* A JSON array of N doubles, and back (0, or -1 when not N numbers). */
 json_t *sup_array(const double *v, size_t n);
 int sup_doubles(json_t *a, double *v, size_t n);
-
-/* Runs FN(arg, t, threads) on two threads (one when a thread cannot be made). */
-void sup_parallel(void (*fn)(void *arg, size_t t, size_t threads), void *arg);
 
 #endif
