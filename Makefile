@@ -67,7 +67,7 @@ $(BUILD)/obj/core/plugin.o: CFLAGS += -DPATRON_PREFIX='"$(PREFIX)"'
 
 # Every .c of plugins/NAME/ goes into the plugin, with PLUGIN_SRC_NAME (code shared
 # between plugins); PLUGIN_LIBS_NAME adds libraries.
-RECS_SRC := plugins/recs/recs.c plugins/recs/recs.h plugins/common/parallel.h
+RECS_SRC := plugins/recs/recs.c plugins/recs/recs.h plugins/common/parallel.h plugins/common/random.h
 PLUGIN_SRC_popular = $(RECS_SRC)
 PLUGIN_SRC_itemknn = $(RECS_SRC)
 PLUGIN_SRC_als = $(RECS_SRC)
@@ -76,7 +76,7 @@ PLUGIN_CFLAGS_itemknn = -Iplugins/recs
 # -O3: the conjugate-gradient loops over the factors vectorize.
 PLUGIN_CFLAGS_als = -Iplugins/recs $(shell pkg-config --cflags openblas) -O3
 SUP_SRC := plugins/supervised/supervised.c plugins/supervised/supervised.h \
-           plugins/common/parallel.h
+           plugins/common/parallel.h plugins/common/random.h
 PLUGIN_SRC_logreg = $(SUP_SRC)
 PLUGIN_CFLAGS_logreg = -Iplugins/supervised $(shell pkg-config --cflags openblas jansson)
 PLUGIN_LIBS_logreg = -pthread $(shell pkg-config --libs openblas jansson)

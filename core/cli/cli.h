@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "../plugin.h"
 #include "../store.h"
 
 /* Exit statuses: ok, failure, usage error. */
@@ -67,6 +68,12 @@ int cli_show_customer(cli *c, int64_t id);
 /* Loads the config: --config (which must exist), else patron.conf beside
  * the store (which may not). Prints the error and returns NULL on failure. */
 struct patron_config *cli_config(cli *c);
+
+/* Loads the plugins into PS and finds JOB's: JOB.CHOICE, or the one
+ * patron.conf chooses when CHOICE is NULL. NULL, with the line printed,
+ * when none is chosen or there is no such plugin. */
+const patron_plugin_file *cli_job_plugin(cli *c, const struct patron_config *cfg,
+					 const char *job, const char *choice, patron_plugins *ps);
 
 extern const cli_command cmd_init, cmd_import, cmd_customer, cmd_stats, cmd_demo, cmd_plugins,
 	cmd_score, cmd_segments, cmd_snapshot, cmd_train, cmd_models, cmd_run, cmd_rules,

@@ -244,9 +244,6 @@ static int eval_recs(cli *c, const char *plugin, size_t k, const char *matrix)
 	patron_config *cfg = cli_config(c);
 	if (!cfg)
 		return EXIT_FAIL;
-	const char *choice = plugin ? plugin : patron_config_plugin(cfg, "recommend");
-	char name[256];
-	snprintf(name, sizeof name, "recommend.%s", choice ? choice : "");
 	patron_plugins ps = {0};
 	patron_snapshot sn;
 	holdout ho = {0};
@@ -254,17 +251,10 @@ static int eval_recs(cli *c, const char *plugin, size_t k, const char *matrix)
 	int rc = EXIT_FAIL;
 	patron_store *s = NULL;
 	memset(&sn, 0, sizeof sn);
-	if (!choice) {
-		cli_fail(EXIT_FAIL, "%s: recommend = false: no recommender chosen (--plugin NAME)",
-			 patron_config_path(cfg));
+	const patron_plugin_file *pf = cli_job_plugin(c, cfg, "recommend", plugin, &ps);
+	if (!pf)
 		goto out;
-	}
-	patron_plugins_load(&ps, c->exe_dir);
-	const patron_plugin_file *pf = patron_plugins_find(&ps, name);
-	if (!pf) {
-		cli_fail(EXIT_FAIL, "there is no plugin %s (see patron plugins)", name);
-		goto out;
-	}
+	const char *name = pf->desc->name;
 	if (pf->desc->kind != PATRON_KIND_RECOMMENDER) {
 		cli_fail(EXIT_FAIL, "plugin %s is a %s, not a recommender", name,
 			 patron_kind_name(pf->desc->kind));
@@ -382,25 +372,18 @@ static int eval_churn(cli *c, const char *plugin, learn_cli *lo, const char *tes
 	}
 	if (!lo->seed)
 		o.seed = 1;
-	const char *choice = plugin ? plugin : patron_config_plugin(cfg, "churn");
-	char name[256];
-	snprintf(name, sizeof name, "churn.%s", choice ? choice : "");
 	patron_plugins ps = {0};
 	patron_snapshot sn;
 	learn_model model = {0};
 	patron_store *s = cli_store(c);
 	memset(&sn, 0, sizeof sn);
 	rc = EXIT_FAIL;
-	patron_plugins_load(&ps, c->exe_dir);
-	const patron_plugin_file *pf = patron_plugins_find(&ps, name);
+	const patron_plugin_file *pf = NULL;
 	patron_err err;
 	metrics m;
-	if (!s)
+	if (!s || !(pf = cli_job_plugin(c, cfg, "churn", plugin, &ps)))
 		goto out;
-	if (!pf) {
-		cli_fail(EXIT_FAIL, "there is no plugin %s (see patron plugins)", name);
-		goto out;
-	}
+	const char *name = pf->desc->name;
 	patron_run_env env = {.store = s, .snapshot = &sn, .config = cfg, .job = "churn",
 			      .now = c->now};
 	if (drift) {

@@ -116,6 +116,24 @@ patron_config *cli_config(cli *c)
 	return cfg;
 }
 
+const patron_plugin_file *cli_job_plugin(cli *c, const patron_config *cfg, const char *job,
+					 const char *choice, patron_plugins *ps)
+{
+	if (!choice)
+		choice = patron_config_plugin(cfg, job);
+	if (!choice) {
+		cli_fail(EXIT_FAIL, "%s: no plugin is chosen for %s", patron_config_path(cfg), job);
+		return NULL;
+	}
+	char name[256];
+	snprintf(name, sizeof name, "%s.%s", job, choice);
+	patron_plugins_load(ps, c->exe_dir);
+	const patron_plugin_file *pf = patron_plugins_find(ps, name);
+	if (!pf)
+		cli_fail(EXIT_FAIL, "there is no plugin %s (see patron plugins)", name);
+	return pf;
+}
+
 patron_store *cli_store(cli *c)
 {
 	if (c->store)

@@ -42,9 +42,6 @@ static void mark_run(patron_store *s, const char *name, int64_t now)
 static int retrain_job(cli *c, const patron_config *cfg, const patron_job *j, double margin,
 		       int quiet)
 {
-	const char *choice = patron_config_plugin(cfg, j->job);
-	char name[256];
-	snprintf(name, sizeof name, "%s.%s", j->job, choice ? choice : "");
 	learn_cli lo = {0};
 	learn_opts o;
 	patron_err err;
@@ -52,17 +49,15 @@ static int retrain_job(cli *c, const patron_config *cfg, const patron_job *j, do
 	if (cli_learn_finish(c, cfg, j->job, &lo, &o, &cmd_run) != EXIT_OK)
 		return EXIT_FAIL;
 	patron_plugins ps = {0};
-	patron_plugins_load(&ps, c->exe_dir);
-	const patron_plugin_file *pf = patron_plugins_find(&ps, name);
+	const patron_plugin_file *pf = cli_job_plugin(c, cfg, j->job, NULL, &ps);
+	const char *name = pf ? pf->desc->name : "";
 	learn_model champion = {0};
 	learn_report r = {0};
 	patron_snapshot sn;
 	patron_snapshot_init(&sn, c->store, o.lab.label ? c->now : o.lab.cutoff);
 	int rc = EXIT_FAIL, have = 0;
-	if (!pf) {
-		cli_fail(EXIT_FAIL, "retrain %s: there is no plugin %s", j->job, name);
+	if (!pf)
 		goto out;
-	}
 	have = learn_model_load(c->store, name, 0, &champion, &err);
 	if (have < 0) {
 		cli_fail(EXIT_FAIL, "retrain %s: %s", j->job, err.msg);

@@ -67,30 +67,17 @@ int cli_train_supervised(cli *c, const patron_job *j, const char *choice, learn_
 		patron_config_free(cfg);
 		return rc;
 	}
-	if (!choice)
-		choice = patron_config_plugin(cfg, j->job);
 	rc = EXIT_FAIL;
 	patron_plugins ps = {0};
 	patron_snapshot sn;
 	patron_store *s = cli_store(c);
 	/* Derived labels: the features as they were at the cutoff. */
 	patron_snapshot_init(&sn, s, o.lab.label ? c->now : o.lab.cutoff);
-	char name[256];
-	snprintf(name, sizeof name, "%s.%s", j->job, choice ? choice : "");
 	const patron_plugin_file *pf = NULL;
 	learn_report r = {0};
-	if (!s)
+	if (!s || !(pf = cli_job_plugin(c, cfg, j->job, choice, &ps)))
 		goto out;
-	if (!choice) {
-		cli_fail(EXIT_FAIL, "%s: no plugin is chosen for %s", patron_config_path(cfg), j->job);
-		goto out;
-	}
-	patron_plugins_load(&ps, c->exe_dir);
-	pf = patron_plugins_find(&ps, name);
-	if (!pf) {
-		cli_fail(EXIT_FAIL, "there is no plugin %s (see patron plugins)", name);
-		goto out;
-	}
+	const char *name = pf->desc->name;
 	if (!patron_plugin_has_train(pf)) {
 		cli_fail(EXIT_FAIL, "plugin %s has nothing to train", name);
 		goto out;
@@ -155,27 +142,14 @@ static int train(cli *c, int argc, char **argv)
 	if (!cfg)
 		return EXIT_FAIL;
 	patron_store *s = cli_store(c);
-	if (!choice)
-		choice = patron_config_plugin(cfg, job);
 	int rc = EXIT_FAIL;
 	patron_plugins ps = {0};
 	patron_snapshot sn;
 	patron_snapshot_init(&sn, s, c->now);
-	char name[256];
-	snprintf(name, sizeof name, "%s.%s", job, choice ? choice : "");
 	const patron_plugin_file *pf = NULL;
-	if (!s)
+	if (!s || !(pf = cli_job_plugin(c, cfg, job, choice, &ps)))
 		goto out;
-	if (!choice) {
-		cli_fail(EXIT_FAIL, "%s: no plugin is chosen for %s", patron_config_path(cfg), job);
-		goto out;
-	}
-	patron_plugins_load(&ps, c->exe_dir);
-	pf = patron_plugins_find(&ps, name);
-	if (!pf) {
-		cli_fail(EXIT_FAIL, "there is no plugin %s (see patron plugins)", name);
-		goto out;
-	}
+	const char *name = pf->desc->name;
 	patron_run_env env = {.store = s, .snapshot = &sn, .config = cfg, .job = job, .now = c->now};
 	int64_t version = 0;
 	patron_err err;

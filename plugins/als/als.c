@@ -30,6 +30,7 @@
 #include <patron/plugin.h>
 
 #include "../common/parallel.h"
+#include "../common/random.h"
 #include "recs.h"
 
 #define BLOCK 256	/* customers scored per dgemm */
@@ -71,19 +72,11 @@ static int init(const patron_host *host, patron_ctx *ctx, void **state)
 	return 0;
 }
 
-/* splitmix64, and normal draws from it (Box-Muller). */
-static uint64_t next(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
+/* A normal draw (Box-Muller) from the stream *X. */
 static double normal(uint64_t *x)
 {
-	double u1 = ((double)(next(x) >> 11) + 1) / 9007199254740993.0;
-	double u2 = (double)(next(x) >> 11) / 9007199254740992.0;
+	double u1 = ((double)(plugin_random(x) >> 11) + 1) / 9007199254740993.0;
+	double u2 = plugin_uniform(x);
 	return sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
 }
 

@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include "../common/parallel.h"
+#include "../common/random.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,14 +90,6 @@ static int binning_make(const double *x, size_t cols, const size_t *rows, size_t
 	return 0;
 }
 
-static uint64_t rng(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 typedef struct {
 	cart_tree *t;
 	size_t cap;
@@ -179,7 +172,7 @@ static int grow(const binning *b, const double *y, size_t *idx, size_t n, const 
 		for (size_t k = 0; k < cols; k++) {
 			if (tried >= mtry && isfinite(best))
 				break;
-			size_t j = k + (size_t)(rng(&seed) % (cols - k));	/* draw without repeats */
+			size_t j = k + (size_t)(plugin_random(&seed) % (cols - k));	/* draw without repeats */
 			size_t f = feat[j];
 			feat[j] = feat[k];
 			feat[k] = f;
@@ -268,7 +261,7 @@ static void grow_part(void *arg, size_t t, size_t threads)
 	for (size_t k = g->thread; k < g->f->n && !g->failed; k += g->threads) {
 		uint64_t seed = g->o->seed * 0x9e3779b97f4a7c15ull + k + 1;
 		for (size_t i = 0; i < g->n; i++)
-			idx[i] = g->o->bootstrap ? g->rows[rng(&seed) % g->n] : g->rows[i];
+			idx[i] = g->o->bootstrap ? g->rows[plugin_random(&seed) % g->n] : g->rows[i];
 		if (grow(g->b, g->y, idx, g->n, g->o, g->mtry, seed, &g->f->tree[k]) < 0)
 			g->failed = 1;
 	}

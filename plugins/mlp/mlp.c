@@ -17,6 +17,7 @@
 
 #include <patron/plugin.h>
 
+#include "../common/random.h"
 #include "supervised.h"
 
 #define MAX_HIDDEN 4096	/* the largest `hidden` option */
@@ -62,16 +63,6 @@ static int init(const patron_host *host, patron_ctx *ctx, void **state)
 	*state = s;
 	return 0;
 }
-
-static uint64_t rng(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static double uniform(uint64_t *s) { return (double)(rng(s) >> 11) / 9007199254740992.0; }
 
 static void net_free(net *n) { free(n->w1), free(n->b1), free(n->w2); }
 
@@ -159,7 +150,7 @@ static int train(void *state, patron_ctx *ctx)
 	uint64_t seed = (uint64_t)s->seed;
 	/* The validation customers: a seeded shuffle's first share. */
 	for (size_t i = n; rows && i > 1; i--) {
-		size_t j = (size_t)(rng(&seed) % i), t = rows[i - 1];
+		size_t j = (size_t)(plugin_random(&seed) % i), t = rows[i - 1];
 		rows[i - 1] = rows[j];
 		rows[j] = t;
 	}
@@ -181,12 +172,12 @@ static int train(void *state, patron_ctx *ctx)
 	}
 	double lim1 = sqrt(6.0 / (double)(in + hid)), lim2 = sqrt(6.0 / (double)(hid + 1));
 	for (size_t i = 0; i < in * hid; i++)
-		w.w1[i] = (2 * uniform(&seed) - 1) * lim1;
+		w.w1[i] = (2 * plugin_uniform(&seed) - 1) * lim1;
 	for (size_t k = 0; k < hid; k++) {
-		w.b1[k] = (2 * uniform(&seed) - 1) * lim1;
-		w.w2[k] = (2 * uniform(&seed) - 1) * lim2;
+		w.b1[k] = (2 * plugin_uniform(&seed) - 1) * lim1;
+		w.w2[k] = (2 * plugin_uniform(&seed) - 1) * lim2;
 	}
-	w.b2 = (2 * uniform(&seed) - 1) * lim2;
+	w.b2 = (2 * plugin_uniform(&seed) - 1) * lim2;
 	double best_loss = INFINITY;
 	size_t since = 0, epoch = 0, best_epoch = 0, batch = (size_t)s->batch;
 	long t = 0;
@@ -194,7 +185,7 @@ static int train(void *state, patron_ctx *ctx)
 		batch = ntr;
 	for (epoch = 1; epoch <= (size_t)s->epochs; epoch++) {
 		for (size_t i = ntr; i > 1; i--) {
-			size_t j = (size_t)(rng(&seed) % i), tmp = tr[i - 1];
+			size_t j = (size_t)(plugin_random(&seed) % i), tmp = tr[i - 1];
 			tr[i - 1] = tr[j];
 			tr[j] = tmp;
 		}
