@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <lauxlib.h>
 #include <lua.h>
@@ -22,7 +23,8 @@ const patron_job patron_jobs[] = {
 };
 
 /* Keys patron.conf may set besides the jobs. */
-static const char *const other_keys[] = {"channels", "frequency_cap", "templates", NULL};
+static const char *const other_keys[] = {"channels", "frequency_cap", "templates", "currency",
+					 NULL};
 
 #define CONFIG_MEMORY (8u << 20)	/* bytes a config may allocate */
 #define CONFIG_STEPS 1000000		/* instructions it may run */
@@ -121,6 +123,18 @@ static int validate(patron_config *c, patron_err *err)
 			if (lua_type(L, -1) != LUA_TSTRING) {
 				patron_err_set(err, "%s: templates: expected a folder name, got %s",
 					       c->path, type_of(L, -1));
+				lua_pop(L, 2);
+				return -1;
+			}
+		} else if (strcmp(key, "currency") == 0) {
+			const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+			int ok = v && strlen(v) == 3;
+			for (int i = 0; ok && i < 3; i++)
+				ok = isalpha((unsigned char)v[i]);
+			if (!ok) {
+				patron_err_set(err, "%s: currency: expected the shop's base currency as "
+					       "a three-letter code such as \"EUR\", got %s", c->path,
+					       v ? v : type_of(L, -1));
 				lua_pop(L, 2);
 				return -1;
 			}

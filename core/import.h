@@ -1,7 +1,7 @@
-/* Importing CSV files into the store: customers, products, orders (Patron's
- * own columns, the Shopify orders export or the Stripe payments export) and
- * feedback. A file is one transaction: it lands whole or not at all, unless
- * skip_bad sends bad rows to FILE.rejected.csv and lands the rest. */
+/* Importing CSV files into the store: customers, products, orders and
+ * feedback, in Patron's own columns or a shop's export (formats.h). A file
+ * is one transaction: it lands whole or not at all, unless skip_bad sends
+ * bad rows to FILE.rejected.csv and lands the rest. */
 #ifndef PATRON_IMPORT_H
 #define PATRON_IMPORT_H
 
@@ -18,29 +18,32 @@ typedef enum {
 } patron_import_kind;
 
 typedef enum {
-	PATRON_FORMAT_AUTO,	/* orders: recognise Shopify and Stripe by their headers */
-	PATRON_FORMAT_PATRON,
-	PATRON_FORMAT_SHOPIFY,
-	PATRON_FORMAT_STRIPE,
-} patron_import_format;
+	PATRON_ENCODING_UTF8,	/* the default: anything else is refused */
+	PATRON_ENCODING_LATIN1,	/* ISO-8859-1, transcoded to UTF-8 */
+	PATRON_ENCODING_CP1252,	/* Windows-1252, transcoded to UTF-8 */
+} patron_encoding;
 
 typedef struct {
 	patron_import_kind kind;
-	patron_import_format format;
+	const char *format;	/* a format's name (formats.h), or NULL/"auto": by the headers */
 	const char *map;	/* "field=Header,field=Header", or NULL */
 	int skip_bad;
 	patron_date_order date_order;
+	patron_encoding encoding;
+	const char *currency;	/* patron.conf's base currency, or NULL */
 	int64_t now;		/* recorded_at of events, created_at when a file has none */
 	int progress;		/* draw a progress bar on stderr after a second */
 } patron_import_opts;
 
 typedef struct {
-	patron_import_format format;	/* the one used, after detection */
+	const char *format;	/* the one used, after detection: "shopify" */
+	const char *format_title;	/* "the Shopify orders export" */
 	uint64_t rows, rejected;
 	uint64_t customers_new, customers_matched, customers_merged;
-	uint64_t orders_new, orders_present, lines;
+	uint64_t orders_new, orders_updated, orders_unchanged, orders_guest, lines;
 	uint64_t products_new, products_updated, products_present;
 	uint64_t feedback_new, feedback_present;
+	char base_currency_set[8];	/* set when this import chose the base currency */
 	char rejected_path[4096];	/* set when rows were rejected */
 } patron_import_stats;
 
@@ -49,8 +52,18 @@ int patron_import_kind_parse(const char *s, patron_import_kind *out);
  * attribute: runs of letters and digits, lower-cased, joined by '_'
  * ("Total Day-Minutes" -> "total_day_minutes"). */
 void patron_normalize_header(const char *in, char *out, size_t cap);
-int patron_import_format_parse(const char *s, patron_import_format *out);
-const char *patron_import_format_name(patron_import_format f);
+/* The format names --format accepts for orders, comma-separated, for help. */
+const char *patron_import_format_names(void);
+
+/* Reads a rates file (date, currency, rate: one unit of the currency is
+ * RATE units of the base currency from that date on) into the store, in one
+ * transaction. *N is the count of rates. */
+int patron_import_rates(patron_store *s, const char *path, const char *base, int64_t *n,
+			patron_err *err);
+
+/* The shop's base currency: patron.conf's, else the one the store chose at
+ * its first import, else "" (not known yet). */
+void patron_base_currency(patron_store *s, const char *configured, char out[8]);
 
 /* Imports PATH. On error nothing of the file is in the store and err holds
  * one line, "FILE:LINE: column \"X\": expected ..., got \"...\"" for bad

@@ -146,6 +146,41 @@ static const char *const patron_migrations[] = {
 	"  j.key + 1 AS rank, j.value ->> 0 AS product_id, j.value ->> 1 AS score,"
 	"  l.model AS model, l.computed_at AS computed_at, j.value ->> 2 AS because"
 	"  FROM recommendation_lists l, json_each(l.items) j;",
+
+	/* 7: orders as shops' exports have them. A guest order (no identity)
+	 * has no customer and still counts in the shop's figures. Money is
+	 * kept three ways: gross_cents charged, refunded_cents given back,
+	 * amount_cents what counts (gross minus refunds) in the order's own
+	 * currency, and total_cents the same in the shop's base currency: the
+	 * one every feature, rule and score reads. disputed_cents is under an
+	 * open dispute: revenue at risk, not counted until the dispute is won.
+	 * Currencies are upper-case ISO codes; NULL is the base currency.
+	 * Rebuilt because SQLite cannot drop NOT NULL in place; the store
+	 * runs migrations with foreign keys off, so order_lines keep their
+	 * rows. */
+	"CREATE TABLE orders_v7 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  source TEXT NOT NULL, order_key TEXT NOT NULL,"
+	"  customer_id INTEGER REFERENCES customers(id),"
+	"  placed_at INTEGER NOT NULL,"
+	"  total_cents INTEGER NOT NULL, currency TEXT,"
+	"  amount_cents INTEGER NOT NULL, gross_cents INTEGER NOT NULL,"
+	"  refunded_cents INTEGER NOT NULL DEFAULT 0, disputed_cents INTEGER NOT NULL DEFAULT 0,"
+	"  status TEXT NOT NULL, revenue INTEGER NOT NULL CHECK (revenue IN (0, 1)),"
+	"  updated_at INTEGER,"
+	"  UNIQUE (source, order_key));"
+	"INSERT INTO orders_v7(id, source, order_key, customer_id, placed_at, total_cents, currency,"
+	"  amount_cents, gross_cents, status, revenue)"
+	"  SELECT id, source, order_key, customer_id, placed_at, total_cents, upper(currency),"
+	"  total_cents, total_cents, status, revenue FROM orders;"
+	"DROP TABLE orders;"
+	"ALTER TABLE orders_v7 RENAME TO orders;"
+	"CREATE INDEX orders_customer ON orders(customer_id, placed_at);"
+	/* Exchange rates: one unit of CURRENCY is RATE units of the base
+	 * currency from DAY (Unix seconds at 00:00 UTC) on, until a later day's. */
+	"CREATE TABLE rates ("
+	"  currency TEXT NOT NULL, day INTEGER NOT NULL, rate REAL NOT NULL CHECK (rate > 0),"
+	"  PRIMARY KEY (currency, day)) WITHOUT ROWID;",
 };
 
 #endif

@@ -52,11 +52,30 @@ static const char *const stmt_sql[ST_COUNT_] = {
 	[ST_ORDER_FIND] = "SELECT id FROM orders WHERE source = ?1 AND order_key = ?2",
 	/* DO NOTHING: an order this import already wrote on rows further up; the
 	 * caller sees no change and adds its lines to it. */
+	/* What an import compares a re-exported order with. */
+	[ST_ORDER_GET] = "SELECT id, customer_id, status, revenue, total_cents, amount_cents,"
+			 " gross_cents, refunded_cents, disputed_cents, coalesce(currency, ''),"
+			 " placed_at, (SELECT count(*) FROM order_lines WHERE order_id = o.id),"
+			 " (SELECT coalesce(sum(amount_cents), 0) FROM order_lines"
+			 " WHERE order_id = o.id) FROM orders o WHERE source = ?1 AND order_key = ?2",
+	/* DO NOTHING: an order this import already wrote on rows further up; the
+	 * caller sees no change and adds its lines to it. */
 	[ST_ORDER_NEW] = "INSERT INTO orders(source, order_key, customer_id, placed_at,"
-			 " total_cents, currency, status, revenue) "
-			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
+			 " total_cents, currency, status, revenue, amount_cents, gross_cents,"
+			 " refunded_cents, disputed_cents) "
+			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+			 " ON CONFLICT DO NOTHING",
+	[ST_ORDER_UPDATE] = "UPDATE orders SET customer_id = ?2, placed_at = ?3, total_cents = ?4,"
+			    " currency = ?5, status = ?6, revenue = ?7, amount_cents = ?8,"
+			    " gross_cents = ?9, refunded_cents = ?10, disputed_cents = ?11,"
+			    " updated_at = ?12 WHERE id = ?1",
+	[ST_ORDER_LINES_CLEAR] = "DELETE FROM order_lines WHERE order_id = ?1",
 	[ST_ORDER_LAST_LINE] = "SELECT coalesce(max(line_no), 0) FROM order_lines WHERE order_id = ?1",
-	[ST_ORDER_ADD_TOTAL] = "UPDATE orders SET total_cents = total_cents + ?2 WHERE id = ?1",
+	/* Lines of an order met again further down a file, when the order's
+	 * money is the sum of its lines. */
+	[ST_ORDER_ADD_TOTAL] = "UPDATE orders SET total_cents = total_cents + ?2,"
+			       " amount_cents = amount_cents + ?3, gross_cents = gross_cents + ?3"
+			       " WHERE id = ?1",
 	[ST_LINE_NEW] = "INSERT INTO order_lines(order_id, line_no, product_id, quantity,"
 			" unit_cents, amount_cents) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_FEEDBACK_FIND] = "SELECT id FROM feedback WHERE customer_id = ?1 AND received_at = ?2"
@@ -74,6 +93,18 @@ static const char *const stmt_sql[ST_COUNT_] = {
 	[ST_EVENT_ORDER_CREATED] = "INSERT INTO events(topic, customer_id, payload, occurred_at,"
 				   " recorded_at) VALUES ('order.created', ?1, json_object('order_id',"
 				   " ?2, 'order', ?3, 'total_cents', ?4), ?5, ?6)",
+	/* order.updated, order.refunded or order.cancelled: OLD and NEW are
+	 * JSON objects of the values that changed. */
+	[ST_EVENT_ORDER_CHANGED] = "INSERT INTO events(topic, customer_id, payload, occurred_at,"
+				   " recorded_at) VALUES (?1, ?2, json_object('order_id', ?3,"
+				   " 'order', ?4, 'old', json(?5), 'new', json(?6)), ?7, ?8)",
+	[ST_RATE_FIND] = "SELECT rate FROM rates WHERE currency = ?1 AND day <= ?2 "
+			 "ORDER BY day DESC LIMIT 1",
+	[ST_RATE_PUT] = "INSERT INTO rates(currency, day, rate) VALUES (?1, ?2, ?3) "
+			"ON CONFLICT(currency, day) DO UPDATE SET rate = excluded.rate",
+	[ST_SETTING_GET] = "SELECT value FROM settings WHERE name = ?1",
+	[ST_SETTING_PUT] = "INSERT INTO settings(name, value) VALUES (?1, ?2) "
+			   "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
 	[ST_EVENT_FEEDBACK_RECEIVED] = "INSERT INTO events(topic, customer_id, payload, occurred_at,"
 				       " recorded_at) VALUES ('feedback.received', ?1,"
 				       " json_object('feedback_id', ?2, 'rating', ?3), ?4, ?5)",
@@ -110,6 +141,8 @@ int patron_store_exec(patron_store *s, const char *sql, patron_err *err)
 	return 0;
 }
 
+static int migrate_steps(patron_store *s, int version, int latest, patron_err *err);
+
 static int migrate(patron_store *s, patron_err *err)
 {
 	sqlite3_stmt *st;
@@ -126,6 +159,20 @@ static int migrate(patron_store *s, patron_err *err)
 				      "knows up to %d: use a newer patron", s->path, version, latest);
 	if (version == latest)
 		return 0;
+	/* Off while migrating: a migration that rebuilds a table drops the old
+	 * one, which with foreign keys on would delete the rows that refer to
+	 * it (order_lines cascade from orders). It can only change outside a
+	 * transaction, and the rebuilt table keeps every id. */
+	if (patron_store_exec(s, "PRAGMA foreign_keys = OFF", err) < 0)
+		return -1;
+	int rc = migrate_steps(s, version, latest, err);
+	if (patron_store_exec(s, "PRAGMA foreign_keys = ON", rc < 0 ? NULL : err) < 0)
+		return -1;
+	return rc;
+}
+
+static int migrate_steps(patron_store *s, int version, int latest, patron_err *err)
+{
 	if (patron_store_begin(s, err) < 0)
 		return -1;
 	for (int v = version; v < latest; v++) {

@@ -111,3 +111,33 @@ double patron_clock(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+
+void patron_escape(const char *in, char *out, size_t cap)
+{
+	size_t n = 0;
+	const unsigned char *p = (const unsigned char *)in;
+	if (!cap)
+		return;
+	for (; *p && n + 5 < cap; p++) {
+		switch (*p) {
+		case '\n': out[n++] = '\\', out[n++] = 'n'; break;
+		case '\r': out[n++] = '\\', out[n++] = 'r'; break;
+		case '\t': out[n++] = '\\', out[n++] = 't'; break;
+		case '"': out[n++] = '\\', out[n++] = '"'; break;
+		case '\\': out[n++] = '\\', out[n++] = '\\'; break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				n += (size_t)snprintf(out + n, cap - n, "\\x%02x", *p);
+			else
+				out[n++] = (char)*p;
+		}
+	}
+	/* A cut value ends on a whole UTF-8 character. */
+	if (*p)
+		while (n && ((unsigned char)out[n - 1] & 0x80)) {
+			unsigned char c = (unsigned char)out[--n];
+			if ((c & 0xc0) == 0xc0)
+				break;
+		}
+	out[n] = '\0';
+}

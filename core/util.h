@@ -42,4 +42,8 @@ void patron_buf_free(patron_buf *b);
 /* Monotonic seconds, for progress and timing. */
 double patron_clock(void);
 
+/* IN as it can be shown in a one-line message: control characters, quotes
+ * and backslashes escaped (\n, \x01), cut to fit CAP bytes. */
+void patron_escape(const char *in, char *out, size_t cap);
+
 #endif

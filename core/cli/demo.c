@@ -125,7 +125,8 @@ static int run(cli *c, int argc, char **argv)
 	sqlite3_stmt *st;
 	int64_t best = 0;
 	if (sqlite3_prepare_v2(patron_store_db(c->store),
-			       "SELECT customer_id FROM orders WHERE revenue GROUP BY customer_id "
+			       "SELECT customer_id FROM orders WHERE revenue AND customer_id IS NOT NULL "
+			       "GROUP BY customer_id "
 			       "ORDER BY sum(total_cents) DESC, customer_id LIMIT 1", -1, &st,
 			       NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
 		best = sqlite3_column_int64(st, 0);

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include "../import.h"
+#include "../config.h"
+#include "../formats.h"
 #include "../event_import.h"
 #include "cli.h"
 
@@ -24,11 +26,16 @@ static json_t *stats_json(const char *path, patron_import_kind kind,
 		json_object_set_new(j, "products_unchanged", json_integer((json_int_t)st->products_present));
 		break;
 	case PATRON_IMPORT_ORDERS:
-		json_object_set_new(j, "format", json_string(patron_import_format_name(st->format)));
+		json_object_set_new(j, "format", json_string(st->format));
 		json_object_set_new(j, "orders_new", json_integer((json_int_t)st->orders_new));
-		json_object_set_new(j, "orders_present", json_integer((json_int_t)st->orders_present));
+		json_object_set_new(j, "orders_updated", json_integer((json_int_t)st->orders_updated));
+		json_object_set_new(j, "orders_unchanged",
+				    json_integer((json_int_t)st->orders_unchanged));
+		json_object_set_new(j, "guest_orders", json_integer((json_int_t)st->orders_guest));
 		json_object_set_new(j, "lines", json_integer((json_int_t)st->lines));
 		json_object_set_new(j, "products_new", json_integer((json_int_t)st->products_new));
+		if (st->base_currency_set[0])
+			json_object_set_new(j, "base_currency_set", json_string(st->base_currency_set));
 		break;
 	case PATRON_IMPORT_FEEDBACK:
 		json_object_set_new(j, "feedback_new", json_integer((json_int_t)st->feedback_new));
@@ -57,10 +64,14 @@ void cli_import_summary(const char *path, int k, const void *stats)
 		       (unsigned long long)st->products_present);
 		break;
 	case PATRON_IMPORT_ORDERS:
-		printf("%s format; %llu new orders (%llu lines), %llu already in the store; "
-		       "%llu new customers, %llu new products",
-		       patron_import_format_name(st->format), (unsigned long long)st->orders_new,
-		       (unsigned long long)st->lines, (unsigned long long)st->orders_present,
+		printf("%s; %llu new orders (%llu lines), %llu updated, %llu unchanged",
+		       st->format_title, (unsigned long long)st->orders_new,
+		       (unsigned long long)st->lines, (unsigned long long)st->orders_updated,
+		       (unsigned long long)st->orders_unchanged);
+		if (st->orders_guest)
+			printf(", %llu of them guest orders (no customer)",
+			       (unsigned long long)st->orders_guest);
+		printf("; %llu new customers, %llu new products",
 		       (unsigned long long)st->customers_new, (unsigned long long)st->products_new);
 		break;
 	case PATRON_IMPORT_FEEDBACK:
@@ -75,6 +86,40 @@ void cli_import_summary(const char *path, int k, const void *stats)
 	if (st->rejected)
 		printf("  the rejected rows, with their line numbers and reasons: %s\n",
 		       st->rejected_path);
+	if (st->base_currency_set[0])
+		printf("  the shop's base currency is now %s, the most common in this file: every "
+		       "figure is in it (set currency = \"...\" in patron.conf to choose another "
+		       "before the first import)\n", st->base_currency_set);
+}
+
+/* patron import rates FILE...: exchange rates into the base currency. */
+static int import_rates(cli *c, int argc, char **argv)
+{
+	if (argc < 3)
+		return cli_usage(&cmd_import, "expected at least one rates file");
+	patron_store *s = cli_store(c);
+	if (!s)
+		return EXIT_FAIL;
+	patron_config *cfg = cli_config(c);
+	if (!cfg)
+		return EXIT_FAIL;
+	char base[8];
+	patron_base_currency(s, patron_config_top_string(cfg, "currency"), base);
+	patron_config_free(cfg);
+	for (int i = 2; i < argc; i++) {
+		int64_t n;
+		patron_err err;
+		if (argv[i][0] == '-')
+			return cli_usage(&cmd_import, "rates take no options, got \"%s\"", argv[i]);
+		if (patron_import_rates(s, argv[i], base, &n, &err) < 0)
+			return cli_fail(EXIT_FAIL, "%s", err.msg);
+		if (c->json)
+			cli_print_json(json_pack("{s:s, s:I}", "file", argv[i], "rates", (json_int_t)n));
+		else
+			printf("%s: %lld rates into %s\n", argv[i], (long long)n,
+			       *base ? base : "the base currency");
+	}
+	return EXIT_OK;
 }
 
 /* patron import events FILE...: CSV or JSON Lines onto the bus. */
@@ -111,6 +156,8 @@ static int run(cli *c, int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "events") == 0)
 		return import_events(c, argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "rates") == 0)
+		return import_rates(c, argc, argv);
 	patron_import_opts o = {.now = c->now, .progress = isatty(2)};
 	const char *files[256];
 	int nfiles = 0, have_kind = 0;
@@ -122,9 +169,20 @@ static int run(cli *c, int argc, char **argv)
 				return cli_usage(&cmd_import, "--map needs field=Header,...");
 			o.map = v;
 		} else if ((r = cli_opt_value(argc, argv, &i, "--format", &v)) != 0) {
-			if (r < 0 || patron_import_format_parse(v, &o.format) < 0)
-				return cli_usage(&cmd_import, "--format: expected auto, patron, "
-						 "shopify or stripe");
+			if (r < 0)
+				return cli_usage(&cmd_import, "--format: expected one of %s",
+						 patron_import_format_names());
+			o.format = v;
+		} else if ((r = cli_opt_value(argc, argv, &i, "--encoding", &v)) != 0) {
+			if (r < 0 || (strcmp(v, "utf8") && strcmp(v, "utf-8") && strcmp(v, "latin1") &&
+				      strcmp(v, "iso-8859-1") && strcmp(v, "cp1252") &&
+				      strcmp(v, "windows-1252")))
+				return cli_usage(&cmd_import, "--encoding: expected utf8, latin1 or "
+						 "cp1252");
+			o.encoding = strcmp(v, "cp1252") == 0 || strcmp(v, "windows-1252") == 0
+					     ? PATRON_ENCODING_CP1252
+				     : strcmp(v, "latin1") == 0 || strcmp(v, "iso-8859-1") == 0
+					     ? PATRON_ENCODING_LATIN1 : PATRON_ENCODING_UTF8;
 		} else if ((r = cli_opt_value(argc, argv, &i, "--date-order", &v)) != 0) {
 			if (r < 0 || (strcmp(v, "mdy") && strcmp(v, "dmy")))
 				return cli_usage(&cmd_import, "--date-order: expected mdy or dmy");
@@ -146,11 +204,17 @@ static int run(cli *c, int argc, char **argv)
 	}
 	if (!have_kind || nfiles == 0)
 		return cli_usage(&cmd_import, "expected what to import and at least one file");
-	if (o.format != PATRON_FORMAT_AUTO && o.kind != PATRON_IMPORT_ORDERS)
-		return cli_usage(&cmd_import, "--format applies to orders only");
+	if (o.format && strcmp(o.format, "auto") != 0 && !patron_format_find((int)o.kind, o.format))
+		return cli_usage(&cmd_import, "--format: there is no %s format \"%s\" (orders: %s)",
+				 o.kind == PATRON_IMPORT_ORDERS ? "orders" : "such", o.format,
+				 patron_import_format_names());
 	patron_store *s = cli_store(c);
 	if (!s)
 		return EXIT_FAIL;
+	patron_config *cfg = cli_config(c);
+	if (!cfg)
+		return EXIT_FAIL;
+	o.currency = patron_config_top_string(cfg, "currency");
 	json_t *all = c->json ? json_array() : NULL;
 	int rc = EXIT_OK;
 	for (int f = 0; f < nfiles; f++) {
@@ -169,6 +233,7 @@ static int run(cli *c, int argc, char **argv)
 	}
 	if (all)
 		cli_print_json(all);
+	patron_config_free(cfg);
 	return rc;
 }
 
@@ -176,38 +241,55 @@ const cli_command cmd_import = {
 	"import", run, "import customers, products, orders or feedback from CSV",
 	"usage: patron import customers|products|orders|feedback FILE.csv... [options]\n"
 	"       patron import events FILE.csv|FILE.jsonl...\n"
+	"       patron import rates FILE.csv...\n"
 	"\n"
 	"Loads CSV files (RFC 4180: quoted fields, embedded commas, quotes and newlines,\n"
 	"CRLF, a UTF-8 byte-order mark) into the store. Each file is one transaction:\n"
 	"it lands whole or not at all, and a killed import leaves the store as it was.\n"
-	"Importing the same file again changes nothing.\n"
+	"Importing the same file again changes nothing; importing a later export\n"
+	"updates the orders that changed (refunds, cancellations, edits) and says so\n"
+	"with order.updated, order.refunded or order.cancelled events.\n"
 	"\n"
-	"Columns are matched to fields by header name (case, spaces and punctuation\n"
-	"ignored). Customers are recognised by email (trimmed, lower-cased), phone or\n"
-	"customer id; a person named two ways in two files becomes one customer.\n"
-	"Customer columns that are not fields become attributes, typed integer, real,\n"
-	"date or text from all of the column's values.\n"
+	"Shops' exports are recognised by their headers, today's and older ones:\n"
+	"Shopify's orders, customers and products exports, Stripe's payments export\n"
+	"and WooCommerce's orders export. Other files are read by column names\n"
+	"(case, spaces and punctuation ignored). Customers are recognised by email\n"
+	"(trimmed, lower-cased), phone or customer id; a person named two ways in two\n"
+	"files becomes one customer. Customer columns that are not fields become\n"
+	"attributes, typed integer, real, date or text from all of the column's values.\n"
 	"\n"
 	"  customers  customer_id email phone first_name last_name name created_at\n"
-	"             consent (yes/no: email marketing) tags (comma-separated)\n"
+	"             consent sms_consent (yes/no) tags (comma-separated)\n"
 	"  products   sku name category price\n"
 	"  orders     order_id customer_id email phone name created_at sku product\n"
-	"             quantity price amount total currency status consent\n"
-	"             (one row per line item; rows of one order share its order_id)\n"
+	"             quantity price amount (or revenue, value, sales) total refunded\n"
+	"             currency status cancelled_at consent tags country city source\n"
+	"             (one row per line item; rows of one order share its order_id;\n"
+	"             without an order_id each row is an order)\n"
 	"  feedback   customer_id email phone created_at rating (1-5) text\n"
 	"\n"
 	"options:\n"
 	"  --map FIELD=Header,...   take FIELD from the column named Header\n"
-	"  --format F               orders: auto (default), patron, shopify (the Shopify\n"
-	"                           orders export) or stripe (the Stripe payments export);\n"
-	"                           auto recognises the two exports by their headers\n"
+	"  --format F               orders: auto (default: by the headers), patron,\n"
+	"                           shopify, stripe or woocommerce\n"
 	"  --skip-bad               land the good rows; write the bad ones with their line\n"
 	"                           numbers and reasons to FILE.rejected.csv\n"
 	"  --date-order mdy|dmy     how to read 03/04/2024 (default mdy); ISO dates\n"
 	"                           (2024-04-03) are always understood\n"
+	"  --encoding E             utf8 (the default: other bytes are refused, naming\n"
+	"                           the line, column and byte), latin1 or cp1252\n"
 	"\n"
-	"Money is read as exact cents (12.34, $1,234.50). Failed, refunded, voided and\n"
-	"pending payments are kept but not counted as revenue.\n"
+	"Money is read as exact cents (12.34, $1,234.50). An order's revenue is what\n"
+	"was paid minus refunds; cancelled, voided, failed and pending orders and\n"
+	"charges under an open dispute are kept but not counted. An order without a\n"
+	"customer (a guest's) counts in the shop's figures and belongs to no one.\n"
+	"\n"
+	"Currencies: every figure is in the shop's base currency: currency = \"EUR\"\n"
+	"in patron.conf, else the most common currency of the first orders file. An\n"
+	"order in another currency is converted by the export's own converted amount\n"
+	"(Stripe's Converted Amount), else by the rate of its day or the nearest\n"
+	"earlier one from `patron import rates` (columns date, currency, rate: one\n"
+	"unit of the currency in the base currency); without either it is refused.\n"
 	"\n"
 	"Events (for the rules: patron run) come as CSV with a topic column and\n"
 	"optionally customer (id or email), at (when it happened, default --now) and\n"

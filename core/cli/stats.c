@@ -1,5 +1,9 @@
 /* patron stats: what the store holds. */
 #include <stdio.h>
+#include <string.h>
+
+#include "../config.h"
+#include "../import.h"
 
 #include "../value.h"
 #include "cli.h"
@@ -18,6 +22,7 @@ static const struct {
 	{"products", "SELECT count(*) FROM products", COUNT},
 	{"orders", "SELECT count(*) FROM orders", COUNT},
 	{"paid_orders", "SELECT count(*) FROM orders WHERE revenue", COUNT},
+	{"guest_orders", "SELECT count(*) FROM orders WHERE customer_id IS NULL", COUNT},
 	{"order_lines", "SELECT count(*) FROM order_lines", COUNT},
 	{"feedback", "SELECT count(*) FROM feedback", COUNT},
 	{"events", "SELECT count(*) FROM events", COUNT},
@@ -55,6 +60,37 @@ static int run(cli *c, int argc, char **argv)
 		}
 		sqlite3_finalize(st);
 	}
+	/* Revenue in each order's own currency, as the shop's dashboard shows
+	 * it, beside the total in the base currency. */
+	char base[8];
+	patron_config *cfg = cli_config(c);
+	if (!cfg) {
+		json_decref(j);
+		return EXIT_FAIL;
+	}
+	patron_base_currency(s, patron_config_top_string(cfg, "currency"), base);
+	patron_config_free(cfg);
+	json_t *per = json_object();
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(patron_store_db(s), "SELECT coalesce(currency, ?1),"
+			       " sum(amount_cents) FILTER (WHERE revenue), count(*) FILTER"
+			       " (WHERE revenue), sum(refunded_cents), sum(disputed_cents)"
+			       " FROM orders GROUP BY 1 ORDER BY 1", -1, &st, NULL) != SQLITE_OK) {
+		json_decref(j);
+		json_decref(per);
+		return cli_fail(EXIT_FAIL, "%s: %s", c->db_path, sqlite3_errmsg(patron_store_db(s)));
+	}
+	sqlite3_bind_text(st, 1, *base ? base : "", -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_object_set_new(per, (const char *)sqlite3_column_text(st, 0),
+				    json_pack("{s:I, s:I, s:I, s:I}", "revenue_cents",
+					      (json_int_t)sqlite3_column_int64(st, 1), "paid_orders",
+					      (json_int_t)sqlite3_column_int64(st, 2), "refunded_cents",
+					      (json_int_t)sqlite3_column_int64(st, 3), "disputed_cents",
+					      (json_int_t)sqlite3_column_int64(st, 4)));
+	sqlite3_finalize(st);
+	json_object_set_new(j, "base_currency", *base ? json_string(base) : json_null());
+	json_object_set_new(j, "revenue_by_currency", per);
 	if (c->json) {
 		json_object_set_new(j, "store", json_string(c->db_path));
 		cli_print_json(j);
@@ -64,10 +100,27 @@ static int run(cli *c, int argc, char **argv)
 	printf("%s\n", c->db_path);
 	for (size_t i = 0; i < sizeof counts / sizeof *counts; i++) {
 		json_t *v = json_object_get(j, counts[i].name);
-		if (counts[i].kind == MONEY)
-			printf("  %-15s %s\n", "revenue",
-			       patron_format_money(json_integer_value(v), money));
-		else if (counts[i].kind == COUNT)
+		if (strcmp(counts[i].name, "revenue_cents") == 0) {
+			printf("  %-15s %s%s%s\n", "revenue",
+			       patron_format_money(json_integer_value(v), money), *base ? " " : "",
+			       base);
+			/* per currency: what the shop's dashboard shows */
+			const char *code;
+			json_t *e;
+			json_object_foreach(per, code, e) {
+				char refunded[32], disputed[32];
+				printf("    %-13s %s %s in %lld paid orders; refunded %s",
+				       *code ? code : "(none)", patron_format_money(json_integer_value(
+				       json_object_get(e, "revenue_cents")), money), *code ? code : "",
+				       (long long)json_integer_value(json_object_get(e, "paid_orders")),
+				       patron_format_money(json_integer_value(json_object_get(e,
+							   "refunded_cents")), refunded));
+				json_int_t d = json_integer_value(json_object_get(e, "disputed_cents"));
+				if (d)
+					printf("; under dispute %s", patron_format_money(d, disputed));
+				putchar('\n');
+			}
+		} else if (counts[i].kind == COUNT)
 			printf("  %-15s %lld\n", counts[i].name, (long long)json_integer_value(v));
 		else
 			printf("  %-15s %s\n", counts[i].name,
@@ -81,6 +134,9 @@ const cli_command cmd_stats = {
 	"stats", run, "count what the store holds",
 	"usage: patron stats [--json]\n"
 	"\n"
-	"Counts customers, identities, products, orders (all, and paid), order lines,\n"
-	"feedback, events and scores, with the revenue and the span of order dates.\n",
+	"Counts customers, identities, products, orders (all, paid, and guests' orders,\n"
+	"which have no customer), order lines, feedback, events and scores, with the\n"
+	"revenue (paid minus refunded) in the shop's base currency and, when orders\n"
+	"came in other currencies, in each currency as the shop's dashboard shows it;\n"
+	"refunds, money under an open dispute, and the span of order dates.\n",
 };

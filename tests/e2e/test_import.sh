@@ -4,7 +4,7 @@
 t_shopify_export_lands_with_revenue_and_consent() {
 	run "$PATRON" --db "$DB" import orders "$DATA/shopify_orders.csv"
 	expect_rc 0
-	expect_in "$T/out" "6 rows: shopify format; 5 new orders (6 lines), 0 already in the store; 3 new customers"
+	expect_in "$T/out" "6 rows: the Shopify orders export; 5 new orders (6 lines), 0 updated, 0 unchanged; 3 new customers"
 	# #1001 53.50 + #1002 30.00 less 10.00 refunded; #1003 refunded, #1004 pending.
 	run "$PATRON" --db "$DB" --now 2024-06-01 customer ADA@example.com --json
 	expect_rc 0
@@ -52,7 +52,7 @@ t_customers_and_orders_from_two_files_are_one_person() {
 	expect_rc 0
 	expect_in "$T/out" "customer 1  Ada Lovelace"
 	expect_in "$T/out" "identities  email ada@example.com, id C1, stripe cus_Ada1"
-	expect_in "$T/out" "birthday=1815-12-10 country=GB lifetime_points=1200"
+	expect_in "$T/out" "birthday=1815-12-10 city=London country=GB lifetime_points=1200 postcode=N1 9GU source=web"
 	expect_in "$T/out" "tags        early vip"
 	expect_in "$T/out" "email: yes"
 	expect_in "$T/out" "orders      3, total spent 98.50"
@@ -89,8 +89,8 @@ t_reimporting_changes_nothing() {
 	done
 	sqlite3 "$DB" .dump | grep -v 'INSERT INTO imports' >"$T/before"
 	run "$PATRON" --db "$DB" import orders "$DATA/shopify_orders.csv" "$DATA/stripe_payments.csv"
-	expect_in "$T/out" "0 new orders (0 lines), 5 already in the store"
-	expect_in "$T/out" "0 new orders (0 lines), 4 already in the store"
+	expect_in "$T/out" "0 new orders (0 lines), 0 updated, 5 unchanged"
+	expect_in "$T/out" "0 new orders (0 lines), 0 updated, 4 unchanged"
 	run "$PATRON" --db "$DB" import customers "$DATA/customers.csv"
 	expect_in "$T/out" "0 new customers, 2 matched"
 	sqlite3 "$DB" .dump | grep -v 'INSERT INTO imports' >"$T/after"

@@ -70,7 +70,7 @@ START_TEST(names_the_key_and_what_was_expected)
 		const char *text, *want;
 	} cases[] = {
 		{"segmnt = \"rfm\"\n", ": unknown key \"segmnt\" (expected one of: segment, churn,"
-		 " value, recommend, sentiment, channels, frequency_cap, templates)"},
+		 " value, recommend, sentiment, channels, frequency_cap, templates, currency)"},
 		{"segment = 42\n", ": segment: expected a plugin name, a table { plugin = NAME,"
 		 " ... } or false, got number"},
 		{"segment = true\n", ": segment: expected a plugin name, a table { plugin = NAME,"

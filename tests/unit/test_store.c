@@ -20,12 +20,58 @@ START_TEST(creates_a_versioned_schema_in_wal_mode)
 }
 END_TEST
 
+/* Undoes migration 7: the orders table of schema 6, no rates. */
+#define BACK_TO_6 \
+	"DROP TABLE rates; DROP TABLE order_lines; DROP TABLE orders;" \
+	"CREATE TABLE orders (id INTEGER PRIMARY KEY, source TEXT NOT NULL," \
+	" order_key TEXT NOT NULL, customer_id INTEGER NOT NULL REFERENCES customers(id)," \
+	" placed_at INTEGER NOT NULL, total_cents INTEGER NOT NULL, currency TEXT," \
+	" status TEXT NOT NULL, revenue INTEGER NOT NULL CHECK (revenue IN (0, 1))," \
+	" UNIQUE (source, order_key));" \
+	"CREATE INDEX orders_customer ON orders(customer_id, placed_at);" \
+	"CREATE TABLE order_lines (order_id INTEGER NOT NULL REFERENCES orders(id)" \
+	" ON DELETE CASCADE, line_no INTEGER NOT NULL, product_id INTEGER NOT NULL" \
+	" REFERENCES products(id), quantity INTEGER NOT NULL, unit_cents INTEGER NOT NULL," \
+	" amount_cents INTEGER NOT NULL, PRIMARY KEY (order_id, line_no)) WITHOUT ROWID;"
+
+START_TEST(migration_7_keeps_every_order_line_and_lets_guests_in)
+{
+	patron_store *s = test_store();
+	patron_err err;
+	ck_assert_int_eq(patron_store_exec(s, BACK_TO_6
+					   "INSERT INTO customers VALUES (1,'Ada',NULL,0,0);"
+					   "INSERT INTO products VALUES (7,'A',NULL,NULL,NULL,0);"
+					   "INSERT INTO orders VALUES (3,'shopify','#1',1,100,2550,'usd',"
+					   "'paid',1),(4,'stripe','ch_1',1,200,900,NULL,'failed',0);"
+					   "INSERT INTO order_lines VALUES (3,1,7,1,2000,2000),(3,2,7,1,550,550);"
+					   "PRAGMA user_version = 6", &err), 0);
+	patron_store_close(s);
+	s = test_store();
+	ck_assert_int_eq(sql_int(s, "PRAGMA user_version"), PATRON_SCHEMA_VERSION);
+	/* Dropping the old orders table must not have cascaded to its lines. */
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM order_lines WHERE order_id = 3"), 2);
+	ck_assert_str_eq(sql_text(s, "SELECT group_concat(id || ':' || total_cents || ':' ||"
+				     " amount_cents || ':' || gross_cents || ':' || refunded_cents || ':' ||"
+				     " coalesce(currency, '-'), ' ') FROM orders"),
+			 "3:2550:2550:2550:0:USD 4:900:900:900:0:-");
+	ck_assert_int_eq(sql_int(s, "PRAGMA foreign_keys"), 1);
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+	/* A guest order has no customer. */
+	ck_assert_int_eq(patron_store_exec(s, "INSERT INTO orders(source, order_key, customer_id,"
+					   " placed_at, total_cents, amount_cents, gross_cents, status,"
+					   " revenue) VALUES ('pos', 'g1', NULL, 1, 5, 5, 5, 'paid', 1)",
+					   &err), 0);
+	patron_store_close(s);
+	scratch_free();
+}
+END_TEST
+
 START_TEST(migrates_an_older_store_keeping_its_data)
 {
 	patron_store *s = test_store();
 	patron_err err;
 	/* Make it a schema 1 store: without the tables of migrations 2 to 5. */
-	ck_assert_int_eq(patron_store_exec(s, "INSERT INTO customers VALUES (1,'Ada',NULL,0,0);"
+	ck_assert_int_eq(patron_store_exec(s, BACK_TO_6 "INSERT INTO customers VALUES (1,'Ada',NULL,0,0);"
 					   "DROP VIEW recommendations; DROP TABLE recommendation_lists;"
 					   "DROP TABLE models;"
 					   "DROP TABLE cursors; DROP TABLE bus_failures;"
@@ -49,7 +95,7 @@ START_TEST(migration_6_turns_recommendation_rows_into_lists)
 	patron_store *s = test_store();
 	patron_err err;
 	/* A schema 5 store: one row per recommendation. */
-	ck_assert_int_eq(patron_store_exec(s, "DROP VIEW recommendations;"
+	ck_assert_int_eq(patron_store_exec(s, BACK_TO_6 "DROP VIEW recommendations;"
 					   "DROP TABLE recommendation_lists;"
 					   "CREATE TABLE recommendations (customer_id INTEGER NOT NULL,"
 					   " rank INTEGER NOT NULL, product_id INTEGER NOT NULL, score REAL,"
@@ -83,7 +129,7 @@ START_TEST(refuses_a_store_from_a_newer_patron)
 	patron_err err;
 	ck_assert_int_eq(patron_store_open(path, &s, &err), -1);
 	ck_assert_ptr_nonnull(strstr(err.msg, "the store has schema version 99, this patron knows "
-					     "up to 6: use a newer patron"));
+					     "up to 7: use a newer patron"));
 	scratch_free();
 }
 END_TEST
@@ -115,8 +161,9 @@ START_TEST(merging_moves_everything_and_keeps_withdrawn_consent)
 			  "INSERT INTO attributes VALUES (1,'country','GB'), (2,'country','FR');"
 			  "INSERT INTO consent VALUES (1,'email',1,'import',0), (2,'email',0,'import',0);"
 			  "INSERT INTO tags VALUES (2,'vip',0);"
-			  "INSERT INTO orders(source,order_key,customer_id,placed_at,total_cents,status,revenue)"
-			  " VALUES ('patron','o1',2,60,500,'paid',1)", &err);
+			  "INSERT INTO orders(source,order_key,customer_id,placed_at,total_cents,"
+			  "amount_cents,gross_cents,status,revenue)"
+			  " VALUES ('patron','o1',2,60,500,500,500,'paid',1)", &err);
 	ck_assert_int_eq(patron_customer_merge(s, a, b, 200, &err), 0);
 	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM customers"), 1);
 	ck_assert_int_eq(patron_customer_find(s, "id", "C1"), a);
@@ -156,6 +203,7 @@ Suite *suite_store(void)
 	tcase_add_test(t, creates_a_versioned_schema_in_wal_mode);
 	tcase_add_test(t, migrates_an_older_store_keeping_its_data);
 	tcase_add_test(t, migration_6_turns_recommendation_rows_into_lists);
+	tcase_add_test(t, migration_7_keeps_every_order_line_and_lets_guests_in);
 	tcase_add_test(t, refuses_a_store_from_a_newer_patron);
 	tcase_add_test(t, refuses_a_file_that_is_not_a_store);
 	tcase_add_test(t, merging_moves_everything_and_keeps_withdrawn_consent);

@@ -1,0 +1,103 @@
+/* What import.c (the file, its columns and bytes, customers, products and
+ * feedback) shares with import_orders.c (orders: money, currencies, guests
+ * and orders that change). Nothing else includes this. */
+#ifndef PATRON_IMPORT_IMPL_H
+#define PATRON_IMPORT_IMPL_H
+
+#include "csv.h"
+#include "formats.h"
+#include "import.h"
+#include "strmap.h"
+
+#define F_N PATRON_NFIELDS
+
+/* An order's line, gathered until the order is written. */
+typedef struct {
+	int64_t qty, unit, amount;
+	size_t sku, name;	/* offsets into the order's text arena */
+} order_line;
+
+/* How an order's money reaches the base currency. */
+typedef enum { CONV_SAME, CONV_EXPORT, CONV_RATE, CONV_NONE } conversion;
+
+/* An order's own columns, read from its first row before anything is
+ * written, so a rejected row leaves nothing behind. */
+typedef struct {
+	char vals[3][320], status[32], first[256], last[256], currency[8];
+	const char *kinds[3];
+	size_t nids;
+	int64_t placed_at, total, refunded, disputed, conv_total, conv_refunded;
+	int has_total, consent, sms_consent, revenue, dispute_open;
+	conversion conv;
+	double rate;
+} order_head;
+
+/* The order being gathered: written whole when the next one starts, so its
+ * total and line count are known when it lands. */
+typedef struct {
+	int active;
+	int64_t existing;	/* the store's order with this key, or 0 */
+	int64_t append_to;	/* an order this file created earlier: add lines to it */
+	order_head h;
+	patron_buf text;	/* key, attributes, tags and line names, NUL-separated */
+	size_t key, tags, attr[F_N];
+	int64_t loose;		/* money of rows without a line (no product) */
+	order_line *lines;
+	size_t nlines, cap;
+	long line;		/* where the order starts in the file */
+} pending_order;
+
+typedef struct {
+	patron_store *s;
+	const patron_import_opts *o;
+	patron_import_stats *st;
+	const char *path;
+	const patron_format *fmt;
+	int col[F_N];		/* column index of each field, -1 when absent */
+	char **header;		/* the file's own header names, for messages */
+	char **norm;		/* the same, normalized, for matching */
+	size_t ncols;
+	/* customers: the columns that become attributes */
+	int *attr_col;
+	char **attr_name;
+	patron_type *attr_type;
+	size_t nattr;
+	const char *v[F_N];	/* the current row's value of each field */
+	long line;		/* the current row's line */
+	int64_t max_order_before;
+	patron_strmap products;
+	patron_strmap keys;	/* files without order ids: rows per customer and day */
+	pending_order ord;
+	char base[8];		/* the shop's base currency, "" while unknown */
+	int attr_defs_done;	/* orders: the attribute columns are typed */
+	/* the last identity resolved, since consecutive rows often repeat it */
+	char last_kind[16], last_value[320];
+	int64_t last_cid;
+	int64_t last_created;	/* an upper bound of last_cid's created_at */
+	int source_was_empty;	/* no orders of this source before this import */
+} importer;
+
+/* import.c */
+int import_bad(importer *im, patron_err *why, patron_field f, const char *expected);
+int import_identities(importer *im, char vals[3][320], const char *kinds[3], size_t *n,
+		      patron_err *why);
+int import_resolve(importer *im, char vals[][320], const char *kinds[], size_t n, int64_t when,
+		   int64_t *cid, int *created, patron_err *err);
+int import_step(importer *im, sqlite3_stmt *st, const char *what, patron_err *err);
+void import_bind_text(sqlite3_stmt *st, int i, const char *s);
+int import_put_consent(importer *im, int64_t cid, const char *channel, int granted,
+		       patron_err *err);
+int import_put_names(importer *im, int64_t cid, const char *first, const char *last,
+		     patron_err *err);
+int import_put_created(importer *im, int64_t cid, int64_t when, patron_err *err);
+int import_put_tags(importer *im, int64_t cid, const char *list, patron_err *err);
+void import_split_name(const char *name, char *first, char *last, size_t cap);
+int import_when(importer *im, patron_field f, int64_t *out, patron_err *why);
+
+/* import_orders.c */
+int orders_prepare(importer *im, patron_err *err);
+int orders_row(importer *im, patron_err *why, patron_err *err);
+int orders_flush(importer *im, patron_err *err);
+void orders_free(importer *im);
+
+#endif
