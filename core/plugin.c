@@ -1,6 +1,7 @@
 #include "plugin.h"
 
 #include <dirent.h>
+#include <stddef.h>
 #include <dlfcn.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -234,6 +235,7 @@ struct patron_ctx {
 	char model[192];	/* "segment.tiers 1.0" */
 	patron_err err;
 	int failed;
+	int not_ready;		/* the failure is the store's too little data */
 	size_t wrote;
 	char *loaded;		/* load_model's answer, freed with the context */
 	int64_t saved_version;	/* the version save_model stored, or 0 */
@@ -264,6 +266,15 @@ static void host_fail(patron_ctx *ctx, const char *fmt, ...)
 	vsnprintf(ctx->err.msg, sizeof ctx->err.msg, fmt, ap);
 	va_end(ap);
 	ctx->failed = 1;
+}
+
+static void host_not_ready(patron_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ctx->err.msg, sizeof ctx->err.msg, fmt, ap);
+	va_end(ap);
+	ctx->failed = ctx->not_ready = 1;
 }
 
 static const char *host_option_string(patron_ctx *ctx, const char *key)
@@ -563,12 +574,61 @@ static const patron_host host = {
 	.write_recommendations_because = host_write_recommendations_because,
 	.design = host_design,
 	.write_score_labels = host_write_score_labels,
+	.not_ready = host_not_ready,
 };
+
+/* The keys of a job's table the core reads itself, beside the plugin's. */
+static const char *const core_options[] = {"plugin", NULL};
+static const char *const supervised_options[] = {"plugin", "threshold", "horizon", "label",
+						  "retrain", "margin", NULL};
+
+static int listed(const char *const *list, const char *key)
+{
+	for (; list && *list; list++)
+		if (strcmp(*list, key) == 0)
+			return 1;
+	return 0;
+}
+
+/* A plugin that lists its options (ABI 1.5) has every other key of its
+ * job's table refused, naming the key and what the plugin reads. */
+static int check_options(const patron_plugin *d, const patron_run_env *env, patron_err *err)
+{
+	if (d->size < offsetof(patron_plugin, options) + sizeof d->options || !d->options ||
+	    !env->config || !env->job || d->kind == PATRON_KIND_CHANNEL)
+		return 0;
+	patron_buf buf = {0};
+	patron_config_job_json(env->config, env->job, &buf);
+	json_t *o = json_loadb(buf.data, buf.len, 0, NULL);
+	patron_buf_free(&buf);
+	const char *key;
+	json_t *v;
+	int rc = 0, supervised = 0;
+	for (const patron_job *j = patron_jobs; j->job; j++)
+		supervised |= strcmp(j->job, env->job) == 0 && j->supervised;
+	json_object_foreach(o, key, v) {
+		if (listed(d->options, key) || listed(supervised ? supervised_options : core_options,
+						      key))
+			continue;
+		patron_buf known = {0};
+		for (const char *const *k = d->options; *k; k++)
+			patron_buf_printf(&known, "%s%s", known.len ? ", " : "", *k);
+		rc = patron_err_set(err, "%s: %s.%s: %s has no option \"%s\" (its options: %s)",
+				    patron_config_path(env->config), env->job, key, d->name, key,
+				    known.len ? known.data : "none");
+		patron_buf_free(&known);
+		break;
+	}
+	json_decref(o);
+	return rc;
+}
 
 static int init(const patron_plugin_file *pf, patron_ctx *ctx, void **state, patron_err *err)
 {
 	const patron_plugin *d = pf->desc;
 	snprintf(ctx->model, sizeof ctx->model, "%s %s", d->name, d->version ? d->version : "");
+	if (check_options(d, ctx->env, err) < 0)
+		return -1;
 	if (d->init(&host, ctx, state) != 0 || ctx->failed)
 		return patron_err_set(err, "plugin %s: init failed: %s", d->name,
 				      ctx->err.msg[0] ? ctx->err.msg : "no reason given");
@@ -623,6 +683,10 @@ static int call(const patron_plugin_file *pf, const patron_run_env *env, int tra
 	stats->wrote = ctx.failed || rc != 0 ? 0 : ctx.wrote;
 	if (version)
 		*version = ctx.saved_version;
+	if (ctx.not_ready) {
+		patron_err_set(err, "%s", ctx.err.msg);
+		return 1;
+	}
 	if (rc != 0 || ctx.failed)
 		return patron_err_set(err, "plugin %s: %s", d->name,
 				      ctx.err.msg[0] ? ctx.err.msg : "failed, giving no reason");
@@ -641,7 +705,8 @@ int patron_plugin_train(const patron_plugin_file *pf, const patron_run_env *env,
 	patron_run_stats stats;
 	if (!patron_plugin_has_train(pf))
 		return patron_err_set(err, "plugin %s has nothing to train", pf->desc->name);
-	return call(pf, env, 1, &stats, version, err);
+	/* Too little data to train on is a failure of the command asked for. */
+	return call(pf, env, 1, &stats, version, err) != 0 ? -1 : 0;
 }
 
 /* ---- channels ---- */

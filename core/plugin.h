@@ -58,8 +58,10 @@ typedef struct {
 	double store_secs;
 } patron_run_stats;
 
-/* init, run, free, then the results stored in one transaction. 0, or -1
- * with err "plugin NAME: ..." and nothing stored. */
+/* init, run, free, then the results stored in one transaction. 0; 1 when
+ * the job cannot run on this store yet (err says why and what would make
+ * it run: host->not_ready); or -1 with err "plugin NAME: ...". Nothing is
+ * stored unless 0. */
 int patron_plugin_run(const patron_plugin_file *pf, const patron_run_env *env,
 		      patron_run_stats *stats, patron_err *err);
 

@@ -19,6 +19,8 @@ typedef struct {
 	patron_store *store;	/* opened by cli_store */
 	const char *argv0;	/* how patron was invoked, for hints */
 	const char *config_path;	/* --config, or NULL: patron.conf beside the store */
+	int may_create;		/* the command may create the store (init, import, demo) */
+	int quiet_create;	/* and says so itself (init) */
 	char exe_dir[4096];	/* the folder of the running binary, for plugins */
 } cli;
 

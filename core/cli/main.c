@@ -139,6 +139,16 @@ patron_store *cli_store(cli *c)
 	if (c->store)
 		return c->store;
 	patron_err err;
+	/* A typo in --db must not look like a store with nothing in it. */
+	if (access(c->db_path, F_OK) != 0) {
+		if (!c->may_create) {
+			cli_fail(EXIT_FAIL, "no store at %s; create one with patron init (or import "
+				 "into it, which creates it)", c->db_path);
+			return NULL;
+		}
+		if (!c->quiet_create)
+			fprintf(stderr, "patron: creating a new store at %s\n", c->db_path);
+	}
 	if (patron_store_open(c->db_path, &c->store, &err) < 0) {
 		cli_fail(EXIT_FAIL, "%s", err.msg);
 		return NULL;
@@ -244,6 +254,10 @@ int main(int argc, char **argv)
 				return EXIT_OK;
 			}
 		}
+		c.may_create = commands[i] == &cmd_init || commands[i] == &cmd_import ||
+			       commands[i] == &cmd_demo;
+		/* init says it in its own words */
+		c.quiet_create = commands[i] == &cmd_init;
 		rc = commands[i]->run(&c, argc - 1, argv + 1);
 		patron_store_close(c.store);
 		return rc;

@@ -51,7 +51,7 @@ int cli_score(cli *c, const char *only)
 	patron_snapshot sn;
 	patron_snapshot_init(&sn, s, c->now);
 	json_t *all = c->json ? json_array() : NULL;
-	int rc = EXIT_OK, ran = 0;
+	int rc = EXIT_OK, ran = 0, waiting = 0;
 	for (const patron_job *j = patron_jobs; j->job; j++) {
 		if (only && strcmp(only, j->job) != 0)
 			continue;
@@ -95,6 +95,7 @@ int cli_score(cli *c, const char *only)
 			if (prc == 1) {	/* nothing trained yet: said, not a failure */
 				if (!all)
 					printf("%s: %s\n", j->job, err.msg);
+				waiting++;
 				continue;
 			}
 			if (prc < 0 || learn_scores_read(s, j->job, &before, &err) < 0) {
@@ -114,6 +115,16 @@ int cli_score(cli *c, const char *only)
 		design_table_free(&table);
 		learn_scores_free(&before);
 		free(params);
+		if (run_rc == 1) {	/* too little data yet: said, not a failure */
+			if (all)
+				json_array_append_new(all, json_pack("{s:s, s:s, s:s}", "job", j->job,
+								     "plugin", name, "skipped",
+								     err.msg));
+			else
+				printf("%s: %s skipped: %s\n", j->job, name, err.msg);
+			waiting++;
+			continue;
+		}
 		if (run_rc < 0) {
 			rc = cli_fail(EXIT_FAIL, "%s", err.msg);
 			continue;
@@ -157,7 +168,7 @@ int cli_score(cli *c, const char *only)
 	}
 	if (all)
 		cli_print_json(all);
-	else if (!ran && rc == EXIT_OK)
+	else if (!ran && !waiting && rc == EXIT_OK)
 		printf("nothing to score: no job has a plugin (see patron score --help)\n");
 	patron_snapshot_free(&sn);
 	patron_plugins_free(&ps);

@@ -34,6 +34,12 @@
 
 #define WEEKS_PER_MONTH (52.0 / 12.0)
 #define MIN_BUYERS 20
+
+/* Too few buyers is the store's state, not a fault: the command says so
+ * and runs the other jobs (ABI 1.5; an older core hears a failure). */
+#define NOT_READY(h, ctx, ...) \
+	(PATRON_HOST_HAS(h, not_ready) ? (h)->not_ready(ctx, __VA_ARGS__) \
+				       : (h)->fail(ctx, __VA_ARGS__))
 /* The stored parameters' JSON, written (all 17 digits) and read back by this
  * plugin. */
 #define MODEL_WRITE "{\"r\":%.17g,\"alpha\":%.17g,\"a\":%.17g,\"b\":%.17g,\"p\":%.17g," \
@@ -145,8 +151,8 @@ static int buyers_read(const patron_host *h, patron_ctx *ctx, buyers *b)
 		b->scored++;
 	}
 	if (b->n < MIN_BUYERS) {
-		h->fail(ctx, "needs at least %d customers with a paid order, the store has %zu",
-			MIN_BUYERS, b->n);
+		NOT_READY(h, ctx, "needs at least %d customers with a paid order, the store has "
+			  "%zu; it runs once the shop has that many buyers", MIN_BUYERS, b->n);
 		return -1;
 	}
 	return 0;
@@ -176,8 +182,9 @@ static int fit_and_save(clv_state *s, patron_ctx *ctx, const buyers *b, bgnbd_pa
 	h->log(ctx, PATRON_LOG_INFO, "BG/NBD on %zu customers: r %.4g, alpha %.4g, a %.4g, b %.4g "
 	       "(log-likelihood %.6g)", ns, bp->r, bp->alpha, bp->a, bp->b, ll);
 	if (b->repeat < MIN_BUYERS) {
-		h->fail(ctx, "Gamma-Gamma needs at least %d customers with two or more paid orders, "
-			"the store has %zu", MIN_BUYERS, b->repeat);
+		NOT_READY(h, ctx, "Gamma-Gamma needs at least %d customers with two or more paid "
+			  "orders, the store has %zu; it runs once that many have come back",
+			  MIN_BUYERS, b->repeat);
 		return -1;
 	}
 	if (gg_fit(b->gx, b->gm, b->repeat, gp, &ll, err, sizeof err) < 0) {
@@ -272,6 +279,9 @@ done:
 
 static void done_state(void *state) { free(state); }
 
+/* What this plugin reads from its job's table in patron.conf. */
+static const char *const options[] = {"horizon_months", "discount_monthly", "fit_sample", NULL};
+
 static const patron_plugin descriptor = {
 	PATRON_PLUGIN_ABI,
 	.name = "value.clv",
@@ -282,6 +292,7 @@ static const patron_plugin descriptor = {
 	.run = run,
 	.free = done_state,
 	.train = train,
+	.options = options,
 };
 
 const patron_plugin *patron_plugin_entry(void) { return &descriptor; }

@@ -169,6 +169,9 @@ static int run(void *state, patron_ctx *ctx)
 
 static void done(void *state) { free(state); }
 
+/* What this plugin reads from its job's table in patron.conf. */
+static const char *const options[] = {"trees", "max_depth", "min_samples_leaf", "max_features", "bootstrap", "seed", NULL};
+
 static const patron_plugin descriptor = {
 	PATRON_PLUGIN_ABI,
 	.name = "churn.forest",
@@ -179,6 +182,7 @@ static const patron_plugin descriptor = {
 	.run = run,
 	.free = done,
 	.train = train,
+	.options = options,
 };
 
 const patron_plugin *patron_plugin_entry(void) { return &descriptor; }

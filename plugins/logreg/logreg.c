@@ -119,6 +119,9 @@ out:
 
 static void done(void *state) { free(state); }
 
+/* What this plugin reads from its job's table in patron.conf. */
+static const char *const options[] = {"C", "max_iter", NULL};
+
 static const patron_plugin descriptor = {
 	PATRON_PLUGIN_ABI,
 	.name = "churn.logreg",
@@ -129,6 +132,7 @@ static const patron_plugin descriptor = {
 	.run = run,
 	.free = done,
 	.train = train,
+	.options = options,
 };
 
 const patron_plugin *patron_plugin_entry(void) { return &descriptor; }

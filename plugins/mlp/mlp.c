@@ -293,6 +293,9 @@ static int run(void *state, patron_ctx *ctx)
 
 static void done(void *state) { free(state); }
 
+/* What this plugin reads from its job's table in patron.conf. */
+static const char *const options[] = {"hidden", "learning_rate", "alpha", "batch", "max_epochs", "patience", "validation", "seed", NULL};
+
 static const patron_plugin descriptor = {
 	PATRON_PLUGIN_ABI,
 	.name = "churn.mlp",
@@ -303,6 +306,7 @@ static const patron_plugin descriptor = {
 	.run = run,
 	.free = done,
 	.train = train,
+	.options = options,
 };
 
 const patron_plugin *patron_plugin_entry(void) { return &descriptor; }

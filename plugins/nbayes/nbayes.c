@@ -126,6 +126,9 @@ static int run(void *state, patron_ctx *ctx)
 
 static void done(void *state) { free(state); }
 
+/* What this plugin reads from its job's table in patron.conf. */
+static const char *const options[] = {"alpha", "var_smoothing", NULL};
+
 static const patron_plugin descriptor = {
 	PATRON_PLUGIN_ABI,
 	.name = "churn.nbayes",
@@ -136,6 +139,7 @@ static const patron_plugin descriptor = {
 	.run = run,
 	.free = done,
 	.train = train,
+	.options = options,
 };
 
 const patron_plugin *patron_plugin_entry(void) { return &descriptor; }

@@ -57,6 +57,9 @@ out:
 
 static void done(void *state) { free(state); }
 
+/* What this plugin reads from its job's table in patron.conf. */
+static const char *const options[] = {"n", "repurchase", "window_days", "weight", "exclude_products", "exclude_categories", NULL};
+
 static const patron_plugin descriptor = {
 	PATRON_PLUGIN_ABI,
 	.name = "recommend.popular",
@@ -66,6 +69,7 @@ static const patron_plugin descriptor = {
 	.init = init,
 	.run = run,
 	.free = done,
+	.options = options,
 };
 
 const patron_plugin *patron_plugin_entry(void) { return &descriptor; }

@@ -195,6 +195,9 @@ out:
 
 static void done(void *state) { free(state); }
 
+/* What this plugin reads from its job's table in patron.conf. */
+static const char *const options[] = {"weight_r", "weight_f", "weight_m", NULL};
+
 static const patron_plugin descriptor = {
 	PATRON_PLUGIN_ABI,
 	.name = "segment.rfm",
@@ -204,6 +207,7 @@ static const patron_plugin descriptor = {
 	.init = init,
 	.run = run,
 	.free = done,
+	.options = options,
 };
 
 const patron_plugin *patron_plugin_entry(void) { return &descriptor; }

@@ -103,6 +103,9 @@ static int run(void *state, patron_ctx *ctx)
 
 static void done(void *state) { free(state); }
 
+/* What this plugin reads from its job's table in patron.conf. */
+static const char *const options[] = {"tiers", NULL};
+
 static const patron_plugin descriptor = {
 	PATRON_PLUGIN_ABI,
 	.name = "segment.tiers",
@@ -112,6 +115,7 @@ static const patron_plugin descriptor = {
 	.init = init,
 	.run = run,
 	.free = done,
+	.options = options,
 };
 
 const patron_plugin *patron_plugin_entry(void) { return &descriptor; }

@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 #define PATRON_ABI_MAJOR 1
-#define PATRON_ABI_MINOR 4
+#define PATRON_ABI_MINOR 5
 
 /* What a plugin does. The job it serves is the first part of its name:
  * "segment.tiers" is the segmenter chosen by `segment = "tiers"` in
@@ -226,6 +226,11 @@ typedef struct patron_host {
 	 * such as "churn_reasons" (a NULL label is stored as none). */
 	int (*write_score_labels)(patron_ctx *ctx, const char *score, size_t n,
 				  const int64_t *customer_ids, const char *const *labels);
+	/* ABI 1.5: like fail, for a job that cannot run on this store yet
+	 * (too few buyers, no history): the command says why, with what would
+	 * make it run, skips the job and goes on with the others. */
+	void (*not_ready)(patron_ctx *ctx, const char *fmt, ...)
+		__attribute__((format(printf, 2, 3)));
 } patron_host;
 
 /* 1 when the running core's host table has MEMBER. */
@@ -256,6 +261,13 @@ typedef struct patron_plugin {
 	 * a failure. State lives from init to free, so a connection opened for
 	 * the first message serves the next. */
 	int (*deliver)(void *state, patron_ctx *ctx, const patron_message *m);
+
+	/* ABI 1.5, optional: the names of the options the plugin reads from
+	 * its job's table in patron.conf, NULL-terminated. When given, a key
+	 * the plugin does not know is refused before it runs, naming the key
+	 * and these, so a misspelt option is an error and never a silent
+	 * default. */
+	const char *const *options;
 } patron_plugin;
 
 /* Recommenders read the length of each customer's list from the option "n"

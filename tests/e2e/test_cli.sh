@@ -56,9 +56,22 @@ t_store_comes_from_patron_db_or_the_current_folder() {
 }
 
 t_unknown_customer_fails_with_exit_1() {
+	"$PATRON" --db "$DB" init >/dev/null
 	run "$PATRON" --db "$DB" customer nobody@example.com
 	expect_rc 1
 	expect_in "$T/err" "patron: no customer \"nobody@example.com\" in $DB"
+}
+
+t_a_store_that_does_not_exist_is_refused_not_created() {
+	for cmd in stats "customer ada@example.com" score segments events outbox; do
+		run "$PATRON" --db "$T/typo.db" $cmd
+		expect_rc 1
+		expect_eq "$(cat "$T/err")" "patron: no store at $T/typo.db; create one with patron init (or import into it, which creates it)"
+	done
+	[ ! -e "$T/typo.db" ] || fail "a command created $T/typo.db"
+	run "$PATRON" --db "$T/new.db" import customers "$DATA/customers.csv"
+	expect_rc 0
+	expect_in "$T/err" "patron: creating a new store at $T/new.db"
 }
 
 t_a_file_that_is_not_a_store_is_refused() {

@@ -73,6 +73,7 @@ t_rfm_scores_and_segments_match_hand_computed_values() {
 }
 
 t_rfm_refuses_bad_weights() {
+	"$PATRON" --db "$DB" init >/dev/null
 	echo 'segment = { plugin = "rfm", weight_r = -1 }' >"$T/patron.conf"
 	run "$PATRON" --db "$DB" score
 	expect_rc 1
@@ -81,4 +82,9 @@ t_rfm_refuses_bad_weights() {
 	run "$PATRON" --db "$DB" score
 	expect_rc 1
 	expect_in "$T/err" "at least one must be above 0"
+	# A misspelt option is refused, naming the plugin's own.
+	echo 'segment = { plugin = "rfm", wieght_m = 2 }' >"$T/patron.conf"
+	run "$PATRON" --db "$DB" score
+	expect_rc 1
+	expect_in "$T/err" "patron: $T/patron.conf: segment.wieght_m: segment.rfm has no option \"wieght_m\" (its options: weight_r, weight_f, weight_m)"
 }
