@@ -41,6 +41,9 @@ typedef struct {
 enum {
 	PATRON_FORMAT_STATUS_REQUIRED = 1,	/* a row without a status is bad */
 	PATRON_FORMAT_ZERO_ID_IS_GUEST = 2,	/* customer id 0 names no one (a guest) */
+	/* numbers written '0123 so that a spreadsheet keeps the leading zero:
+	 * the apostrophe is not part of the value */
+	PATRON_FORMAT_APOSTROPHE_NUMBERS = 4,
 };
 
 typedef struct {

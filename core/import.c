@@ -413,6 +413,15 @@ int import_when(importer *im, patron_field f, int64_t *out, patron_err *why)
 	return 0;
 }
 
+/* V without the apostrophe some exports put before numbers ('02134). */
+static const char *unquote(const importer *im, const char *v)
+{
+	if ((im->fmt->flags & PATRON_FORMAT_APOSTROPHE_NUMBERS) && v[0] == '\'' &&
+	    isdigit((unsigned char)v[1]))
+		return v + 1;
+	return v;
+}
+
 /* ---- customers ---- */
 
 static int row_attributes(importer *im, const patron_csv_record *rec, int64_t cid,
@@ -464,7 +473,7 @@ static int row_attributes(importer *im, const patron_csv_record *rec, int64_t ci
 			  patron_err *err)
 {
 	for (size_t a = 0; a < im->nattr; a++) {
-		const char *v = rec->field[im->attr_col[a]];
+		const char *v = unquote(im, rec->field[im->attr_col[a]]);
 		if (!*v)
 			continue;
 		sqlite3_stmt *st = patron_store_stmt(im->s, ST_ATTR_PUT);
@@ -547,7 +556,7 @@ static int infer_attributes(importer *im, patron_err *err)
 		}
 		for (size_t a = 0; a < n; a++)
 			if ((size_t)im->attr_col[a] < rec.n)
-				patron_infer_add(&inf[a], rec.field[im->attr_col[a]],
+				patron_infer_add(&inf[a], unquote(im, rec.field[im->attr_col[a]]),
 						 im->o->date_order);
 	}
 	patron_csv_close(r);
@@ -927,7 +936,7 @@ static int import_rows(importer *im, patron_csv *r, FILE *rejected, patron_err *
 			res = 1;
 		} else if ((res = clean_bytes(im, &rec, &bytes, &fields, &cap, names, &why)) == 0) {
 			for (int f = 0; f < F_N; f++)
-				im->v[f] = im->col[f] >= 0 ? rec.field[im->col[f]] : empty;
+				im->v[f] = im->col[f] >= 0 ? unquote(im, rec.field[im->col[f]]) : empty;
 			switch (im->o->kind) {
 			case PATRON_IMPORT_CUSTOMERS:
 				res = row_customer(im, &rec, &why, err);

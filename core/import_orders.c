@@ -579,7 +579,9 @@ static int update_order(importer *im, const stored_order *so, const order_money 
 	sqlite3_bind_text(st, 4, o->text.data + o->key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, old, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 6, new, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 7, o->h.placed_at);
+	/* The export says the order changed, not when: it is news as of now,
+	 * so event rules (and their max_age) see it as today's. */
+	sqlite3_bind_int64(st, 7, im->o->now);
 	sqlite3_bind_int64(st, 8, im->o->now);
 	return import_step(im, st, "appending an event", err);
 }

@@ -45,6 +45,7 @@ const patron_format shopify_orders = {
 	.signature = "name created_at financial_status lineitem_quantity lineitem_name "
 		     "lineitem_price",
 	.fields = orders, .statuses = statuses, .id_kind = "shopify",
+	.flags = PATRON_FORMAT_APOSTROPHE_NUMBERS,
 };
 
 static const patron_field_spec customers[] = {
@@ -70,6 +71,7 @@ const patron_format shopify_customers = {
 	.signature = "first_name last_name email accepts_email_marketing|accepts_marketing "
 		     "total_spent total_orders",
 	.fields = customers, .id_kind = "shopify",
+	.flags = PATRON_FORMAT_APOSTROPHE_NUMBERS,
 };
 
 /* One row per variant; a product's later variants leave Title empty. */
