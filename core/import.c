@@ -899,6 +899,7 @@ static void importer_free(importer *im)
 	free(im->attr_type);
 	patron_strmap_free(&im->products);
 	patron_strmap_free(&im->keys);
+	patron_strmap_free(&im->offsets);
 	orders_free(im);
 }
 

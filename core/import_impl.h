@@ -66,7 +66,11 @@ typedef struct {
 	long line;		/* the current row's line */
 	int64_t max_order_before;
 	patron_strmap products;
-	patron_strmap keys;	/* files without order ids: rows per customer and day */
+	/* Order keys met again in this file (their rows not adjacent): the
+	 * order's id as written (> 0) or updated (< 0), 0 unchanged; and for
+	 * files without order ids, rows per customer and day. */
+	patron_strmap keys;
+	patron_strmap offsets;	/* stored orders seen again: their lines compared so far */
 	pending_order ord;
 	char base[8];		/* the shop's base currency, "" while unknown */
 	int attr_defs_done;	/* orders: the attribute columns are typed */

@@ -482,8 +482,11 @@ static int get_order(importer *im, const char *key, stored_order *so, patron_err
 	return 0;
 }
 
-/* 1 when the gathered lines are the stored order's, in order. */
-static int same_lines(importer *im, int64_t oid, patron_err *err)
+/* 1 when the gathered lines are the stored order's from line OFFSET + 1 on,
+ * in order; *PREFIX is the money of the stored lines before them and *ALL
+ * 1 when the gathered lines are the stored order's last. */
+static int same_lines(importer *im, int64_t oid, int64_t offset, int64_t *prefix, int *all,
+		      patron_err *err)
 {
 	pending_order *o = &im->ord;
 	sqlite3_stmt *st;
@@ -493,12 +496,17 @@ static int same_lines(importer *im, int64_t oid, patron_err *err)
 		return patron_store_fail(im->s, err, "reading order lines");
 	sqlite3_bind_int64(st, 1, oid);
 	int same = 1;
-	size_t i = 0;
-	for (; same && sqlite3_step(st) == SQLITE_ROW; i++) {
-		int64_t pid = 0;
-		if (i >= o->nlines)
-			same = 0;
-		else if (product_id(im, o->text.data + o->lines[i].sku, NULL, 0, 0, &pid, err) < 0)
+	int64_t n = 0;
+	*prefix = 0;
+	while (same >= 0 && sqlite3_step(st) == SQLITE_ROW) {
+		int64_t i = n++ - offset, pid = 0;
+		if (i < 0) {
+			*prefix += sqlite3_column_int64(st, 3);
+			continue;
+		}
+		if (!same || (size_t)i >= o->nlines)
+			continue;	/* a difference found, or lines of a later place */
+		if (product_id(im, o->text.data + o->lines[i].sku, NULL, 0, 0, &pid, err) < 0)
 			same = -1;
 		else
 			same = pid && pid == sqlite3_column_int64(st, 0) &&
@@ -507,7 +515,8 @@ static int same_lines(importer *im, int64_t oid, patron_err *err)
 			       o->lines[i].amount == sqlite3_column_int64(st, 3);
 	}
 	sqlite3_finalize(st);
-	return same < 0 ? -1 : same && i == o->nlines;
+	*all = n == offset + (int64_t)o->nlines;
+	return same < 0 ? -1 : same && n >= offset + (int64_t)o->nlines;
 }
 
 static void money_json(char *out, size_t cap, const char *status, int revenue, int64_t total,
@@ -520,31 +529,60 @@ static void money_json(char *out, size_t cap, const char *status, int revenue, i
 }
 
 /* An order the store had before this import, seen again: unchanged (and
- * left alone), or updated with the event that says how. */
-static int update_order(importer *im, const stored_order *so, const order_money *m,
+ * left alone), or updated with the event that says how. A file may give an
+ * order's rows in several places; OFFSET counts the stored lines the
+ * earlier places matched, and only the first place has the order's own
+ * columns. */
+static int update_order(importer *im, const stored_order *so, order_money *m,
 			patron_err *err)
 {
 	pending_order *o = &im->ord;
-	int same_l = 1;
-	if (o->nlines && (same_l = same_lines(im, so->id, err)) < 0)
+	const char *key = o->text.data + o->key;
+	int64_t offset = 0, prefix = 0;
+	int all = 1, same_l = 1;
+	patron_strmap_get(&im->offsets, key, &offset);
+	if (o->nlines && (same_l = same_lines(im, so->id, offset, &prefix, &all, err)) < 0)
 		return -1;
-	int guest_named = !so->customer && o->h.nids > 0;
-	if (same_l && !guest_named && strcmp(so->status, m->status) == 0 &&
-	    so->revenue == m->revenue && so->total == m->base && so->amount == m->amount &&
-	    so->gross == m->gross && so->refunded == m->refunded && so->disputed == m->disputed &&
-	    strcmp(so->currency, o->h.currency) == 0 && so->placed_at == o->h.placed_at) {
-		im->st->orders_unchanged++;
+	int unchanged;
+	if (offset > 0) {
+		unchanged = same_l;
+		/* the order's money is its lines' when the export gives no total */
+		if (!o->h.has_total) {
+			m->gross = prefix;
+			for (size_t i = 0; i < o->nlines; i++)
+				m->gross += o->lines[i].amount;
+		}
+		*m = (order_money){.gross = o->h.has_total ? so->gross : m->gross,
+				   .refunded = so->refunded, .disputed = so->disputed,
+				   .revenue = so->revenue};
+		snprintf(m->status, sizeof m->status, "%s", so->status);
+		m->amount = m->gross - m->refunded > 0 ? m->gross - m->refunded : 0;
+		m->base = so->amount ? llround((double)m->amount * so->total / so->amount) : m->amount;
+	} else {
+		/* Without a total, the money is known once every line was seen. */
+		int money_known = o->h.has_total || all;
+		unchanged = same_l && !(!so->customer && o->h.nids > 0) &&
+			    strcmp(so->status, m->status) == 0 && so->revenue == m->revenue &&
+			    so->refunded == m->refunded && so->disputed == m->disputed &&
+			    strcmp(so->currency, o->h.currency) == 0 &&
+			    so->placed_at == o->h.placed_at &&
+			    (!money_known || (so->total == m->base && so->amount == m->amount &&
+					      so->gross == m->gross));
+	}
+	if (unchanged) {
+		patron_strmap_put(&im->offsets, key, offset + (int64_t)o->nlines);
+		im->st->orders_unchanged += offset == 0;
 		return 0;
 	}
 	int64_t cid = so->customer;
-	if (o->h.nids && order_customer(im, &cid, err) < 0)
+	if (offset == 0 && o->h.nids && order_customer(im, &cid, err) < 0)
 		return -1;
 	sqlite3_stmt *st = patron_store_stmt(im->s, ST_ORDER_UPDATE);
 	sqlite3_bind_int64(st, 1, so->id);
 	bind_customer(st, 2, cid);
-	sqlite3_bind_int64(st, 3, o->h.placed_at);
+	sqlite3_bind_int64(st, 3, offset ? so->placed_at : o->h.placed_at);
 	sqlite3_bind_int64(st, 4, m->base);
-	import_bind_text(st, 5, o->h.currency);
+	import_bind_text(st, 5, offset ? so->currency : o->h.currency);
 	sqlite3_bind_text(st, 6, m->status, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 7, m->revenue);
 	sqlite3_bind_int64(st, 8, m->amount);
@@ -555,15 +593,25 @@ static int update_order(importer *im, const stored_order *so, const order_money 
 	if (import_step(im, st, "updating an order", err) < 0)
 		return -1;
 	if (!same_l) {
-		st = patron_store_stmt(im->s, ST_ORDER_LINES_CLEAR);
-		sqlite3_bind_int64(st, 1, so->id);
-		if (import_step(im, st, "updating an order", err) < 0 ||
-		    write_lines(im, so->id, 1, err) < 0)
+		/* the lines from this place on are the file's */
+		sqlite3_stmt *del;
+		if (sqlite3_prepare_v2(patron_store_db(im->s), "DELETE FROM order_lines WHERE"
+				       " order_id = ?1 AND line_no > ?2", -1, &del, NULL) != SQLITE_OK)
+			return patron_store_fail(im->s, err, "updating an order");
+		sqlite3_bind_int64(del, 1, so->id);
+		sqlite3_bind_int64(del, 2, offset);
+		int ok = sqlite3_step(del) == SQLITE_DONE;
+		sqlite3_finalize(del);
+		if (!ok)
+			return patron_store_fail(im->s, err, "updating an order");
+		if (write_lines(im, so->id, offset + 1, err) < 0)
 			return -1;
 	}
-	/* Later rows of this order in the file add their lines to it. */
-	patron_strmap_put(&im->keys, o->text.data + o->key, -so->id);
+	/* Later places of this order in the file add their lines to it. */
+	patron_strmap_put(&im->keys, key, -so->id);
 	im->st->orders_updated++;
+	if (offset > 0)
+		im->st->orders_unchanged--;	/* its first place looked unchanged */
 	const char *topic = "order.updated";
 	if (strcmp(m->status, "cancelled") == 0 && strcmp(so->status, "cancelled") != 0)
 		topic = "order.cancelled";
@@ -576,7 +624,7 @@ static int update_order(importer *im, const stored_order *so, const order_money 
 	sqlite3_bind_text(st, 1, topic, -1, SQLITE_STATIC);
 	bind_customer(st, 2, cid);
 	sqlite3_bind_int64(st, 3, so->id);
-	sqlite3_bind_text(st, 4, o->text.data + o->key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, old, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 6, new, -1, SQLITE_TRANSIENT);
 	/* The export says the order changed, not when: it is news as of now,
@@ -618,20 +666,15 @@ int orders_flush(importer *im, patron_err *err)
 	order_figures(o, &m);
 	const char *key = o->text.data + o->key;
 	int64_t seen;
-	if (patron_strmap_get(&im->keys, key, &seen)) {
-		/* > 0: written by this import; < 0: updated by it; 0: unchanged */
-		if (seen == 0)
-			return 0;
+	if (patron_strmap_get(&im->keys, key, &seen) && seen != 0)
+		/* > 0: written by this import; < 0: updated by it */
 		return append_to_order(im, seen > 0 ? seen : -seen, &m, err);
-	}
 	if (!im->source_was_empty) {
 		stored_order so;
 		if (get_order(im, key, &so, err) < 0)
 			return -1;
-		if (so.id && so.id <= im->max_order_before) {
-			patron_strmap_put(&im->keys, key, 0);
+		if (so.id && so.id <= im->max_order_before)
 			return update_order(im, &so, &m, err);
-		}
 	}
 	int64_t cid;
 	if (order_customer(im, &cid, err) < 0)

@@ -150,10 +150,12 @@ static const char *const patron_migrations[] = {
 	/* 7: orders as shops' exports have them. A guest order (no identity)
 	 * has no customer and still counts in the shop's figures. Money is
 	 * kept three ways: gross_cents charged, refunded_cents given back,
-	 * amount_cents what counts (gross minus refunds) in the order's own
+	 * amount_cents the rest (gross minus refunds) in the order's own
 	 * currency, and total_cents the same in the shop's base currency: the
-	 * one every feature, rule and score reads. disputed_cents is under an
-	 * open dispute: revenue at risk, not counted until the dispute is won.
+	 * one every feature, rule and score reads. Either counts only where
+	 * revenue is 1 (not for cancelled, voided, failed, pending or disputed
+	 * orders). disputed_cents is under an open dispute: revenue at risk,
+	 * not counted until the dispute is won.
 	 * Currencies are upper-case ISO codes; NULL is the base currency.
 	 * Rebuilt because SQLite cannot drop NOT NULL in place; the store
 	 * runs migrations with foreign keys off, so order_lines keep their

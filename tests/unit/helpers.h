@@ -33,6 +33,7 @@ int import_with(patron_store *s, const char *path, const patron_import_opts *o,
 Suite *suite_csv(void);
 Suite *suite_value(void);
 Suite *suite_import(void);
+Suite *suite_import_orders(void);
 Suite *suite_store(void);
 Suite *suite_snapshot(void);
 Suite *suite_config(void);

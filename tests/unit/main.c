@@ -9,6 +9,7 @@ int main(void)
 	srunner_add_suite(sr, suite_value());
 	srunner_add_suite(sr, suite_store());
 	srunner_add_suite(sr, suite_import());
+	srunner_add_suite(sr, suite_import_orders());
 	srunner_add_suite(sr, suite_snapshot());
 	srunner_add_suite(sr, suite_config());
 	srunner_add_suite(sr, suite_bgnbd());

@@ -1,0 +1,268 @@
+/* Orders: money (refunds, cancellations, disputes), currencies and their
+ * conversion, guest orders, and orders a later file changes. Every figure
+ * is worked out by hand from the rows in the test. */
+#include <stdio.h>
+#include <string.h>
+
+#include "helpers.h"
+
+static patron_import_stats st;
+static patron_err err;
+
+static void must_import(patron_store *s, const char *name, const char *csv)
+{
+	ck_assert_msg(import_as(s, scratch_file(name, csv), PATRON_IMPORT_ORDERS, &st, &err) == 0,
+		      "%s", err.msg);
+}
+
+static const char *head = "order_id,email,created_at,sku,quantity,price,total,refunded,"
+			  "currency,status,cancelled_at\n";
+
+static char *csv(const char *rows)
+{
+	static char buf[4096];
+	snprintf(buf, sizeof buf, "%s%s", head, rows);
+	return buf;
+}
+
+START_TEST(revenue_is_paid_minus_refunds_and_nothing_for_cancelled_or_pending)
+{
+	patron_store *s = test_store();
+	must_import(s, "o.csv", csv("1,a@x.com,2026-01-01,S,2,10.00,20.00,,,paid,\n"
+				    "2,a@x.com,2026-01-02,S,1,30.00,30.00,12.50,,paid,\n"
+				    "3,a@x.com,2026-01-03,S,1,40.00,40.00,40.00,,paid,\n"
+				    "4,b@x.com,2026-01-04,S,1,50.00,50.00,,,paid,2026-01-05\n"
+				    "5,b@x.com,2026-01-05,S,1,60.00,60.00,,,pending,\n"
+				    "6,b@x.com,2026-01-06,S,1,70.00,70.00,,,voided,\n"));
+	ck_assert_str_eq(sql_text(s, "SELECT group_concat(order_key || ':' || status || ':' ||"
+				     " revenue || ':' || amount_cents, ' ') FROM orders"),
+			 "1:paid:1:2000 2:partially_refunded:1:1750 3:refunded:0:0"
+			 " 4:cancelled:0:5000 5:pending:0:6000 6:voided:0:7000");
+	ck_assert_int_eq(sql_int(s, "SELECT sum(total_cents) FROM orders WHERE revenue"), 3750);
+	patron_store_close(s);
+	scratch_free();
+}
+END_TEST
+
+START_TEST(an_order_without_identity_is_a_guest_order)
+{
+	patron_store *s = test_store();
+	must_import(s, "o.csv", csv("1,,2026-01-01,S,1,10.00,,,,,\n"
+				    "2,a@x.com,2026-01-02,S,1,5.00,,,,,\n"));
+	ck_assert_uint_eq(st.orders_new, 2);
+	ck_assert_uint_eq(st.orders_guest, 1);
+	ck_assert_uint_eq(st.customers_new, 1);
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM orders WHERE customer_id IS NULL AND"
+				    " revenue AND total_cents = 1000"), 1);
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM events WHERE topic = 'order.created'"
+				    " AND customer_id IS NULL"), 1);
+	patron_store_close(s);
+	scratch_free();
+}
+END_TEST
+
+START_TEST(a_later_file_updates_changed_orders_with_one_event_each)
+{
+	patron_store *s = test_store();
+	must_import(s, "sep.csv", csv("1,a@x.com,2026-01-01,S,1,10.00,10.00,,USD,paid,\n"
+				      "2,a@x.com,2026-01-02,S,1,20.00,20.00,,USD,paid,\n"
+				      "3,b@x.com,2026-01-03,S,1,30.00,30.00,,USD,paid,\n"
+				      "4,b@x.com,2026-01-04,S,1,40.00,40.00,,USD,pending,\n"));
+	must_import(s, "oct.csv", csv("1,a@x.com,2026-01-01,S,1,10.00,10.00,,USD,paid,\n"
+				      "2,a@x.com,2026-01-02,S,1,20.00,20.00,5.00,USD,paid,\n"
+				      "3,b@x.com,2026-01-03,S,1,30.00,30.00,,USD,paid,2026-02-01\n"
+				      "4,b@x.com,2026-01-04,S,1,40.00,40.00,,USD,paid,\n"));
+	ck_assert_uint_eq(st.orders_new, 0);
+	ck_assert_uint_eq(st.orders_updated, 3);
+	ck_assert_uint_eq(st.orders_unchanged, 1);
+	/* The events carry what changed; a cancelled or pending order keeps its
+	 * amount, and its revenue flag says it does not count. */
+	ck_assert_str_eq(sql_text(s, "SELECT group_concat(topic || ':' || (payload ->> '$.order')"
+				     " || ':' || (payload ->> '$.old.status') || '/' ||"
+				     " (payload ->> '$.old.revenue') || '/' ||"
+				     " (payload ->> '$.old.total_cents') || '>' ||"
+				     " (payload ->> '$.new.status') || '/' ||"
+				     " (payload ->> '$.new.revenue') || '/' ||"
+				     " (payload ->> '$.new.total_cents'), ' ') FROM events WHERE topic"
+				     " LIKE 'order.%' AND topic != 'order.created'"),
+			 "order.refunded:2:paid/1/2000>partially_refunded/1/1500"
+			 " order.cancelled:3:paid/1/3000>cancelled/0/3000"
+			 " order.updated:4:pending/0/4000>paid/1/4000");
+	ck_assert_int_eq(sql_int(s, "SELECT sum(total_cents) FROM orders WHERE revenue"),
+			 1000 + 1500 + 4000);
+	/* The same file again: nothing. */
+	int64_t events = sql_int(s, "SELECT count(*) FROM events");
+	must_import(s, "oct.csv", csv("1,a@x.com,2026-01-01,S,1,10.00,10.00,,USD,paid,\n"
+				      "2,a@x.com,2026-01-02,S,1,20.00,20.00,5.00,USD,paid,\n"
+				      "3,b@x.com,2026-01-03,S,1,30.00,30.00,,USD,paid,2026-02-01\n"
+				      "4,b@x.com,2026-01-04,S,1,40.00,40.00,,USD,paid,\n"));
+	ck_assert_uint_eq(st.orders_unchanged, 4);
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM events"), events);
+	patron_store_close(s);
+	scratch_free();
+}
+END_TEST
+
+START_TEST(an_order_in_two_places_of_a_file_is_compared_whole)
+{
+	patron_store *s = test_store();
+	const char *h = "order_id,email,created_at,sku,quantity,price\n";
+	char a[512], b[512];
+	snprintf(a, sizeof a, "%sA,a@x.com,2024-01-01,S1,1,1.00\nB,b@x.com,2024-01-02,S1,1,1.00\n"
+		 "A,a@x.com,2024-01-01,S2,3,2.00\n", h);
+	snprintf(b, sizeof b, "%sA,a@x.com,2024-01-01,S1,1,1.00\nB,b@x.com,2024-01-02,S1,1,1.00\n"
+		 "A,a@x.com,2024-01-01,S2,4,2.00\n", h);
+	must_import(s, "a.csv", a);
+	must_import(s, "a.csv", a);
+	ck_assert_uint_eq(st.orders_unchanged, 2);
+	ck_assert_uint_eq(st.orders_updated, 0);
+	/* A's second place changed: one update, its lines and money follow. */
+	must_import(s, "b.csv", b);
+	ck_assert_uint_eq(st.orders_updated, 1);
+	ck_assert_uint_eq(st.orders_unchanged, 1);
+	ck_assert_int_eq(sql_int(s, "SELECT total_cents FROM orders WHERE order_key = 'A'"), 900);
+	ck_assert_str_eq(sql_text(s, "SELECT group_concat(line_no || ':' || quantity) FROM"
+				     " order_lines WHERE order_id = 1"), "1:1,2:4");
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM events WHERE topic = 'order.updated'"), 1);
+	patron_store_close(s);
+	scratch_free();
+}
+END_TEST
+
+START_TEST(foreign_money_takes_the_rate_of_its_day_or_the_nearest_earlier)
+{
+	patron_store *s = test_store();
+	int64_t n;
+	ck_assert_msg(patron_import_rates(s, scratch_file("r.csv", "date,currency,rate\n"
+				  "2026-01-01,EUR,1.10\n2026-01-10,eur,1.20\n"), "USD", &n, &err) == 0,
+		      "%s", err.msg);
+	ck_assert_int_eq(n, 2);
+	patron_import_opts o = {.kind = PATRON_IMPORT_ORDERS, .now = TEST_NOW, .currency = "usd"};
+	ck_assert_msg(import_with(s, scratch_file("o.csv", csv(
+		"1,a@x.com,2026-01-09 23:59:59,S,1,10.00,,,EUR,paid,\n"
+		"2,a@x.com,2026-01-10 00:00:00,S,1,10.00,,,EUR,paid,\n"
+		"3,a@x.com,2026-01-11,S,1,0.05,,,EUR,paid,\n"
+		"4,a@x.com,2026-01-11,S,1,3.00,,,,paid,\n")), &o, &st, &err) == 0, "%s", err.msg);
+	/* 11.00, 12.00, 0.06 (0.05 x 1.2 rounded to the cent), 3.00 as it is. */
+	ck_assert_str_eq(sql_text(s, "SELECT group_concat(total_cents) FROM orders"),
+			 "1100,1200,6,300");
+	ck_assert_str_eq(sql_text(s, "SELECT value FROM settings WHERE name = 'currency'"), "USD");
+	/* Before any rate: refused, naming the currency and the way out. */
+	ck_assert_int_eq(import_with(s, scratch_file("early.csv", csv(
+		"9,a@x.com,2025-12-31,S,1,10.00,,,EUR,paid,\n")), &o, &st, &err), -1);
+	ck_assert_msg(strstr(err.msg, "early.csv:2: currency EUR is not the shop's base currency"
+			     " USD, and there is no rate for it on or before 2025-12-31") != NULL,
+		      "%s", err.msg);
+	/* A payment that is not revenue needs no rate. */
+	ck_assert_msg(import_with(s, scratch_file("failed.csv", csv(
+		"10,a@x.com,2025-12-31,S,1,10.00,,,GBP,failed,\n")), &o, &st, &err) == 0, "%s",
+		      err.msg);
+	ck_assert_int_eq(sql_int(s, "SELECT total_cents FROM orders WHERE order_key = '10'"), 0);
+	/* patron.conf cannot move the store to another base currency. */
+	o.currency = "EUR";
+	ck_assert_int_eq(import_with(s, scratch_file("x.csv", csv(
+		"11,a@x.com,2026-01-11,S,1,1.00,,,EUR,paid,\n")), &o, &st, &err), -1);
+	ck_assert_msg(strstr(err.msg, "patron.conf sets currency = \"EUR\", but the store's money"
+			     " has been in USD") != NULL, "%s", err.msg);
+	patron_store_close(s);
+	scratch_free();
+}
+END_TEST
+
+START_TEST(the_export_s_converted_amount_wins_over_rates)
+{
+	patron_store *s = test_store();
+	const char *stripe =
+		"id,Created date (UTC),Amount,Amount Refunded,Currency,Converted Amount,"
+		"Converted Amount Refunded,Converted Currency,Status,Customer Email\n"
+		"py_1,2026-01-01 10:00,100.00,10.00,eur,108.00,10.80,usd,Paid,a@x.com\n"
+		"py_2,2026-01-02 10:00,50.00,0.00,usd,50.00,0.00,usd,Paid,a@x.com\n";
+	int64_t n;
+	ck_assert_int_eq(patron_import_rates(s, scratch_file("r.csv", "date,currency,rate\n"
+						"2025-01-01,EUR,2\n"), "USD", &n, &err), 0);
+	must_import(s, "p.csv", stripe);
+	ck_assert_str_eq(st.base_currency_set, "USD");
+	ck_assert_str_eq(sql_text(s, "SELECT group_concat(currency || ':' || amount_cents || ':' ||"
+				     " total_cents) FROM orders"), "EUR:9000:9720,USD:5000:5000");
+	patron_store_close(s);
+	scratch_free();
+}
+END_TEST
+
+START_TEST(disputes_hold_revenue_until_won)
+{
+	patron_store *s = test_store();
+	must_import(s, "p.csv",
+		    "id,Created (UTC),Amount,Currency,Status,Customer Email,Disputed Amount,"
+		    "Dispute Status\n"
+		    "ch_1,2026-01-01 10:00,100.00,usd,Paid,a@x.com,100.00,needs_response\n"
+		    "ch_2,2026-01-01 11:00,100.00,usd,Paid,a@x.com,100.00,won\n"
+		    "ch_3,2026-01-01 12:00,100.00,usd,Paid,a@x.com,100.00,lost\n"
+		    "ch_4,2026-01-01 13:00,100.00,usd,Paid,a@x.com,40.00,\n");
+	ck_assert_str_eq(sql_text(s, "SELECT group_concat(status || ':' || revenue || ':' ||"
+				     " disputed_cents, ' ') FROM orders"),
+			 "disputed:0:10000 paid:1:0 dispute_lost:0:0 disputed:0:4000");
+	patron_store_close(s);
+	scratch_free();
+}
+END_TEST
+
+START_TEST(bytes_that_are_not_utf8_are_named_and_transcoded_on_request)
+{
+	static const struct {
+		const char *value, *why;
+	} bad[] = {
+		{"B\xc3", "invalid UTF-8 at byte 2"},		/* cut short */
+		{"\xc0\xaf", "invalid UTF-8 at byte 1"},	/* overlong '/' */
+		{"x\xed\xa0\x80", "invalid UTF-8 at byte 2"},	/* a surrogate */
+		{"\xf4\x90\x80\x80", "invalid UTF-8 at byte 1"},	/* past U+10FFFF */
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		patron_store *s = test_store();
+		char text[128], want[256];
+		snprintf(text, sizeof text, "email,first_name\na@x.com,%s\n", bad[i].value);
+		const char *path = scratch_file("c.csv", text);
+		ck_assert_int_eq(import_as(s, path, PATRON_IMPORT_CUSTOMERS, &st, &err), -1);
+		snprintf(want, sizeof want, "%s:2: column \"first_name\": %s (if the file is not "
+			 "UTF-8, give --encoding latin1 or cp1252)", path, bad[i].why);
+		ck_assert_str_eq(err.msg, want);
+		patron_store_close(s);
+		scratch_free();
+	}
+	/* Valid UTF-8 of every length passes as it is. */
+	patron_store *s = test_store();
+	ck_assert_int_eq(import_as(s, scratch_file("c.csv", "email,first_name\n"
+				   "a@x.com,\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\n"),
+				   PATRON_IMPORT_CUSTOMERS, &st, &err), 0);
+	ck_assert_str_eq(sql_text(s, "SELECT first_name FROM customers"), "é€😀");
+	/* cp1252 has no character at 0x81. */
+	patron_import_opts o = {.kind = PATRON_IMPORT_CUSTOMERS, .now = TEST_NOW,
+				.encoding = PATRON_ENCODING_CP1252};
+	const char *path = scratch_file("w.csv", "email,first_name\nb@x.com,A\x81\n");
+	ck_assert_int_eq(import_with(s, path, &o, &st, &err), -1);
+	ck_assert_msg(strstr(err.msg, ":2: column \"first_name\": a byte with no character in the"
+			     " encoding at byte 2") != NULL, "%s", err.msg);
+	o.encoding = PATRON_ENCODING_LATIN1;
+	ck_assert_int_eq(import_with(s, path, &o, &st, &err), 0);
+	ck_assert_str_eq(sql_text(s, "SELECT first_name FROM customers WHERE id = 2"), "A\xc2\x81");
+	patron_store_close(s);
+	scratch_free();
+}
+END_TEST
+
+Suite *suite_import_orders(void)
+{
+	Suite *s = suite_create("import_orders");
+	TCase *t = tcase_create("import_orders");
+	tcase_set_timeout(t, 30);
+	tcase_add_test(t, revenue_is_paid_minus_refunds_and_nothing_for_cancelled_or_pending);
+	tcase_add_test(t, an_order_without_identity_is_a_guest_order);
+	tcase_add_test(t, a_later_file_updates_changed_orders_with_one_event_each);
+	tcase_add_test(t, an_order_in_two_places_of_a_file_is_compared_whole);
+	tcase_add_test(t, foreign_money_takes_the_rate_of_its_day_or_the_nearest_earlier);
+	tcase_add_test(t, the_export_s_converted_amount_wins_over_rates);
+	tcase_add_test(t, disputes_hold_revenue_until_won);
+	tcase_add_test(t, bytes_that_are_not_utf8_are_named_and_transcoded_on_request);
+	suite_add_tcase(s, t);
+	return s;
+}
