@@ -36,9 +36,8 @@ typedef struct {
  * total and line count are known when it lands. */
 typedef struct {
 	int active;
-	int64_t existing;	/* the store's order with this key, or 0 */
-	int64_t append_to;	/* an order this file created earlier: add lines to it */
-	order_head h;
+	order_head heads[2];	/* the pending order's, and the next one's being read */
+	order_head *h;		/* the pending order's */
 	patron_buf text;	/* key, attributes, tags and line names, NUL-separated */
 	size_t key, tags, attr[F_N];
 	int64_t loose;		/* money of rows without a line (no product) */
@@ -73,6 +72,9 @@ typedef struct {
 	patron_strmap offsets;	/* stored orders seen again: their lines compared so far */
 	pending_order ord;
 	char base[8];		/* the shop's base currency, "" while unknown */
+	/* orders: the fields of the file that become attributes */
+	patron_field attr_fields[F_N];
+	size_t nattr_fields;
 	int attr_defs_done;	/* orders: the attribute columns are typed */
 	/* the last identity resolved, since consecutive rows often repeat it */
 	char last_kind[16], last_value[320];

@@ -143,6 +143,7 @@ int orders_prepare(importer *im, patron_err *err)
 		const char *name = patron_field_attribute((patron_field)f);
 		if (!name || im->col[f] < 0)
 			continue;
+		im->attr_fields[im->nattr_fields++] = (patron_field)f;
 		st = patron_store_stmt(im->s, ST_ATTR_DEF_GET);
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 		int known = sqlite3_step(st) == SQLITE_ROW;
@@ -182,6 +183,8 @@ static const patron_status_rule *status_rule(const patron_format *fmt, const cha
 static int dispute_state(const char *s)
 {
 	char n[64];
+	if (!*s)
+		return 0;
 	patron_normalize_header(s, n, sizeof n);
 	static const char *const open[] = {"needs_response", "under_review",
 		"warning_needs_response", "warning_under_review", "open", NULL};
@@ -224,7 +227,15 @@ static double rate_on(importer *im, const char *cur, int64_t at)
 
 static int parse_head(importer *im, order_head *h, patron_err *why)
 {
-	memset(h, 0, sizeof *h);
+	/* Field by field: the whole head is kilobytes of names, cleared once
+	 * per order of a file of millions. */
+	h->vals[0][0] = h->status[0] = h->first[0] = h->last[0] = h->currency[0] = '\0';
+	h->nids = 0;
+	h->placed_at = h->total = h->refunded = h->disputed = h->conv_total = 0;
+	h->conv_refunded = 0;
+	h->has_total = h->revenue = h->dispute_open = 0;
+	h->conv = CONV_SAME;
+	h->rate = 0;
 	h->consent = h->sms_consent = -1;
 	if (import_identities(im, h->vals, h->kinds, &h->nids, why) ||
 	    import_when(im, F_CREATED_AT, &h->placed_at, why))
@@ -318,7 +329,7 @@ typedef struct {
 
 static void order_figures(const pending_order *o, order_money *m)
 {
-	const order_head *h = &o->h;
+	const order_head *h = o->h;
 	int64_t sum = o->loose;
 	for (size_t i = 0; i < o->nlines; i++)
 		sum += o->lines[i].amount;
@@ -403,7 +414,7 @@ static int write_lines(importer *im, int64_t oid, int64_t first_line, patron_err
 static int order_customer(importer *im, int64_t *cid, patron_err *err)
 {
 	pending_order *o = &im->ord;
-	order_head *h = &o->h;
+	order_head *h = o->h;
 	*cid = 0;
 	if (h->nids == 0)
 		return 0;
@@ -424,9 +435,10 @@ static int order_customer(importer *im, int64_t *cid, patron_err *err)
 		return -1;
 	if (o->text.data[o->tags] && import_put_tags(im, *cid, o->text.data + o->tags, err) < 0)
 		return -1;
-	for (int f = 0; f < F_N; f++) {
-		const char *name = patron_field_attribute((patron_field)f);
-		if (!name || !o->text.data[o->attr[f]])
+	for (size_t a = 0; a < im->nattr_fields; a++) {
+		patron_field f = im->attr_fields[a];
+		const char *name = patron_field_attribute(f);
+		if (!o->text.data[o->attr[f]])
 			continue;
 		sqlite3_stmt *st = patron_store_stmt(im->s, ST_ATTR_PUT);
 		sqlite3_bind_int64(st, 1, *cid);
@@ -547,12 +559,12 @@ static int update_order(importer *im, const stored_order *so, order_money *m,
 	if (offset > 0) {
 		unchanged = same_l;
 		/* the order's money is its lines' when the export gives no total */
-		if (!o->h.has_total) {
+		if (!o->h->has_total) {
 			m->gross = prefix;
 			for (size_t i = 0; i < o->nlines; i++)
 				m->gross += o->lines[i].amount;
 		}
-		*m = (order_money){.gross = o->h.has_total ? so->gross : m->gross,
+		*m = (order_money){.gross = o->h->has_total ? so->gross : m->gross,
 				   .refunded = so->refunded, .disputed = so->disputed,
 				   .revenue = so->revenue};
 		snprintf(m->status, sizeof m->status, "%s", so->status);
@@ -560,12 +572,12 @@ static int update_order(importer *im, const stored_order *so, order_money *m,
 		m->base = so->amount ? llround((double)m->amount * so->total / so->amount) : m->amount;
 	} else {
 		/* Without a total, the money is known once every line was seen. */
-		int money_known = o->h.has_total || all;
-		unchanged = same_l && !(!so->customer && o->h.nids > 0) &&
+		int money_known = o->h->has_total || all;
+		unchanged = same_l && !(!so->customer && o->h->nids > 0) &&
 			    strcmp(so->status, m->status) == 0 && so->revenue == m->revenue &&
 			    so->refunded == m->refunded && so->disputed == m->disputed &&
-			    strcmp(so->currency, o->h.currency) == 0 &&
-			    so->placed_at == o->h.placed_at &&
+			    strcmp(so->currency, o->h->currency) == 0 &&
+			    so->placed_at == o->h->placed_at &&
 			    (!money_known || (so->total == m->base && so->amount == m->amount &&
 					      so->gross == m->gross));
 	}
@@ -575,14 +587,14 @@ static int update_order(importer *im, const stored_order *so, order_money *m,
 		return 0;
 	}
 	int64_t cid = so->customer;
-	if (offset == 0 && o->h.nids && order_customer(im, &cid, err) < 0)
+	if (offset == 0 && o->h->nids && order_customer(im, &cid, err) < 0)
 		return -1;
 	sqlite3_stmt *st = patron_store_stmt(im->s, ST_ORDER_UPDATE);
 	sqlite3_bind_int64(st, 1, so->id);
 	bind_customer(st, 2, cid);
-	sqlite3_bind_int64(st, 3, offset ? so->placed_at : o->h.placed_at);
+	sqlite3_bind_int64(st, 3, offset ? so->placed_at : o->h->placed_at);
 	sqlite3_bind_int64(st, 4, m->base);
-	import_bind_text(st, 5, offset ? so->currency : o->h.currency);
+	import_bind_text(st, 5, offset ? so->currency : o->h->currency);
 	sqlite3_bind_text(st, 6, m->status, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 7, m->revenue);
 	sqlite3_bind_int64(st, 8, m->amount);
@@ -643,7 +655,7 @@ static int append_to_order(importer *im, int64_t oid, const order_money *m, patr
 	sqlite3_bind_int64(st, 1, oid);
 	int64_t first = (sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0) + 1;
 	sqlite3_reset(st);
-	if (!o->h.has_total) {
+	if (!o->h->has_total) {
 		st = patron_store_stmt(im->s, ST_ORDER_ADD_TOTAL);
 		sqlite3_bind_int64(st, 1, oid);
 		sqlite3_bind_int64(st, 2, m->base);
@@ -683,9 +695,9 @@ int orders_flush(importer *im, patron_err *err)
 	sqlite3_bind_text(st, 1, im->fmt->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
 	bind_customer(st, 3, cid);
-	sqlite3_bind_int64(st, 4, o->h.placed_at);
+	sqlite3_bind_int64(st, 4, o->h->placed_at);
 	sqlite3_bind_int64(st, 5, m.base);
-	import_bind_text(st, 6, o->h.currency);
+	import_bind_text(st, 6, o->h->currency);
 	sqlite3_bind_text(st, 7, m.status, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 8, m.revenue);
 	sqlite3_bind_int64(st, 9, m.amount);
@@ -717,26 +729,26 @@ int orders_flush(importer *im, patron_err *err)
 	sqlite3_bind_int64(st, 2, oid);
 	sqlite3_bind_text(st, 3, key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, m.base);
-	sqlite3_bind_int64(st, 5, o->h.placed_at);
+	sqlite3_bind_int64(st, 5, o->h->placed_at);
 	sqlite3_bind_int64(st, 6, im->o->now);
 	return import_step(im, st, "appending an event", err);
 }
 
 /* Makes the row's order the pending one. */
-static void begin_order(importer *im, const char *key, const order_head *h)
+static void begin_order(importer *im, const char *key, order_head *h)
 {
 	pending_order *o = &im->ord;
 	patron_buf_clear(&o->text);
 	o->active = 1;
-	o->h = *h;
+	o->h = h;
 	o->line = im->line;
 	o->loose = 0;
 	o->nlines = 0;
 	o->key = arena_add(&o->text, key);
-	o->tags = arena_add(&o->text, im->v[F_TAGS]);
-	for (int f = 0; f < F_N; f++)
-		o->attr[f] = patron_field_attribute((patron_field)f)
-				     ? arena_add(&o->text, im->v[f]) : o->tags;
+	size_t none = arena_add(&o->text, "");
+	o->tags = im->col[F_TAGS] >= 0 ? arena_add(&o->text, im->v[F_TAGS]) : none;
+	for (size_t a = 0; a < im->nattr_fields; a++)
+		o->attr[im->attr_fields[a]] = arena_add(&o->text, im->v[im->attr_fields[a]]);
 }
 
 /* A file without order ids: each row is an order of its customer on its
@@ -795,13 +807,15 @@ int orders_row(importer *im, patron_err *why, patron_err *err)
 	if (!key)
 		key = made_key(im, made, sizeof made);
 	if (!o->active || strcmp(o->text.data + o->key, key) != 0) {
-		order_head h;
-		int rc = parse_head(im, &h, why);
+		/* parsed into the spare head: the pending order keeps its own
+		 * until it is written */
+		order_head *h = &o->heads[o->h == &o->heads[0]];
+		int rc = parse_head(im, h, why);
 		if (rc)
 			return rc;
 		if (orders_flush(im, err) < 0)
 			return -1;
-		begin_order(im, key, &h);
+		begin_order(im, key, h);
 	}
 	if (!has_line) {
 		o->loose += amount;
