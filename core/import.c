@@ -234,7 +234,7 @@ int import_bad(importer *im, patron_err *why, patron_field f, const char *expect
 
 /* Parses the row's identities into KINDS/VALUES (normalized, at most 3;
  * none for a guest's order). 0 ok, 1 bad row. */
-int import_identities(importer *im, char vals[3][320], const char *kinds[3], size_t *n,
+int import_identities(importer *im, char (*vals)[320], const char **kinds, size_t *n,
 			  patron_err *why)
 {
 	*n = 0;

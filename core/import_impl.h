@@ -85,7 +85,7 @@ typedef struct {
 
 /* import.c */
 int import_bad(importer *im, patron_err *why, patron_field f, const char *expected);
-int import_identities(importer *im, char vals[3][320], const char *kinds[3], size_t *n,
+int import_identities(importer *im, char (*vals)[320], const char **kinds, size_t *n,
 		      patron_err *why);
 int import_resolve(importer *im, char vals[][320], const char *kinds[], size_t n, int64_t when,
 		   int64_t *cid, int *created, patron_err *err);

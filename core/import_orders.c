@@ -809,7 +809,7 @@ int orders_row(importer *im, patron_err *why, patron_err *err)
 	if (!o->active || strcmp(o->text.data + o->key, key) != 0) {
 		/* parsed into the spare head: the pending order keeps its own
 		 * until it is written */
-		order_head *h = &o->heads[o->h == &o->heads[0]];
+		order_head *h = o->h == &o->heads[0] ? &o->heads[1] : &o->heads[0];
 		int rc = parse_head(im, h, why);
 		if (rc)
 			return rc;
