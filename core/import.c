@@ -57,8 +57,11 @@ void patron_normalize_header(const char *in, char *out, size_t cap)
 {
 	size_t n = 0;
 	int gap = 0;
-	for (; *in && n + 2 < cap; in++) {
+	for (const char *start = in; *in && n + 2 < cap; in++) {
 		unsigned char c = (unsigned char)*in;
+		/* camelCase joins words too: "InvoiceNo", "CustomerID" */
+		if (isupper(c) && in > start && islower((unsigned char)in[-1]))
+			gap = 1;
 		if (isalnum(c)) {
 			if (gap && n)
 				out[n++] = '_';

@@ -49,8 +49,9 @@ typedef struct {
 
 int patron_import_kind_parse(const char *s, patron_import_kind *out);
 /* A column header as imports match it, and as a customers file names an
- * attribute: runs of letters and digits, lower-cased, joined by '_'
- * ("Total Day-Minutes" -> "total_day_minutes"). */
+ * attribute: runs of letters and digits, lower-cased, joined by '_', a
+ * lower-case letter followed by a capital starting a word too
+ * ("Total Day-Minutes" -> "total_day_minutes", "CustomerID" -> "customer_id"). */
 void patron_normalize_header(const char *in, char *out, size_t cap);
 /* The format names --format accepts for orders, comma-separated, for help. */
 const char *patron_import_format_names(void);

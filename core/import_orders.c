@@ -338,6 +338,11 @@ static void order_figures(const pending_order *o, order_money *m)
 	m->amount = m->gross - m->refunded > 0 ? m->gross - m->refunded : 0;
 	m->revenue = h->revenue;
 	snprintf(m->status, sizeof m->status, "%s", h->status);
+	if (m->gross < 0) {
+		/* lines given back, more than bought: a return, not revenue */
+		snprintf(m->status, sizeof m->status, "returned");
+		m->revenue = 0;
+	}
 	if (m->refunded > 0 && m->revenue) {
 		/* Money given back is not revenue; a partial refund keeps the rest. */
 		if (m->amount == 0) {
@@ -779,8 +784,10 @@ int orders_row(importer *im, patron_err *why, patron_err *err)
 	}
 	int64_t qty = 1, unit = 0, amount = 0;
 	int has_line = *im->v[F_SKU] || *im->v[F_PRODUCT];
+	/* A negative quantity is a line given back (a return, as in a credit
+	 * note's rows); its price is still the item's. */
 	if (*im->v[F_QUANTITY] &&
-	    (patron_parse_int(im->v[F_QUANTITY], &qty) < 0 || qty < 0 || qty > 1000000))
+	    (patron_parse_int(im->v[F_QUANTITY], &qty) < 0 || qty < -1000000 || qty > 1000000))
 		return import_bad(im, why, F_QUANTITY, "a whole number of items");
 	if (*im->v[F_PRICE] && patron_parse_money(im->v[F_PRICE], &unit) < 0)
 		return import_bad(im, why, F_PRICE, "an amount of money like 12.34");
@@ -789,9 +796,10 @@ int orders_row(importer *im, patron_err *why, patron_err *err)
 				  "the order's refunded amount or status)");
 	if (*im->v[F_AMOUNT] && patron_parse_money(im->v[F_AMOUNT], &amount) < 0)
 		return import_bad(im, why, F_AMOUNT, "an amount of money like 12.34");
-	if (amount < 0)
+	if (amount < 0 && qty >= 0)
 		return import_bad(im, why, F_AMOUNT, "an amount of zero or more (a refund belongs "
-				  "in the order's refunded amount or status)");
+				  "in the order's refunded amount or status, a return in a negative "
+				  "quantity)");
 	if (has_line) {
 		if (!*im->v[F_PRICE] && !*im->v[F_AMOUNT] && im->col[F_TOTAL] < 0) {
 			patron_field f = im->col[F_PRICE] >= 0 ? F_PRICE : F_AMOUNT;

@@ -66,7 +66,7 @@ static int parse_time(const char *p, int64_t *secs)
 	if (*p != 'T' && *p != ' ')
 		return -1;
 	p++;
-	if (read_digits(&p, 2, 2, &h) < 0 || *p++ != ':' || read_digits(&p, 2, 2, &mi) < 0)
+	if (read_digits(&p, 1, 2, &h) < 0 || *p++ != ':' || read_digits(&p, 2, 2, &mi) < 0)
 		return -1;
 	if (*p == ':') {
 		p++;

@@ -40,7 +40,7 @@ const patron_format patron_format_products = {
  * a file without any of them is refused, never read as zero revenue. */
 static const patron_field_spec orders[] = {
 	{F_ORDER_ID, "order_id order order_number order_no invoice_id invoice invoice_no "
-		     "transaction_id", 0},
+		     "invoice_number transaction_id", 0},
 	{F_CUSTOMER_ID, "customer_id customer customer_no user_id", 0},
 	{F_EMAIL, "email customer_email e_mail", 0},
 	{F_PHONE, "phone customer_phone", 0},

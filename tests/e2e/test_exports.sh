@@ -191,3 +191,28 @@ t_bad_bytes_are_named_and_latin1_is_read_with_encoding() {
 	expect_rc 1
 	expect_eq "$(cat "$T/err")" "patron: $T/ctl.csv:2: column \"accepts_marketing\": expected yes or no, got \"ye\\ts\\x01\""
 }
+
+t_a_public_retail_transactions_file_imports_as_it_is() {
+	# The columns of the public Online Retail data (camelCase headers,
+	# m/d/yyyy h:mm dates, a credit note "C..." with a negative quantity, a
+	# row without a customer) and of its second edition.
+	printf '%s\n' 'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country' \
+		'536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,12/1/2010 8:26,2.55,17850,United Kingdom' \
+		'536365,71053,WHITE METAL LANTERN,6,12/1/2010 8:26,3.39,17850,United Kingdom' \
+		'C536379,D,Discount,-1,12/1/2010 9:41,27.50,14527,United Kingdom' \
+		'536414,22139,,56,12/1/2010 11:52,0.00,,United Kingdom' \
+		'536415,22423,REGENCY CAKESTAND 3 TIER,2,12/1/2010 11:57,12.75,14527,United Kingdom' >"$T/retail.csv"
+	run "$PATRON" --db "$DB" import orders "$T/retail.csv"
+	expect_rc 0
+	expect_in "$T/out" "4 new orders (5 lines), 0 updated, 0 unchanged, 1 of them guest orders"
+	# 6 x 2.55 + 6 x 3.39 and 2 x 12.75; the credit note is a return, not revenue.
+	expect_eq "$(q 'SELECT sum(total_cents) FROM orders WHERE revenue')" $((1530 + 2034 + 2550))
+	expect_eq "$(q "SELECT status || ',' || revenue FROM orders WHERE order_key = 'C536379'")" "returned,0"
+	expect_eq "$(q "SELECT placed_at FROM orders WHERE order_key = '536365'")" "$(date -u -d '2010-12-01 08:26' +%s)"
+	printf '%s\n' 'Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country' \
+		'489434,85048,15CM CHRISTMAS GLASS BALL 20 LIGHTS,12,2009-12-01 07:45:00,6.95,13085.0,United Kingdom' >"$T/retail2.csv"
+	run "$PATRON" --db "$DB" import orders "$T/retail2.csv"
+	expect_rc 0
+	expect_eq "$(q "SELECT total_cents FROM orders WHERE order_key = '489434'")" 8340
+	expect_eq "$(q "SELECT count(*) FROM identities WHERE value = '13085.0'")" 1
+}

@@ -65,6 +65,21 @@ static const char *orders_csv =
 	"1002,alan@example.com,2024-03-01,SKU-1,Beans,1,12.50,refunded\n"
 	"1003,newbie@example.com,2024-04-01,SKU-3,Kettle,1,40,paid\n";
 
+START_TEST(normalizes_headers_by_words_camel_case_too)
+{
+	static const char *const cases[][2] = {
+		{"Total Day-Minutes", "total_day_minutes"}, {"CustomerID", "customer_id"},
+		{"InvoiceNo", "invoice_no"}, {"Created date (UTC)", "created_date_utc"},
+		{"SKU", "sku"}, {"Lineitem SKU", "lineitem_sku"}, {"e-mail", "e_mail"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		char out[64];
+		patron_normalize_header(cases[i][0], out, sizeof out);
+		ck_assert_str_eq(out, cases[i][1]);
+	}
+}
+END_TEST
+
 START_TEST(merges_customers_by_normalized_email)
 {
 	patron_store *s = test_store();
@@ -519,6 +534,7 @@ Suite *suite_import(void)
 	Suite *s = suite_create("import");
 	TCase *t = tcase_create("import");
 	tcase_set_timeout(t, 30);
+	tcase_add_test(t, normalizes_headers_by_words_camel_case_too);
 	tcase_add_test(t, merges_customers_by_normalized_email);
 	tcase_add_test(t, merges_two_known_customers_when_a_row_links_them);
 	tcase_add_test(t, reimporting_the_same_files_changes_nothing);

@@ -37,6 +37,9 @@ START_TEST(reads_shop_export_date_forms)
 	ck_assert_int_eq(date("23/11/2026", PATRON_DATE_DMY), TEST_NOW);
 	ck_assert_int_eq(date("23.11.2026", PATRON_DATE_DMY), TEST_NOW);
 	ck_assert_int_eq(date("2024-02-29", PATRON_DATE_MDY), date("2024-03-01", PATRON_DATE_MDY) - 86400);
+	/* Spreadsheet exports write the hour without its leading zero. */
+	ck_assert_int_eq(date("11/23/2026 8:26", PATRON_DATE_MDY), TEST_NOW + 8 * 3600 + 26 * 60);
+	not_date("11/23/2026 8:6");
 }
 END_TEST
 
