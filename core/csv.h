@@ -19,6 +19,7 @@ typedef struct {
 	size_t *len;
 	size_t n;
 	long line;	/* line the record starts on, 1-based */
+	int ascii;	/* every field is ASCII without a NUL byte */
 } patron_csv_record;
 
 /* Opens PATH for reading; NULL with err filled when it cannot. */
@@ -31,6 +32,11 @@ void patron_csv_close(patron_csv *r);
 /* 1 with a record in *rec, 0 at end of file, -1 on malformed input or a read
  * error (err says "NAME:LINE: ..."). */
 int patron_csv_next(patron_csv *r, patron_csv_record *rec, patron_err *err);
+
+/* Opens PATH and reads its header into *HEADER: NULL when it cannot, or
+ * when the file is empty ("PATH: the file is empty (expected WANT)"). */
+patron_csv *patron_csv_open_header(const char *path, patron_csv_record *header,
+				   const char *want, patron_err *err);
 
 const char *patron_csv_name(const patron_csv *r);
 /* Bytes consumed so far and the file's size (0 when unknown), for progress. */

@@ -821,6 +821,8 @@ static size_t transcode(patron_buf *b, const char *s, size_t len, patron_encodin
 static int clean_bytes(importer *im, patron_csv_record *rec, patron_buf *buf,
 		       const char ***fields, size_t *cap, const char *const *names, patron_err *why)
 {
+	if (rec->ascii)
+		return 0;	/* the common case, known from the reader */
 	if (im->o->encoding == PATRON_ENCODING_UTF8) {
 		for (size_t i = 0; i < rec->n; i++) {
 			if (plain_ascii(rec->field[i], rec->len[i]))
@@ -1029,16 +1031,12 @@ int patron_import_file(patron_store *s, const char *path, const patron_import_op
 	int bulk = 0;
 	importer im = {.s = s, .o = opts, .st = stats, .path = path};
 	memset(stats, 0, sizeof *stats);
-	patron_csv *r = patron_csv_open(path, err);
+	patron_csv_record rec;
+	patron_csv *r = patron_csv_open_header(path, &rec, "a header line naming the columns",
+					       err);
 	if (!r)
 		return -1;
-	patron_csv_record rec;
-	int rc = patron_csv_next(r, &rec, err);
-	if (rc <= 0) {
-		patron_csv_close(r);
-		return rc < 0 ? -1 : patron_err_set(err, "%s: the file is empty (expected a header "
-						    "line naming the columns)", path);
-	}
+	int rc;
 	patron_buf hbytes = {0};
 	const char **hfields = NULL;
 	size_t hcap = 0;

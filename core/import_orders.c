@@ -563,15 +563,17 @@ static int update_order(importer *im, const stored_order *so, order_money *m,
 	int unchanged;
 	if (offset > 0) {
 		unchanged = same_l;
-		/* the order's money is its lines' when the export gives no total */
-		if (!o->h->has_total) {
-			m->gross = prefix;
+		/* The order's own columns were on its first place. Its money is its
+		 * lines' when the stored order's was (no total given), else the
+		 * stored total stands. */
+		int64_t gross = so->gross;
+		if (so->gross == so->lines_sum) {
+			gross = prefix;
 			for (size_t i = 0; i < o->nlines; i++)
-				m->gross += o->lines[i].amount;
+				gross += o->lines[i].amount;
 		}
-		*m = (order_money){.gross = o->h->has_total ? so->gross : m->gross,
-				   .refunded = so->refunded, .disputed = so->disputed,
-				   .revenue = so->revenue};
+		*m = (order_money){.gross = gross, .refunded = so->refunded,
+				   .disputed = so->disputed, .revenue = so->revenue};
 		snprintf(m->status, sizeof m->status, "%s", so->status);
 		m->amount = m->gross - m->refunded > 0 ? m->gross - m->refunded : 0;
 		m->base = so->amount ? llround((double)m->amount * so->total / so->amount) : m->amount;

@@ -27,16 +27,11 @@ int patron_import_rates(patron_store *s, const char *path, const char *base, int
 	static const char *const cur_names[] = {"currency", "code", "currency_code", NULL};
 	static const char *const rate_names[] = {"rate", "value", NULL};
 	*n = 0;
-	patron_csv *r = patron_csv_open(path, err);
+	patron_csv_record rec;
+	patron_csv *r = patron_csv_open_header(path, &rec, "the header date,currency,rate", err);
 	if (!r)
 		return -1;
-	patron_csv_record rec;
-	int rc = patron_csv_next(r, &rec, err);
-	if (rc <= 0) {
-		patron_csv_close(r);
-		return rc < 0 ? -1 : patron_err_set(err, "%s: the file is empty (expected the "
-						    "header date,currency,rate)", path);
-	}
+	int rc;
 	int cd = column(&rec, date_names), cc = column(&rec, cur_names),
 	    cr = column(&rec, rate_names);
 	size_t ncols = rec.n;
