@@ -49,6 +49,7 @@ int patron_import_rates(patron_store *s, const char *path, const char *base, int
 		double rate;
 		char cur[8] = "";
 		size_t k = 0;
+		char got[100];
 		if (rec.n != ncols) {
 			rc = patron_err_set(err, "%s:%ld: expected %zu fields as in the header, got "
 					    "%zu", path, rec.line, ncols, rec.n);
@@ -59,8 +60,9 @@ int patron_import_rates(patron_store *s, const char *path, const char *base, int
 		cur[k] = '\0';
 		if (k != 3 || !isalpha((unsigned char)cur[0]) || !isalpha((unsigned char)cur[1]) ||
 		    !isalpha((unsigned char)cur[2])) {
+			patron_escape(rec.field[cc], got, sizeof got);
 			rc = patron_err_set(err, "%s:%ld: column \"currency\": expected a code like "
-					    "GBP, got \"%s\"", path, rec.line, rec.field[cc]);
+					    "GBP, got \"%s\"", path, rec.line, got);
 			break;
 		}
 		if (base && *base && strcmp(cur, base) == 0) {
@@ -69,13 +71,15 @@ int patron_import_rates(patron_store *s, const char *path, const char *base, int
 			break;
 		}
 		if (patron_parse_date(rec.field[cd], PATRON_DATE_MDY, &day) < 0) {
+			patron_escape(rec.field[cd], got, sizeof got);
 			rc = patron_err_set(err, "%s:%ld: column \"date\": expected a date like "
-					    "2024-03-01, got \"%s\"", path, rec.line, rec.field[cd]);
+					    "2024-03-01, got \"%s\"", path, rec.line, got);
 			break;
 		}
 		if (patron_parse_real(rec.field[cr], &rate) < 0 || !(rate > 0)) {
+			patron_escape(rec.field[cr], got, sizeof got);
 			rc = patron_err_set(err, "%s:%ld: column \"rate\": expected a number above "
-					    "0, got \"%s\"", path, rec.line, rec.field[cr]);
+					    "0, got \"%s\"", path, rec.line, got);
 			break;
 		}
 		sqlite3_stmt *st = patron_store_stmt(s, ST_RATE_PUT);

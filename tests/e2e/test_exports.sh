@@ -216,3 +216,22 @@ t_a_public_retail_transactions_file_imports_as_it_is() {
 	expect_eq "$(q "SELECT total_cents FROM orders WHERE order_key = '489434'")" 8340
 	expect_eq "$(q "SELECT count(*) FROM identities WHERE value = '13085.0'")" 1
 }
+
+t_a_bad_rates_file_is_named_by_line_and_lands_nothing() {
+	"$PATRON" --db "$DB" init >/dev/null
+	printf 'date,currency,rate\n2026-01-01,EUR,1.1\n2026-01-02,EUR,0\n' >"$T/r.csv"
+	run "$PATRON" --db "$DB" import rates "$T/r.csv"
+	expect_rc 1
+	expect_eq "$(cat "$T/err")" "patron: $T/r.csv:3: column \"rate\": expected a number above 0, got \"0\""
+	expect_eq "$(q 'SELECT count(*) FROM rates')" 0
+	printf 'day,code,value\n2026-01-01,euro,1.1\n' >"$T/r.csv"
+	run "$PATRON" --db "$DB" import rates "$T/r.csv"
+	expect_eq "$(cat "$T/err")" "patron: $T/r.csv:2: column \"currency\": expected a code like GBP, got \"euro\""
+	printf 'when,currency\n' >"$T/r.csv"
+	run "$PATRON" --db "$DB" import rates "$T/r.csv"
+	expect_eq "$(cat "$T/err")" "patron: $T/r.csv:1: expected the columns date, currency and rate (one unit of the currency in the base currency)"
+	echo 'currency = "EUR"' >"$T/patron.conf"
+	printf 'date,currency,rate\n2026-01-01,eur,1\n' >"$T/r.csv"
+	run "$PATRON" --db "$DB" import rates "$T/r.csv"
+	expect_eq "$(cat "$T/err")" "patron: $T/r.csv:2: EUR is the base currency itself (its rate is 1)"
+}

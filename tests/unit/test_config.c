@@ -77,6 +77,10 @@ START_TEST(names_the_key_and_what_was_expected)
 		 " ... } or false, got boolean"},
 		{"churn = { trees = 200 }\n", ": churn.plugin: expected a plugin name, got nil"},
 		{"channels = \"smtp\"\n", ": channels: expected a table, got string"},
+		{"currency = \"euro\"\n", ": currency: expected the shop's base currency as a"
+		 " three-letter code such as \"EUR\", got euro"},
+		{"currency = 978\n", ": currency: expected the shop's base currency as a"
+		 " three-letter code such as \"EUR\", got number"},
 		{"segment = \"rfm\"\nchurn = {\n", ":3: unexpected symbol near <eof>"},
 		{"x = io.open('/etc/passwd')\n", ":1: attempt to index a nil value (global 'io')"},
 		{"os.execute('true')\n", ":1: attempt to index a nil value (global 'os')"},
