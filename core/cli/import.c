@@ -278,7 +278,7 @@ const cli_command cmd_import = {
 	"options:\n"
 	"  --map FIELD=Header,...   take FIELD from the column named Header\n"
 	"  --format F               orders: auto (default: by the headers), patron,\n"
-	"                           shopify, stripe or woocommerce\n"
+	"                           shopify, stripe, woocommerce or woocommerce-analytics\n"
 	"  --skip-bad               land the good rows; write the bad ones with their line\n"
 	"                           numbers and reasons to FILE.rejected.csv\n"
 	"  --date-order mdy|dmy     how to read 03/04/2024 (default mdy); ISO dates\n"

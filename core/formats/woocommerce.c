@@ -54,3 +54,21 @@ const patron_format woocommerce_orders = {
 	.fields = orders, .statuses = statuses, .id_kind = "woocommerce",
 	.flags = PATRON_FORMAT_ZERO_ID_IS_GUEST,
 };
+
+/* WooCommerce's own Analytics > Orders download: one row per order, the
+ * customer by name only (so every order is a guest's), "N. Revenue" the
+ * order's net revenue as shown in the dashboard. */
+static const patron_field_spec analytics[] = {
+	{F_ORDER_ID, "order order_number", 1},
+	{F_CREATED_AT, "date", 1},
+	{F_STATUS, "status", 0},
+	{F_TOTAL, "n_revenue_formatted n_revenue net_sales", 1},
+	PATRON_FIELDS_END,
+};
+
+const patron_format woocommerce_analytics = {
+	.name = "woocommerce-analytics", .title = "the WooCommerce Analytics orders download",
+	.kind = PATRON_IMPORT_ORDERS,
+	.signature = "date order status customer_type n_revenue_formatted|net_sales",
+	.fields = analytics, .statuses = statuses,
+};

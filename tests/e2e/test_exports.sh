@@ -235,3 +235,16 @@ t_a_bad_rates_file_is_named_by_line_and_lands_nothing() {
 	run "$PATRON" --db "$DB" import rates "$T/r.csv"
 	expect_eq "$(cat "$T/err")" "patron: $T/r.csv:2: EUR is the base currency itself (its rate is 1)"
 }
+
+t_woocommerce_analytics_download_counts_revenue_by_order() {
+	# WooCommerce's own Analytics > Orders download names customers only,
+	# so its orders are guests' and count in the shop's revenue.
+	printf '%s\n' 'Date,Order #,N. Revenue (formatted),Status,Customer,Customer type,Product(s),Items sold,Coupon(s),Net Sales,Attribution' \
+		'2026-09-01,501,"$1,035.00",Completed,Lena Fischer,new,"2× Tea Tin, Tea Cup",3,,1035.00,Organic: Google' \
+		'2026-09-02,502,$20.00,On hold,Max Guest,new,Tea Tin,1,,20.00,Direct' \
+		'2026-09-03,503,$15.00,Processing,Lena Fischer,returning,Tea Cup,1,WELCOME,15.00,Direct' >"$T/wa.csv"
+	run "$PATRON" --db "$DB" import orders "$T/wa.csv"
+	expect_rc 0
+	expect_in "$T/out" "the WooCommerce Analytics orders download; 3 new orders (0 lines), 0 updated, 0 unchanged, 3 of them guest orders"
+	expect_eq "$(q 'SELECT sum(total_cents) FROM orders WHERE revenue')" $((103500 + 1500))
+}
