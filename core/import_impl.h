@@ -44,6 +44,10 @@ typedef struct {
 	order_line *lines;
 	size_t nlines, cap;
 	long line;		/* where the order starts in the file */
+	/* an order whose first row was rejected (--skip-bad): its other rows
+	 * go with it */
+	char bad_key[256];
+	long bad_line;
 } pending_order;
 
 typedef struct {

@@ -816,13 +816,22 @@ int orders_row(importer *im, patron_err *why, patron_err *err)
 	}
 	if (!key)
 		key = made_key(im, made, sizeof made);
+	if (o->bad_line && strcmp(o->bad_key, key) == 0) {
+		/* the rest of an order whose first row was refused */
+		patron_err_set(why, "its order's first row (line %ld) was rejected", o->bad_line);
+		return 1;
+	}
 	if (!o->active || strcmp(o->text.data + o->key, key) != 0) {
 		/* parsed into the spare head: the pending order keeps its own
 		 * until it is written */
 		order_head *h = o->h == &o->heads[0] ? &o->heads[1] : &o->heads[0];
 		int rc = parse_head(im, h, why);
-		if (rc)
+		if (rc) {
+			snprintf(o->bad_key, sizeof o->bad_key, "%s", key);
+			o->bad_line = im->line;
 			return rc;
+		}
+		o->bad_line = 0;
 		if (orders_flush(im, err) < 0)
 			return -1;
 		begin_order(im, key, h);

@@ -250,6 +250,23 @@ START_TEST(bytes_that_are_not_utf8_are_named_and_transcoded_on_request)
 }
 END_TEST
 
+START_TEST(skip_bad_sets_aside_every_row_of_an_order_whose_first_row_is_bad)
+{
+	patron_store *s = test_store();
+	patron_import_opts o = {.kind = PATRON_IMPORT_ORDERS, .now = TEST_NOW, .skip_bad = 1,
+				.currency = "USD"};
+	ck_assert_msg(import_with(s, scratch_file("o.csv", csv(
+		"1,a@x.com,2026-01-01,S,1,5.00,,,USD,paid,\n"
+		"2,a@x.com,2026-01-02,S,1,5.00,,,GBP,paid,\n"
+		"2,a@x.com,2026-01-02,T,1,5.00,,,,,\n"
+		"3,a@x.com,2026-01-03,S,1,5.00,,,USD,paid,\n")), &o, &st, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(st.rejected, 2);
+	ck_assert_str_eq(sql_text(s, "SELECT group_concat(order_key) FROM orders"), "1,3");
+	patron_store_close(s);
+	scratch_free();
+}
+END_TEST
+
 Suite *suite_import_orders(void)
 {
 	Suite *s = suite_create("import_orders");
@@ -263,6 +280,7 @@ Suite *suite_import_orders(void)
 	tcase_add_test(t, the_export_s_converted_amount_wins_over_rates);
 	tcase_add_test(t, disputes_hold_revenue_until_won);
 	tcase_add_test(t, bytes_that_are_not_utf8_are_named_and_transcoded_on_request);
+	tcase_add_test(t, skip_bad_sets_aside_every_row_of_an_order_whose_first_row_is_bad);
 	suite_add_tcase(s, t);
 	return s;
 }
