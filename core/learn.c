@@ -583,13 +583,26 @@ int learn_drift(const patron_plugin_file *pf, const patron_run_env *env, int64_t
 	if (design_labels_read(env->store, &lab, f, now, y, err) < 0 ||
 	    design_apply(&model->schema, f, NULL, NULL, &t, err) < 0)
 		goto out;
+	/* Only customers the model never trained on: its held-out share (the
+	 * same hash of id and seed), so a window that has not moved since the
+	 * training cannot credit the model with rows it learnt. */
+	json_t *opts = json_object_get(model->stored, "options");
+	double share = json_number_value(json_object_get(opts, "holdout"));
+	uint64_t seed = (uint64_t)json_integer_value(json_object_get(opts, "seed"));
+	if (!(share > 0)) {
+		rc = patron_err_set(err, "model version %lld was trained on every labelled customer "
+				    "(holdout 0), so none is left to measure drift on unseen customers; "
+				    "train with --holdout above 0", (long long)model->version);
+		goto out;
+	}
 	size_t *rows = patron_xmalloc((f->rows ? f->rows : 1) * sizeof *rows), n = 0;
 	for (size_t r = 0; r < f->rows; r++)
-		if (!isnan(y[r]))
+		if (!isnan(y[r]) && held_out(seed, f->customer_ids[r], share))
 			rows[n++] = r;
 	if (!n) {
 		free(rows);
-		rc = patron_err_set(err, "no labelled customer in the newest window");
+		rc = patron_err_set(err, "no labelled customer of the model's held-out share in the "
+				    "newest window");
 		goto out;
 	}
 	double *x, *yy = patron_xmalloc(n * sizeof *yy), *p = patron_xmalloc(n * sizeof *p);

@@ -418,8 +418,9 @@ static int eval_churn(cli *c, const char *plugin, learn_cli *lo, const char *tes
 				printf("%.4f", json_number_value(trained));
 			else
 				printf("-");
-			printf(") has ROC AUC %.4f on the %zu customers labelled in the newest window "
-			       "(features as of %s)\n", m.roc_auc, m.n, day);
+			printf(") has ROC AUC %.4f on the %zu customers of its held-out share "
+			       "labelled in the newest window (features as of %s; it trained on none "
+			       "of them)\n", m.roc_auc, m.n, day);
 		}
 		rc = EXIT_OK;
 		goto out;
@@ -549,8 +550,8 @@ const cli_command cmd_eval = {
 	"--seed (1); --test FILE.csv trains on every labelled customer and tests on the\n"
 	"file's rows, read as customers with attributes (the same columns as the\n"
 	"training customers, and the label's). Nothing is stored. --drift gives the\n"
-	"ROC AUC of the model in use on the newest labelled customers beside the one it\n"
-	"had when trained.\n"
+	"ROC AUC of the model in use on the newest labelled window beside the one it\n"
+	"had when trained, on its held-out customers only (the model trained on none).\n"
 	"\n"
 	"Holds out one product per customer who bought two or more, runs the recommender\n"
 	"(patron.conf's recommend, or --plugin NAME, with its options) on the rest, and\n"

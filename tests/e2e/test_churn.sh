@@ -139,7 +139,13 @@ t_churn_from_history_emits_score_changed_for_the_save_offer() {
 	run "$PATRON" --db "$DB" --now 2026-11-23 eval churn --drift
 	expect_rc 0
 	expect_in "$T/out" "drift: churn.forest v1"
-	expect_in "$T/out" "labelled in the newest window (features as of 2026-08-25)"
+	expect_in "$T/out" "labelled in the newest window (features as of 2026-08-25; it trained on none of them)"
+	# The window has not moved since training: drift sees exactly the
+	# held-out customers, so it must give the held-out AUC, never a figure
+	# inflated by the training rows.
+	held=$(q "SELECT json_extract(params, '\$.rows.held_out') FROM models WHERE name = 'churn.forest'")
+	auc=$(q "SELECT printf('%.4f', json_extract(params, '\$.metrics.roc_auc')) FROM models WHERE name = 'churn.forest'")
+	expect_in "$T/out" "has ROC AUC $auc on the $held customers of its held-out share"
 	run "$PATRON" --db "$DB" --now 2026-11-23 --json eval churn --horizon 90d --test-split 0.3 --seed 4
 	expect_rc 0
 	expect_in "$T/out" '"seed": 4'
