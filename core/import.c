@@ -208,6 +208,26 @@ static int map_columns(importer *im, const patron_field_spec *spec, patron_err *
 					    "it with --map %s=HEADER", patron_field_names[sp->f],
 					    sp->aliases, patron_field_names[sp->f]);
 	}
+	/* Each field's next alias in the file, for rows where the first is
+	 * empty: the first alias with a value wins. */
+	for (const patron_field_spec *sp = spec; sp->aliases; sp++) {
+		int chosen = im->col[sp->f], past = 0;
+		for (const char *p = sp->aliases; *p && chosen >= 0;) {
+			const char *e = strchr(p, ' ');
+			size_t len = e ? (size_t)(e - p) : strlen(p);
+			char alias[64];
+			snprintf(alias, sizeof alias, "%.*s", (int)len, p);
+			int c = column_named(im, alias);
+			if (c == chosen) {
+				past = 1;
+			} else if (past && c >= 0 && !column_taken(im, (size_t)c)) {
+				im->alt_field[im->nalt] = sp->f;
+				im->alt_col[im->nalt++] = c;
+				break;
+			}
+			p += len + (e != NULL);
+		}
+	}
 	/* A recognised export may leave every order a guest's; a plain file
 	 * that names no one is more likely a mistake. */
 	if (im->o->kind != PATRON_IMPORT_PRODUCTS && im->col[F_CUSTOMER_ID] < 0 &&
@@ -247,9 +267,17 @@ int import_identities(importer *im, char (*vals)[320], const char **kinds, size_
 		kinds[(*n)++] = "email";
 	}
 	if (*im->v[F_PHONE]) {
-		if (patron_normalize_phone(im->v[F_PHONE], vals[*n], 320) < 0)
+		const char *ph = im->v[F_PHONE];
+		if (ph[0] == '\'' && (im->fmt->flags & PATRON_FORMAT_APOSTROPHE_NUMBERS))
+			ph++;	/* '+1 555 0100 */
+		if (patron_normalize_phone(ph, vals[*n], 320) == 0)
+			kinds[(*n)++] = "phone";
+		else if (!(im->o->kind == PATRON_IMPORT_ORDERS && im->fmt->signature))
 			return import_bad(im, why, F_PHONE, "a phone number");
-		kinds[(*n)++] = "phone";
+		else
+			/* A shop's checkout takes any text as a phone; in its export
+			 * such a value names no one, and the order is kept. */
+			im->st->phones_unread++;
 	}
 	const char *id = im->v[F_CUSTOMER_ID];
 	if (*id && !((im->fmt->flags & PATRON_FORMAT_ZERO_ID_IS_GUEST) && strcmp(id, "0") == 0)) {
@@ -958,6 +986,9 @@ static int import_rows(importer *im, patron_csv *r, FILE *rejected, patron_err *
 		} else if ((res = clean_bytes(im, &rec, &bytes, &fields, &cap, names, &why)) == 0) {
 			for (int f = 0; f < F_N; f++)
 				im->v[f] = im->col[f] >= 0 ? unquote(im, rec.field[im->col[f]]) : empty;
+			for (size_t a = 0; a < im->nalt; a++)
+				if (!*im->v[im->alt_field[a]])
+					im->v[im->alt_field[a]] = unquote(im, rec.field[im->alt_col[a]]);
 			switch (im->o->kind) {
 			case PATRON_IMPORT_CUSTOMERS:
 				res = row_customer(im, &rec, &why, err);

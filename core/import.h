@@ -43,6 +43,7 @@ typedef struct {
 	uint64_t orders_new, orders_updated, orders_unchanged, orders_guest, lines;
 	uint64_t products_new, products_updated, products_present;
 	uint64_t feedback_new, feedback_present;
+	uint64_t phones_unread;	/* a shop export's phones that were not phone numbers */
 	char base_currency_set[8];	/* set when this import chose the base currency */
 	char rejected_path[4096];	/* set when rows were rejected */
 } patron_import_stats;

@@ -57,6 +57,11 @@ typedef struct {
 	const char *path;
 	const patron_format *fmt;
 	int col[F_N];		/* column index of each field, -1 when absent */
+	/* A field's next alias present in the file, read when the first is
+	 * empty on a row (Shopify's Billing Phone, then Phone) */
+	patron_field alt_field[F_N];
+	int alt_col[F_N];
+	size_t nalt;
 	char **header;		/* the file's own header names, for messages */
 	char **norm;		/* the same, normalized, for matching */
 	size_t ncols;

@@ -36,6 +36,7 @@ static json_t *stats_json(const char *path, patron_import_kind kind,
 		json_object_set_new(j, "products_new", json_integer((json_int_t)st->products_new));
 		if (st->base_currency_set[0])
 			json_object_set_new(j, "base_currency_set", json_string(st->base_currency_set));
+		json_object_set_new(j, "phones_unread", json_integer((json_int_t)st->phones_unread));
 		break;
 	case PATRON_IMPORT_FEEDBACK:
 		json_object_set_new(j, "feedback_new", json_integer((json_int_t)st->feedback_new));
@@ -86,6 +87,9 @@ void cli_import_summary(const char *path, int k, const void *stats)
 	if (st->rejected)
 		printf("  the rejected rows, with their line numbers and reasons: %s\n",
 		       st->rejected_path);
+	if (st->phones_unread)
+		printf("  %llu phone values that are not phone numbers were not used to recognise "
+		       "the customer\n", (unsigned long long)st->phones_unread);
 	if (st->base_currency_set[0])
 		printf("  the shop's base currency is now %s, the most common in this file: every "
 		       "figure is in it (set currency = \"...\" in patron.conf to choose another "

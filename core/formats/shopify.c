@@ -9,7 +9,7 @@ static const patron_field_spec orders[] = {
 	{F_EMAIL, "email", 0},
 	/* "Phone" is the order's; a point-of-sale order often has only the
 	 * billing phone to say who bought. */
-	{F_PHONE, "phone billing_phone", 0},
+	{F_PHONE, "billing_phone phone", 0},
 	{F_NAME, "billing_name shipping_name", 0},
 	{F_CREATED_AT, "created_at", 1},
 	{F_STATUS, "financial_status", 0},

@@ -248,3 +248,26 @@ t_woocommerce_analytics_download_counts_revenue_by_order() {
 	expect_in "$T/out" "the WooCommerce Analytics orders download; 3 new orders (0 lines), 0 updated, 0 unchanged, 3 of them guest orders"
 	expect_eq "$(q 'SELECT sum(total_cents) FROM orders WHERE revenue')" $((103500 + 1500))
 }
+
+t_a_shop_export_phone_that_is_no_number_does_not_refuse_the_file() {
+	# Checkout forms take any text as a phone: "call me" names no one, and
+	# Shopify's apostrophe before a number is not part of it.
+	/usr/bin/python3 - "$EX/shopify_october.csv" "$T/phones.csv" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline='')))
+col = rows[0].index('Billing Phone')
+for r in rows[1:]:
+    if r[0] == '#1002' and r[2]:
+        r[col] = 'call me'
+    if r[0] == '#1006' and r[2]:
+        r[col] = "'+1 (555) 010-0200"
+csv.writer(open(sys.argv[2], 'w', newline=''), lineterminator='\n').writerows(rows)
+PY
+	echo 'currency = "USD"' >"$T/patron.conf"
+	"$PATRON" --db "$DB" import rates "$EX/rates.csv" >/dev/null
+	run "$PATRON" --db "$DB" import orders "$T/phones.csv"
+	expect_rc 0
+	expect_in "$T/out" "7 new orders (8 lines)"
+	expect_in "$T/out" "1 phone values that are not phone numbers were not used to recognise the customer"
+	expect_eq "$(q "SELECT count(*) FROM identities WHERE kind = 'phone' AND value = '+15550100200'")" 1
+}

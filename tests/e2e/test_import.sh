@@ -51,7 +51,7 @@ t_customers_and_orders_from_two_files_are_one_person() {
 	run "$PATRON" --db "$DB" --now 2024-09-01 customer C1
 	expect_rc 0
 	expect_in "$T/out" "customer 1  Ada Lovelace"
-	expect_in "$T/out" "identities  email ada@example.com, id C1, stripe cus_Ada1"
+	expect_in "$T/out" "identities  email ada@example.com, id C1, phone +442079460958, stripe cus_Ada1"
 	expect_in "$T/out" "birthday=1815-12-10 city=London country=GB lifetime_points=1200 postcode=N1 9GU source=web"
 	expect_in "$T/out" "tags        early vip"
 	expect_in "$T/out" "email: yes"

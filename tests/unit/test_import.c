@@ -80,6 +80,21 @@ START_TEST(normalizes_headers_by_words_camel_case_too)
 }
 END_TEST
 
+START_TEST(a_field_takes_its_next_alias_when_the_first_is_empty)
+{
+	patron_store *s = test_store();
+	must_import(s, scratch_file("o.csv", "order_id,email,customer_email,created_at,total\n"
+				    "1,a@x.com,,2024-01-01,5\n2,,b@x.com,2024-01-02,6\n"
+				    "3,c@x.com,d@x.com,2024-01-03,7\n"),
+		    PATRON_IMPORT_ORDERS);
+	ck_assert_uint_eq(st.orders_guest, 0);
+	ck_assert_str_eq(sql_text(s, "SELECT group_concat(value) FROM (SELECT value FROM identities"
+				     " ORDER BY value)"), "a@x.com,b@x.com,c@x.com");
+	patron_store_close(s);
+	scratch_free();
+}
+END_TEST
+
 START_TEST(merges_customers_by_normalized_email)
 {
 	patron_store *s = test_store();
@@ -535,6 +550,7 @@ Suite *suite_import(void)
 	TCase *t = tcase_create("import");
 	tcase_set_timeout(t, 30);
 	tcase_add_test(t, normalizes_headers_by_words_camel_case_too);
+	tcase_add_test(t, a_field_takes_its_next_alias_when_the_first_is_empty);
 	tcase_add_test(t, merges_customers_by_normalized_email);
 	tcase_add_test(t, merges_two_known_customers_when_a_row_links_them);
 	tcase_add_test(t, reimporting_the_same_files_changes_nothing);
