@@ -356,7 +356,12 @@ static void order_figures(const pending_order *o, order_money *m)
 	switch (h->conv) {
 	case CONV_SAME: m->base = m->amount; break;
 	case CONV_EXPORT:
-		m->base = h->conv_total - h->conv_refunded > 0 ? h->conv_total - h->conv_refunded : 0;
+		if (h->conv_refunded || !m->refunded || m->gross <= 0)
+			m->base = h->conv_total - h->conv_refunded > 0
+					  ? h->conv_total - h->conv_refunded : 0;
+		else	/* a refund the export gives in the order's currency only */
+			m->base = llround((double)h->conv_total * (double)m->amount /
+					  (double)m->gross);
 		break;
 	case CONV_RATE: m->base = llround((double)m->amount * h->rate); break;
 	case CONV_NONE: m->base = 0; break;

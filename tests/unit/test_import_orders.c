@@ -184,6 +184,12 @@ START_TEST(the_export_s_converted_amount_wins_over_rates)
 	ck_assert_str_eq(st.base_currency_set, "USD");
 	ck_assert_str_eq(sql_text(s, "SELECT group_concat(currency || ':' || amount_cents || ':' ||"
 				     " total_cents) FROM orders"), "EUR:9000:9720,USD:5000:5000");
+	/* Without the converted refund, the refunded share comes off the
+	 * converted amount: 108.00 x 90/100. */
+	must_import(s, "q.csv", "id,Created date (UTC),Amount,Amount Refunded,Currency,"
+		    "Converted Amount,Converted Currency,Status,Customer Email\n"
+		    "py_3,2026-01-03 10:00,100.00,10.00,eur,108.00,usd,Paid,a@x.com\n");
+	ck_assert_int_eq(sql_int(s, "SELECT total_cents FROM orders WHERE order_key = 'py_3'"), 9720);
 	patron_store_close(s);
 	scratch_free();
 }
