@@ -309,6 +309,18 @@ for p in logreg forest nbayes mlp; do
 	figure "churn_${p}_score_seconds" "$score_secs" "s" null lower
 	figure "churn_${p}_auc" "$a" "ROC AUC" null higher
 done
+# A full patron score with the default plugins (rfm, churn by the logreg
+# model trained above, clv fitted on the way, itemknn): whole process, once.
+printf 'churn = "logreg"\n' >"$WORK/full.conf"
+"$TIME" -f '%e %M' -o "$WORK/t" "$PATRON" --db "$WORK/churn.db" --config "$WORK/full.conf" \
+	--now 2026-06-30 score >"$WORK/out" 2>"$WORK/err" ||
+	{ echo "bench: full score failed: $(cat "$WORK/err")" >&2; exit 1; }
+read -r full_secs full_kb <"$WORK/t"
+jobs=$(sed -n 's/^\([a-z]*\): .* in \([0-9.]*\) s (.*/\1 \2 s/p' "$WORK/out" | paste -sd, - | sed 's/,/, /g')
+printf '%-44s %10s s      (%s; peak %s MiB; target < 15 s and < 1024 MiB)\n' \
+	"full score (rfm, churn, clv, itemknn), whole" "$full_secs" "$jobs" "$((full_kb / 1024))"
+figure full_score_seconds "$full_secs" "s" null lower
+figure full_score_peak_rss "$((full_kb / 1024))" "MiB" null lower
 rm -f "$WORK"/churn.db*
 
 # Rules. (a) A scheduled rule whose where reads spend and recency, over
