@@ -46,7 +46,7 @@ typedef struct {
 	long line;		/* where the order starts in the file */
 	/* an order whose first row was rejected (--skip-bad): its other rows
 	 * go with it */
-	char bad_key[256];
+	char *bad_key;		/* owned; freed by orders_free */
 	long bad_line;
 } pending_order;
 

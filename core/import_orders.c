@@ -163,6 +163,7 @@ void orders_free(importer *im)
 {
 	patron_buf_free(&im->ord.text);
 	free(im->ord.lines);
+	free(im->ord.bad_key);
 }
 
 /* ---- an order's own columns ---- */
@@ -832,7 +833,8 @@ int orders_row(importer *im, patron_err *why, patron_err *err)
 		order_head *h = o->h == &o->heads[0] ? &o->heads[1] : &o->heads[0];
 		int rc = parse_head(im, h, why);
 		if (rc) {
-			snprintf(o->bad_key, sizeof o->bad_key, "%s", key);
+			free(o->bad_key);
+			o->bad_key = patron_xstrdup(key);
 			o->bad_line = im->line;
 			return rc;
 		}
