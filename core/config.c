@@ -1,6 +1,5 @@
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <lauxlib.h>
 #include <lua.h>
@@ -12,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "../sdk/patron/plugin.h"
+#include "value.h"
 
 const patron_job patron_jobs[] = {
 	{"segment", PATRON_KIND_SEGMENTER, "rfm", 0},
@@ -128,10 +128,8 @@ static int validate(patron_config *c, patron_err *err)
 			}
 		} else if (strcmp(key, "currency") == 0) {
 			const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-			int ok = v && strlen(v) == 3;
-			for (int i = 0; ok && i < 3; i++)
-				ok = isalpha((unsigned char)v[i]);
-			if (!ok) {
+			char code[8];
+			if (!v || strlen(v) != 3 || patron_currency_code(v, code) < 0) {
 				patron_err_set(err, "%s: currency: expected the shop's base currency as "
 					       "a three-letter code such as \"EUR\", got %s", c->path,
 					       v ? v : type_of(L, -1));

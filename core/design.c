@@ -280,15 +280,11 @@ static long find_column(char **keys, size_t n, const char *name)
 int design_apply_csv(const design_schema *s, const char *path, const char *label,
 		     design_table *t, patron_err *err)
 {
-	patron_csv *csv = patron_csv_open(path, err);
+	patron_csv_record rec;
+	patron_csv *csv = patron_csv_open_header(path, &rec, "a header", err);
 	if (!csv)
 		return -1;
-	patron_csv_record rec;
-	int rc = patron_csv_next(csv, &rec, err);
-	if (rc <= 0) {
-		patron_csv_close(csv);
-		return rc < 0 ? -1 : patron_err_set(err, "%s: empty: expected a header", path);
-	}
+	int rc;
 	size_t nh = rec.n;
 	char **keys = patron_xmalloc(nh * sizeof *keys);
 	for (size_t i = 0; i < nh; i++) {

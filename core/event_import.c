@@ -47,16 +47,11 @@ static int import_csv(patron_store *s, const char *path, int64_t now, int64_t *c
 	static const char *const who_n[] = {"customer", "email", "customer_id", NULL};
 	static const char *const at_n[] = {"at", "occurred_at", "time", "date", "timestamp", NULL};
 	static const char *const data_n[] = {"data", "payload", NULL};
-	patron_csv *csv = patron_csv_open(path, err);
+	patron_csv_record rec;
+	patron_csv *csv = patron_csv_open_header(path, &rec, "a header with a topic column", err);
 	if (!csv)
 		return -1;
-	patron_csv_record rec;
-	int rc = patron_csv_next(csv, &rec, err);
-	if (rc <= 0) {
-		patron_csv_close(csv);
-		return rc < 0 ? -1 : patron_err_set(err, "%s: empty file (expected a header "
-						    "with a topic column)", path);
-	}
+	int rc;
 	size_t nh = rec.n;
 	char **head = patron_xcalloc(nh, sizeof *head);
 	int col_topic = -1, col_who = -1, col_at = -1, col_data = -1;

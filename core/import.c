@@ -785,25 +785,6 @@ static size_t first_bad_byte(const char *s, size_t len, int *nul)
 	return 0;
 }
 
-/* 1 when S's LEN bytes are ASCII without NUL, the common case, checked
- * eight bytes at a time. */
-static int plain_ascii(const char *s, size_t len)
-{
-	const uint64_t high = 0x8080808080808080ull, ones = 0x0101010101010101ull;
-	size_t i = 0;
-	for (; i + 8 <= len; i += 8) {
-		uint64_t w;
-		memcpy(&w, s + i, 8);
-		/* a byte of 0x80 or more, or a zero byte */
-		if ((w | ((w - ones) & ~w)) & high)
-			return 0;
-	}
-	for (; i < len; i++)
-		if (!s[i] || (unsigned char)s[i] >= 0x80)
-			return 0;
-	return 1;
-}
-
 /* Windows-1252's 0x80-0x9f (0: unassigned); the rest is ISO-8859-1. */
 static const uint16_t cp1252_high[32] = {
 	0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
@@ -853,11 +834,8 @@ static int clean_bytes(importer *im, patron_csv_record *rec, patron_buf *buf,
 		return 0;	/* the common case, known from the reader */
 	if (im->o->encoding == PATRON_ENCODING_UTF8) {
 		for (size_t i = 0; i < rec->n; i++) {
-			if (plain_ascii(rec->field[i], rec->len[i]))
-				continue;
-			size_t len = rec->len[i];
 			int nul = 0;
-			size_t at = first_bad_byte(rec->field[i], len, &nul);
+			size_t at = first_bad_byte(rec->field[i], rec->len[i], &nul);
 			if (!at)
 				continue;
 			patron_err_set(why, "column \"%s\": %s at byte %zu%s",

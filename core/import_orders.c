@@ -20,29 +20,10 @@ static size_t arena_add(patron_buf *b, const char *s)
 	return at;
 }
 
-/* "usd " -> "USD"; 0, or -1 when S is not a three-letter code. */
-static int currency_code(const char *s, char out[8])
-{
-	while (isspace((unsigned char)*s))
-		s++;
-	size_t n = 0;
-	for (; *s && !isspace((unsigned char)*s) && n < 7; s++)
-		out[n++] = (char)toupper((unsigned char)*s);
-	out[n] = '\0';
-	while (isspace((unsigned char)*s))
-		s++;
-	if (n != 3 || *s)
-		return -1;
-	for (size_t i = 0; i < 3; i++)
-		if (!isalpha((unsigned char)out[i]))
-			return -1;
-	return 0;
-}
-
 void patron_base_currency(patron_store *s, const char *configured, char out[8])
 {
 	out[0] = '\0';
-	if (configured && currency_code(configured, out) == 0)
+	if (configured && patron_currency_code(configured, out) == 0)
 		return;
 	out[0] = '\0';
 	sqlite3_stmt *st = patron_store_stmt(s, ST_SETTING_GET);
@@ -66,7 +47,7 @@ static void common_currency(importer *im, int col, char out[8])
 	patron_csv_record rec;
 	while (rows++ <= CURRENCY_SAMPLE && patron_csv_next(r, &rec, &ignored) > 0) {
 		char code[8];
-		if (rows == 1 || (size_t)col >= rec.n || currency_code(rec.field[col], code) < 0)
+		if (rows == 1 || (size_t)col >= rec.n || patron_currency_code(rec.field[col], code) < 0)
 			continue;	/* the header, or not a currency */
 		size_t i = 0;
 		while (i < n && strcmp(seen[i], code) != 0)
@@ -98,7 +79,7 @@ static int choose_base(importer *im, patron_err *err)
 	char stored[8];
 	patron_base_currency(im->s, NULL, stored);
 	if (im->o->currency) {
-		if (currency_code(im->o->currency, im->base) < 0)
+		if (patron_currency_code(im->o->currency, im->base) < 0)
 			return patron_err_set(err, "currency: expected a three-letter code, got "
 					      "\"%s\"", im->o->currency);
 		if (*stored && strcmp(stored, im->base) != 0 && im->max_order_before)
@@ -288,11 +269,11 @@ static int parse_head(importer *im, order_head *h, patron_err *why)
 		snprintf(h->status, sizeof h->status, "paid");	/* a dispute won */
 	}
 
-	if (*im->v[F_CURRENCY] && currency_code(im->v[F_CURRENCY], h->currency) < 0)
+	if (*im->v[F_CURRENCY] && patron_currency_code(im->v[F_CURRENCY], h->currency) < 0)
 		return import_bad(im, why, F_CURRENCY, "a currency code like EUR");
 	char conv_cur[8] = "";
 	if (*im->v[F_CONVERTED_CURRENCY] &&
-	    currency_code(im->v[F_CONVERTED_CURRENCY], conv_cur) < 0)
+	    patron_currency_code(im->v[F_CONVERTED_CURRENCY], conv_cur) < 0)
 		return import_bad(im, why, F_CONVERTED_CURRENCY, "a currency code like EUR");
 	if (!*h->currency || !*im->base || strcmp(h->currency, im->base) == 0) {
 		h->conv = CONV_SAME;
@@ -512,11 +493,7 @@ static int same_lines(importer *im, int64_t oid, int64_t offset, int64_t *prefix
 		      patron_err *err)
 {
 	pending_order *o = &im->ord;
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(patron_store_db(im->s), "SELECT product_id, quantity, unit_cents,"
-			       " amount_cents FROM order_lines WHERE order_id = ?1 ORDER BY line_no",
-			       -1, &st, NULL) != SQLITE_OK)
-		return patron_store_fail(im->s, err, "reading order lines");
+	sqlite3_stmt *st = patron_store_stmt(im->s, ST_ORDER_LINES);
 	sqlite3_bind_int64(st, 1, oid);
 	int same = 1;
 	int64_t n = 0;
@@ -537,7 +514,7 @@ static int same_lines(importer *im, int64_t oid, int64_t offset, int64_t *prefix
 			       o->lines[i].unit == sqlite3_column_int64(st, 2) &&
 			       o->lines[i].amount == sqlite3_column_int64(st, 3);
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	*all = n == offset + (int64_t)o->nlines;
 	return same < 0 ? -1 : same && n >= offset + (int64_t)o->nlines;
 }
@@ -619,17 +596,11 @@ static int update_order(importer *im, const stored_order *so, order_money *m,
 		return -1;
 	if (!same_l) {
 		/* the lines from this place on are the file's */
-		sqlite3_stmt *del;
-		if (sqlite3_prepare_v2(patron_store_db(im->s), "DELETE FROM order_lines WHERE"
-				       " order_id = ?1 AND line_no > ?2", -1, &del, NULL) != SQLITE_OK)
-			return patron_store_fail(im->s, err, "updating an order");
-		sqlite3_bind_int64(del, 1, so->id);
-		sqlite3_bind_int64(del, 2, offset);
-		int ok = sqlite3_step(del) == SQLITE_DONE;
-		sqlite3_finalize(del);
-		if (!ok)
-			return patron_store_fail(im->s, err, "updating an order");
-		if (write_lines(im, so->id, offset + 1, err) < 0)
+		st = patron_store_stmt(im->s, ST_ORDER_LINES_FROM);
+		sqlite3_bind_int64(st, 1, so->id);
+		sqlite3_bind_int64(st, 2, offset);
+		if (import_step(im, st, "updating an order", err) < 0 ||
+		    write_lines(im, so->id, offset + 1, err) < 0)
 			return -1;
 	}
 	/* Later places of this order in the file add their lines to it. */

@@ -1,7 +1,6 @@
 /* Exchange rates into the shop's base currency: a CSV of date, currency and
  * rate (one unit of the currency is RATE units of the base), kept in the
  * store; an order takes the rate of its day or the nearest earlier one. */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,19 +46,14 @@ int patron_import_rates(patron_store *s, const char *path, const char *base, int
 	while ((rc = patron_csv_next(r, &rec, err)) > 0) {
 		int64_t day;
 		double rate;
-		char cur[8] = "";
-		size_t k = 0;
+		char cur[8];
 		char got[100];
 		if (rec.n != ncols) {
 			rc = patron_err_set(err, "%s:%ld: expected %zu fields as in the header, got "
 					    "%zu", path, rec.line, ncols, rec.n);
 			break;
 		}
-		for (const char *p = rec.field[cc]; *p && k < 7; p++)
-			cur[k++] = (char)toupper((unsigned char)*p);
-		cur[k] = '\0';
-		if (k != 3 || !isalpha((unsigned char)cur[0]) || !isalpha((unsigned char)cur[1]) ||
-		    !isalpha((unsigned char)cur[2])) {
+		if (strlen(rec.field[cc]) != 3 || patron_currency_code(rec.field[cc], cur) < 0) {
 			patron_escape(rec.field[cc], got, sizeof got);
 			rc = patron_err_set(err, "%s:%ld: column \"currency\": expected a code like "
 					    "GBP, got \"%s\"", path, rec.line, got);

@@ -49,7 +49,6 @@ static const char *const stmt_sql[ST_COUNT_] = {
 	[ST_PRODUCT_UPDATE] = "UPDATE products SET name = coalesce(?2, name),"
 			      " category = coalesce(?3, category),"
 			      " price_cents = coalesce(?4, price_cents) WHERE id = ?1",
-	[ST_ORDER_FIND] = "SELECT id FROM orders WHERE source = ?1 AND order_key = ?2",
 	/* DO NOTHING: an order this import already wrote on rows further up; the
 	 * caller sees no change and adds its lines to it. */
 	/* What an import compares a re-exported order with. */
@@ -69,7 +68,11 @@ static const char *const stmt_sql[ST_COUNT_] = {
 			    " currency = ?5, status = ?6, revenue = ?7, amount_cents = ?8,"
 			    " gross_cents = ?9, refunded_cents = ?10, disputed_cents = ?11,"
 			    " updated_at = ?12 WHERE id = ?1",
-	[ST_ORDER_LINES_CLEAR] = "DELETE FROM order_lines WHERE order_id = ?1",
+	/* An order's lines in order, to compare a re-export's with; and the
+	 * lines from a place on, which a changed re-export replaces. */
+	[ST_ORDER_LINES] = "SELECT product_id, quantity, unit_cents, amount_cents FROM order_lines"
+			   " WHERE order_id = ?1 ORDER BY line_no",
+	[ST_ORDER_LINES_FROM] = "DELETE FROM order_lines WHERE order_id = ?1 AND line_no > ?2",
 	[ST_ORDER_LAST_LINE] = "SELECT coalesce(max(line_no), 0) FROM order_lines WHERE order_id = ?1",
 	/* Lines of an order met again further down a file, when the order's
 	 * money is the sum of its lines. */

@@ -353,6 +353,24 @@ int patron_normalize_phone(const char *s, char *out, size_t cap)
 	return 0;
 }
 
+int patron_currency_code(const char *s, char out[8])
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	size_t n = 0;
+	for (; *s && !isspace((unsigned char)*s) && n < 7; s++)
+		out[n++] = (char)toupper((unsigned char)*s);
+	out[n] = '\0';
+	while (isspace((unsigned char)*s))
+		s++;
+	if (n != 3 || *s)
+		return -1;
+	for (size_t i = 0; i < 3; i++)
+		if (!isalpha((unsigned char)out[i]))
+			return -1;
+	return 0;
+}
+
 static const char *const type_names[] = {"integer", "real", "date", "text"};
 
 const char *patron_type_name(patron_type t) { return type_names[t]; }

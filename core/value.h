@@ -50,6 +50,9 @@ int patron_normalize_email(const char *s, char *out, size_t cap);
 /* Digits only, with a leading '+' kept; refuses fewer than 5 digits or
  * letters. Separators ( ) - . and blanks are dropped. */
 int patron_normalize_phone(const char *s, char *out, size_t cap);
+/* " usd" -> "USD": a three-letter currency code, blanks around it allowed,
+ * upper-cased into OUT. 0, or -1 when S is not one. */
+int patron_currency_code(const char *s, char out[8]);
 
 typedef enum {
 	PATRON_TYPE_INTEGER,

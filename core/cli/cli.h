@@ -70,6 +70,9 @@ int cli_show_customer(cli *c, int64_t id);
 /* Loads the config: --config (which must exist), else patron.conf beside
  * the store (which may not). Prints the error and returns NULL on failure. */
 struct patron_config *cli_config(cli *c);
+/* The shop's base currency into OUT ("" while none is known): patron.conf's,
+ * else the store's. -1, with the line printed, when the config fails. */
+int cli_base_currency(cli *c, patron_store *s, char out[8]);
 
 /* Loads the plugins into PS and finds JOB's: JOB.CHOICE, or the one
  * patron.conf chooses when CHOICE is NULL. NULL, with the line printed,

@@ -75,17 +75,11 @@ static int read_matrix(const char *path, int64_t now, patron_snapshot *sn, holdo
 		       size_t *items_out)
 {
 	patron_err err;
-	patron_csv *csv = patron_csv_open(path, &err);
+	patron_csv_record rec;
+	patron_csv *csv = patron_csv_open_header(path, &rec, "a header of item names", &err);
 	if (!csv)
 		return cli_fail(EXIT_FAIL, "%s", err.msg);
-	patron_csv_record rec;
-	int rc = patron_csv_next(csv, &rec, &err);
-	if (rc <= 0) {
-		patron_csv_close(csv);
-		return rc < 0 ? cli_fail(EXIT_FAIL, "%s", err.msg)
-			      : cli_fail(EXIT_FAIL, "%s: empty: expected a header of item names",
-					 path);
-	}
+	int rc;
 	size_t first = is_label_header(rec.field[0]) ? 1 : 0, items = rec.n - first;
 	if (items < 2) {
 		patron_csv_close(csv);

@@ -96,29 +96,15 @@ void cli_import_summary(const char *path, int k, const void *stats)
 		       "before the first import)\n", st->base_currency_set);
 }
 
-/* The store (created when new) and patron.conf, whose currency imports
- * read; NULL, with the line printed, when either fails. */
-static patron_store *store_and_config(cli *c, patron_config **cfg)
-{
-	patron_store *s = cli_store(c);
-	if (!s)
-		return NULL;
-	*cfg = cli_config(c);
-	return *cfg ? s : NULL;
-}
-
 /* patron import rates FILE...: exchange rates into the base currency. */
 static int import_rates(cli *c, int argc, char **argv)
 {
 	if (argc < 3)
 		return cli_usage(&cmd_import, "expected at least one rates file");
-	patron_config *cfg;
-	patron_store *s = store_and_config(c, &cfg);
-	if (!s)
-		return EXIT_FAIL;
+	patron_store *s = cli_store(c);
 	char base[8];
-	patron_base_currency(s, patron_config_top_string(cfg, "currency"), base);
-	patron_config_free(cfg);
+	if (!s || cli_base_currency(c, s, base) < 0)
+		return EXIT_FAIL;
 	for (int i = 2; i < argc; i++) {
 		int64_t n;
 		patron_err err;
@@ -221,9 +207,9 @@ static int run(cli *c, int argc, char **argv)
 		return cli_usage(&cmd_import, "--format: there is no %s format \"%s\" (orders: %s)",
 				 o.kind == PATRON_IMPORT_ORDERS ? "orders" : "such", o.format,
 				 patron_import_format_names());
-	patron_config *cfg;
-	patron_store *s = store_and_config(c, &cfg);
-	if (!s)
+	patron_store *s = cli_store(c);
+	patron_config *cfg = s ? cli_config(c) : NULL;
+	if (!cfg)
 		return EXIT_FAIL;
 	o.currency = patron_config_top_string(cfg, "currency");
 	json_t *all = c->json ? json_array() : NULL;

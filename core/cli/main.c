@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../config.h"
+#include "../import.h"
 #include "../value.h"
 #include "cli.h"
 
@@ -114,6 +115,16 @@ patron_config *cli_config(cli *c)
 		return NULL;
 	}
 	return cfg;
+}
+
+int cli_base_currency(cli *c, patron_store *s, char out[8])
+{
+	patron_config *cfg = cli_config(c);
+	if (!cfg)
+		return -1;
+	patron_base_currency(s, patron_config_top_string(cfg, "currency"), out);
+	patron_config_free(cfg);
+	return 0;
 }
 
 const patron_plugin_file *cli_job_plugin(cli *c, const patron_config *cfg, const char *job,

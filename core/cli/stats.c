@@ -2,9 +2,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../config.h"
-#include "../import.h"
-
 #include "../value.h"
 #include "cli.h"
 
@@ -63,13 +60,10 @@ static int run(cli *c, int argc, char **argv)
 	/* Revenue in each order's own currency, as the shop's dashboard shows
 	 * it, beside the total in the base currency. */
 	char base[8];
-	patron_config *cfg = cli_config(c);
-	if (!cfg) {
+	if (cli_base_currency(c, s, base) < 0) {
 		json_decref(j);
 		return EXIT_FAIL;
 	}
-	patron_base_currency(s, patron_config_top_string(cfg, "currency"), base);
-	patron_config_free(cfg);
 	json_t *per = json_object();
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(patron_store_db(s), "SELECT coalesce(currency, ?1),"
