@@ -9,6 +9,7 @@
 #include "csv.h"
 #include "import.h"
 #include "snapshot.h"
+#include "value.h"
 
 void design_schema_free(design_schema *s)
 {
@@ -277,8 +278,23 @@ static long find_column(char **keys, size_t n, const char *name)
 	return -1;
 }
 
+/* The store's customer a test file's row names: its id column as an import
+ * of customers reads it, else its email. 0 when it names no one. */
+static int64_t row_customer(patron_store *st, const patron_csv_record *rec, long idcol,
+			    long emailcol)
+{
+	int64_t cid = 0;
+	if (idcol >= 0 && *rec->field[idcol])
+		cid = patron_customer_find(st, "id", rec->field[idcol]);
+	char email[320];
+	if (!cid && emailcol >= 0 &&
+	    patron_normalize_email(rec->field[emailcol], email, sizeof email) == 0)
+		cid = patron_customer_find(st, "email", email);
+	return cid;
+}
+
 int design_apply_csv(const design_schema *s, const char *path, const char *label,
-		     design_table *t, patron_err *err)
+		     patron_store *st, int64_t **who, design_table *t, patron_err *err)
 {
 	patron_csv_record rec;
 	patron_csv *csv = patron_csv_open_header(path, &rec, "a header", err);
@@ -310,6 +326,16 @@ int design_apply_csv(const design_schema *s, const char *path, const char *label
 			patron_buf_printf(&lacking, "%s%s", lacking.len ? ", " : "", quoted);
 	}
 	long lcol = find_column(keys, nh, label);
+	long idcol = -1, emailcol = -1;
+	if (who) {
+		static const char *const ids[] = {"customer_id", "id", "customer"},
+					  *const emails[] = {"email", "email_address", "customer_email"};
+		for (size_t i = 0; i < 3 && idcol < 0; i++)
+			idcol = find_column(keys, nh, ids[i]);
+		for (size_t i = 0; i < 3 && emailcol < 0; i++)
+			emailcol = find_column(keys, nh, emails[i]);
+	}
+	int64_t *whom = NULL;
 	if (lcol < 0)
 		patron_buf_printf(&lacking, "%s\"%s\" (the label)", lacking.len ? ", " : "", label);
 	rc = 0;
@@ -323,6 +349,8 @@ int design_apply_csv(const design_schema *s, const char *path, const char *label
 	if (rc == 0) {
 		x = patron_xmalloc(cap * (cols ? cols : 1) * sizeof *x);
 		y = patron_xmalloc(cap * sizeof *y);
+		if (who)
+			whom = patron_xmalloc(cap * sizeof *whom);
 	}
 	while (rc == 0 && (rc = patron_csv_next(csv, &rec, err)) == 1) {
 		rc = 0;
@@ -337,6 +365,8 @@ int design_apply_csv(const design_schema *s, const char *path, const char *label
 			cap *= 2;
 			x = patron_xrealloc(x, cap * (cols ? cols : 1) * sizeof *x);
 			y = patron_xrealloc(y, cap * sizeof *y);
+			if (who)
+				whom = patron_xrealloc(whom, cap * sizeof *whom);
 		}
 		int l = label_value(rec.field[lcol]);
 		if (l < 0) {
@@ -345,6 +375,8 @@ int design_apply_csv(const design_schema *s, const char *path, const char *label
 			break;
 		}
 		y[rows] = l;
+		if (who)
+			whom[rows] = row_customer(st, &rec, idcol, emailcol);
 		double *out = x + rows * cols;
 		size_t o = 0;
 		for (size_t i = 0; i < s->n; i++) {
@@ -374,13 +406,15 @@ int design_apply_csv(const design_schema *s, const char *path, const char *label
 		free(keys[i]);
 	free(keys), free(col);
 	if (rc < 0) {
-		free(x), free(y);
+		free(x), free(y), free(whom);
 		return -1;
 	}
 	if (!rows) {
-		free(x), free(y);
+		free(x), free(y), free(whom);
 		return patron_err_set(err, "%s: no rows under the header", path);
 	}
+	if (who)
+		*who = whom;
 	table_init(s, rows, t);
 	free(t->x);
 	t->x = x;

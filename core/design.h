@@ -68,9 +68,11 @@ int design_apply(const design_schema *s, const patron_features *f, const double 
 
 /* The table of a CSV file's rows (a test file): each schema column read
  * from the file's column of the same attribute, the label from LABEL's
- * column. Columns the schema needs and the file lacks are named. */
+ * column. Columns the schema needs and the file lacks are named. With
+ * WHO, *WHO (malloc'd, a row each) is the customer of ST a row names by
+ * its customer id or email column, or 0. */
 int design_apply_csv(const design_schema *s, const char *path, const char *label,
-		     design_table *t, patron_err *err);
+		     patron_store *st, int64_t **who, design_table *t, patron_err *err);
 
 /* To and from the JSON stored with a model. */
 json_t *design_schema_json(const design_schema *s);

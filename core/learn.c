@@ -306,9 +306,9 @@ static int prepare(const patron_run_env *env, int64_t now, const design_labels *
 
 /* The ROC AUC of model CH on the rows H of F (labels Y), prepared by its
  * own schema; NaN when it cannot score them (its columns are gone). */
-static double champion_auc(const patron_plugin_file *pf, const patron_run_env *env,
-			   learn_model *ch, const patron_features *f, const size_t *h, size_t nh,
-			   const double *y)
+static double auc_on(const patron_plugin_file *pf, const patron_run_env *env,
+		     const design_schema *schema, char **params, const patron_features *f,
+		     const size_t *h, size_t nh, const double *y)
 {
 	uint8_t *keep = patron_xcalloc(f->rows ? f->rows : 1, 1);
 	for (size_t i = 0; i < nh; i++)
@@ -319,8 +319,8 @@ static double champion_auc(const patron_plugin_file *pf, const patron_run_env *e
 	double *p = patron_xmalloc((nh ? nh : 1) * sizeof *p), *yy = patron_xmalloc((nh ? nh : 1) *
 										  sizeof *yy);
 	/* H ascends, so the table's rows are H's in order. */
-	if (design_apply(&ch->schema, f, NULL, keep, &t, &err) == 0 && t.d.rows == nh &&
-	    predict(pf, env, &t.d, &ch->params, p, &err) == 0) {
+	if (design_apply(schema, f, NULL, keep, &t, &err) == 0 && t.d.rows == nh &&
+	    predict(pf, env, &t.d, params, p, &err) == 0) {
 		for (size_t i = 0; i < nh; i++)
 			yy[i] = y[h[i]];
 		auc = metrics_auc(p, yy, nh);
@@ -357,11 +357,33 @@ static int holdout_figures(const patron_plugin_file *pf, const patron_run_env *e
 	return rc;
 }
 
+/* The champion CH and the challenger (P's schema, PARAMS) on the customers
+ * both held out: the challenger's held-out rows H that CH's own seed and
+ * share held out too, so neither is credited with a customer it trained
+ * on. Into R's champion_auc, challenger_auc and compared. */
+static void compare(const patron_plugin_file *pf, const patron_run_env *env, const prepared *p,
+		    char **params, learn_model *ch, const size_t *h, size_t nh, learn_report *r)
+{
+	json_t *opts = json_object_get(ch->stored, "options");
+	double share = json_number_value(json_object_get(opts, "holdout"));
+	uint64_t seed = (uint64_t)json_integer_value(json_object_get(opts, "seed"));
+	size_t *both = patron_xmalloc((nh ? nh : 1) * sizeof *both), n = 0;
+	for (size_t i = 0; i < nh; i++)
+		if (share > 0 && held_out(seed, p->f->customer_ids[h[i]], share))
+			both[n++] = h[i];
+	r->compared = n;
+	if (n) {
+		r->champion_auc = auc_on(pf, env, &ch->schema, &ch->params, p->f, both, n, p->y);
+		r->challenger_auc = auc_on(pf, env, &p->schema, params, p->f, both, n, p->y);
+	}
+	free(both);
+}
+
 int learn_train(const patron_plugin_file *pf, const patron_run_env *env, int64_t now,
 		const learn_opts *o, learn_report *r, patron_err *err)
 {
 	memset(r, 0, sizeof *r);
-	r->champion_auc = NAN;
+	r->champion_auc = r->challenger_auc = NAN;
 	prepared p;
 	char *params = NULL;
 	size_t *h = NULL;
@@ -384,7 +406,7 @@ int learn_train(const patron_plugin_file *pf, const patron_run_env *env, int64_t
 		if (!r->importances)
 			goto out;
 		if (o->champion)
-			r->champion_auc = champion_auc(pf, env, o->champion, p.f, h, nh, p.y);
+			compare(pf, env, &p, &params, o->champion, h, nh, r);
 	}
 	/* Stored: the schema, the plugin's params, the figures. */
 	json_error_t jerr;
@@ -528,26 +550,64 @@ long learn_emit_crossings(patron_store *s, const learn_scores *before, double th
 	return emitted;
 }
 
+/* The rows of the test table FT that name no customer P trained on, into
+ * *KEEP (malloc'd, ascending); how many into *N. */
+static void unseen_rows(const prepared *p, const design_table *ft, const int64_t *who,
+			size_t **keep, size_t *n)
+{
+	size_t rows = p->f ? p->f->rows : 0, nt = 0;
+	int64_t *trained = patron_xmalloc((rows ? rows : 1) * sizeof *trained);
+	for (size_t r = 0; r < rows; r++)
+		if (p->train[r])
+			trained[nt++] = p->f->customer_ids[r];
+	qsort(trained, nt, sizeof *trained, by_id);
+	*keep = patron_xmalloc((ft->d.rows ? ft->d.rows : 1) * sizeof **keep);
+	*n = 0;
+	for (size_t r = 0; r < ft->d.rows; r++)
+		if (!who[r] || !bsearch(&who[r], trained, nt, sizeof *trained, by_id))
+			(*keep)[(*n)++] = r;
+	free(trained);
+}
+
 int learn_eval(const patron_plugin_file *pf, const patron_run_env *env, int64_t now,
 	       const learn_opts *o, const char *test_file, double test_share, metrics *m,
-	       patron_err *err)
+	       size_t *seen, patron_err *err)
 {
 	prepared p;
 	char *params = NULL;
-	double *ph = NULL;
+	double *ph = NULL, *x = NULL, *y = NULL;
+	int64_t *who = NULL, *ids = NULL;
+	size_t *keep = NULL;
 	int rc = -1;
 	design_table ft = {0};
+	*seen = 0;
 	if (prepare(env, now, &o->lab, test_file ? 0 : test_share, o->seed, &p, err) < 0 ||
 	    fit(pf, env, &p.t.d, &params, err) < 0)
 		goto out;
 	if (test_file) {
 		const char *label = o->lab.label ? o->lab.label : "churn";
-		if (design_apply_csv(&p.schema, test_file, label, &ft, err) < 0)
+		if (design_apply_csv(&p.schema, test_file, label, env->store, &who, &ft, err) < 0)
 			goto out;
-		ph = patron_xmalloc(ft.d.rows * sizeof *ph);
-		if (predict(pf, env, &ft.d, &params, ph, err) < 0)
+		/* A row that is one of the store's labelled customers was trained
+		 * on: a model that learnt it by heart would be credited with it. */
+		size_t n;
+		unseen_rows(&p, &ft, who, &keep, &n);
+		*seen = ft.d.rows - n;
+		if (!n) {
+			rc = patron_err_set(err, "%s: every row (%zu) is a customer of the store the "
+					    "model was trained on, so none measures it on unseen "
+					    "customers; test on other customers, or use --test-split",
+					    test_file, ft.d.rows);
 			goto out;
-		metrics_compute(ph, ft.y, ft.d.rows, m);
+		}
+		patron_design sub = subset(&ft.d, keep, n, &x, &ids);
+		y = patron_xmalloc(n * sizeof *y);
+		for (size_t i = 0; i < n; i++)
+			y[i] = ft.y[keep[i]];
+		ph = patron_xmalloc(n * sizeof *ph);
+		if (predict(pf, env, &sub, &params, ph, err) < 0)
+			goto out;
+		metrics_compute(ph, y, n, m);
 	} else {
 		size_t *h = NULL, nh = 0;
 		int hrc = holdout_figures(pf, env, &p, &params, &h, &nh, m, err);
@@ -562,7 +622,7 @@ int learn_eval(const patron_plugin_file *pf, const patron_run_env *env, int64_t 
 	}
 	rc = 0;
 out:
-	free(params), free(ph);
+	free(params), free(ph), free(x), free(y), free(who), free(ids), free(keep);
 	design_table_free(&ft);
 	prepared_free(&p);
 	return rc;

@@ -27,8 +27,9 @@ typedef struct {
 	design_labels lab;
 	double holdout;		/* share of the labelled customers held out (0.2) */
 	uint64_t seed;
-	/* When set, this model is scored on the same held-out customers too
-	 * (learn_report.champion_auc): the one a retrained model must match. */
+	/* When set, this model and the new one are scored on the customers
+	 * both held out (learn_report.champion_auc, challenger_auc): the one a
+	 * retrained model must match. */
 	learn_model *champion;
 } learn_opts;
 
@@ -45,7 +46,10 @@ typedef struct {
 	size_t labelled, train_rows, holdout_rows, cols;
 	metrics holdout;	/* n = 0 when nothing was held out */
 	json_t *importances;	/* [{"feature", "auc_drop"}], largest first */
-	double champion_auc;	/* the champion's, on the same customers (NaN: none) */
+	/* The champion's and the new model's ROC AUC on the COMPARED customers
+	 * neither trained on (NaN: no champion, or no such customer). */
+	double champion_auc, challenger_auc;
+	size_t compared;
 	double fit_secs;	/* the plugin's own training */
 } learn_report;
 
@@ -77,10 +81,12 @@ long learn_emit_crossings(patron_store *s, const learn_scores *before, double th
 
 /* `patron eval churn`: trains on the store's labelled customers but for a
  * TEST_SHARE held out by SEED (or all of them when TEST_FILE is given, then
- * scored on that file's rows), and gives the figures on the test rows. */
+ * scored on that file's rows), and gives the figures on the test rows. A
+ * file's rows that name a customer the model trained on are left out (their
+ * count in *SEEN) and never credited to it. */
 int learn_eval(const patron_plugin_file *pf, const patron_run_env *env, int64_t now,
 	       const learn_opts *o, const char *test_file, double test_share, metrics *m,
-	       patron_err *err);
+	       size_t *seen, patron_err *err);
 
 /* `patron eval churn --drift`: the AUC of the model in use on the newest
  * labelled data: the attribute as it is now, or (derived labels) features

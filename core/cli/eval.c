@@ -421,7 +421,8 @@ static int eval_churn(cli *c, const char *plugin, learn_cli *lo, const char *tes
 	}
 	patron_snapshot_init(&sn, s, o.lab.label ? c->now : o.lab.cutoff);
 	double t0 = patron_clock();
-	if (learn_eval(pf, &env, c->now, &o, test, share, &m, &err) < 0) {
+	size_t seen = 0;
+	if (learn_eval(pf, &env, c->now, &o, test, share, &m, &seen, &err) < 0) {
 		cli_fail(EXIT_FAIL, "%s", err.msg);
 		goto out;
 	}
@@ -432,9 +433,14 @@ static int eval_churn(cli *c, const char *plugin, learn_cli *lo, const char *tes
 		json_object_set_new(j, "test", test ? json_string(test)
 						   : json_pack("{s:f, s:I}", "split", share, "seed",
 							       (json_int_t)o.seed));
+		if (test)
+			json_object_set_new(j, "left_out_trained", json_integer((json_int_t)seen));
 		json_object_set_new(j, "seconds", json_real(secs));
 		cli_print_json(j);
 	} else {
+		if (test && seen)
+			printf("%s: %zu rows are customers the model was trained on; left out\n",
+			       test, seen);
 		if (test)
 			printf("%s, trained on the store's labelled customers, tested on %s (%zu "
 			       "customers, %zu churned):\n", name, test, m.n, m.positives);
@@ -543,9 +549,11 @@ const cli_command cmd_eval = {
 	"threshold of the best F1. --test-split SHARE holds out that share (0.2) by\n"
 	"--seed (1); --test FILE.csv trains on every labelled customer and tests on the\n"
 	"file's rows, read as customers with attributes (the same columns as the\n"
-	"training customers, and the label's). Nothing is stored. --drift gives the\n"
-	"ROC AUC of the model in use on the newest labelled window beside the one it\n"
-	"had when trained, on its held-out customers only (the model trained on none).\n"
+	"training customers, and the label's); a row whose customer_id or email names a\n"
+	"customer the model trained on is left out and counted. Nothing is stored.\n"
+	"--drift gives the ROC AUC of the model in use on the newest labelled window\n"
+	"beside the one it had when trained, on its held-out customers only (the model\n"
+	"trained on none).\n"
 	"\n"
 	"Holds out one product per customer who bought two or more, runs the recommender\n"
 	"(patron.conf's recommend, or --plugin NAME, with its options) on the rest, and\n"

@@ -1,9 +1,9 @@
 /* Retraining on a schedule (patron run): a supervised job whose options in
  * patron.conf say `retrain = "7d"` is trained again when that long has
  * passed since the last time. The new model (the challenger) is kept in use
- * only if its held-out ROC AUC is not worse than that of the model in use
- * (the champion), on the same held-out customers, by more than `margin`
- * (0.01); otherwise the champion stays pinned. Each decision is an event,
+ * only if its ROC AUC is not worse than that of the model in use (the
+ * champion) by more than `margin` (0.01), both measured on the customers
+ * that neither trained on; otherwise the champion stays pinned. Each decision is an event,
  * model.retrained, with both figures. */
 #include <math.h>
 #include <stdio.h>
@@ -70,7 +70,8 @@ static int retrain_job(cli *c, const patron_config *cfg, const patron_job *j, do
 		cli_fail(EXIT_FAIL, "retrain %s: %s", j->job, err.msg);
 		goto out;
 	}
-	double ch = r.champion_auc, cha = r.holdout.n ? r.holdout.roc_auc : NAN;
+	/* Both measured on the customers neither model trained on. */
+	double ch = r.champion_auc, cha = r.challenger_auc;
 	int promote = !o.champion || isnan(ch) || (!isnan(cha) && cha >= ch - margin);
 	int64_t keep = promote ? r.version : champion.version;
 	if (learn_model_use(c->store, name, keep, &err) < 0) {
@@ -79,9 +80,9 @@ static int retrain_job(cli *c, const patron_config *cfg, const patron_job *j, do
 	}
 	char payload[400];
 	snprintf(payload, sizeof payload, "{\"model\":\"%s\",\"challenger\":%lld,\"challenger_auc\":"
-		 "%.6f,\"champion\":%lld,\"champion_auc\":%.6f,\"margin\":%g,\"in_use\":%lld}", name,
+		 "%.6f,\"champion\":%lld,\"champion_auc\":%.6f,\"compared\":%zu,\"margin\":%g,\"in_use\":%lld}", name,
 		 (long long)r.version, isnan(cha) ? -1.0 : cha,
-		 (long long)(o.champion ? champion.version : 0), isnan(ch) ? -1.0 : ch, margin,
+		 (long long)(o.champion ? champion.version : 0), isnan(ch) ? -1.0 : ch, r.compared, margin,
 		 (long long)keep);
 	if (patron_event_append(c->store, "model.retrained", 0, payload, c->now, c->now, &err) < 0) {
 		cli_fail(EXIT_FAIL, "%s", err.msg);
@@ -91,9 +92,14 @@ static int retrain_job(cli *c, const patron_config *cfg, const patron_job *j, do
 	snprintf(key, sizeof key, "retrain:%s", j->job);
 	mark_run(c->store, key, c->now);
 	if (!quiet) {
-		printf("retrained %s: v%lld has held-out ROC AUC %.4f", name, (long long)r.version, cha);
-		if (o.champion)
-			printf(", v%lld had %.4f on the same customers", (long long)champion.version, ch);
+		printf("retrained %s: v%lld has held-out ROC AUC %.4f", name, (long long)r.version,
+		       r.holdout.n ? r.holdout.roc_auc : NAN);
+		if (o.champion && r.compared)
+			printf("; on the %zu customers neither model trained on, %.4f against "
+			       "v%lld's %.4f", r.compared, cha, (long long)champion.version, ch);
+		else if (o.champion)
+			printf("; v%lld held out none of its customers, so the two cannot be "
+			       "compared on unseen customers", (long long)champion.version);
 		printf(": %s\n", promote ? "the new model is in use"
 		       : "kept the old one (the new one is worse by more than the margin)");
 	}

@@ -50,6 +50,29 @@ t_each_plugin_reaches_its_target_on_the_public_telecom_data() {
 	expect_in "$T/out" "  log loss       0.3030"
 }
 
+t_a_test_file_is_never_credited_with_the_customers_trained_on() {
+	mlc
+	# The test rows and 100 of the training rows, which a forest has
+	# learnt nearly by heart: they are left out, the figures are the test
+	# rows' alone.
+	{ cat "$SHARED/mlc_churn_test.csv"; sed -n 2,101p "$SHARED/mlc_churn_train.csv"; } >"$T/mix.csv"
+	run "$PATRON" --db "$DB" eval churn --plugin forest --label churn --test "$SHARED/mlc_churn_test.csv"
+	expect_rc 0
+	grep -v "time  " "$T/out" | sed 1d >"$T/alone"
+	run "$PATRON" --db "$DB" eval churn --plugin forest --label churn --test "$T/mix.csv"
+	expect_rc 0
+	expect_in "$T/out" "mix.csv: 100 rows are customers the model was trained on; left out"
+	expect_in "$T/out" "(1667 customers, 224 churned)"
+	grep -v "time  " "$T/out" | sed 1,2d >"$T/mixed"
+	diff "$T/alone" "$T/mixed" || fail "the training rows changed the test figures"
+	run "$PATRON" --db "$DB" --json eval churn --label churn --test "$T/mix.csv"
+	expect_in "$T/out" '"left_out_trained": 100'
+	# Only training rows: nothing unseen to measure on.
+	run "$PATRON" --db "$DB" eval churn --label churn --test "$SHARED/mlc_churn_train.csv"
+	expect_rc 1
+	expect_in "$T/err" "mlc_churn_train.csv: every row (3333) is a customer of the store the model was trained on"
+}
+
 t_train_score_explain_and_roll_back() {
 	mlc
 	run "$PATRON" --db "$DB" train churn --label churn
@@ -224,12 +247,24 @@ t_run_retrains_on_schedule_and_keeps_the_better_model() {
 	run "$PATRON" --db "$DB" --now 2026-11-30 run "$T/rules"
 	expect_rc 0
 	expect_in "$T/out" "retrained churn.forest: v2 has held-out ROC AUC "
-	expect_in "$T/out" ", v1 had "
+	expect_in "$T/out" "; on the "
+	expect_in "$T/out" " customers neither model trained on, "
 	expect_in "$T/out" "kept the old one (the new one is worse by more than the margin)"
 	run "$PATRON" --db "$DB" models
 	grep 'churn.forest *v1 ' "$T/out" | grep -q 'in use' || fail "v1 is not in use: $(cat "$T/out")"
 	expect_eq "$(q "SELECT json_extract(payload, '\$.in_use') FROM events WHERE topic = 'model.retrained' ORDER BY id DESC LIMIT 1")" 1
 	expect_eq "$(q "SELECT json_extract(payload, '\$.challenger_auc') < json_extract(payload, '\$.champion_auc') FROM events WHERE topic = 'model.retrained' ORDER BY id DESC LIMIT 1")" 1
+	expect_eq "$(q "SELECT json_extract(payload, '\$.compared') > 0 FROM events WHERE topic = 'model.retrained' ORDER BY id DESC LIMIT 1")" 1
+	# A model in use that trained on every customer is never measured on
+	# them: there is nothing to compare it on, and the new one is used.
+	printf 'churn = { plugin = "forest", horizon = "90d" }\n' >"$T/patron.conf"
+	"$PATRON" --db "$DB" --now 2026-12-07 train churn --holdout 0 >/dev/null 2>&1
+	"$PATRON" --db "$DB" models use churn.forest@3 >/dev/null
+	printf 'churn = { plugin = "forest", horizon = "90d", retrain = "7d" }\n' >"$T/patron.conf"
+	run "$PATRON" --db "$DB" --now 2026-12-07 run "$T/rules"
+	expect_rc 0
+	expect_in "$T/out" "; v3 held out none of its customers, so the two cannot be compared on unseen customers: the new model is in use"
+	expect_eq "$(q "SELECT json_extract(payload, '\$.compared') FROM events WHERE topic = 'model.retrained' ORDER BY id DESC LIMIT 1")" 0
 	printf 'churn = { plugin = "forest", horizon = "90d", retrain = "weekly" }\n' >"$T/patron.conf"
 	run "$PATRON" --db "$DB" --now 2026-12-30 run "$T/rules"
 	expect_rc 1
