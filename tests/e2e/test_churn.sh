@@ -33,10 +33,11 @@ t_each_plugin_reaches_its_target_on_the_public_telecom_data() {
 	within "$a" 0.9217 0.01 || fail "forest AUC $a"
 	a=$(auc mlp)
 	within "$a" 0.8961 0.02 || fail "mlp AUC $a"
-	# GaussianNB scores 0.6385 with one-hot columns taken as normal; taken
-	# as categories they do much better.
+	# The same naive Bayes from scikit-learn's parts, CategoricalNB (alpha
+	# 1, one unseen level) on the text columns and GaussianNB on the
+	# standardized numbers (scripts/bench/nbayes_sklearn.py), scores 0.854600.
 	a=$(auc nbayes)
-	awk -v a="$a" 'BEGIN { exit !(a > 0.8) }' || fail "nbayes AUC $a"
+	within "$a" 0.8546 0.00005 || fail "nbayes AUC $a"
 	run "$PATRON" --db "$DB" eval churn --label churn --test "$SHARED/mlc_churn_test.csv"
 	expect_rc 0
 	expect_in "$T/out" "(1667 customers, 224 churned)"
