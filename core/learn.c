@@ -263,6 +263,7 @@ typedef struct {
 	design_schema schema;
 	design_table t;
 	size_t labelled, ntrain;
+	int too_little;		/* failed for want of labelled customers, not for an error */
 } prepared;
 
 static void prepared_free(prepared *p)
@@ -289,15 +290,18 @@ static int prepare(const patron_run_env *env, int64_t now, const design_labels *
 		p->train[r] = !isnan(p->y[r]) && !held_out(seed, p->f->customer_ids[r], share);
 		p->y_train[r] = p->train[r] ? p->y[r] : NAN;
 	}
-	if (check_labels(p->y, p->train, rows, &p->labelled, &p->ntrain, lab, err) < 0)
+	if (check_labels(p->y, p->train, rows, &p->labelled, &p->ntrain, lab, err) < 0) {
+		p->too_little = 1;
 		return -1;
+	}
 	p->schema.lab.label = lab->label ? patron_xstrdup(lab->label) : NULL;
 	p->schema.lab.cutoff = lab->cutoff;
 	p->schema.lab.horizon = lab->horizon;
 	if (design_fit(&p->schema, p->f, p->train, err) < 0 ||
 	    design_apply(&p->schema, p->f, p->y_train, NULL, &p->t, err) < 0)
 		return -1;
-	if (p->t.d.cols > p->ntrain)
+	p->too_little = p->t.d.cols > p->ntrain;
+	if (p->too_little)
 		return patron_err_set(err, "%zu labelled customers to train on, but %zu feature "
 				      "columns: a model needs more customers than columns",
 				      p->ntrain, p->t.d.cols);
@@ -388,8 +392,10 @@ int learn_train(const patron_plugin_file *pf, const patron_run_env *env, int64_t
 	char *params = NULL;
 	size_t *h = NULL;
 	int rc = -1;
-	if (prepare(env, now, &o->lab, o->holdout, o->seed, &p, err) < 0)
+	if (prepare(env, now, &o->lab, o->holdout, o->seed, &p, err) < 0) {
+		r->too_little = p.too_little;
 		goto out;
+	}
 	r->labelled = p.labelled;
 	r->train_rows = p.ntrain;
 	r->cols = p.t.d.cols;

@@ -51,6 +51,7 @@ typedef struct {
 	double champion_auc, challenger_auc;
 	size_t compared;
 	double fit_secs;	/* the plugin's own training */
+	int too_little;		/* on failure: too few labelled customers (or of one class) */
 } learn_report;
 
 /* Trains PF on ENV's snapshot (as of the cutoff for derived labels; NOW is

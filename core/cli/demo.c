@@ -112,7 +112,7 @@ static int run(cli *c, int argc, char **argv)
 	/* Who churned is learnt from history: the customers who bought by 90
 	 * days ago, and whether they bought again since. */
 	printf("training the churn model on the last 90 days ...\n  ");
-	learn_cli lo = {.horizon = "90d"};
+	learn_cli lo = {.horizon = "90d", .skip_small = 1};
 	for (const patron_job *j = patron_jobs; j->job; j++)
 		if (strcmp(j->job, "churn") == 0 && cli_train_supervised(c, j, NULL, &lo) != EXIT_OK)
 			return EXIT_FAIL;

@@ -8,6 +8,7 @@
 
 typedef struct {
 	const char *label, *cutoff, *horizon, *holdout, *seed;
+	int skip_small;		/* a store too small to train on: one line, not a failure */
 } learn_cli;
 
 /* 1 when argv[*i] is one of --label --cutoff --horizon --holdout --seed

@@ -87,7 +87,13 @@ int cli_train_supervised(cli *c, const patron_job *j, const char *choice, learn_
 	patron_err err;
 	double t0 = patron_clock();
 	if (learn_train(pf, &env, c->now, &o, &r, &err) < 0) {
-		cli_fail(EXIT_FAIL, "%s", err.msg);
+		if (r.too_little && lo->skip_small) {
+			printf("%s skipped: %s; it trains once the store has more history\n", name,
+			       err.msg);
+			rc = EXIT_OK;
+		} else {
+			cli_fail(EXIT_FAIL, "%s", err.msg);
+		}
 		goto out;
 	}
 	print_report(c, j->job, name, &o, &r, patron_clock() - t0);

@@ -21,6 +21,20 @@ t_demo_builds_a_populated_store_and_shows_a_customer() {
 	expect_in "$T/out" "0 new orders"
 }
 
+t_demo_on_a_tiny_shop_skips_what_it_cannot_learn_with_one_line() {
+	run "$PATRON" --db "$DB" --now 2026-11-23 demo --customers 10
+	expect_rc 0
+	expect_in "$T/out" "churn.logreg skipped: "
+	expect_in "$T/out" "it trains once the store has more history"
+	expect_in "$T/out" "value.clv skipped: needs at least 20 customers with a paid order"
+	expect_in "$T/out" "your best customer:"
+	expect_eq "$(q 'SELECT count(*) FROM models')" 0
+	# Asked for by name, the same training is an error.
+	run "$PATRON" --db "$DB" --now 2026-11-23 train churn --horizon 90d
+	expect_rc 1
+	expect_in "$T/err" "one class only"
+}
+
 t_generator_is_deterministic_and_seeded() {
 	"$PATRON_GEN" --out "$T/a" --customers 500 --seed 3 --end 2026-01-31 >/dev/null
 	"$PATRON_GEN" --out "$T/b" --customers 500 --seed 3 --end 2026-01-31 >/dev/null
