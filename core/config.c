@@ -24,7 +24,7 @@ const patron_job patron_jobs[] = {
 
 /* Keys patron.conf may set besides the jobs. */
 static const char *const other_keys[] = {"channels", "frequency_cap", "templates", "currency",
-					 NULL};
+					 "rules", NULL};
 
 #define CONFIG_MEMORY (8u << 20)	/* bytes a config may allocate */
 #define CONFIG_STEPS 1000000		/* instructions it may run */

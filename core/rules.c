@@ -11,6 +11,12 @@
 #include "value.h"
 
 #define STEP_CHUNK 1000		/* instructions between two budget checks */
+#define BYTES_PER_STEP 64	/* a string function's work, charged to the budget */
+/* The most work a pattern may need in the worst case (its length times the
+ * text's length to the power of its repetitions, one more unanchored):
+ * about a second. Lua's matcher backtracks in C, where no hook can stop it,
+ * so a pattern that could run for hours is refused before it starts. */
+#define PATTERN_WORK 1e9
 #define ERRORS_SHOWN 5		/* rule errors printed per rule; the rest counted */
 #define DEFAULT_MAX_AGE (7 * 86400)
 
@@ -62,6 +68,8 @@ patron_rules *patron_rules_new(const patron_rules_opts *o)
 		r->o.steps = PATRON_RULE_STEPS;
 	if (!r->o.memory)
 		r->o.memory = PATRON_RULE_MEMORY;
+	if (!r->o.seconds)
+		r->o.seconds = PATRON_RULE_SECONDS;
 	if (o->store)
 		r->view = patron_view_new(o->store, o->now);
 	return r;
@@ -123,16 +131,173 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	return p;
 }
 
+/* Starts the limits of one call (or of loading a file). */
+static void limits_start(rule_file *f)
+{
+	f->steps = 0;
+	f->over = 0;
+	f->deadline = patron_clock() + (double)f->owner->o.seconds;
+}
+
+/* Raises the error of a call over its limits, at the Lua line AR names. */
+static int over_limits(lua_State *L, rule_file *f, lua_Debug *ar)
+{
+	int time = patron_clock() > f->deadline;
+	if (!time && f->steps <= f->budget)
+		return 0;
+	f->over = 1;
+	lua_getinfo(L, "Sl", ar);
+	/* Not luaL_error: from a C function it would name the place twice. */
+	if (time)
+		lua_pushfstring(L, "%s:%d: stopped after %I s (the time limit of one call)",
+				ar->short_src, ar->currentline, (lua_Integer)f->owner->o.seconds);
+	else
+		lua_pushfstring(L, "%s:%d: stopped after %I instructions (the budget of one call)",
+				ar->short_src, ar->currentline, (lua_Integer)f->budget);
+	return lua_error(L);
+}
+
 static void budget_hook(lua_State *L, lua_Debug *ar)
 {
 	rule_file *f = file_of(L);
 	f->steps += STEP_CHUNK;
-	if (f->steps <= f->budget)
-		return;
-	f->over = 1;
-	lua_getinfo(L, "Sl", ar);
-	luaL_error(L, "%s:%d: stopped after %I instructions (the budget of one call)",
-		   ar->short_src, ar->currentline, (lua_Integer)f->budget);
+	over_limits(L, f, ar);
+}
+
+/* Charges BYTES of a string function's work to the call's budget, and
+ * stops the call there if it is over its limits. */
+static void charge(lua_State *L, size_t bytes)
+{
+	rule_file *f = file_of(L);
+	f->steps += (long)(bytes / BYTES_PER_STEP);
+	lua_Debug ar;
+	if (lua_getstack(L, 1, &ar))
+		over_limits(L, f, &ar);
+}
+
+/* The repetitions (*, +, -) of Lua pattern P, and whether it is anchored;
+ * a balance %bxy scans too, so it counts as one. */
+static int pattern_repeats(const char *p, size_t n, int *anchored)
+{
+	size_t i = 0;
+	int q = 0;
+	*anchored = n && p[0] == '^';
+	i = *anchored;
+	while (i < n) {
+		char c = p[i++];
+		if (c == '(' || c == ')')
+			continue;
+		if (c == '%' && i < n) {
+			char k = p[i++];
+			if (k == 'b') {
+				i += 2;
+				q++;
+				continue;
+			}
+			if (k == 'f' && i < n && p[i] == '[')
+				c = p[i++];	/* the frontier's set: read below */
+			else
+				goto item;
+		}
+		if (c == '[') {
+			if (i < n && p[i] == '^')
+				i++;
+			do {	/* a ']' first is part of the set */
+				if (i < n && p[i] == '%')
+					i++;
+				i++;
+			} while (i < n && p[i] != ']');
+			i++;
+		}
+item:
+		if (i < n && (p[i] == '*' || p[i] == '+' || p[i] == '-')) {
+			q++;
+			i++;
+		} else if (i < n && p[i] == '?') {
+			i++;
+		}
+	}
+	return q;
+}
+
+/* A string library function, metered: the bytes it is given and returns
+ * are charged to the call's budget, and a pattern that could backtrack for
+ * too long on its text is refused before it runs. */
+static int metered(lua_State *L)
+{
+	lua_CFunction fn = lua_tocfunction(L, lua_upvalueindex(1));
+	const char *name = lua_tostring(L, lua_upvalueindex(2));
+	int nargs = lua_gettop(L);
+	size_t in = 0, len;
+	for (int i = 1; i <= nargs; i++)
+		if (lua_type(L, i) == LUA_TSTRING)
+			in += lua_rawlen(L, i);
+	int finds = strcmp(name, "find") == 0, gmatch = strcmp(name, "gmatch") == 0;
+	if ((finds || gmatch || strcmp(name, "match") == 0 || strcmp(name, "gsub") == 0) &&
+	    lua_type(L, 1) == LUA_TSTRING && lua_type(L, 2) == LUA_TSTRING &&
+	    !(finds && lua_toboolean(L, 4))) {
+		size_t n = lua_rawlen(L, 1);
+		const char *p = lua_tolstring(L, 2, &len);
+		int anchored, q = pattern_repeats(p, len, &anchored);
+		if (gmatch)
+			anchored = 0;	/* gmatch takes ^ as a character */
+		double work = (double)(len ? len : 1);
+		for (int i = 0; i < q + !anchored && work <= PATTERN_WORK; i++)
+			work *= (double)(n ? n : 1);
+		if (work > PATTERN_WORK)
+			return luaL_error(L, "string.%s: a pattern with %d repetitions (*, +, -) on a "
+					  "text of %I bytes could take hours; shorten the text or "
+					  "use fewer repetitions", name, q, (lua_Integer)n);
+	} else if (strcmp(name, "rep") == 0 && lua_type(L, 1) == LUA_TSTRING) {
+		lua_Integer times = lua_tointeger(L, 2);
+		size_t sep = lua_type(L, 3) == LUA_TSTRING ? lua_rawlen(L, 3) : 0;
+		double total = times > 0 ? (double)times * (double)(lua_rawlen(L, 1) + sep) : 0;
+		in += total < 1e18 ? (size_t)total : (size_t)1e18;
+	}
+	charge(L, in);
+	int nres = fn(L), top = lua_gettop(L);
+	size_t out = 0;
+	for (int i = top - nres + 1; i <= top; i++)
+		if (lua_type(L, i) == LUA_TSTRING)
+			out += lua_rawlen(L, i);
+	charge(L, out);
+	return nres;
+}
+
+/* Meters every function of the library table at -1 (string, table). */
+static void meter_library(lua_State *L)
+{
+	lua_pushnil(L);
+	while (lua_next(L, -2)) {
+		if (lua_iscfunction(L, -1)) {
+			lua_pushvalue(L, -2);	/* the name */
+			lua_pushcclosure(L, metered, 2);
+			lua_pushvalue(L, -2);
+			lua_insert(L, -2);
+			lua_rawset(L, -4);
+		} else {
+			lua_pop(L, 1);
+		}
+	}
+}
+
+/* The message handler of a call: an error raised with a value that is not
+ * a text (error({})) gets the file and line it was raised at. */
+static int error_place(lua_State *L)
+{
+	if (lua_type(L, 1) == LUA_TSTRING || lua_type(L, 1) == LUA_TNUMBER)
+		return 1;
+	lua_Debug ar;
+	for (int level = 1; lua_getstack(L, level, &ar); level++) {
+		lua_getinfo(L, "Sl", &ar);
+		if (ar.currentline > 0) {
+			lua_pushfstring(L, "%s:%d: error raised with a %s, not a message",
+					ar.short_src, ar.currentline, luaL_typename(L, 1));
+			return 1;
+		}
+	}
+	lua_pushfstring(L, "error raised with a %s, not a message", luaL_typename(L, 1));
+	return 1;
 }
 
 /* pcall that cannot swallow the end of the budget or of memory. */
@@ -151,12 +316,9 @@ static int sandbox_pcall(lua_State *L)
  * out, nil for any other unset name. */
 static int env_index(lua_State *L)
 {
-	static const char *const banned[] = {"io", "require", "dofile", "loadfile", "load",
-					     "loadstring", "debug", "package", "collectgarbage",
-					     "coroutine", "xpcall", NULL};
 	const char *k = lua_tostring(L, 2);
-	for (int i = 0; k && banned[i]; i++)
-		if (strcmp(k, banned[i]) == 0)
+	for (int i = 0; k && patron_rules_banned[i]; i++)
+		if (strcmp(k, patron_rules_banned[i]) == 0)
 			return luaL_error(L, "%s is not available in rules (they run in a sandbox)",
 					  k);
 	return 0;
@@ -219,13 +381,19 @@ static void push_sandbox(lua_State *L, patron_rules *r)
 	lua_getglobal(L, "string");
 	lua_pushnil(L);
 	lua_setfield(L, -2, "dump");
+	meter_library(L);
 	lua_pop(L, 1);
+	const char *metered_libs[] = {"table", "utf8", NULL};
+	for (int i = 0; metered_libs[i]; i++) {
+		lua_getglobal(L, metered_libs[i]);
+		meter_library(L);
+		lua_pop(L, 1);
+	}
 	lua_newtable(L);	/* os: the clock only */
-	const char *os_ok[] = {"time", "date", "clock", "difftime", NULL};
 	lua_getglobal(L, "os");
-	for (int i = 0; os_ok[i]; i++) {
-		lua_getfield(L, -1, os_ok[i]);
-		lua_setfield(L, -3, os_ok[i]);
+	for (int i = 0; patron_rules_os_allowed[i]; i++) {
+		lua_getfield(L, -1, patron_rules_os_allowed[i]);
+		lua_setfield(L, -3, patron_rules_os_allowed[i]);
 	}
 	lua_pop(L, 1);
 	lua_newtable(L);
@@ -406,16 +574,28 @@ int patron_rules_load(patron_rules *r, const char *path, patron_err *err)
 	char chunk[4200];
 	snprintf(chunk, sizeof chunk, "@%s", path);
 	/* Text only: a precompiled chunk could break the sandbox. */
-	int rc = luaL_loadbufferx(L, text.data ? text.data : "", text.len, chunk, "t");
+	int binary = text.len && text.data[0] == LUA_SIGNATURE[0];
+	int rc = binary ? LUA_ERRSYNTAX
+		 : luaL_loadbufferx(L, text.data ? text.data : "", text.len, chunk, "t");
+	if (binary)
+		lua_pushfstring(L, "%s: a precompiled (binary) chunk; rule files are Lua text",
+				path);
+	else if (rc == LUA_OK && patron_rules_scan(path, text.data ? text.data : "", text.len,
+						   err) < 0) {
+		lua_pushstring(L, err->msg);
+		rc = LUA_ERRSYNTAX;
+	}
 	patron_buf_free(&text);
 	if (rc == LUA_OK) {
 		lua_getfield(L, LUA_REGISTRYINDEX, "patron.env");
 		lua_setupvalue(L, -2, 1);	/* _ENV */
 		f->cap = f->used + r->o.memory;
 		f->capped = 1;
-		f->steps = 0;
+		limits_start(f);
 		lua_sethook(L, budget_hook, LUA_MASKCOUNT, STEP_CHUNK);
-		rc = lua_pcall(L, 0, 0, 0);
+		lua_pushcfunction(L, error_place);
+		lua_insert(L, -2);
+		rc = lua_pcall(L, 0, 0, -2);
 		f->capped = 0;
 	}
 	if (rc != LUA_OK) {
@@ -424,6 +604,7 @@ int patron_rules_load(patron_rules *r, const char *path, patron_err *err)
 				       r->o.memory >> 20);
 		else
 			patron_err_set(err, "%s", lua_tostring(L, -1));
+		lua_settop(L, 0);
 		/* the rules of a file that failed are not kept */
 		for (size_t i = before; i < r->nrules; i++) {
 			free(r->rules[i]->name);
@@ -435,6 +616,7 @@ int patron_rules_load(patron_rules *r, const char *path, patron_err *err)
 		r->nrules = before;
 		return -1;
 	}
+	lua_settop(L, 0);	/* the message handler */
 	lua_gc(L, LUA_GCCOLLECT);
 	f->base = f->used;
 	if (r->nrules == before)
@@ -578,13 +760,14 @@ static int call_rule(patron_rules *r, rule *ru, int ref, int64_t cid, int64_t ro
 		push_event(L, r, ev);
 		nargs = 2;
 	}
-	f->steps = 0;
-	f->over = 0;
+	limits_start(f);
 	/* From what the file held once loaded, not from now: a rule that
 	 * keeps a little more in a global on every call still meets the cap. */
 	f->cap = f->base + r->o.memory;
 	f->capped = 1;
-	int rc = lua_pcall(L, nargs, 1, 0);
+	lua_pushcfunction(L, error_place);
+	lua_insert(L, top + 1);
+	int rc = lua_pcall(L, nargs, 1, top + 1);
 	f->capped = 0;
 	int result;
 	if (rc == LUA_OK) {

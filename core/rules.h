@@ -23,11 +23,13 @@
 #include "config.h"
 #include "store.h"
 
-/* Per call of where or act, and per rule file. A rule that runs over
+/* Per call of where or act (instructions, seconds; a string function's
+ * work counts too), and per rule file (memory). A rule that runs over
  * either, or fails PATRON_RULE_MAX_ERRORS times in a run, is stopped for
  * the run: its events wait and its schedule stays due, for a fixed rule. */
 #define PATRON_RULE_STEPS 1000000L
 #define PATRON_RULE_MEMORY (64u << 20)
+#define PATRON_RULE_SECONDS 5	/* wall-clock limit of one call */
 #define PATRON_RULE_MAX_ERRORS 100
 
 typedef struct patron_rules patron_rules;
@@ -42,6 +44,7 @@ typedef struct {
 	long show_max;		/* action lines printed per rule; < 0 for all */
 	long steps;		/* instruction budget per call; 0 for PATRON_RULE_STEPS */
 	size_t memory;		/* memory cap per file; 0 for PATRON_RULE_MEMORY */
+	int64_t seconds;	/* time limit per call; 0 for PATRON_RULE_SECONDS */
 } patron_rules_opts;
 
 patron_rules *patron_rules_new(const patron_rules_opts *o);

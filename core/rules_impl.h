@@ -41,6 +41,7 @@ struct rule_file {
 	size_t used, cap, base;	/* base: what it held once loaded */
 	int capped;		/* the cap applies only while a rule runs */
 	long steps, budget;
+	double deadline;	/* patron_clock() past which the call is stopped */
 	int over;		/* ran over its budget or cap in this call */
 	patron_rules *owner;
 };
@@ -79,6 +80,13 @@ struct patron_rules {
 	struct rule_template *tpls;	/* templates read by send, by folder and name */
 	size_t ntpls;
 };
+
+/* The globals rules may not use, and the os functions they may. */
+extern const char *const patron_rules_banned[];
+extern const char *const patron_rules_os_allowed[];
+/* Refuses, with PATH:LINE, a rule file's TEXT that names what the sandbox
+ * refuses (rules_scan.c). */
+int patron_rules_scan(const char *path, const char *text, size_t len, patron_err *err);
 
 /* Registers send, tag, untag, set, emit, log and print in the table at -1. */
 void patron_actions_register(lua_State *L, patron_rules *r);

@@ -49,7 +49,9 @@ void cli_print_json(json_t *j);
 int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **val);
 
 /* Loads PATH into R: a rule file, or every *.lua of a folder in name order,
- * counting the files in *NFILES. Prints the error and returns EXIT_FAIL. */
+ * counting the files in *NFILES. Each file is loaded on its own: one that
+ * fails is reported (file:line) and left out, and the others are loaded;
+ * then EXIT_FAIL. */
 struct patron_rules;
 int cli_load_rules(struct patron_rules *r, const char *path, int *nfiles);
 

@@ -11,6 +11,7 @@
 #include "../config.h"
 #include "../rules.h"
 #include "../template.h"
+#include "../value.h"
 #include "cli.h"
 #include "learnopts.h"
 
@@ -29,7 +30,7 @@ int cli_load_rules(patron_rules *r, const char *path, int *nfiles)
 	if (!S_ISDIR(sb.st_mode)) {
 		(*nfiles)++;
 		if (patron_rules_load(r, path, &err) < 0)
-			return cli_fail(EXIT_FAIL, "%s", err.msg);
+			return cli_fail(EXIT_FAIL, "%s (the file's rules are left out)", err.msg);
 		return EXIT_OK;
 	}
 	struct dirent **list;
@@ -40,11 +41,9 @@ int cli_load_rules(patron_rules *r, const char *path, int *nfiles)
 	for (int i = 0; i < n; i++) {
 		char file[4400];
 		snprintf(file, sizeof file, "%s/%s", path, list[i]->d_name);
-		if (rc == EXIT_OK) {
-			(*nfiles)++;
-			if (patron_rules_load(r, file, &err) < 0)
-				rc = cli_fail(EXIT_FAIL, "%s", err.msg);
-		}
+		(*nfiles)++;
+		if (patron_rules_load(r, file, &err) < 0)
+			rc = cli_fail(EXIT_FAIL, "%s (the file's rules are left out)", err.msg);
 		free(list[i]);
 	}
 	free(list);
@@ -89,20 +88,34 @@ static int run(cli *c, int argc, char **argv)
 		patron_config_free(cfg);
 		return EXIT_FAIL;
 	}
+	/* rules = { time_limit = "5s" }: the wall-clock limit of one call. */
+	int64_t seconds = 0;
+	const char *limit = patron_config_string(cfg, "rules", "time_limit");
+	if (limit && patron_parse_duration(limit, &seconds) < 0) {
+		free(paths);
+		cli_fail(EXIT_FAIL, "%s: rules.time_limit: expected a duration like \"5s\", got "
+			 "\"%s\"", patron_config_path(cfg), limit);
+		patron_config_free(cfg);
+		return EXIT_FAIL;
+	}
 	/* Models due for retraining first, so the rules see today's. */
 	int retrained = cli_retrain_due(c, cfg, dry, quiet);
 	patron_rules_opts o = {.store = c->store, .config = cfg, .now = c->now, .dry_run = dry,
-			       .out = quiet ? NULL : stdout, .verbose = verbose, .show_max = -1};
+			       .out = quiet ? NULL : stdout, .verbose = verbose, .show_max = -1,
+			       .seconds = seconds};
 	patron_rules *r = patron_rules_new(&o);
-	int files = 0, rc = EXIT_OK;
-	for (int i = 0; i < npaths && rc == EXIT_OK; i++)
-		rc = cli_load_rules(r, paths[i], &files);
+	/* A file that cannot be loaded is left out; the others still run, and
+	 * the exit status says that one failed. */
+	int files = 0, rc = EXIT_OK, loaded = EXIT_OK;
+	for (int i = 0; i < npaths; i++)
+		if (cli_load_rules(r, paths[i], &files) != EXIT_OK)
+			loaded = EXIT_FAIL;
 	free(paths);
 	patron_rules_totals t;
 	patron_err err;
-	if (rc == EXIT_OK && dry && !quiet)
+	if (dry && !quiet)
 		printf("dry run: nothing is written, sent or moved\n");
-	if (rc == EXIT_OK && patron_rules_run(r, &t, &err) < 0)
+	if (patron_rules_run(r, &t, &err) < 0)
 		rc = cli_fail(EXIT_FAIL, "%s", err.msg);
 	if (rc == EXIT_OK && !quiet)
 		printf("%ld rules from %d files: %ld events, %ld customers checked, %ld acted, "
@@ -112,7 +125,8 @@ static int run(cli *c, int argc, char **argv)
 	/* What the rules queued goes out now, unless this was a dry run. */
 	int sent = rc == EXIT_OK && send && !dry ? cli_deliver(c, cfg, 0, verbose, quiet)
 						 : EXIT_OK;
-	if (rc == EXIT_OK && (t.errors || sent != EXIT_OK || retrained != EXIT_OK))
+	if (rc == EXIT_OK && (t.errors || sent != EXIT_OK || retrained != EXIT_OK ||
+			      loaded != EXIT_OK))
 		rc = EXIT_FAIL;	/* the others ran; the exit status still tells cron */
 	patron_config_free(cfg);
 	return rc;
@@ -193,25 +207,29 @@ static int rules_check(int argc, char **argv)
 {
 	if (argc < 3)
 		return cli_usage(&cmd_rules, "check needs a rule file or folder");
+	/* One set of rules for every path, as patron run loads them, so a name
+	 * used twice across files is refused here too. */
 	patron_rules_opts o = {.now = 0};
+	patron_rules *r = patron_rules_new(&o);
 	int rc = EXIT_OK;
 	for (int i = 2; i < argc; i++) {
-		patron_rules *r = patron_rules_new(&o);
-		int files = 0;
-		if (cli_load_rules(r, argv[i], &files) == EXIT_OK) {
-			printf("%s: %zu rules ok\n", argv[i], patron_rules_count(r));
-			for (size_t k = 0; k < patron_rules_count(r); k++) {
+		size_t before = patron_rules_count(r);
+		int files = 0, loaded = cli_load_rules(r, argv[i], &files);
+		if (loaded != EXIT_OK)
+			rc = EXIT_FAIL;
+		size_t after = patron_rules_count(r);
+		if (loaded == EXIT_OK || after > before) {
+			printf("%s: %zu rules ok\n", argv[i], after - before);
+			for (size_t k = before; k < after; k++) {
 				char d[600];
 				patron_rules_describe(r, k, d, sizeof d);
 				printf("  %s\n", d);
 			}
-			if (check_templates(argv[i]) != EXIT_OK)
-				rc = EXIT_FAIL;
-		} else {
-			rc = EXIT_FAIL;
 		}
-		patron_rules_free(r);
+		if (check_templates(argv[i]) != EXIT_OK)
+			rc = EXIT_FAIL;
 	}
+	patron_rules_free(r);
 	return rc;
 }
 

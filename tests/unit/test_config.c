@@ -70,7 +70,9 @@ START_TEST(names_the_key_and_what_was_expected)
 		const char *text, *want;
 	} cases[] = {
 		{"segmnt = \"rfm\"\n", ": unknown key \"segmnt\" (expected one of: segment, churn,"
-		 " value, recommend, sentiment, channels, frequency_cap, templates, currency)"},
+		 " value, recommend, sentiment, channels, frequency_cap, templates, currency,"
+		 " rules)"},
+		{"rules = \"5s\"\n", ": rules: expected a table, got string"},
 		{"segment = 42\n", ": segment: expected a plugin name, a table { plugin = NAME,"
 		 " ... } or false, got number"},
 		{"segment = true\n", ": segment: expected a plugin name, a table { plugin = NAME,"
