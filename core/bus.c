@@ -16,7 +16,7 @@ struct patron_bus {
 	patron_store *s;
 	subscriber *subs;
 	size_t n, cap;
-	sqlite3_stmt *fetch, *last, *cursor_get, *cursor_put, *failure, *sp, *sp_release, *sp_undo,
+	sqlite3_stmt *fetch, *last, *cursor_get, *cursor_put, *failure,
 		*ev, *ev_release, *ev_undo;
 };
 
@@ -70,8 +70,8 @@ void patron_bus_free(patron_bus *b)
 		free(b->subs[i].pattern);
 	}
 	free(b->subs);
-	sqlite3_stmt *all[] = {b->fetch, b->last, b->cursor_get, b->cursor_put, b->failure, b->sp,
-			       b->sp_release, b->sp_undo, b->ev, b->ev_release, b->ev_undo};
+	sqlite3_stmt *all[] = {b->fetch, b->last, b->cursor_get, b->cursor_put, b->failure,
+			       b->ev, b->ev_release, b->ev_undo};
 	for (size_t i = 0; i < sizeof all / sizeof *all; i++)
 		sqlite3_finalize(all[i]);
 	free(b);
@@ -253,25 +253,19 @@ int patron_bus_deliver(patron_bus *b, int64_t now, patron_bus_stats *st, patron_
 		int64_t cursor = patron_bus_cursor(b, sub->name);
 		int done = cursor >= last;
 		while (!done) {
-			if (step_done(b, prepared(b, &b->sp, "SAVEPOINT patron_batch"),
-				      "delivering", err) < 0)
+			/* Outside a transaction this takes the write lock first: a
+			 * batch reads, then writes. */
+			int began;
+			if (patron_store_savepoint(b->s, "patron_batch", &began, err) < 0)
 				return -1;
 			done = deliver_batch(b, sub, &cursor, last, now, st, err);
 			if (done < 0) {
 				patron_err keep = *err;
-				sqlite3_stmt *undo = prepared(b, &b->sp_undo,
-							      "ROLLBACK TO patron_batch");
-				if (undo)
-					sqlite3_step(undo);
-				sqlite3_stmt *rel = prepared(b, &b->sp_release,
-							     "RELEASE patron_batch");
-				if (rel)
-					sqlite3_step(rel);
+				patron_store_undo(b->s, "patron_batch", began);
 				*err = keep;
 				return -1;
 			}
-			if (step_done(b, prepared(b, &b->sp_release, "RELEASE patron_batch"),
-				      "committing delivered events", err) < 0)
+			if (patron_store_release(b->s, "patron_batch", began, err) < 0)
 				return -1;
 		}
 	}

@@ -513,22 +513,6 @@ static int one(run *r, const row *m, patron_err *err)
 	}
 }
 
-/* Holds the store's delivery lock (a file beside it) while delivering. */
-static int lock(patron_store *s, int *fd, patron_err *err)
-{
-	char path[4200];
-	snprintf(path, sizeof path, "%s.deliver.lock", patron_store_path(s));
-	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (*fd < 0)
-		return patron_err_set(err, "%s: cannot open: %s", path, strerror(errno));
-	if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
-		close(*fd);
-		return patron_err_set(err, "another patron deliver is running on %s",
-				      patron_store_path(s));
-	}
-	return 0;
-}
-
 static int fetch(run *r, int64_t after, row *rows, size_t cap, size_t *n, patron_err *err)
 {
 	sqlite3_stmt *st;
@@ -556,9 +540,11 @@ int patron_deliver(patron_store *s, const patron_deliver_opts *o, patron_deliver
 	memset(st, 0, sizeof *st);
 	if (sodium_init() < 0)
 		return patron_err_set(err, "libsodium cannot start");
-	int fd;
-	if (lock(s, &fd, err) < 0)
+	int fd = patron_store_lock(s, "deliver", 0, err);
+	if (fd < 0) {
+		st->other_running = strstr(err->msg, "another patron") != NULL;
 		return -1;
+	}
 	run r = {.s = s, .o = o, .st = st, .bus = patron_bus_new(s)};
 	/* Unsubscribes that came in as events count before anything is sent. */
 	patron_consent_keeper keeper = {.s = s, .now = o->now};

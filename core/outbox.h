@@ -49,6 +49,7 @@ typedef struct {
 	int64_t resumed;	/* found `sending` after a crash, sent again */
 	int64_t waiting;	/* queued, not yet due */
 	int channels_down;
+	int other_running;	/* -1 because another patron deliver holds the outbox */
 } patron_deliver_stats;
 
 /* 0 when the run went through (failed messages are counted, not errors);

@@ -808,16 +808,6 @@ static int savepoint(patron_rules *r, const char *sql)
 												: -1;
 }
 
-/* Undoes savepoint NAME and ends it (what a failed step leaves). */
-static void undo(patron_rules *r, const char *name)
-{
-	char sql[96];
-	snprintf(sql, sizeof sql, "ROLLBACK TO %s", name);
-	savepoint(r, sql);
-	snprintf(sql, sizeof sql, "RELEASE %s", name);
-	savepoint(r, sql);
-}
-
 static void flush_lines(patron_rules *r, rule *ru, rule_call *k)
 {
 	if (!k->lines.len)
@@ -990,30 +980,33 @@ static int run_scheduled(patron_rules *r, rule *ru, patron_err *err)
 	if (patron_view_bulk(r->view, &ids, &n, err) < 0)
 		return -1;
 	ru->ran = 1;
-	if (savepoint(r, "SAVEPOINT patron_schedule") < 0)
-		return patron_store_fail(r->o.store, err, "running a rule");
+	patron_store *st = r->o.store;
+	int began;
+	if (patron_store_savepoint(st, "patron_schedule", &began, err) < 0)
+		return -1;
 	char trigger[64], when[32];
 	snprintf(trigger, sizeof trigger, "schedule:%s", patron_format_date(r->o.now, when));
 	for (size_t i = 0; i < n; i++) {
 		int rc = consider(r, ru, ids[i], (int64_t)i, NULL, trigger, err);
 		if (rc == -2) {
-			undo(r, "patron_schedule");
+			patron_store_undo(st, "patron_schedule", began);
 			return -1;
 		}
 		if (rc == -3) {	/* undone, and still due: the next run tries again */
-			undo(r, "patron_schedule");
+			patron_store_undo(st, "patron_schedule", began);
 			return rule_error(r, ru, ids[i], trigger, ru->stopped, err);
 		}
 		if (rc == -1 && rule_error(r, ru, ids[i], trigger, err->msg, err) < 0) {
-			undo(r, "patron_schedule");
+			patron_store_undo(st, "patron_schedule", began);
 			return -1;
 		}
 		if (rc == 1)
 			break;	/* the limit: the rest wait for the next time */
 	}
-	if (schedule_put(r, key, err) < 0 || savepoint(r, "RELEASE patron_schedule") < 0) {
-		undo(r, "patron_schedule");
-		return patron_store_fail(r->o.store, err, "running a rule");
+	if (schedule_put(r, key, err) < 0 ||
+	    patron_store_release(st, "patron_schedule", began, err) < 0) {
+		patron_store_undo(st, "patron_schedule", began);
+		return -1;
 	}
 	return 0;
 }
@@ -1029,10 +1022,13 @@ static int tick(patron_rules *r, const char *topic, int64_t period, patron_err *
 	int64_t last = schedule_last(r, topic);
 	if (last != INT64_MIN && r->o.now < last + period)
 		return 0;
-	if (savepoint(r, "SAVEPOINT patron_tick") < 0 ||
-	    patron_bus_publish(r->bus, topic, 0, NULL, r->o.now, r->o.now, err) < 0 ||
-	    schedule_put(r, topic, err) < 0 || savepoint(r, "RELEASE patron_tick") < 0) {
-		undo(r, "patron_tick");
+	int began;
+	if (patron_store_savepoint(r->o.store, "patron_tick", &began, err) < 0)
+		return -1;
+	if (patron_bus_publish(r->bus, topic, 0, NULL, r->o.now, r->o.now, err) < 0 ||
+	    schedule_put(r, topic, err) < 0 ||
+	    patron_store_release(r->o.store, "patron_tick", began, err) < 0) {
+		patron_store_undo(r->o.store, "patron_tick", began);
 		return -1;
 	}
 	return 0;

@@ -1,18 +1,25 @@
 #include "store.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "schema.sql.h"
 #include "value.h"
 
 /* How long a writer waits for another to finish before giving up. */
-#define BUSY_MS 5000
+/* How long a command waits for a store another process is writing, unless
+ * told (--busy-timeout): an import of a large file holds it for a while. */
+#define BUSY_MS 30000
 
 struct patron_store {
 	sqlite3 *db;
 	char *path;
+	int busy_ms;
 	sqlite3_stmt *stmt[ST_COUNT_];
 };
 
@@ -208,7 +215,8 @@ int patron_store_open(const char *path, patron_store **out, patron_err *err)
 		patron_store_close(s);
 		return -1;
 	}
-	sqlite3_busy_timeout(s->db, BUSY_MS);
+	s->busy_ms = BUSY_MS;
+	sqlite3_busy_timeout(s->db, s->busy_ms);
 	/* WAL with synchronous=NORMAL: a committed transaction survives a crash
 	 * of the process; only a power cut can lose the last commits, never
 	 * corrupt the file. */
@@ -275,8 +283,69 @@ int patron_store_bulk(patron_store *s, int on)
 	if (sqlite3_step(st) == SQLITE_ROW)
 		done = strcmp((const char *)sqlite3_column_text(st, 0), on ? "delete" : "wal") == 0;
 	sqlite3_finalize(st);
-	sqlite3_busy_timeout(s->db, BUSY_MS);
+	sqlite3_busy_timeout(s->db, s->busy_ms);
 	return done;
+}
+
+int patron_store_lock(patron_store *s, const char *what, int wait, patron_err *err)
+{
+	char path[4200];
+	snprintf(path, sizeof path, "%s.%s.lock", s->path, what);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return patron_err_set(err, "%s: cannot open: %s", path, strerror(errno));
+	int rc;
+	while ((rc = flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB))) < 0 && errno == EINTR)
+		;
+	if (rc < 0) {
+		close(fd);
+		if (errno == EWOULDBLOCK)
+			return patron_err_set(err, "another patron %s is running on %s", what,
+					      s->path);
+		return patron_err_set(err, "%s: cannot lock: %s", path, strerror(errno));
+	}
+	return fd;
+}
+
+void patron_store_busy(patron_store *s, int ms)
+{
+	s->busy_ms = ms;
+	sqlite3_busy_timeout(s->db, ms);
+}
+
+int patron_store_savepoint(patron_store *s, const char *name, int *began, patron_err *err)
+{
+	*began = sqlite3_get_autocommit(s->db);
+	if (*began && patron_store_begin(s, err) < 0)
+		return -1;
+	char sql[96];
+	snprintf(sql, sizeof sql, "SAVEPOINT %s", name);
+	if (patron_store_exec(s, sql, err) < 0) {
+		if (*began)
+			patron_store_rollback(s);
+		return -1;
+	}
+	return 0;
+}
+
+int patron_store_release(patron_store *s, const char *name, int began, patron_err *err)
+{
+	char sql[96];
+	snprintf(sql, sizeof sql, "RELEASE %s", name);
+	if (patron_store_exec(s, sql, err) < 0)
+		return -1;
+	return began ? patron_store_commit(s, err) : 0;
+}
+
+void patron_store_undo(patron_store *s, const char *name, int began)
+{
+	char sql[96];
+	snprintf(sql, sizeof sql, "ROLLBACK TO %s", name);
+	sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+	snprintf(sql, sizeof sql, "RELEASE %s", name);
+	sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+	if (began)
+		patron_store_rollback(s);
 }
 
 int patron_store_begin(patron_store *s, patron_err *err)

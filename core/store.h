@@ -73,6 +73,22 @@ sqlite3_stmt *patron_store_stmt(patron_store *s, patron_stmt_id id);
 /* Transactions: BEGIN IMMEDIATE, so a writer waits for the lock up front
  * instead of failing half-way. */
 int patron_store_begin(patron_store *s, patron_err *err);
+/* Holds the store's lock for WHAT ("run", "deliver"), a file beside it,
+ * until the descriptor returned is closed or the process ends: only one
+ * such command at a time. Waits for it when WAIT, else -1 with err saying
+ * that another is running. */
+int patron_store_lock(patron_store *s, const char *what, int wait, patron_err *err);
+/* How long to wait for a store another process is writing (30 s unless
+ * set). */
+void patron_store_busy(patron_store *s, int ms);
+/* Savepoint NAME. Outside a transaction it first takes the write lock
+ * (BEGIN IMMEDIATE, waiting as patron_store_busy says), so *BEGAN is 1 and
+ * the release commits: a deferred transaction that reads and then writes
+ * fails at once, without waiting, when another process wrote in between. */
+int patron_store_savepoint(patron_store *s, const char *name, int *began, patron_err *err);
+int patron_store_release(patron_store *s, const char *name, int began, patron_err *err);
+/* Undoes savepoint NAME and ends it (and the transaction it began). */
+void patron_store_undo(patron_store *s, const char *name, int began);
 int patron_store_commit(patron_store *s, patron_err *err);
 void patron_store_rollback(patron_store *s);
 

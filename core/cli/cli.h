@@ -21,6 +21,7 @@ typedef struct {
 	const char *config_path;	/* --config, or NULL: patron.conf beside the store */
 	int may_create;		/* the command may create the store (init, import, demo) */
 	int quiet_create;	/* and says so itself (init) */
+	int busy_ms;		/* --busy-timeout, or 0 for the store's default */
 	char exe_dir[4096];	/* the folder of the running binary, for plugins */
 } cli;
 
@@ -59,9 +60,11 @@ int cli_load_rules(struct patron_rules *r, const char *path, int *nfiles);
 void cli_import_summary(const char *path, int kind, const void *stats);
 
 /* Drains the outbox (patron deliver); prints the summary unless QUIET.
- * EXIT_FAIL when the store failed or a channel could not be reached. */
+ * EXIT_FAIL when the store failed or a channel could not be reached. AFTER_RUN
+ * (patron run): another deliverer running is no failure, it sends the rest. */
 struct patron_config;
-int cli_deliver(cli *c, const struct patron_config *cfg, int64_t limit, int verbose, int quiet);
+int cli_deliver(cli *c, const struct patron_config *cfg, int64_t limit, int verbose, int quiet,
+		int after_run);
 
 /* Runs the configured plugins (only job ONLY when not NULL), as patron score. */
 int cli_score(cli *c, const char *only);

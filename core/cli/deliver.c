@@ -14,7 +14,8 @@
 #include "../value.h"
 #include "cli.h"
 
-int cli_deliver(cli *c, const struct patron_config *cfg, int64_t limit, int verbose, int quiet)
+int cli_deliver(cli *c, const struct patron_config *cfg, int64_t limit, int verbose, int quiet,
+		int after_run)
 {
 	patron_plugins ps = {0};
 	patron_plugins_load(&ps, c->exe_dir);
@@ -24,6 +25,12 @@ int cli_deliver(cli *c, const struct patron_config *cfg, int64_t limit, int verb
 	patron_err err;
 	int rc = patron_deliver(c->store, &o, &st, &err);
 	patron_plugins_free(&ps);
+	if (rc < 0 && st.other_running && after_run) {
+		/* What this run queued is that deliverer's to send. */
+		if (!quiet)
+			printf("deliver: %s; it sends what this run queued\n", err.msg);
+		return EXIT_OK;
+	}
 	if (rc < 0)
 		return cli_fail(EXIT_FAIL, "%s", err.msg);
 	if (!quiet) {
@@ -60,7 +67,7 @@ static int deliver(cli *c, int argc, char **argv)
 		patron_config_free(cfg);
 		return EXIT_FAIL;
 	}
-	int rc = cli_deliver(c, cfg, limit, verbose, quiet);
+	int rc = cli_deliver(c, cfg, limit, verbose, quiet, 0);
 	patron_config_free(cfg);
 	return rc;
 }

@@ -39,6 +39,9 @@ static void usage(FILE *f)
 		   "  --config PATH the config (default patron.conf beside the store)\n"
 		   "  --now DATE    the date taken as today, YYYY-MM-DD (default: the clock)\n"
 		   "  --json        print data as JSON\n"
+		   "  --busy-timeout DURATION\n"
+		   "                how long to wait for a store another patron is writing\n"
+		   "                (default 30s)\n"
 		   "  --version     print the version\n"
 		   "\n"
 		   "`patron COMMAND --help` describes a command. Exit status: 0 ok, 1 failure,\n"
@@ -164,6 +167,8 @@ patron_store *cli_store(cli *c)
 		cli_fail(EXIT_FAIL, "%s", err.msg);
 		return NULL;
 	}
+	if (c->busy_ms)
+		patron_store_busy(c->store, c->busy_ms);
 	return c->store;
 }
 
@@ -180,17 +185,23 @@ static int global_options(cli *c, int *argc, char **argv)
 			break;
 		}
 		int takes = strcmp(a, "--db") == 0 || strcmp(a, "--now") == 0 ||
-			    strcmp(a, "--config") == 0;
+			    strcmp(a, "--config") == 0 || strcmp(a, "--busy-timeout") == 0;
 		const char *val = NULL;
 		if (takes) {
 			if (i + 1 >= *argc)
 				return cli_fail(EXIT_USAGE, "%s needs a value", a);
 			val = argv[++i];
 		} else if (strncmp(a, "--db=", 5) == 0 || strncmp(a, "--now=", 6) == 0 ||
-			   strncmp(a, "--config=", 9) == 0) {
+			   strncmp(a, "--config=", 9) == 0 || strncmp(a, "--busy-timeout=", 15) == 0) {
 			val = strchr(a, '=') + 1;
 		}
-		if (val && strncmp(a, "--db", 4) == 0) {
+		int64_t secs;
+		if (val && strncmp(a, "--busy-timeout", 14) == 0) {
+			if (patron_parse_duration(val, &secs) < 0 || secs > 86400)
+				return cli_fail(EXIT_USAGE, "--busy-timeout: expected a duration like "
+						"\"30s\" or \"2m\", at most a day, got \"%s\"", val);
+			c->busy_ms = (int)secs * 1000;
+		} else if (val && strncmp(a, "--db", 4) == 0) {
 			c->db_path = val;
 		} else if (val && strncmp(a, "--config", 8) == 0) {
 			c->config_path = val;

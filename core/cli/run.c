@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../config.h"
 #include "../rules.h"
@@ -52,7 +53,7 @@ int cli_load_rules(patron_rules *r, const char *path, int *nfiles)
 
 static int run(cli *c, int argc, char **argv)
 {
-	int dry = 0, verbose = 0, quiet = 0, send = 1;
+	int dry = 0, verbose = 0, quiet = 0, send = 1, wait = 0;
 	const char **paths = calloc((size_t)argc, sizeof *paths);
 	int npaths = 0;
 	for (int i = 1; i < argc; i++) {
@@ -64,6 +65,8 @@ static int run(cli *c, int argc, char **argv)
 			quiet = 1;
 		else if (strcmp(argv[i], "--no-deliver") == 0)
 			send = 0;
+		else if (strcmp(argv[i], "--wait") == 0)
+			wait = 1;
 		else if (argv[i][0] == '-' && argv[i][1])
 			return free(paths), cli_usage(&cmd_run, "unknown option \"%s\"", argv[i]);
 		else
@@ -88,11 +91,21 @@ static int run(cli *c, int argc, char **argv)
 		patron_config_free(cfg);
 		return EXIT_FAIL;
 	}
+	/* One run at a time: two would hand the same events to the rules. */
+	patron_err lerr;
+	int lock = patron_store_lock(c->store, "run", wait, &lerr);
+	if (lock < 0) {
+		free(paths);
+		patron_config_free(cfg);
+		return cli_fail(EXIT_FAIL, "%s%s", lerr.msg,
+				strstr(lerr.msg, "another") ? " (--wait waits for it)" : "");
+	}
 	/* rules = { time_limit = "5s" }: the wall-clock limit of one call. */
 	int64_t seconds = 0;
 	const char *limit = patron_config_string(cfg, "rules", "time_limit");
 	if (limit && patron_parse_duration(limit, &seconds) < 0) {
 		free(paths);
+		close(lock);
 		cli_fail(EXIT_FAIL, "%s: rules.time_limit: expected a duration like \"5s\", got "
 			 "\"%s\"", patron_config_path(cfg), limit);
 		patron_config_free(cfg);
@@ -123,19 +136,20 @@ static int run(cli *c, int argc, char **argv)
 		       t.acted, t.refused, t.errors, dry ? " (dry run: nothing changed)" : "");
 	patron_rules_free(r);
 	/* What the rules queued goes out now, unless this was a dry run. */
-	int sent = rc == EXIT_OK && send && !dry ? cli_deliver(c, cfg, 0, verbose, quiet)
+	int sent = rc == EXIT_OK && send && !dry ? cli_deliver(c, cfg, 0, verbose, quiet, 1)
 						 : EXIT_OK;
 	if (rc == EXIT_OK && (t.errors || sent != EXIT_OK || retrained != EXIT_OK ||
 			      loaded != EXIT_OK))
 		rc = EXIT_FAIL;	/* the others ran; the exit status still tells cron */
 	patron_config_free(cfg);
+	close(lock);
 	return rc;
 }
 
 const cli_command cmd_run = {
 	"run", run, "run the rules once: pending events and due schedules",
-	"usage: patron run [RULES...] [--now DATE] [--dry-run] [--no-deliver] [--verbose]\n"
-	"                  [--quiet]\n"
+	"usage: patron run [RULES...] [--now DATE] [--dry-run] [--no-deliver] [--wait]\n"
+	"                  [--verbose] [--quiet]\n"
 	"\n"
 	"Loads the rule files named (a folder means its *.lua files; default: rules/\n"
 	"beside the store), hands each event rule the events it has not seen yet, and\n"
@@ -146,6 +160,8 @@ const cli_command cmd_run = {
 	"  --dry-run, -n   do everything in a transaction that is rolled back, and\n"
 	"                  print every action that would happen, with why\n"
 	"  --no-deliver    leave the messages queued (patron deliver sends them)\n"
+	"  --wait          wait for a patron run already running on the store (without\n"
+	"                  it, a second run says so and exits 1)\n"
 	"  --verbose, -v   print every action of a real run too\n"
 	"  --quiet, -q     print nothing but errors\n"
 	"\n"
