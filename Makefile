@@ -47,7 +47,8 @@ PLUGIN_NAMES := segment.tiers segment.rfm segment.kmeans value.clv \
 PLUGINS      := $(PLUGIN_NAMES:%=$(BUILD)/plugins/%.so)
 # Refused on purpose by the tests: each a build flag of tests/plugins/broken.c.
 TEST_PLUGINS := $(addprefix $(BUILD)/test-plugins/,no-entry.so bad-abi.so init-fails.so \
-                unknown-kind.so twin-a.so twin-b.so old-abi.so text.so)
+                unknown-kind.so twin-a.so twin-b.so old-abi.so text.so \
+                crash-channel.so crash-segmenter.so)
 
 .PHONY: all deps demo check check-asan test bench bench-quick install clean
 
@@ -114,6 +115,13 @@ $(foreach p,$(PLUGIN_NAMES),$(eval $(call plugin_rule,$(p),$(lastword $(subst .,
 $(BUILD)/test-plugins/%.so: tests/plugins/broken.c sdk/patron/plugin.h
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS) -shared -D$(shell echo $* | tr a-z- A-Z_ | sed 's/TWIN_[AB]/TWIN/') \
+		$< -o $@ $(LDFLAGS)
+
+# Plugins that crash on purpose (tests/plugins/crash.c), a build flag each.
+$(BUILD)/test-plugins/crash-channel.so $(BUILD)/test-plugins/crash-segmenter.so: \
+		tests/plugins/crash.c sdk/patron/plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) -shared -D$(if $(findstring channel,$@),CHANNEL,SEGMENTER) \
 		$< -o $@ $(LDFLAGS)
 
 $(BUILD)/test-plugins/text.so:

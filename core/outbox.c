@@ -156,6 +156,8 @@ static char *col_dup(sqlite3_stmt *st, int c)
 }
 
 /* An outbox row: SELECT ROW_COLUMNS, read by read_row. */
+#define RESUME_AFTER 300	/* seconds before a message a delivery stopped on is retried */
+
 #define ROW_COLUMNS "id, key, channel, coalesce(customer_id, 0), address, template," \
 		    " coalesce(template_path, ''), vars, coalesce(rule, ''), attempts, created_at"
 static void read_row(sqlite3_stmt *st, row *m)
@@ -458,6 +460,16 @@ static int one(run *r, const row *m, patron_err *err)
 		say(r, m, "failed", why);
 		return settle(r, m, "dead", 0, why, "message.failed", err);
 	}
+	/* Its attempts used up without an answer: each ended in a delivery that
+	 * stopped (a crash of the channel's plugin, or a kill) while sending it. */
+	if (m->attempts >= ch->attempts) {
+		built_free(&b);
+		snprintf(why, sizeof why, "the delivery stopped while sending it, %d times (the "
+			 "channel's plugin crashed or the process was killed)", m->attempts);
+		r->st->dead++;
+		say(r, m, "failed", why);
+		return settle(r, m, "dead", 0, why, "message.failed", err);
+	}
 	if (exec_id(r->s, "UPDATE outbox SET status = 'sending', attempts = attempts + 1 "
 		    "WHERE id = ?1", m->id, err) < 0) {
 		built_free(&b);
@@ -554,14 +566,22 @@ int patron_deliver(patron_store *s, const patron_deliver_opts *o, patron_deliver
 		rc = patron_bus_deliver(r.bus, o->now, &bs, err);
 	if (rc == 0) {
 		sqlite3 *db = patron_store_db(s);
-		if (sqlite3_exec(db, "UPDATE outbox SET status = 'queued' WHERE status = 'sending'",
-				 NULL, NULL, NULL) != SQLITE_OK)
+		/* A message left `sending` was in a channel's hands when the
+		 * delivery stopped: killed, or the plugin crashed on it. Its attempt
+		 * is counted; it is tried again after the others, a few minutes on,
+		 * so that a message that crashes its channel cannot hold back the
+		 * ones behind it, and goes dead at the channel's maximum. */
+		char sql[160];
+		snprintf(sql, sizeof sql, "UPDATE outbox SET status = 'queued', next_at = %lld, "
+			 "last_error = 'the delivery stopped while sending it' WHERE status = "
+			 "'sending'", (long long)(o->now + RESUME_AFTER));
+		if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
 			rc = patron_store_fail(s, err, "resuming the outbox");
 		st->resumed = sqlite3_changes(db);
 		if (st->resumed)
 			fprintf(stderr, "patron: %lld messages were being sent when a delivery "
-				"stopped; sending them again with the same Message-ID\n",
-				(long long)st->resumed);
+				"stopped; each is tried again from %d minutes on, with the same "
+				"Message-ID\n", (long long)st->resumed, RESUME_AFTER / 60);
 	}
 	if (rc == 0 && sqlite3_prepare_v2(patron_store_db(s), "SELECT granted FROM consent WHERE "
 					  "customer_id = ?1 AND channel = ?2", -1, &r.consent,

@@ -4,12 +4,14 @@
 #include <stddef.h>
 #include <dlfcn.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -623,13 +625,74 @@ static int check_options(const patron_plugin *d, const patron_run_env *env, patr
 	return rc;
 }
 
+/* ---- a plugin that crashes ----
+ *
+ * A plugin runs in Patron's process, so a fault in it ends the process. The
+ * core keeps nothing of a call that did not return (results are stored
+ * after it, a message's attempt is counted before it), and this handler
+ * says which plugin and which call it was, on one line, before the process
+ * ends as the signal says. */
+
+static char call_line[512];	/* written before each call, read by the handler */
+static volatile sig_atomic_t call_len;
+
+static void crashed(int sig)
+{
+	static const struct {
+		int sig;
+		const char *name;
+	} names[] = {{SIGSEGV, "SIGSEGV"}, {SIGBUS, "SIGBUS"}, {SIGFPE, "SIGFPE"},
+		     {SIGILL, "SIGILL"}, {SIGABRT, "SIGABRT"}};
+	if (call_len > 0) {
+		const char *name = "a fatal signal";
+		for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+			if (names[i].sig == sig)
+				name = names[i].name;
+		/* write(2) only: nothing else is safe in a handler. */
+		static const char tail[] = "); nothing of that call was kept\n";
+		ssize_t w = write(STDERR_FILENO, call_line, (size_t)call_len);
+		w = write(STDERR_FILENO, name, strlen(name));
+		w = write(STDERR_FILENO, tail, sizeof tail - 1);
+		(void)w;
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Marks the start of call WHAT into plugin PF (NULL: the end of it). */
+static void calling(const patron_plugin_file *pf, const char *what)
+{
+	static int installed;
+	if (!installed) {
+		/* Its own stack, so a plugin that overflows its stack is named too. */
+		static char alt[64 * 1024];
+		stack_t ss = {.ss_sp = alt, .ss_size = sizeof alt};
+		sigaltstack(&ss, NULL);
+		struct sigaction sa = {.sa_handler = crashed, .sa_flags = SA_ONSTACK};
+		sigemptyset(&sa.sa_mask);
+		const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+		for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+			sigaction(sigs[i], &sa, NULL);
+		installed = 1;
+	}
+	call_len = 0;
+	if (pf) {
+		int n = snprintf(call_line, sizeof call_line, "patron: plugin %s (%s) crashed in its "
+				 "%s call (", pf->desc->name, pf->path, what);
+		call_len = n < 0 ? 0 : n >= (int)sizeof call_line ? (int)sizeof call_line - 1 : n;
+	}
+}
+
 static int init(const patron_plugin_file *pf, patron_ctx *ctx, void **state, patron_err *err)
 {
 	const patron_plugin *d = pf->desc;
 	snprintf(ctx->model, sizeof ctx->model, "%s %s", d->name, d->version ? d->version : "");
 	if (check_options(d, ctx->env, err) < 0)
 		return -1;
-	if (d->init(&host, ctx, state) != 0 || ctx->failed)
+	calling(pf, "init");
+	int rc = d->init(&host, ctx, state);
+	calling(NULL, NULL);
+	if (rc != 0 || ctx->failed)
 		return patron_err_set(err, "plugin %s: init failed: %s", d->name,
 				      ctx->err.msg[0] ? ctx->err.msg : "no reason given");
 	return 0;
@@ -642,8 +705,10 @@ int patron_plugin_init_check(const patron_plugin_file *pf, const patron_run_env 
 	void *state = NULL;
 	if (init(pf, &ctx, &state, err) < 0)
 		return -1;
+	calling(pf, "free");
 	if (pf->desc->free)
 		pf->desc->free(state);
+	calling(NULL, NULL);
 	return 0;
 }
 
@@ -663,9 +728,12 @@ static int call(const patron_plugin_file *pf, const patron_run_env *env, int tra
 	*stats = (patron_run_stats){0};
 	if (init(pf, &ctx, &state, err) < 0)
 		return -1;
+	calling(pf, train ? "train" : "run");
 	int rc = train ? d->train(state, &ctx) : d->run ? d->run(state, &ctx) : 0;
+	calling(pf, "free");
 	if (d->free)
 		d->free(state);
+	calling(NULL, NULL);
 	free(ctx.loaded);
 	sqlite3_finalize(ctx.product);
 	free(ctx.field);
@@ -745,7 +813,9 @@ int patron_channel_deliver(patron_channel *ch, const patron_message *m, char *wh
 {
 	ch->ctx.failed = 0;
 	ch->ctx.err.msg[0] = '\0';
+	calling(ch->pf, "deliver");
 	int rc = ch->pf->desc->deliver(ch->state, &ch->ctx, m);
+	calling(NULL, NULL);
 	if (rc < PATRON_DELIVERED || rc > PATRON_BOUNCED)
 		rc = PATRON_REJECTED;
 	if (rc == PATRON_DELIVERED && ch->ctx.failed)
@@ -759,8 +829,10 @@ void patron_channel_close(patron_channel *ch)
 {
 	if (!ch)
 		return;
+	calling(ch->pf, "free");
 	if (ch->pf->desc->free)
 		ch->pf->desc->free(ch->state);
+	calling(NULL, NULL);
 	free(ch->ctx.loaded);
 	free(ch);
 }

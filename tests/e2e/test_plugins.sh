@@ -106,3 +106,61 @@ t_an_older_abi_plugin_runs_and_has_nothing_to_train() {
 	expect_rc 1
 	expect_in "$T/err" "patron: plugin segment.elder has nothing to train"
 }
+
+t_a_crashing_plugin_is_named_and_the_outbox_goes_on() {
+	mkdir -p "$T/plugins" "$T/rules/templates"
+	cp "$TEST_PLUGINS/crash-channel.so" "$T/plugins/"
+	export PATRON_PLUGIN_PATH="$T/plugins"
+	{
+		echo "email,accepts_marketing"
+		echo "crash@example.com,yes"	# first in the outbox: the one it crashes on
+		for i in 1 2 3 4 5; do echo "c$i@example.com,yes"; done
+	} >"$T/customers.csv"
+	"$PATRON" --db "$DB" --now 2026-11-01 import customers "$T/customers.csv" >/dev/null
+	printf 'Subject: Hi\n\nHi\n' >"$T/rules/templates/hi.txt"
+	printf 'rule { name = "hi", every = "1d", act = function(c) send{ channel = "email", to = c, template = "hi" } end }\n' >"$T/rules/hi.lua"
+	cat >"$T/patron.conf" <<-CONF
+	channels = { email = { plugin = "crashy", log = "$T/sent.log", attempts = 3 } }
+	CONF
+	"$PATRON" --db "$DB" --now 2026-11-01 run "$T/rules" --no-deliver >/dev/null
+	run "$PATRON" --db "$DB" --now 2026-11-01 deliver
+	expect_rc 139
+	expect_in "$T/err" "patron: plugin channel.crashy ($T/plugins/crash-channel.so) crashed in its deliver call (SIGSEGV); nothing of that call was kept"
+	expect_eq "$(q "SELECT status, attempts FROM outbox WHERE address = 'crash@example.com'")" "sending|1"
+	# The next delivery counts that attempt, sends the others, and tries the
+	# one it crashed on later.
+	run "$PATRON" --db "$DB" --now 2026-11-01 deliver
+	expect_rc 0
+	expect_in "$T/err" "1 messages were being sent when a delivery stopped; each is tried again from 5 minutes on"
+	expect_in "$T/out" "deliver: 5 sent"
+	expect_eq "$(sort "$T/sent.log" | uniq | wc -l)|$(wc -l <"$T/sent.log")" "5|5"
+	# Two more crashes (each followed by a delivery that puts it off) use
+	# up its three attempts: then it is dead, and says why.
+	for day in 02 04; do
+		run "$PATRON" --db "$DB" --now 2026-11-$day deliver
+		expect_rc 139
+		run "$PATRON" --db "$DB" --now 2026-11-$((10#$day + 1)) deliver
+		expect_rc 0
+		expect_in "$T/out" "deliver: 0 sent, 0 to retry, 0 failed"
+	done
+	run "$PATRON" --db "$DB" --now 2026-11-06 deliver
+	expect_rc 0
+	expect_in "$T/out" "1 failed"
+	expect_eq "$(q "SELECT status, attempts FROM outbox WHERE address = 'crash@example.com'")" "dead|3"
+	expect_in <(q "SELECT last_error FROM outbox WHERE address = 'crash@example.com'") \
+		"the delivery stopped while sending it, 3 times"
+	expect_eq "$(wc -l <"$T/sent.log")" 5
+}
+
+t_a_crashing_segmenter_is_named_and_stores_nothing() {
+	mkdir -p "$T/plugins"
+	cp "$TEST_PLUGINS/crash-segmenter.so" "$T/plugins/"
+	demo_store
+	before=$(q "SELECT count(*) FROM scores WHERE name = 'segment'")
+	echo 'segment = "crashy"' >"$T/patron.conf"
+	PATRON_PLUGIN_PATH="$T/plugins" run "$PATRON" --db "$DB" --now 2026-11-23 score --only segment
+	expect_rc 139
+	expect_in "$T/err" "patron: plugin segment.crashy ($T/plugins/crash-segmenter.so) crashed in its run call (SIGSEGV); nothing of that call was kept"
+	expect_eq "$(q "SELECT count(*) FROM scores WHERE name = 'segment' AND model LIKE 'segment.crashy%'")" 0
+	expect_eq "$(q "SELECT count(*) FROM scores WHERE name = 'segment'")" "$before"
+}
