@@ -23,7 +23,8 @@ CORE_SRC := core/util.c core/csv.c core/value.c core/strmap.c core/store.c core/
             core/import_orders.c core/rates.c core/formats.c $(wildcard core/formats/*.c) \
             core/snapshot.c core/config.c core/plugin.c core/bus.c core/view.c \
             core/rules.c core/rules_scan.c core/actions.c core/event_import.c core/template.c core/mime.c \
-            core/profile.c core/consent.c core/outbox.c core/results.c core/design.c core/metrics.c core/learn.c
+            core/profile.c core/consent.c core/outbox.c core/results.c core/design.c core/metrics.c core/learn.c \
+            core/backup.c
 CLI_SRC  := $(wildcard core/cli/*.c)
 GEN_SRC  := scripts/gen/gen.c
 UNIT_SRC := $(wildcard tests/unit/*.c)

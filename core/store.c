@@ -289,8 +289,13 @@ int patron_store_bulk(patron_store *s, int on)
 
 int patron_store_lock(patron_store *s, const char *what, int wait, patron_err *err)
 {
+	return patron_store_lock_path(s->path, what, wait, err);
+}
+
+int patron_store_lock_path(const char *store, const char *what, int wait, patron_err *err)
+{
 	char path[4200];
-	snprintf(path, sizeof path, "%s.%s.lock", s->path, what);
+	snprintf(path, sizeof path, "%s.%s.lock", store, what);
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return patron_err_set(err, "%s: cannot open: %s", path, strerror(errno));
@@ -301,7 +306,7 @@ int patron_store_lock(patron_store *s, const char *what, int wait, patron_err *e
 		close(fd);
 		if (errno == EWOULDBLOCK)
 			return patron_err_set(err, "another patron %s is running on %s", what,
-					      s->path);
+					      store);
 		return patron_err_set(err, "%s: cannot lock: %s", path, strerror(errno));
 	}
 	return fd;

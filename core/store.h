@@ -78,6 +78,8 @@ int patron_store_begin(patron_store *s, patron_err *err);
  * such command at a time. Waits for it when WAIT, else -1 with err saying
  * that another is running. */
 int patron_store_lock(patron_store *s, const char *what, int wait, patron_err *err);
+/* The same for the store at STORE, not open. */
+int patron_store_lock_path(const char *store, const char *what, int wait, patron_err *err);
 /* How long to wait for a store another process is writing (30 s unless
  * set). */
 void patron_store_busy(patron_store *s, int ms);

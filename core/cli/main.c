@@ -20,7 +20,7 @@ static const cli_command *const commands[] = {
 	&cmd_models, &cmd_recommend, &cmd_eval, &cmd_plugins,
 	&cmd_run, &cmd_rules, &cmd_emit, &cmd_events, &cmd_audit, &cmd_outbox, &cmd_deliver,
 	&cmd_preview, &cmd_unsubscribe,
-	&cmd_snapshot, &cmd_demo, NULL,
+	&cmd_snapshot, &cmd_backup, &cmd_restore, &cmd_check, &cmd_demo, NULL,
 };
 
 static void usage(FILE *f)
@@ -277,7 +277,7 @@ int main(int argc, char **argv)
 			}
 		}
 		c.may_create = commands[i] == &cmd_init || commands[i] == &cmd_import ||
-			       commands[i] == &cmd_demo;
+			       commands[i] == &cmd_demo || commands[i] == &cmd_restore;
 		/* init says it in its own words */
 		c.quiet_create = commands[i] == &cmd_init;
 		rc = commands[i]->run(&c, argc - 1, argv + 1);
