@@ -73,6 +73,30 @@ static int is_job(const char *key)
 
 /* Checks what the config set: every key known, every job a name or a table
  * with a string `plugin`. Works on the environment table at the top. */
+/* The limits every command obeys, refused by each command alike (the
+ * frequency cap is read by run and deliver, the rules' time limit by run). */
+static int check_limits(patron_config *c, patron_err *err)
+{
+	double m;
+	int64_t d;
+	int has = patron_config_number(c, "frequency_cap", "messages", &m);
+	if (has < 0 || (has > 0 && (m < 1 || m != (double)(int64_t)m)))
+		return patron_err_set(err, "%s: frequency_cap.messages: expected a whole number "
+				      "above 0", c->path);
+	const char *per = patron_config_string(c, "frequency_cap", "per");
+	if ((has > 0 || per) && (!per || patron_parse_duration(per, &d) < 0))
+		return patron_err_set(err, "%s: frequency_cap.per: expected a duration like "
+				      "\"7d\"%s", c->path, has > 0 ? "" : " (and messages, a number)");
+	if (per && has == 0)
+		return patron_err_set(err, "%s: frequency_cap.messages: expected a whole number "
+				      "above 0", c->path);
+	const char *limit = patron_config_string(c, "rules", "time_limit");
+	if (limit && patron_parse_duration(limit, &d) < 0)
+		return patron_err_set(err, "%s: rules.time_limit: expected a duration like \"5s\", "
+				      "got \"%s\"", c->path, limit);
+	return 0;
+}
+
 static int validate(patron_config *c, patron_err *err)
 {
 	lua_State *L = c->L;
@@ -144,7 +168,7 @@ static int validate(patron_config *c, patron_err *err)
 		}
 		lua_pop(L, 1);
 	}
-	return 0;
+	return check_limits(c, err);
 }
 
 int patron_config_load(const char *path, int required, patron_config **out, patron_err *err)

@@ -156,8 +156,6 @@ static char *col_dup(sqlite3_stmt *st, int c)
 }
 
 /* An outbox row: SELECT ROW_COLUMNS, read by read_row. */
-#define RESUME_AFTER 300	/* seconds before a message a delivery stopped on is retried */
-
 #define ROW_COLUMNS "id, key, channel, coalesce(customer_id, 0), address, template," \
 		    " coalesce(template_path, ''), vars, coalesce(rule, ''), attempts, created_at"
 static void read_row(sqlite3_stmt *st, row *m)
@@ -525,6 +523,12 @@ static int one(run *r, const row *m, patron_err *err)
 	}
 }
 
+static int by_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
 static int fetch(run *r, int64_t after, row *rows, size_t cap, size_t *n, patron_err *err)
 {
 	sqlite3_stmt *st;
@@ -558,6 +562,8 @@ int patron_deliver(patron_store *s, const patron_deliver_opts *o, patron_deliver
 		return -1;
 	}
 	run r = {.s = s, .o = o, .st = st, .bus = patron_bus_new(s)};
+	int64_t *resumed = NULL;	/* ascending */
+	size_t nresumed = 0;
 	/* Unsubscribes that came in as events count before anything is sent. */
 	patron_consent_keeper keeper = {.s = s, .now = o->now};
 	patron_bus_stats bs;
@@ -568,20 +574,30 @@ int patron_deliver(patron_store *s, const patron_deliver_opts *o, patron_deliver
 		sqlite3 *db = patron_store_db(s);
 		/* A message left `sending` was in a channel's hands when the
 		 * delivery stopped: killed, or the plugin crashed on it. Its attempt
-		 * is counted; it is tried again after the others, a few minutes on,
-		 * so that a message that crashes its channel cannot hold back the
-		 * ones behind it, and goes dead at the channel's maximum. */
-		char sql[160];
-		snprintf(sql, sizeof sql, "UPDATE outbox SET status = 'queued', next_at = %lld, "
-			 "last_error = 'the delivery stopped while sending it' WHERE status = "
-			 "'sending'", (long long)(o->now + RESUME_AFTER));
-		if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		 * is counted; it is sent again after all the others, so that one
+		 * that crashes its channel cannot hold back the ones behind it, and
+		 * it goes dead at the channel's maximum of attempts. */
+		sqlite3_stmt *q;
+		if (sqlite3_prepare_v2(db, "UPDATE outbox SET status = 'queued', last_error = "
+				       "'the delivery stopped while sending it' WHERE status = "
+				       "'sending' RETURNING id", -1, &q, NULL) != SQLITE_OK)
 			rc = patron_store_fail(s, err, "resuming the outbox");
-		st->resumed = sqlite3_changes(db);
+		size_t cap = 0;
+		while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
+			if (nresumed == cap) {
+				cap = cap ? 2 * cap : 16;
+				resumed = patron_xrealloc(resumed, cap * sizeof *resumed);
+			}
+			resumed[nresumed++] = sqlite3_column_int64(q, 0);
+		}
+		if (rc == 0 && sqlite3_finalize(q) != SQLITE_OK)
+			rc = patron_store_fail(s, err, "resuming the outbox");
+		qsort(resumed, nresumed, sizeof *resumed, by_id);
+		st->resumed = (int64_t)nresumed;
 		if (st->resumed)
 			fprintf(stderr, "patron: %lld messages were being sent when a delivery "
-				"stopped; each is tried again from %d minutes on, with the same "
-				"Message-ID\n", (long long)st->resumed, RESUME_AFTER / 60);
+				"stopped; each is sent again after the others, with the same "
+				"Message-ID\n", (long long)st->resumed);
 	}
 	if (rc == 0 && sqlite3_prepare_v2(patron_store_db(s), "SELECT granted FROM consent WHERE "
 					  "customer_id = ?1 AND channel = ?2", -1, &r.consent,
@@ -597,7 +613,8 @@ int patron_deliver(patron_store *s, const patron_deliver_opts *o, patron_deliver
 			break;
 		}
 		for (size_t i = 0; i < n; i++) {
-			if (rc == 0 && (!o->limit || done < o->limit)) {
+			int later = bsearch(&rows[i].id, resumed, nresumed, sizeof *resumed, by_id) != NULL;
+			if (rc == 0 && !later && (!o->limit || done < o->limit)) {
 				rc = one(&r, &rows[i], err);
 				done++;
 			}
@@ -607,6 +624,21 @@ int patron_deliver(patron_store *s, const patron_deliver_opts *o, patron_deliver
 		if (n < BATCH || (o->limit && done >= o->limit))
 			break;
 	}
+	/* Then the ones a delivery stopped on. */
+	for (size_t i = 0; rc == 0 && i < nresumed && (!o->limit || done < o->limit); i++) {
+		size_t n;
+		if (fetch(&r, resumed[i] - 1, rows, 1, &n, err) < 0) {
+			rc = -1;
+			break;
+		}
+		if (n && rows[0].id == resumed[i]) {
+			rc = one(&r, &rows[0], err);
+			done++;
+		}
+		if (n)
+			row_free(&rows[0]);
+	}
+	free(resumed);
 	if (rc == 0) {
 		sqlite3_stmt *q;
 		if (sqlite3_prepare_v2(patron_store_db(s), "SELECT count(*) FROM outbox WHERE "

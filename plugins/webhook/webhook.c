@@ -6,9 +6,11 @@
  *                sms = { plugin = "webhook", url = "https://sms.example/send",
  *                        format = "sms", address = "phone" } }
  * url         http:// or https://
- * secret      the key of the X-Patron-Signature header, "sha256=" and the
- *             hex HMAC-SHA256 of the body; or secret_env, the environment
- *             variable holding it. Without either, no signature is sent.
+ * secret      the key of the X-Patron-Signature header, "t=TIME,v1=HEX":
+ *             TIME the Unix time of sending, HEX the HMAC-SHA256 of TIME, a
+ *             dot and the body, so a receiver can refuse a request replayed
+ *             later; or secret_env, the environment variable holding it.
+ *             Without either, no signature is sent.
  * format      "message" (default: the whole message as Patron renders it)
  *             or "sms" ({"id", "to", "text"}, what SMS gateways take)
  * timeout     seconds (default 10)
@@ -23,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <patron/plugin.h>
 
@@ -108,13 +111,17 @@ static int deliver(void *state, patron_ctx *ctx, const patron_message *m)
 		/* the streaming form takes a key of any length (RFC 2104) */
 		unsigned char mac[crypto_auth_hmacsha256_BYTES];
 		crypto_auth_hmacsha256_state hs;
+		char stamp[32];
+		snprintf(stamp, sizeof stamp, "%lld.", (long long)time(NULL));
 		crypto_auth_hmacsha256_init(&hs, (const unsigned char *)s->secret,
 					    strlen(s->secret));
+		crypto_auth_hmacsha256_update(&hs, (const unsigned char *)stamp, strlen(stamp));
 		crypto_auth_hmacsha256_update(&hs, (const unsigned char *)body, len);
 		crypto_auth_hmacsha256_final(&hs, mac);
 		char hex[2 * sizeof mac + 1];
 		sodium_bin2hex(hex, sizeof hex, mac, sizeof mac);
-		snprintf(line, sizeof line, "X-Patron-Signature: sha256=%s", hex);
+		stamp[strlen(stamp) - 1] = '\0';
+		snprintf(line, sizeof line, "X-Patron-Signature: t=%s,v1=%s", stamp, hex);
 		hd = curl_slist_append(hd, line);
 	}
 	s->errbuf[0] = '\0';

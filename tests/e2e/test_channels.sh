@@ -342,7 +342,7 @@ t_webhooks_are_signed_json_posts() {
 	expect_rc 0
 	expect_in "$T/out" "deliver: 5 sent"
 	expect_eq "$(hooks 'len(rs)')" 5
-	expect_eq "$(hooks 'all(r["signed"] and r["signature_ok"] for r in rs)')" True
+	expect_eq "$(hooks 'all(r["signed"] and r["signature_ok"] and r["fresh"] for r in rs)')" True
 	expect_eq "$(hooks 'all(r["key"] == r["body"]["id"] and r["path"] == "/hook" for r in rs)')" True
 	expect_eq "$(hooks '[(r["body"]["to"], r["body"]["customer"]["email"], r["body"]["subject"], r["body"]["vars"]["discount"]) for r in rs if r["body"]["customer"]["id"] == 1]')" \
 		"[('customer:1', 'ada@example.com', 'Grüße, Ada: 15% off', '15%')]"

@@ -2,7 +2,8 @@
 """A real HTTP server on 127.0.0.1 that receives Patron's webhooks.
 
 Writes one JSON line per request to --out: the path, the Idempotency-Key,
-whether X-Patron-Signature is the HMAC-SHA256 of the body under --secret,
+whether X-Patron-Signature ("t=TIME,v1=HEX") is the HMAC-SHA256 of TIME, a
+dot and the body under --secret, whether TIME is within five minutes of now,
 and the body. Answers --status (200), the first --fail-first requests with
 503, and sleeps --delay seconds before answering. HTTP/1.1 keep-alive, so a
 client can reuse its connection. Writes --ready once listening.
@@ -40,8 +41,11 @@ def main():
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             sig = self.headers.get("X-Patron-Signature", "")
-            good = "sha256=" + hmac.new(args.secret.encode(), body,
-                                        hashlib.sha256).hexdigest()
+            parts = dict(p.split("=", 1) for p in sig.split(",") if "=" in p)
+            stamp = parts.get("t", "")
+            good = hmac.new(args.secret.encode(), stamp.encode() + b"." + body,
+                            hashlib.sha256).hexdigest()
+            fresh = stamp.isdigit() and abs(time.time() - int(stamp)) <= 300
             with lock:
                 seen[0] += 1
                 n = seen[0]
@@ -49,7 +53,9 @@ def main():
                 time.sleep(args.delay)
             status = 503 if n <= args.fail_first else args.status
             line = {"path": self.path, "key": self.headers.get("Idempotency-Key"),
-                    "signed": bool(sig), "signature_ok": hmac.compare_digest(sig, good),
+                    "signed": bool(sig),
+                    "signature_ok": hmac.compare_digest(parts.get("v1", ""), good),
+                    "fresh": fresh,
                     "status": status, "body": json.loads(body)}
             with lock:
                 out.write(json.dumps(line) + "\n")
