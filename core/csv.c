@@ -36,7 +36,12 @@ struct patron_csv {
 
 	const char **out_field;
 	size_t *out_len, out_cap;
+	int over;		/* a field or a record went past the limits */
 };
+
+static size_t max_field = PATRON_CSV_MAX_FIELD;
+
+void patron_csv_set_max_field(size_t bytes) { max_field = bytes; }
 
 /* 1 when the LEN bytes at P are ASCII whose only NULs are the NFIELDS
  * that end its fields: every field is plain ASCII without NUL. Read eight
@@ -71,6 +76,14 @@ static void on_field(void *s, size_t len, void *data)
 		r->in_record = 1;
 		r->rec_start = r->line;
 	}
+	/* Past the limits, the rest of the record is not kept: the caller is
+	 * told once this line is fed. */
+	if (len > max_field && !r->over)
+		r->over = 1;
+	if (r->nf - r->rfirst[r->nr] >= PATRON_CSV_MAX_FIELDS && !r->over)
+		r->over = 2;
+	if (r->over)
+		return;
 	if (r->nf == r->capf) {
 		r->capf = r->capf ? r->capf * 2 : 64;
 		r->foff = patron_xrealloc(r->foff, r->capf * sizeof *r->foff);
@@ -171,6 +184,11 @@ static int fill(patron_csv *r, patron_err *err)
 		r->buf_len -= r->buf_pos;
 		r->buf_pos = 0;
 		if (r->buf_len == r->buf_cap) {
+			if (r->buf_cap >= 16 * (size_t)max_field)
+				return patron_err_set(err, "%s:%ld: a line of more than %zu MiB (a "
+						      "field holds at most %zu bytes; --max-field-size "
+						      "raises it)", r->name, r->line + 1,
+						      r->buf_cap >> 20, (size_t)max_field);
 			r->buf_cap *= 2;
 			r->buf = patron_xrealloc(r->buf, r->buf_cap);
 		}
@@ -235,6 +253,13 @@ static int feed_line(patron_csv *r, patron_err *err)
 		return csv_error(&r->parser) == CSV_EPARSE ? parse_error(r, err, 0)
 			: patron_err_set(err, "%s:%ld: %s", r->name, r->line,
 					 csv_strerror(csv_error(&r->parser)));
+	if (r->over == 1 || r->parser.entry_pos > max_field)
+		return patron_err_set(err, "%s:%ld: a field of more than %zu bytes (the most a "
+				      "field may hold; --max-field-size raises it)", r->name,
+				      r->line, (size_t)max_field);
+	if (r->over == 2)
+		return patron_err_set(err, "%s:%ld: more than %d fields in a record",
+				      r->name, r->line, PATRON_CSV_MAX_FIELDS);
 	r->offset += n;
 	if (r->file)
 		r->buf_pos += n;

@@ -22,6 +22,14 @@ typedef struct {
 	int ascii;	/* every field is ASCII without a NUL byte */
 } patron_csv_record;
 
+/* The most bytes a field may hold (1 MiB unless set) and the most fields a
+ * record may have: beyond either, a file is refused with its line, and a
+ * reader's memory stays bounded by them however large the file. A line
+ * may hold at most 16 fields' worth. */
+#define PATRON_CSV_MAX_FIELD (1u << 20)
+#define PATRON_CSV_MAX_FIELDS 10000
+void patron_csv_set_max_field(size_t bytes);
+
 /* Opens PATH for reading; NULL with err filled when it cannot. */
 patron_csv *patron_csv_open(const char *path, patron_err *err);
 /* Reads from a caller-owned buffer, which must outlive the reader. NAME is

@@ -7,6 +7,7 @@
 #include "../config.h"
 #include "../formats.h"
 #include "../event_import.h"
+#include "../csv.h"
 #include "cli.h"
 
 static json_t *stats_json(const char *path, patron_import_kind kind,
@@ -188,6 +189,15 @@ static int run(cli *c, int argc, char **argv)
 			o.date_order = strcmp(v, "dmy") == 0 ? PATRON_DATE_DMY : PATRON_DATE_MDY;
 		} else if (strcmp(argv[i], "--skip-bad") == 0) {
 			o.skip_bad = 1;
+		} else if ((r = cli_opt_value(argc, argv, &i, "--max-field-size", &v)) != 0) {
+			char *end;
+			unsigned long long n = r < 0 ? 0 : strtoull(v, &end, 10);
+			int shift = r < 0 ? -1 : !*end ? 0 : strcmp(end, "K") == 0 ? 10
+				    : strcmp(end, "M") == 0 ? 20 : -1;
+			if (shift < 0 || n == 0 || n > (1ull << (30 - shift)))
+				return cli_usage(&cmd_import, "--max-field-size: expected bytes, "
+						 "or with K or M, at most 1G (e.g. 4M)");
+			patron_csv_set_max_field((size_t)(n << shift));
 		} else if (argv[i][0] == '-' && argv[i][1]) {
 			return cli_usage(&cmd_import, "unknown option \"%s\"", argv[i]);
 		} else if (!have_kind) {
@@ -275,6 +285,8 @@ const cli_command cmd_import = {
 	"                           (2024-04-03) are always understood\n"
 	"  --encoding E             utf8 (the default: other bytes are refused, naming\n"
 	"                           the line, column and byte), latin1 or cp1252\n"
+	"  --max-field-size N       the most a field may hold (default 1M; K and M\n"
+	"                           suffixes): a longer one is refused with its line\n"
 	"\n"
 	"Money is read as exact cents (12.34, $1,234.50). An order's revenue is what\n"
 	"was paid minus refunds; cancelled, voided, failed and pending orders and\n"

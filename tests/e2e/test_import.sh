@@ -121,3 +121,28 @@ t_a_killed_import_leaves_the_store_as_it_was() {
 	expect_eq "$(q 'SELECT count(*) FROM orders')" "$(sqlite3 "$T/timing.db" 'SELECT count(*) FROM orders')"
 	expect_eq "$(q 'SELECT count(*) FROM order_lines')" "$(($(wc -l <"$T/shop/orders.csv") - 1))"
 }
+
+t_a_field_too_large_is_refused_with_its_line() {
+	# 2 MiB in one field, on one line, then spread over many lines.
+	/usr/bin/python3 - "$T" <<-'PY'
+	import sys
+	t = sys.argv[1]
+	with open(t + "/wide.csv", "w") as f:
+	    f.write("email,first_name\na@example.com,Ann\nb@example.com,\"" + "x" * (2 << 20) + "\"\n")
+	with open(t + "/tall.csv", "w") as f:
+	    f.write("email,first_name\nc@example.com,\"" + ("y" * 999 + "\n") * 2100 + "\"\n")
+	PY
+	run "$PATRON" --db "$DB" import customers "$T/wide.csv"
+	expect_rc 1
+	expect_in "$T/err" "wide.csv:3: a field of more than 1048576 bytes (the most a field may hold; --max-field-size raises it)"
+	run "$PATRON" --db "$DB" import customers "$T/tall.csv"
+	expect_rc 1
+	expect_in "$T/err" "tall.csv:1050: a field of more than 1048576 bytes"
+	expect_eq "$(q 'SELECT count(*) FROM customers')" 0
+	run "$PATRON" --db "$DB" import customers "$T/wide.csv" --max-field-size 4M
+	expect_rc 0
+	expect_eq "$(q "SELECT length(first_name) FROM customers c JOIN identities i ON i.customer_id = c.id WHERE i.value = 'b@example.com'")" $((2 << 20))
+	run "$PATRON" --db "$DB" import customers "$T/wide.csv" --max-field-size lots
+	expect_rc 2
+	expect_in "$T/err" "--max-field-size: expected bytes, or with K or M"
+}
