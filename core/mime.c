@@ -6,8 +6,13 @@
 #include <string.h>
 #include <time.h>
 
+/* Whether S may stand in a header as it is: printable ASCII with nothing
+ * that reads as an RFC 2047 encoded word ("=?"), which a mail client would
+ * decode into other text than the customer's. */
 static int plain_ascii(const char *s)
 {
+	if (strstr(s, "=?"))
+		return 0;
 	for (; *s; s++)
 		if ((unsigned char)*s >= 0x7f || ((unsigned char)*s < 0x20 && *s != '\t'))
 			return 0;

@@ -145,6 +145,11 @@ START_TEST(headers_are_encoded_words_only_when_needed)
 	patron_header_encode(&b, long_);
 	ck_assert_ptr_nonnull(strstr(b.data, "?=\r\n =?UTF-8?B?"));
 	ck_assert_uint_le(strcspn(b.data, "\r"), 75);
+	patron_buf_clear(&b);
+	/* Text that looks like an encoded word is encoded, so a mail client
+	 * shows it as written instead of decoding it into "Admin". */
+	patron_header_encode(&b, "=?UTF-8?B?QWRtaW4=?=");
+	ck_assert_str_eq(b.data, "=?UTF-8?B?PT9VVEYtOD9CP1FXUnRhVzQ9Pz0=?=");
 	patron_buf_free(&b);
 }
 END_TEST
