@@ -7,9 +7,10 @@
  * url       smtp://HOST[:PORT] or smtps://HOST[:PORT] (TLS from the start)
  * from      the sender, also the envelope's MAIL FROM
  * starttls  "try" (default: when the server offers it), "required" or "no"
- * username  AUTH login; the password comes from `password`, or better from
- *           the environment variable named by password_env (default
- *           PATRON_SMTP_PASSWORD). It is never logged.
+ * username  AUTH login; the password comes from the environment variable
+ *           named by password_env (default PATRON_SMTP_PASSWORD), or from
+ *           password_file, a file readable by its owner only. It is never
+ *           logged. (A password written in patron.conf itself is refused.)
  * timeout   seconds for one message (default 30)
  *
  * One connection serves every message of a delivery run (libcurl keeps it
@@ -22,6 +23,8 @@
 #include <string.h>
 
 #include <patron/plugin.h>
+
+#include "../common/secret.h"
 
 typedef struct {
 	const patron_host *host;
@@ -79,19 +82,30 @@ static int init(const patron_host *host, patron_ctx *ctx, void **state)
 		host->fail(ctx, "option timeout: expected seconds above 0");
 		return -1;
 	}
-	if (user && !pass) {
+	const char *pass_file = host->option_string(ctx, "password_file");
+	char *from_file = NULL;
+	if (pass) {
+		host->fail(ctx, "option password: a password does not belong in patron.conf; "
+			   "give password_env (an environment variable) or password_file (a "
+			   "file only you can read)");
+		return -1;
+	}
+	if (user && pass_file) {
+		if (!(pass = from_file = secret_from_file(host, ctx, "password_file", pass_file)))
+			return -1;
+	} else if (user) {
 		const char *var = pass_env ? pass_env : "PATRON_SMTP_PASSWORD";
 		pass = getenv(var);
 		if (!pass) {
 			host->fail(ctx, "option username is set, but there is no password (set "
-				   "the environment variable %s)", var);
+				   "the environment variable %s, or password_file)", var);
 			return -1;
 		}
 	}
 	smtp_state *s = calloc(1, sizeof *s);
 	if (!s || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 	    !(s->curl = curl_easy_init())) {
-		free(s);
+		free(s), free(from_file);
 		host->fail(ctx, "libcurl cannot start");
 		return -1;
 	}
@@ -113,8 +127,9 @@ static int init(const patron_host *host, patron_ctx *ctx, void **state)
 									    : (long)CURLUSESSL_NONE);
 	if (user) {
 		curl_easy_setopt(c, CURLOPT_USERNAME, user);
-		curl_easy_setopt(c, CURLOPT_PASSWORD, pass);
+		curl_easy_setopt(c, CURLOPT_PASSWORD, pass);	/* libcurl keeps a copy */
 	}
+	free(from_file);
 	*state = s;
 	return 0;
 }

@@ -6,11 +6,13 @@
  *                sms = { plugin = "webhook", url = "https://sms.example/send",
  *                        format = "sms", address = "phone" } }
  * url         http:// or https://
- * secret      the key of the X-Patron-Signature header, "t=TIME,v1=HEX":
- *             TIME the Unix time of sending, HEX the HMAC-SHA256 of TIME, a
- *             dot and the body, so a receiver can refuse a request replayed
- *             later; or secret_env, the environment variable holding it.
- *             Without either, no signature is sent.
+ * secret_env  the environment variable holding the key of the
+ *             X-Patron-Signature header, "t=TIME,v1=HEX": TIME the Unix time
+ *             of sending, HEX the HMAC-SHA256 of TIME, a dot and the body, so
+ *             a receiver can refuse a request replayed later; or secret_file,
+ *             a file readable by its owner only that holds it. Without
+ *             either, no signature is sent. (A secret written in patron.conf
+ *             itself is refused.)
  * format      "message" (default: the whole message as Patron renders it)
  *             or "sms" ({"id", "to", "text"}, what SMS gateways take)
  * timeout     seconds (default 10)
@@ -28,6 +30,8 @@
 #include <time.h>
 
 #include <patron/plugin.h>
+
+#include "../common/secret.h"
 
 typedef struct {
 	const patron_host *host;
@@ -62,21 +66,33 @@ static int init(const patron_host *host, patron_ctx *ctx, void **state)
 		host->fail(ctx, "option timeout: expected seconds above 0");
 		return -1;
 	}
-	if (secret_env && !secret && !(secret = getenv(secret_env))) {
+	const char *secret_file = host->option_string(ctx, "secret_file");
+	char *from_file = NULL;
+	if (secret) {
+		host->fail(ctx, "option secret: a secret does not belong in patron.conf; give "
+			   "secret_env (an environment variable) or secret_file (a file only "
+			   "you can read)");
+		return -1;
+	}
+	if (secret_env && !(secret = getenv(secret_env))) {
 		host->fail(ctx, "option secret_env: the environment variable %s is not set",
 			   secret_env);
 		return -1;
 	}
+	if (!secret && secret_file &&
+	    !(secret = from_file = secret_from_file(host, ctx, "secret_file", secret_file)))
+		return -1;
 	hook_state *s = calloc(1, sizeof *s);
 	if (!s || sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 	    !(s->curl = curl_easy_init())) {
-		free(s);
+		free(s), free(from_file);
 		host->fail(ctx, "libcurl or libsodium cannot start");
 		return -1;
 	}
 	s->host = host;
 	s->sms = format && strcmp(format, "sms") == 0;
 	s->secret = secret ? strdup(secret) : NULL;
+	free(from_file);
 	CURL *c = s->curl;
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_POST, 1L);

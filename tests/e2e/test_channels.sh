@@ -355,6 +355,52 @@ t_webhooks_are_signed_json_posts() {
 	stop_server http
 }
 
+t_secrets_come_from_the_environment_or_a_file_only_its_owner_reads() {
+	shop
+	port=$(free_port)
+	start_server http http_server.py --port "$port" --out "$T/hooks.jsonl" --secret s3cr3t-value
+	secret_conf() {
+		cat >"$T/patron.conf" <<-CONF
+		channels = { email = { plugin = "webhook", url = "http://127.0.0.1:$port/hook", $1 } }
+		CONF
+	}
+	# Written in patron.conf, which others may read: refused.
+	secret_conf 'secret = "s3cr3t-value"'
+	run "$PATRON" --db "$DB" --now $NOW run "$T/rules"
+	expect_rc 1
+	expect_in "$T/err" "option secret: a secret does not belong in patron.conf; give secret_env"
+	# In a file others may read: refused, named.
+	printf 's3cr3t-value\n' >"$T/hook.secret"
+	chmod 640 "$T/hook.secret"
+	secret_conf "secret_file = \"$T/hook.secret\""
+	run "$PATRON" --db "$DB" --now $NOW deliver
+	expect_rc 1
+	expect_in "$T/err" "option secret_file: $T/hook.secret: readable by others (mode 640): a secret must be readable by its owner only"
+	# Readable by its owner only: used, and never shown.
+	chmod 600 "$T/hook.secret"
+	run "$PATRON" --db "$DB" --now $NOW run "$T/rules" --verbose
+	expect_rc 0
+	expect_in "$T/out" "deliver: 5 sent"
+	expect_eq "$(hooks 'all(r["signature_ok"] for r in rs)')" True
+	"$PATRON" --db "$DB" --json outbox >"$T/json" 2>&1
+	"$PATRON" --db "$DB" audit >"$T/audit" 2>&1
+	for f in "$T/out" "$T/err" "$T/json" "$T/audit"; do
+		grep -q "s3cr3t-value" "$f" && fail "the secret is in $(basename "$f")"
+	done
+	sqlite3 "$DB" .dump | grep -q "s3cr3t-value" && fail "the secret is in the store"
+	stop_server http
+	# The SMTP password likewise.
+	cat >"$T/patron.conf" <<-CONF
+	channels = { email = { plugin = "smtp", url = "smtp://127.0.0.1:1", from = "a@b.example",
+	                       username = "shop", password = "hunter2" } }
+	CONF
+	run "$PATRON" --db "$DB" --now 2026-11-02 run "$T/rules"
+	expect_rc 1
+	expect_in "$T/err" "option password: a password does not belong in patron.conf"
+	grep -q hunter2 "$T/err" && fail "the password is in the error"
+	true
+}
+
 t_webhook_answers_decide_retry_or_failure() {
 	shop
 	port=$(free_port)
