@@ -80,7 +80,7 @@ int patron_backup_new_key(const char *path, patron_err *err)
 	if (sodium_init() < 0)
 		return patron_err_set(err, "libsodium cannot start");
 	unsigned char key[KEY_BYTES];
-	char hex[KEY_BYTES * 2 + 1];
+	char hex[KEY_BYTES * 2 + 2];	/* and a newline */
 	crypto_secretstream_xchacha20poly1305_keygen(key);
 	sodium_bin2hex(hex, sizeof hex, key, sizeof key);
 	sodium_memzero(key, sizeof key);

@@ -10,10 +10,11 @@ counts() {
 
 t_a_backup_taken_while_imports_write_is_consistent_and_restores() {
 	"$PATRON" --db "$DB" --now $NOW demo --customers 300 >/dev/null 2>&1
+	trap 'touch "$T/stop"' EXIT	# the writers stop with the test, pass or fail
 	# Imports of five orders each, one transaction per file, all along.
 	(
 		n=0
-		while [ ! -e "$T/stop" ]; do
+		while [ ! -e "$T/stop" ] && [ -d "$T" ]; do
 			n=$((n + 1))
 			{
 				echo "order_id,email,created_at,sku,quantity,price"
