@@ -129,6 +129,7 @@ typedef struct {
 	cached_template *tpls;
 	size_t ntpls;
 	sqlite3_stmt *consent;
+	int quiet;		/* a channel that cannot open is the caller's to say */
 } run;
 
 typedef struct {
@@ -197,7 +198,7 @@ static channel *channel_of(run *r, const char *name, patron_err *err)
 			snprintf(ch->why_down, sizeof ch->why_down, "%s", perr.msg);
 		}
 	}
-	if (ch->down) {
+	if (ch->down && !r->quiet) {
 		fprintf(stderr, "patron: channel %s: %s; its messages stay queued\n", ch->name,
 			ch->why_down);
 		r->st->channels_down++;
@@ -592,7 +593,8 @@ int patron_deliver(patron_store *s, const patron_deliver_opts *o, patron_deliver
 		}
 		if (rc == 0 && sqlite3_finalize(q) != SQLITE_OK)
 			rc = patron_store_fail(s, err, "resuming the outbox");
-		qsort(resumed, nresumed, sizeof *resumed, by_id);
+		if (nresumed)
+			qsort(resumed, nresumed, sizeof *resumed, by_id);
 		st->resumed = (int64_t)nresumed;
 		if (st->resumed)
 			fprintf(stderr, "patron: %lld messages were being sent when a delivery "
@@ -613,7 +615,8 @@ int patron_deliver(patron_store *s, const patron_deliver_opts *o, patron_deliver
 			break;
 		}
 		for (size_t i = 0; i < n; i++) {
-			int later = bsearch(&rows[i].id, resumed, nresumed, sizeof *resumed, by_id) != NULL;
+			int later = nresumed &&
+				    bsearch(&rows[i].id, resumed, nresumed, sizeof *resumed, by_id);
 			if (rc == 0 && !later && (!o->limit || done < o->limit)) {
 				rc = one(&r, &rows[i], err);
 				done++;
@@ -729,5 +732,52 @@ int patron_outbox_render(patron_store *s, const patron_config *c, int64_t now, i
 		patron_template_free(r.tpls[i].t);
 	free(r.tpls);
 	row_free(&m);
+	return rc;
+}
+
+/* ---- patron erase ---- */
+
+int patron_outbox_forget(patron_store *s, const patron_config *cfg, const patron_plugins *ps,
+			 int64_t cid, int64_t now, long *forgotten, patron_err *err)
+{
+	*forgotten = 0;
+	patron_deliver_opts o = {.config = cfg, .plugins = ps, .now = now};
+	patron_deliver_stats ds = {0};
+	run r = {.s = s, .o = &o, .st = &ds, .quiet = 1};
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(patron_store_db(s), "SELECT id, key, channel, address FROM outbox "
+			       "WHERE customer_id = ?1 AND status IN ('sent', 'sending', 'bounced') "
+			       "ORDER BY id", -1, &q, NULL) != SQLITE_OK)
+		return patron_store_fail(s, err, "reading the outbox");
+	sqlite3_bind_int64(q, 1, cid);
+	int rc = 0;
+	while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(q, 2);
+		channel *ch = channel_of(&r, name, err);
+		if (!ch) {
+			rc = -1;
+			break;
+		}
+		if (ch->down) {
+			rc = patron_err_set(err, "channel %s cannot be opened to remove its copies of "
+					    "the person's messages: %s", name, ch->why_down);
+			break;
+		}
+		patron_message m = {.id = sqlite3_column_int64(q, 0),
+				    .key = (const char *)sqlite3_column_text(q, 1),
+				    .channel = name, .customer_id = cid,
+				    .to = (const char *)sqlite3_column_text(q, 3)};
+		char why[600];
+		int f = patron_channel_forget(ch->open, &m, why, sizeof why);
+		if (f < 0)
+			rc = patron_err_set(err, "channel %s: removing its copy of message %lld: %s",
+					    name, (long long)m.id, why);
+		else
+			*forgotten += f;
+	}
+	sqlite3_finalize(q);
+	for (size_t i = 0; i < r.nchans; i++)
+		patron_channel_close(r.chans[i].open);
+	free(r.chans);
 	return rc;
 }

@@ -825,6 +825,24 @@ int patron_channel_deliver(patron_channel *ch, const patron_message *m, char *wh
 	return rc;
 }
 
+int patron_channel_forget(patron_channel *ch, const patron_message *m, char *why, size_t cap)
+{
+	const patron_plugin *d = ch->pf->desc;
+	if (d->size < offsetof(patron_plugin, forget) + sizeof d->forget || !d->forget)
+		return 0;	/* it keeps no copy */
+	ch->ctx.failed = 0;
+	ch->ctx.err.msg[0] = '\0';
+	calling(ch->pf, "forget");
+	int rc = d->forget(ch->state, &ch->ctx, m);
+	calling(NULL, NULL);
+	if (rc < 0 || ch->ctx.failed) {
+		snprintf(why, cap, "%s", ch->ctx.err.msg[0] ? ch->ctx.err.msg
+							    : "failed, giving no reason");
+		return -1;
+	}
+	return rc;
+}
+
 void patron_channel_close(patron_channel *ch)
 {
 	if (!ch)

@@ -82,6 +82,9 @@ int patron_channel_open(const patron_plugin_file *pf, const patron_run_env *env,
 			patron_channel **out, patron_err *err);
 /* One message: a PATRON_DELIVERED.. answer, and WHY the plugin failed. */
 int patron_channel_deliver(patron_channel *ch, const patron_message *m, char *why, size_t cap);
+/* Asks the channel to remove its copy of M (patron erase): the copies
+ * removed, 0 for a channel that keeps none, or -1 with WHY. */
+int patron_channel_forget(patron_channel *ch, const patron_message *m, char *why, size_t cap);
 void patron_channel_close(patron_channel *ch);
 
 #endif

@@ -183,6 +183,13 @@ static const char *const patron_migrations[] = {
 	"CREATE TABLE rates ("
 	"  currency TEXT NOT NULL, day INTEGER NOT NULL, rate REAL NOT NULL CHECK (rate > 0),"
 	"  PRIMARY KEY (currency, day)) WITHOUT ROWID;",
+
+	/* 8: erasures (patron erase): when, the anonymous customer the orders
+	 * were kept under, and how many rows of each kind were cleared; never
+	 * the erased values. */
+	"CREATE TABLE erasures ("
+	"  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, tombstone INTEGER,"
+	"  counts TEXT NOT NULL CHECK (json_valid(counts)));",
 };
 
 #endif

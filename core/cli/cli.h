@@ -88,6 +88,6 @@ const patron_plugin_file *cli_job_plugin(cli *c, const struct patron_config *cfg
 extern const cli_command cmd_init, cmd_import, cmd_customer, cmd_stats, cmd_demo, cmd_plugins,
 	cmd_score, cmd_segments, cmd_snapshot, cmd_train, cmd_models, cmd_run, cmd_rules,
 	cmd_emit, cmd_events, cmd_audit, cmd_outbox, cmd_deliver, cmd_preview, cmd_unsubscribe,
-	cmd_recommend, cmd_eval, cmd_backup, cmd_restore, cmd_check;
+	cmd_recommend, cmd_eval, cmd_backup, cmd_restore, cmd_check, cmd_export, cmd_erase;
 
 #endif

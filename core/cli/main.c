@@ -20,7 +20,8 @@ static const cli_command *const commands[] = {
 	&cmd_models, &cmd_recommend, &cmd_eval, &cmd_plugins,
 	&cmd_run, &cmd_rules, &cmd_emit, &cmd_events, &cmd_audit, &cmd_outbox, &cmd_deliver,
 	&cmd_preview, &cmd_unsubscribe,
-	&cmd_snapshot, &cmd_backup, &cmd_restore, &cmd_check, &cmd_demo, NULL,
+	&cmd_snapshot, &cmd_export, &cmd_erase, &cmd_backup, &cmd_restore, &cmd_check, &cmd_demo,
+	NULL,
 };
 
 static void usage(FILE *f)

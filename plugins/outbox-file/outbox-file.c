@@ -5,7 +5,8 @@
  *
  * patron.conf:  channels = { email = { plugin = "outbox-file", dir = "outbox" } }
  * dir is relative to the store's folder (default "outbox"). A message written
- * before is not written or logged twice. */
+ * before is not written or logged twice; `patron erase` removes a person's
+ * files and lines. */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -84,6 +85,18 @@ static int write_whole(const char *path, const char *p, size_t n)
 	return 0;
 }
 
+/* The file name of message M: NNNNNN-KEY.eml, the key's unsafe characters
+ * as '_'. */
+static void file_name(const patron_message *m, char *name, size_t cap)
+{
+	size_t k = (size_t)snprintf(name, cap, "%06lld-", (long long)m->id);
+	for (const char *c = m->key; *c && k + 5 < cap; c++)
+		name[k++] = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+				    (*c >= '0' && *c <= '9') || *c == '-' || *c == '_'
+			    ? *c : '_';
+	snprintf(name + k, cap - k, ".eml");
+}
+
 static int deliver(void *state, patron_ctx *ctx, const patron_message *m)
 {
 	file_state *s = state;
@@ -93,12 +106,7 @@ static int deliver(void *state, patron_ctx *ctx, const patron_message *m)
 		return PATRON_DOWN;
 	}
 	char name[160];
-	size_t k = (size_t)snprintf(name, sizeof name, "%06lld-", (long long)m->id);
-	for (const char *c = m->key; *c && k + 5 < sizeof name; c++)
-		name[k++] = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-				    (*c >= '0' && *c <= '9') || *c == '-' || *c == '_'
-			    ? *c : '_';
-	snprintf(name + k, sizeof name - k, ".eml");
+	file_name(m, name, sizeof name);
 	char path[PATH_MAX + 200];
 	snprintf(path, sizeof path, "%s/%s", s->dir, name);
 	struct stat sb;
@@ -128,6 +136,56 @@ static int deliver(void *state, patron_ctx *ctx, const patron_message *m)
 	return PATRON_DELIVERED;
 }
 
+/* patron erase: the message's file goes, and its line of messages.jsonl
+ * (the log is rewritten whole without it). */
+static int forget(void *state, patron_ctx *ctx, const patron_message *m)
+{
+	file_state *s = state;
+	const patron_host *h = s->host;
+	char name[160], path[PATH_MAX + 200], log[PATH_MAX + 32];
+	file_name(m, name, sizeof name);
+	snprintf(path, sizeof path, "%s/%s", s->dir, name);
+	int removed = unlink(path) == 0;
+	if (!removed && errno != ENOENT) {
+		h->fail(ctx, "cannot remove %s: %s", path, strerror(errno));
+		return -1;
+	}
+	snprintf(log, sizeof log, "%s/messages.jsonl", s->dir);
+	FILE *f = fopen(log, "r");
+	if (!f)
+		return errno == ENOENT ? removed : (h->fail(ctx, "cannot read %s: %s", log,
+							    strerror(errno)), -1);
+	char *kept = NULL, *line = NULL;
+	size_t cap = 0, n;
+	ssize_t got;
+	FILE *out = open_memstream(&kept, &n);
+	int dropped = 0;
+	while (out && (got = getline(&line, &cap, f)) > 0) {
+		json_error_t je;
+		json_t *j = json_loadb(line, (size_t)got, 0, &je);
+		int mine = j && json_integer_value(json_object_get(j, "outbox_id")) == m->id;
+		json_decref(j);
+		if (mine)
+			dropped = 1;
+		else
+			fwrite(line, 1, (size_t)got, out);
+	}
+	free(line);
+	fclose(f);
+	if (!out) {
+		h->fail(ctx, "out of memory");
+		return -1;
+	}
+	fclose(out);
+	int rc = dropped && write_whole(log, kept, n) < 0 ? -1 : 0;
+	free(kept);
+	if (rc < 0) {
+		h->fail(ctx, "cannot rewrite %s: %s", log, strerror(errno));
+		return -1;
+	}
+	return removed || dropped;
+}
+
 static void done(void *state) { free(state); }
 
 static const patron_plugin descriptor = {
@@ -138,6 +196,7 @@ static const patron_plugin descriptor = {
 	.description = "writes each message as an .eml file and a JSON line to a folder",
 	.init = init,
 	.free = done,
+	.forget = forget,
 	.deliver = deliver,
 };
 

@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 #define PATRON_ABI_MAJOR 1
-#define PATRON_ABI_MINOR 5
+#define PATRON_ABI_MINOR 6
 
 /* What a plugin does. The job it serves is the first part of its name:
  * "segment.tiers" is the segmenter chosen by `segment = "tiers"` in
@@ -268,6 +268,12 @@ typedef struct patron_plugin {
 	 * and these, so a misspelt option is an error and never a silent
 	 * default. */
 	const char *const *options;
+
+	/* ABI 1.6, optional, channels that keep a copy of what they sent (a
+	 * file, a log): removes the copy of message M (only id, key, channel,
+	 * customer_id and to are set), for `patron erase`. Answers how many
+	 * copies it removed (0 when it had none), or -1 with host->fail. */
+	int (*forget)(void *state, patron_ctx *ctx, const patron_message *m);
 } patron_plugin;
 
 /* Recommenders read the length of each customer's list from the option "n"

@@ -22,7 +22,7 @@ END_TEST
 
 /* Undoes migration 7: the orders table of schema 6, no rates. */
 #define BACK_TO_6 \
-	"DROP TABLE rates; DROP TABLE order_lines; DROP TABLE orders;" \
+	"DROP TABLE erasures; DROP TABLE rates; DROP TABLE order_lines; DROP TABLE orders;" \
 	"CREATE TABLE orders (id INTEGER PRIMARY KEY, source TEXT NOT NULL," \
 	" order_key TEXT NOT NULL, customer_id INTEGER NOT NULL REFERENCES customers(id)," \
 	" placed_at INTEGER NOT NULL, total_cents INTEGER NOT NULL, currency TEXT," \
@@ -129,7 +129,7 @@ START_TEST(refuses_a_store_from_a_newer_patron)
 	patron_err err;
 	ck_assert_int_eq(patron_store_open(path, &s, &err), -1);
 	ck_assert_ptr_nonnull(strstr(err.msg, "the store has schema version 99, this patron knows "
-					     "up to 7: use a newer patron"));
+					     "up to 8: use a newer patron"));
 	scratch_free();
 }
 END_TEST
