@@ -24,7 +24,7 @@ const patron_job patron_jobs[] = {
 
 /* Keys patron.conf may set besides the jobs. */
 static const char *const other_keys[] = {"channels", "frequency_cap", "templates", "currency",
-					 "rules", NULL};
+					 "rules", "retention", NULL};
 
 #define CONFIG_MEMORY (8u << 20)	/* bytes a config may allocate */
 #define CONFIG_STEPS 1000000		/* instructions it may run */
@@ -90,6 +90,10 @@ static int check_limits(patron_config *c, patron_err *err)
 	if (per && has == 0)
 		return patron_err_set(err, "%s: frequency_cap.messages: expected a whole number "
 				      "above 0", c->path);
+	const char *keep = patron_config_string(c, "retention", "events");
+	if (keep && patron_parse_duration(keep, &d) < 0)
+		return patron_err_set(err, "%s: retention.events: expected a duration like \"2y\", "
+				      "got \"%s\"", c->path, keep);
 	const char *limit = patron_config_string(c, "rules", "time_limit");
 	if (limit && patron_parse_duration(limit, &d) < 0)
 		return patron_err_set(err, "%s: rules.time_limit: expected a duration like \"5s\", "

@@ -738,7 +738,7 @@ int patron_outbox_render(patron_store *s, const patron_config *c, int64_t now, i
 /* ---- patron erase ---- */
 
 int patron_outbox_forget(patron_store *s, const patron_config *cfg, const patron_plugins *ps,
-			 int64_t cid, int64_t now, long *forgotten, patron_err *err)
+			 int64_t cid, int64_t before, int64_t now, long *forgotten, patron_err *err)
 {
 	*forgotten = 0;
 	patron_deliver_opts o = {.config = cfg, .plugins = ps, .now = now};
@@ -746,10 +746,12 @@ int patron_outbox_forget(patron_store *s, const patron_config *cfg, const patron
 	run r = {.s = s, .o = &o, .st = &ds, .quiet = 1};
 	sqlite3_stmt *q;
 	if (sqlite3_prepare_v2(patron_store_db(s), "SELECT id, key, channel, address FROM outbox "
-			       "WHERE customer_id = ?1 AND status IN ('sent', 'sending', 'bounced') "
+			       "WHERE (?1 = 0 OR customer_id = ?1) AND (?2 = 0 OR created_at < ?2) "
+			       "AND status IN ('sent', 'sending', 'bounced') AND address <> '' "
 			       "ORDER BY id", -1, &q, NULL) != SQLITE_OK)
 		return patron_store_fail(s, err, "reading the outbox");
 	sqlite3_bind_int64(q, 1, cid);
+	sqlite3_bind_int64(q, 2, before);
 	int rc = 0;
 	while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(q, 2);
@@ -780,4 +782,39 @@ int patron_outbox_forget(patron_store *s, const patron_config *cfg, const patron
 		patron_channel_close(r.chans[i].open);
 	free(r.chans);
 	return rc;
+}
+
+int patron_retention(patron_store *s, const patron_config *cfg, const patron_plugins *ps,
+		     int64_t now, long *events, long *messages, patron_err *err)
+{
+	*events = *messages = 0;
+	const char *keep = cfg ? patron_config_string(cfg, "retention", "events") : NULL;
+	int64_t span;
+	if (!keep || patron_parse_duration(keep, &span) < 0)
+		return 0;	/* checked when the config was read */
+	int64_t before = now - span;
+	long files;
+	if (patron_outbox_forget(s, cfg, ps, 0, before, now, &files, err) < 0)
+		return -1;
+	sqlite3 *db = patron_store_db(s);
+	char sql[400];
+	if (patron_store_begin(s, err) < 0)
+		return -1;
+	snprintf(sql, sizeof sql, "DELETE FROM events WHERE occurred_at < %lld AND id < "
+		 "(SELECT max(id) FROM events)", (long long)before);
+	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	*events = sqlite3_changes(db);
+	if (rc == SQLITE_OK) {
+		snprintf(sql, sizeof sql, "UPDATE outbox SET address = '', vars = '{}', last_error = "
+			 "NULL WHERE created_at < %lld AND status IN ('sent', 'dead', 'bounced', "
+			 "'cancelled') AND address <> ''", (long long)before);
+		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+		*messages = sqlite3_changes(db);
+	}
+	if (rc != SQLITE_OK) {
+		patron_store_fail(s, err, "pruning old events and messages");
+		patron_store_rollback(s);
+		return -1;
+	}
+	return patron_store_commit(s, err);
 }

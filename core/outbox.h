@@ -70,11 +70,20 @@ int patron_outbox_render(patron_store *s, const patron_config *c, int64_t now, i
 			 const char *template_dir, const char *name, int64_t cid,
 			 const char *vars, int raw, char **out, patron_err *err);
 
-/* For patron erase: every message to CID that went out is handed to its
- * channel's forget, so a channel that keeps copies (the outbox-file
- * channel's .eml files) removes them; *FORGOTTEN counts the copies
- * removed. A channel that cannot be opened or cannot forget is an error. */
+/* For patron erase and retention: every message that went out to CID (0:
+ * anyone) created before BEFORE (0: any time) is handed to its channel's
+ * forget, so a channel that keeps copies (the outbox-file channel's .eml
+ * files) removes them; *FORGOTTEN counts the copies removed. A channel
+ * that cannot be opened or cannot forget is an error. */
 int patron_outbox_forget(patron_store *s, const patron_config *cfg, const patron_plugins *ps,
-			 int64_t cid, int64_t now, long *forgotten, patron_err *err);
+			 int64_t cid, int64_t before, int64_t now, long *forgotten,
+			 patron_err *err);
+
+/* retention.events in patron.conf: events and the contents and addresses
+ * of delivered messages older than it go (the newest event always stays,
+ * so event ids never repeat). The counts into *EVENTS and *MESSAGES; 0
+ * when no retention is set. */
+int patron_retention(patron_store *s, const patron_config *cfg, const patron_plugins *ps,
+		     int64_t now, long *events, long *messages, patron_err *err);
 
 #endif

@@ -95,7 +95,7 @@ int patron_person_erase(patron_store *s, int64_t cid, const patron_config *cfg,
 	/* The copies channels keep of what they sent go first, while the
 	 * outbox still says which they are; a channel that cannot forget
 	 * stops the erasure before anything in the store changes. */
-	if (patron_outbox_forget(s, cfg, ps, cid, now, &st->files, err) < 0)
+	if (patron_outbox_forget(s, cfg, ps, cid, 0, now, &st->files, err) < 0)
 		return -1;
 	/* Deleted and overwritten bytes are zeroed, not left in free space. */
 	if (patron_store_exec(s, "PRAGMA secure_delete = ON", err) < 0 ||

@@ -437,7 +437,8 @@ int patron_parse_duration(const char *s, int64_t *seconds)
 	static const struct {
 		char unit;
 		int64_t secs;
-	} units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 7 * 86400}};
+	} units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 7 * 86400},
+		     {'y', 365 * 86400}};
 	for (size_t i = 0; i < sizeof units / sizeof *units; i++)
 		if (*end == units[i].unit) {
 			if (n > INT64_MAX / units[i].secs)

@@ -37,8 +37,8 @@ int patron_parse_money(const char *s, int64_t *cents);
 const char *patron_format_money(int64_t cents, char *buf);
 
 int patron_parse_int(const char *s, int64_t *out);
-/* A duration: a whole number and a unit, s m h d or w ("30d", "1h"), in
- * seconds; above zero. */
+/* A duration: a whole number and a unit, s m h d w or y (365 days) ("30d",
+ * "1h", "2y"), in seconds; above zero. */
 int patron_parse_duration(const char *s, int64_t *seconds);
 int patron_parse_real(const char *s, double *out);
 /* yes/no, true/false, y/n, 1/0, subscribed/unsubscribed (any case). */

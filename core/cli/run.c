@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../config.h"
+#include "../outbox.h"
 #include "../rules.h"
 #include "../template.h"
 #include "../value.h"
@@ -133,8 +134,22 @@ static int run(cli *c, int argc, char **argv)
 	/* What the rules queued goes out now, unless this was a dry run. */
 	int sent = rc == EXIT_OK && send && !dry ? cli_deliver(c, cfg, 0, verbose, quiet, 1)
 						 : EXIT_OK;
+	/* retention.events: what is older than it goes, once what is due ran. */
+	int pruned = EXIT_OK;
+	if (rc == EXIT_OK && !dry) {
+		patron_plugins ps = {0};
+		patron_plugins_load(&ps, c->exe_dir);
+		long events, messages;
+		if (patron_retention(c->store, cfg, &ps, c->now, &events, &messages, &err) < 0)
+			pruned = cli_fail(EXIT_FAIL, "retention: %s", err.msg);
+		else if ((events || messages) && !quiet)
+			printf("retention: %ld events and the contents of %ld messages older than %s "
+			       "removed\n", events, messages,
+			       patron_config_string(cfg, "retention", "events"));
+		patron_plugins_free(&ps);
+	}
 	if (rc == EXIT_OK && (t.errors || sent != EXIT_OK || retrained != EXIT_OK ||
-			      loaded != EXIT_OK))
+			      loaded != EXIT_OK || pruned != EXIT_OK))
 		rc = EXIT_FAIL;	/* the others ran; the exit status still tells cron */
 	patron_config_free(cfg);
 	close(lock);

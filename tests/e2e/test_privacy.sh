@@ -82,3 +82,29 @@ t_erase_stops_before_anything_when_a_channel_cannot_forget() {
 	grep -q -- "$WHO" "$T/outbox/messages.jsonl" || fail "a copy was removed"
 	true
 }
+
+t_retention_removes_old_events_and_messages_on_run() {
+	shop
+	mkdir -p "$T/none"
+	# Two events of this year, one of them older than the newest event.
+	printf '{"topic":"ping","customer":"%s","at":"2027-06-01"}\n{"topic":"ping","customer":"%s","at":"2027-03-01"}\n' "$WHO" "$WHO" >"$T/recent.jsonl"
+	"$PATRON" --db "$DB" --now 2027-11-30 import events "$T/recent.jsonl" >/dev/null
+	newest=$(q "SELECT max(id) FROM events")
+	young=$(q "SELECT count(*) FROM events WHERE occurred_at >= strftime('%s', '2027-12-01') - 365 * 86400")
+	printf 'retention = { events = "1y" }\n' >"$T/patron.conf"
+	run "$PATRON" --db "$DB" --now 2027-12-01 run "$T/none"
+	expect_rc 0
+	expect_in "$T/out" "retention: "
+	expect_in "$T/out" " older than 1y removed"
+	# What is younger stays, and the newest event always (ids never repeat).
+	expect_eq "$(q "SELECT count(*) FROM events WHERE occurred_at < strftime('%s', '2027-12-01') - 365 * 86400 AND id < $newest")" 0
+	expect_eq "$young" 2
+	expect_eq "$(q "SELECT count(*) FROM events WHERE topic = 'ping'")" 2 "this year's events"
+	expect_eq "$(q "SELECT max(id) >= $newest FROM events")" 1
+	expect_eq "$(q "SELECT count(*) FROM outbox WHERE status = 'sent' AND address <> ''")" 0
+	expect_eq "$(ls "$T/outbox" | grep -c '\.eml$')" 0
+	printf 'retention = { events = "forever" }\n' >"$T/patron.conf"
+	run "$PATRON" --db "$DB" --now 2027-12-01 run "$T/none"
+	expect_rc 1
+	expect_in "$T/err" 'retention.events: expected a duration like "2y", got "forever"'
+}
