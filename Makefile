@@ -51,7 +51,7 @@ TEST_PLUGINS := $(addprefix $(BUILD)/test-plugins/,no-entry.so bad-abi.so init-f
                 unknown-kind.so twin-a.so twin-b.so old-abi.so text.so \
                 crash-channel.so crash-segmenter.so)
 
-.PHONY: all deps demo check check-asan test bench bench-quick install clean
+.PHONY: all deps demo check check-asan test bench bench-quick install clean fuzz
 
 all: $(PATRON) $(PATRON_GEN) $(PLUGINS)
 
@@ -190,6 +190,37 @@ bench-quick: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/bench-kmeans
 	@scripts/bench.sh $(BUILD) quick
 
+# Fuzzing (libFuzzer, clang): each tests/fuzz/NAME.c against the core,
+# built with the address and undefined-behaviour sanitizers, run for
+# FUZZ_SECONDS on a copy of its seed corpus (tests/fuzz/corpus/NAME). Not
+# part of make check; a crash found becomes a regression test.
+FUZZ         := build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := csv values template config mime events
+FUZZ_FLAGS   := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+                -fno-sanitize-recover=all
+FUZZ_OBJ     := $(CORE_SRC:%.c=$(FUZZ)/obj/%.o)
+.SECONDARY: $(FUZZ_OBJ)
+
+$(FUZZ)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(WARN) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+$(FUZZ)/fuzz-%: tests/fuzz/%.c tests/fuzz/common.h $(FUZZ_OBJ)
+	clang $(WARN) $(FUZZ_FLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) $< $(FUZZ_OBJ) \
+		$(PKG_LIBS) -o $@
+
+fuzz:
+	@command -v clang >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(FUZZ)/fuzz-%)
+	@for t in $(FUZZ_TARGETS); do \
+		rm -rf $(FUZZ)/work-$$t; mkdir -p $(FUZZ)/work-$$t; \
+		$(FUZZ)/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-artifact_prefix=$(FUZZ)/crash-$$t- $(FUZZ)/work-$$t tests/fuzz/corpus/$$t \
+			>$(FUZZ)/$$t.log 2>&1; rc=$$?; \
+		echo "fuzz $$t: $$(sed -n 's/^stat::number_of_executed_units: *//p' $(FUZZ)/$$t.log) runs in $(FUZZ_SECONDS) s, $$(ls $(FUZZ)/work-$$t | wc -l) inputs in the corpus, $$( [ $$rc -eq 0 ] && echo 'no crash' || echo "CRASH: see $(FUZZ)/$$t.log")"; \
+	done
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/patron/plugins \
 		$(DESTDIR)$(PREFIX)/include/patron $(DESTDIR)$(PREFIX)/lib/pkgconfig \
@@ -201,6 +232,6 @@ install: all
 	cp -R examples $(DESTDIR)$(PREFIX)/share/patron/
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -121,8 +121,8 @@ int patron_person_erase(patron_store *s, int64_t cid, const patron_config *cfg,
 		/* The shop's figures stay: orders move to the anonymous customer. */
 		"UPDATE orders SET customer_id = ?2 WHERE customer_id = ?1",
 		"UPDATE events SET payload = '{}', customer_id = ?2 WHERE customer_id = ?1",
-		"UPDATE outbox SET address = '', vars = '{}', last_error = NULL, customer_id = NULL "
-		"WHERE customer_id = ?1",
+		("UPDATE outbox SET address = '', vars = '{}', last_error = NULL, customer_id = NULL "
+		 "WHERE customer_id = ?1"),
 		"UPDATE audit SET detail = '{}', customer_id = NULL WHERE customer_id = ?1",
 		"DELETE FROM feedback WHERE customer_id = ?1",
 		"DELETE FROM scores WHERE customer_id = ?1",
