@@ -71,8 +71,14 @@ START_TEST(names_the_key_and_what_was_expected)
 	} cases[] = {
 		{"segmnt = \"rfm\"\n", ": unknown key \"segmnt\" (expected one of: segment, churn,"
 		 " value, recommend, sentiment, channels, frequency_cap, templates, currency,"
-		 " rules)"},
+		 " rules, retention)"},
 		{"rules = \"5s\"\n", ": rules: expected a table, got string"},
+		{"rules = { time_limit = \"soon\" }\n", ": rules.time_limit: expected a duration like"
+		 " \"5s\", got \"soon\""},
+		{"retention = { events = \"forever\" }\n", ": retention.events: expected a duration"
+		 " like \"2y\", got \"forever\""},
+		{"frequency_cap = { per = \"7d\" }\n", ": frequency_cap.messages: expected a whole"
+		 " number above 0"},
 		{"segment = 42\n", ": segment: expected a plugin name, a table { plugin = NAME,"
 		 " ... } or false, got number"},
 		{"segment = true\n", ": segment: expected a plugin name, a table { plugin = NAME,"
