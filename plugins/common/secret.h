@@ -51,4 +51,16 @@ static inline char *secret_from_file(const patron_host *host, patron_ctx *ctx,
 	return s;
 }
 
+/* Refuses a secret written in patron.conf itself as option NAME (which
+ * others may read): it belongs in NAME_env or NAME_file. -1 when refused. */
+static inline int secret_not_inline(const patron_host *host, patron_ctx *ctx, const char *name)
+{
+	if (!host->option_string(ctx, name))
+		return 0;
+	host->fail(ctx, "option %s: a %s does not belong in patron.conf; give %s_env (an "
+		   "environment variable) or %s_file (a file only you can read)", name, name, name,
+		   name);
+	return -1;
+}
+
 #endif

@@ -61,7 +61,7 @@ static int init(const patron_host *host, patron_ctx *ctx, void **state)
 	const char *from = host->option_string(ctx, "from");
 	const char *tls = host->option_string(ctx, "starttls");
 	const char *user = host->option_string(ctx, "username");
-	const char *pass = host->option_string(ctx, "password");
+	const char *pass = NULL;
 	const char *pass_env = host->option_string(ctx, "password_env");
 	double timeout = 30;
 	if (!url || (strncmp(url, "smtp://", 7) != 0 && strncmp(url, "smtps://", 8) != 0)) {
@@ -84,12 +84,8 @@ static int init(const patron_host *host, patron_ctx *ctx, void **state)
 	}
 	const char *pass_file = host->option_string(ctx, "password_file");
 	char *from_file = NULL;
-	if (pass) {
-		host->fail(ctx, "option password: a password does not belong in patron.conf; "
-			   "give password_env (an environment variable) or password_file (a "
-			   "file only you can read)");
+	if (secret_not_inline(host, ctx, "password") < 0)
 		return -1;
-	}
 	if (user && pass_file) {
 		if (!(pass = from_file = secret_from_file(host, ctx, "password_file", pass_file)))
 			return -1;

@@ -50,7 +50,7 @@ static size_t ignore_body(char *p, size_t size, size_t n, void *ud)
 static int init(const patron_host *host, patron_ctx *ctx, void **state)
 {
 	const char *url = host->option_string(ctx, "url");
-	const char *secret = host->option_string(ctx, "secret");
+	const char *secret = NULL;
 	const char *secret_env = host->option_string(ctx, "secret_env");
 	const char *format = host->option_string(ctx, "format");
 	double timeout = 10;
@@ -68,12 +68,8 @@ static int init(const patron_host *host, patron_ctx *ctx, void **state)
 	}
 	const char *secret_file = host->option_string(ctx, "secret_file");
 	char *from_file = NULL;
-	if (secret) {
-		host->fail(ctx, "option secret: a secret does not belong in patron.conf; give "
-			   "secret_env (an environment variable) or secret_file (a file only "
-			   "you can read)");
+	if (secret_not_inline(host, ctx, "secret") < 0)
 		return -1;
-	}
 	if (secret_env && !(secret = getenv(secret_env))) {
 		host->fail(ctx, "option secret_env: the environment variable %s is not set",
 			   secret_env);
