@@ -51,7 +51,8 @@ TEST_PLUGINS := $(addprefix $(BUILD)/test-plugins/,no-entry.so bad-abi.so init-f
                 unknown-kind.so twin-a.so twin-b.so old-abi.so text.so \
                 crash-channel.so crash-segmenter.so)
 
-.PHONY: all deps demo check check-asan test bench bench-quick install clean fuzz
+.PHONY: all deps demo check check-asan test bench bench-quick install clean fuzz \
+        check-long
 
 all: $(PATRON) $(PATRON_GEN) $(PLUGINS)
 
@@ -189,6 +190,12 @@ bench-quick: deps
 	@scripts/install-deps.sh $(BENCH_PEERS)
 	@$(MAKE) --no-print-directory all $(BUILD)/bench-kmeans
 	@scripts/bench.sh $(BUILD) quick
+
+# Crash safety, proven long: SIGKILL at random points during import, run
+# and deliver (KILLS times each), compared with runs never interrupted.
+check-long: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/check-long.sh $(BUILD)
 
 # Fuzzing (libFuzzer, clang): each tests/fuzz/NAME.c against the core,
 # built with the address and undefined-behaviour sanitizers, run for
