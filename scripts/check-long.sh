@@ -3,7 +3,8 @@
 # random points KILLS times (50) during an import, a run and a delivery,
 # lets the next command finish the work, and compares the store with one
 # that was never interrupted: the same rows, no action done twice, every
-# message delivered once, patron check clean. Not part of make check.
+# message delivered once, patron check clean; then imports, runs and
+# deliveries side by side for a minute. Not part of make check.
 # Usage: scripts/check-long.sh BUILD
 set -u
 BUILD=$(cd "${1:-build}" && pwd)
@@ -96,6 +97,14 @@ same "deliver: messages sent" "$(q "$WORK/run.db" "SELECT count(*) FROM outbox W
 same "deliver: .eml files" "$(ls "$WORK/outbox" | grep -c '\.eml$')" "$total"
 same "deliver: message.sent events" "$(q "$WORK/run.db" "SELECT count(*) FROM events WHERE topic = 'message.sent'")" "$total"
 "$PATRON" --db "$WORK/run.db" check >/dev/null || fail "deliver: patron check failed"
+
+# 4. Imports, event imports, runs and deliveries side by side for a minute.
+root=$(cd "$(dirname "$0")/.." && pwd)
+if CONCURRENCY_SECONDS=60 E2E_SUITE=concurrency "$root/tests/e2e/run.sh" "$BUILD" >"$WORK/side.log" 2>&1; then
+	echo "check-long: side by side for a minute: $(tail -1 "$WORK/side.log")"
+else
+	fail "side by side: $(cat "$WORK/side.log")"
+fi
 
 echo "check-long: $failed failed"
 [ "$failed" -eq 0 ]
