@@ -11,7 +11,6 @@
 #include "schema.sql.h"
 #include "value.h"
 
-/* How long a writer waits for another to finish before giving up. */
 /* How long a command waits for a store another process is writing, unless
  * told (--busy-timeout): an import of a large file holds it for a while. */
 #define BUSY_MS 30000
@@ -303,11 +302,12 @@ int patron_store_lock_path(const char *store, const char *what, int wait, patron
 	while ((rc = flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB))) < 0 && errno == EINTR)
 		;
 	if (rc < 0) {
+		int e = errno;
 		close(fd);
-		if (errno == EWOULDBLOCK)
+		if (e == EWOULDBLOCK)
 			return patron_err_set(err, "another patron %s is running on %s", what,
 					      store);
-		return patron_err_set(err, "%s: cannot lock: %s", path, strerror(errno));
+		return patron_err_set(err, "%s: cannot lock: %s", path, strerror(e));
 	}
 	return fd;
 }
