@@ -441,6 +441,7 @@ for ch in email hook; do
 	"$PATRON" --db "$WORK/mail/$ch.db" --config "$WORK/mail/patron.conf" --now 2026-06-30 run \
 		"$WORK/mail/rules" --no-deliver --quiet
 done
+export PATRON_BENCH_HOOK_SECRET=bench	# signing key: never written in patron.conf
 for ch in email hook; do
 	: >"$WORK/secs"
 	for i in $(seq "$RUNS"); do
@@ -451,7 +452,7 @@ for ch in email hook; do
 			echo "channels = { email = { plugin = \"smtp\", url = \"smtp://127.0.0.1:$port\", starttls = \"no\", from = \"Shop <hi@shop.example>\" } }" >"$WORK/mail/run.conf"
 		else
 			serve http_server.py --port "$port" --out "$WORK/recv.jsonl" --secret bench
-			echo "channels = { hook = { plugin = \"webhook\", url = \"http://127.0.0.1:$port/hook\", secret = \"bench\", address = \"none\" } }" >"$WORK/mail/run.conf"
+			echo "channels = { hook = { plugin = \"webhook\", url = \"http://127.0.0.1:$port/hook\", secret_env = \"PATRON_BENCH_HOOK_SECRET\", address = \"none\" } }" >"$WORK/mail/run.conf"
 		fi
 		cp "$WORK/mail/$ch.db" "$WORK/mail/run.db"
 		"$TIME" -f '%e %M' -o "$WORK/t" "$PATRON" --db "$WORK/mail/run.db" --config "$WORK/mail/run.conf" \
