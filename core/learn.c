@@ -9,6 +9,7 @@
 #include "results.h"
 
 #define IMPORTANCE_ROWS 5000	/* held-out customers the importances are measured on */
+#define IMPORTANCE_CELLS (4u << 20)	/* values of shuffled copies scored in one call */
 
 void learn_model_free(learn_model *m)
 {
@@ -198,52 +199,66 @@ static int by_drop(const void *a, const void *b)
 
 /* Permutation importance on held-out rows H (labels Y): how much the AUC
  * falls when one column's values are shuffled among the rows. It needs
- * nothing of the plugin but its predictions, so every plugin gets it. */
+ * nothing of the plugin but its predictions, so every plugin gets it. The
+ * shuffled copies are scored many columns to a call (as many as
+ * IMPORTANCE_CELLS values hold): each call reads the model afresh, which
+ * for a forest costs more than predicting. */
 static json_t *importances(const patron_plugin_file *pf, const patron_run_env *base,
 			   const patron_design *d, const size_t *h, size_t nh, const double *y,
 			   char **params, uint64_t seed, patron_err *err)
 {
-	size_t n = nh < IMPORTANCE_ROWS ? nh : IMPORTANCE_ROWS;
+	size_t n = nh < IMPORTANCE_ROWS ? nh : IMPORTANCE_ROWS, cols = d->cols;
 	double *x;
 	int64_t *ids;
 	patron_design sub = subset(d, h, n, &x, &ids);
-	double *p = patron_xmalloc(n * sizeof *p), *yy = patron_xmalloc(n * sizeof *yy);
-	double *saved = patron_xmalloc(n * sizeof *saved);
+	size_t per = IMPORTANCE_CELLS / (n * (cols ? cols : 1));
+	per = per < 1 ? 1 : per > cols ? (cols ? cols : 1) : per;
+	double *p = patron_xmalloc(per * n * sizeof *p), *yy = patron_xmalloc(n * sizeof *yy);
+	double *bx = patron_xmalloc(per * n * (cols ? cols : 1) * sizeof *bx);
+	int64_t *bids = patron_xmalloc(per * n * sizeof *bids);
 	size_t *perm = patron_xmalloc(n * sizeof *perm);
-	importance *imp = patron_xcalloc(d->cols, sizeof *imp);
+	importance *imp = patron_xcalloc(cols ? cols : 1, sizeof *imp);
 	json_t *out = NULL;
 	for (size_t i = 0; i < n; i++)
 		yy[i] = y[h[i]];
 	if (predict(pf, base, &sub, params, p, err) < 0)
 		goto done;
 	double auc = metrics_auc(p, yy, n);
+	for (size_t i = 0; i < per * n; i++)
+		bids[i] = (int64_t)i + 1;
 	uint64_t state = seed ^ 0x5851f42d4c957f2dull;
-	for (size_t c = 0; c < d->cols; c++) {
-		for (size_t i = 0; i < n; i++) {
-			perm[i] = i;
-			saved[i] = x[i * d->cols + c];
+	for (size_t c0 = 0; c0 < cols; c0 += per) {
+		size_t k = cols - c0 < per ? cols - c0 : per;
+		for (size_t b = 0; b < k; b++) {
+			size_t c = c0 + b;
+			for (size_t i = 0; i < n; i++)
+				perm[i] = i;
+			for (size_t i = n; i > 1; i--) {	/* Fisher-Yates */
+				state = state * 6364136223846793005ull + 1442695040888963407ull;
+				size_t j = (size_t)((state >> 33) % i), t = perm[i - 1];
+				perm[i - 1] = perm[j];
+				perm[j] = t;
+			}
+			/* The held-out rows with column c shuffled among them. */
+			double *blk = bx + b * n * cols;
+			memcpy(blk, x, n * cols * sizeof *x);
+			for (size_t i = 0; i < n; i++)
+				blk[i * cols + c] = x[perm[i] * cols + c];
 		}
-		for (size_t i = n; i > 1; i--) {	/* Fisher-Yates */
-			state = state * 6364136223846793005ull + 1442695040888963407ull;
-			size_t j = (size_t)((state >> 33) % i), t = perm[i - 1];
-			perm[i - 1] = perm[j];
-			perm[j] = t;
-		}
-		for (size_t i = 0; i < n; i++)
-			x[i * d->cols + c] = saved[perm[i]];
-		if (predict(pf, base, &sub, params, p, err) < 0)
+		patron_design batch = {k * n, cols, bx, d->names, bids, NULL, d->mean, d->sd};
+		if (predict(pf, base, &batch, params, p, err) < 0)
 			goto done;
-		imp[c] = (importance){d->names[c], auc - metrics_auc(p, yy, n)};
-		for (size_t i = 0; i < n; i++)
-			x[i * d->cols + c] = saved[i];
+		for (size_t b = 0; b < k; b++)
+			imp[c0 + b] = (importance){d->names[c0 + b],
+						   auc - metrics_auc(p + b * n, yy, n)};
 	}
-	qsort(imp, d->cols, sizeof *imp, by_drop);
+	qsort(imp, cols, sizeof *imp, by_drop);
 	out = json_array();
-	for (size_t c = 0; c < d->cols; c++)
+	for (size_t c = 0; c < cols; c++)
 		json_array_append_new(out, json_pack("{s:s, s:f}", "feature", imp[c].name,
 						     "auc_drop", isfinite(imp[c].drop) ? imp[c].drop : 0));
 done:
-	free(x), free(ids), free(p), free(yy), free(saved), free(perm), free(imp);
+	free(x), free(ids), free(p), free(yy), free(bx), free(bids), free(perm), free(imp);
 	return out;
 }
 
