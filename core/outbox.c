@@ -745,24 +745,45 @@ int patron_outbox_forget(patron_store *s, const patron_config *cfg, const patron
 	patron_deliver_stats ds = {0};
 	run r = {.s = s, .o = &o, .st = &ds, .quiet = 1};
 	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(patron_store_db(s), "SELECT id, key, channel, address FROM outbox "
-			       "WHERE (?1 = 0 OR customer_id = ?1) AND (?2 = 0 OR created_at < ?2) "
-			       "AND status IN ('sent', 'sending', 'bounced') AND address <> '' "
-			       "ORDER BY id", -1, &q, NULL) != SQLITE_OK)
+	/* Every channel first: one that cannot open stops this before any
+	 * copy is removed. Then the messages. */
+	if (sqlite3_prepare_v2(patron_store_db(s), "SELECT DISTINCT channel FROM outbox WHERE "
+			       "(?1 = 0 OR customer_id = ?1) AND (?2 = 0 OR created_at < ?2) AND "
+			       "status IN ('sent', 'sending', 'bounced') AND address <> ''", -1, &q,
+			       NULL) != SQLITE_OK)
 		return patron_store_fail(s, err, "reading the outbox");
 	sqlite3_bind_int64(q, 1, cid);
 	sqlite3_bind_int64(q, 2, before);
 	int rc = 0;
 	while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(q, 2);
+		const char *name = (const char *)sqlite3_column_text(q, 0);
 		channel *ch = channel_of(&r, name, err);
-		if (!ch) {
+		if (!ch)
 			rc = -1;
-			break;
-		}
-		if (ch->down) {
+		else if (ch->down)
 			rc = patron_err_set(err, "channel %s cannot be opened to remove its copies of "
-					    "the person's messages: %s", name, ch->why_down);
+					    "the messages: %s", name, ch->why_down);
+	}
+	sqlite3_finalize(q);
+	if (rc == 0 && sqlite3_prepare_v2(patron_store_db(s), "SELECT id, key, channel, address "
+					  "FROM outbox WHERE (?1 = 0 OR customer_id = ?1) AND (?2 = 0 "
+					  "OR created_at < ?2) AND status IN ('sent', 'sending', "
+					  "'bounced') AND address <> '' ORDER BY id", -1, &q, NULL) !=
+			       SQLITE_OK)
+		rc = patron_store_fail(s, err, "reading the outbox");
+	if (rc < 0) {
+		for (size_t i = 0; i < r.nchans; i++)
+			patron_channel_close(r.chans[i].open);
+		free(r.chans);
+		return -1;
+	}
+	sqlite3_bind_int64(q, 1, cid);
+	sqlite3_bind_int64(q, 2, before);
+	while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(q, 2);
+		channel *ch = channel_of(&r, name, err);	/* opened above */
+		if (!ch || ch->down) {
+			rc = -1;
 			break;
 		}
 		patron_message m = {.id = sqlite3_column_int64(q, 0),

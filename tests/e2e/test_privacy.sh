@@ -77,7 +77,7 @@ t_erase_stops_before_anything_when_a_channel_cannot_forget() {
 	printf 'channels = { email = { plugin = "missing" } }\n' >"$T/patron.conf"
 	run "$PATRON" --db "$DB" --now $NOW erase "$WHO" --yes
 	expect_rc 1
-	expect_in "$T/err" "channel email cannot be opened to remove its copies of the person's messages: no channel plugin channel.missing; nothing was erased"
+	expect_in "$T/err" "channel email cannot be opened to remove its copies of the messages: no channel plugin channel.missing; nothing was erased"
 	expect_eq "$(q "SELECT count(*) FROM identities WHERE value = '$WHO'")" 1
 	grep -q -- "$WHO" "$T/outbox/messages.jsonl" || fail "a copy was removed"
 	true
