@@ -1101,21 +1101,13 @@ int patron_rules_run(patron_rules *r, patron_rules_totals *t, patron_err *err)
 	memset(t, 0, sizeof *t);
 	if (!r->o.store)
 		return patron_err_set(err, "no store to run rules on");
-	if (r->o.config) {
-		double m;
-		const char *per = patron_config_string(r->o.config, "frequency_cap", "per");
-		int has = patron_config_number(r->o.config, "frequency_cap", "messages", &m);
-		if (has < 0 || (has > 0 && (m < 1 || m != (double)(int64_t)m)))
-			return patron_err_set(err, "%s: frequency_cap.messages: expected a whole "
-					      "number above 0", patron_config_path(r->o.config));
-		if (has > 0) {
-			if (!per || patron_parse_duration(per, &r->cap_per) < 0)
-				return patron_err_set(err, "%s: frequency_cap.per: expected a "
-						      "duration like \"7d\"",
-						      patron_config_path(r->o.config));
-			r->cap_messages = (int64_t)m;
-		}
-	}
+	/* The frequency cap, checked when the config was read. */
+	double m;
+	const char *per = r->o.config ? patron_config_string(r->o.config, "frequency_cap", "per")
+				      : NULL;
+	if (per && patron_config_number(r->o.config, "frequency_cap", "messages", &m) > 0 &&
+	    patron_parse_duration(per, &r->cap_per) == 0)
+		r->cap_messages = (int64_t)m;
 	if (!r->bus) {
 		r->bus = patron_bus_new(r->o.store);
 		/* Unsubscribes first, so no rule acts on consent that is gone. */
