@@ -101,10 +101,8 @@ PLUGIN_CFLAGS_clv = $(shell pkg-config --cflags gsl)
 PLUGIN_LIBS_kmeans = $(shell pkg-config --libs gsl) -pthread
 PLUGIN_CFLAGS_kmeans = $(shell pkg-config --cflags gsl)
 PLUGIN_LIBS_outbox-file = $(shell pkg-config --libs jansson)
-PLUGIN_SRC_smtp = plugins/common/secret.h
 PLUGIN_LIBS_smtp = $(shell pkg-config --libs libcurl)
 PLUGIN_CFLAGS_smtp = $(shell pkg-config --cflags libcurl)
-PLUGIN_SRC_webhook = plugins/common/secret.h
 PLUGIN_LIBS_webhook = $(shell pkg-config --libs libcurl libsodium jansson)
 PLUGIN_CFLAGS_webhook = $(shell pkg-config --cflags libcurl libsodium jansson)
 define plugin_rule

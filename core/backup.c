@@ -42,35 +42,14 @@ static uint64_t get64(const unsigned char *p)
 	return v;
 }
 
-/* The text of secret file PATH without its trailing blanks, refused when
- * anyone but its owner may read it. */
+/* The text of secret file PATH without its trailing blanks; not empty. */
 static int read_secret(const char *path, char *buf, size_t cap, size_t *len, patron_err *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		return patron_err_set(err, "%s: cannot read: %s", path, strerror(e));
-	}
-	if (st.st_mode & 077) {
-		close(fd);
-		return patron_err_set(err, "%s: readable by others (mode %03o): a secret must be "
-				      "readable by its owner only (chmod 600 %s)", path,
-				      (unsigned)(st.st_mode & 0777), path);
-	}
-	ssize_t n = read(fd, buf, cap);
-	close(fd);
-	if (n < 0)
-		return patron_err_set(err, "%s: cannot read: %s", path, strerror(errno));
-	if ((size_t)n == cap)
-		return patron_err_set(err, "%s: longer than %zu bytes", path, cap - 1);
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
-		n--;
-	buf[n] = '\0';
-	*len = (size_t)n;
-	if (!n)
+	if (patron_read_secret(path, buf, cap, len, err) < 0)
+		return -1;
+	while (*len && (buf[*len - 1] == '\n' || buf[*len - 1] == '\r' || buf[*len - 1] == ' '))
+		buf[--*len] = '\0';
+	if (!*len)
 		return patron_err_set(err, "%s: empty", path);
 	return 0;
 }

@@ -553,6 +553,50 @@ static const char *host_store_dir(patron_ctx *ctx)
 	return ctx->dir[0] ? ctx->dir : "/";
 }
 
+static int host_secret(patron_ctx *ctx, const char *name, const char *env_default, char **out)
+{
+	*out = NULL;
+	char key[128];
+	if (host_option_string(ctx, name)) {
+		host_fail(ctx, "option %s: a %s does not belong in patron.conf; give %s_env (an "
+			  "environment variable) or %s_file (a file only you can read)", name, name,
+			  name, name);
+		return -1;
+	}
+	snprintf(key, sizeof key, "%s_env", name);
+	const char *var = host_option_string(ctx, key);
+	snprintf(key, sizeof key, "%s_file", name);
+	const char *file = host_option_string(ctx, key);
+	if (var) {
+		const char *v = getenv(var);
+		if (!v) {
+			host_fail(ctx, "option %s_env: the environment variable %s is not set", name,
+				  var);
+			return -1;
+		}
+		*out = patron_xstrdup(v);
+	} else if (file) {
+		char buf[4096];
+		size_t len;
+		patron_err err;
+		if (patron_read_secret(file, buf, sizeof buf, &len, &err) < 0) {
+			host_fail(ctx, "option %s_file: %s", name, err.msg);
+			return -1;
+		}
+		buf[strcspn(buf, "\r\n")] = '\0';
+		if (buf[0])
+			*out = patron_xstrdup(buf);
+		memset(buf, 0, sizeof buf);
+		if (!*out) {
+			host_fail(ctx, "option %s_file: %s: empty", name, file);
+			return -1;
+		}
+	} else if (env_default && getenv(env_default)) {
+		*out = patron_xstrdup(getenv(env_default));
+	}
+	return 0;
+}
+
 static const patron_host host = {
 	.size = sizeof(patron_host),
 	.abi_major = PATRON_ABI_MAJOR,
@@ -577,6 +621,7 @@ static const patron_host host = {
 	.design = host_design,
 	.write_score_labels = host_write_score_labels,
 	.not_ready = host_not_ready,
+	.secret = host_secret,
 };
 
 /* The keys of a job's table the core reads itself, beside the plugin's. */

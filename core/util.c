@@ -1,9 +1,13 @@
 #include "util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 int patron_err_set(patron_err *err, const char *fmt, ...)
 {
@@ -140,4 +144,32 @@ void patron_escape(const char *in, char *out, size_t cap)
 				break;
 		}
 	out[n] = '\0';
+}
+
+int patron_read_secret(const char *path, char *buf, size_t cap, size_t *len, patron_err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return patron_err_set(err, "%s: cannot read: %s", path, strerror(e));
+	}
+	if (st.st_mode & 077) {
+		close(fd);
+		return patron_err_set(err, "%s: readable by others (mode %03o): a secret must be "
+				      "readable by its owner only (chmod 600 %s)", path,
+				      (unsigned)(st.st_mode & 0777), path);
+	}
+	ssize_t n = read(fd, buf, cap);
+	int e = errno;
+	close(fd);
+	if (n < 0)
+		return patron_err_set(err, "%s: cannot read: %s", path, strerror(e));
+	if ((size_t)n == cap)
+		return patron_err_set(err, "%s: longer than %zu bytes", path, cap - 1);
+	buf[n] = '\0';
+	*len = (size_t)n;
+	return 0;
 }

@@ -46,4 +46,9 @@ double patron_clock(void);
  * and backslashes escaped (\n, \x01), cut to fit CAP bytes. */
 void patron_escape(const char *in, char *out, size_t cap);
 
+/* The bytes of secret file PATH (a key, a passphrase, a password) into BUF,
+ * NUL-terminated, *LEN of them: refused, named, when anyone but its owner
+ * may read the file, or when it holds CAP bytes or more. */
+int patron_read_secret(const char *path, char *buf, size_t cap, size_t *len, patron_err *err);
+
 #endif

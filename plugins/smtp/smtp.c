@@ -8,9 +8,9 @@
  * from      the sender, also the envelope's MAIL FROM
  * starttls  "try" (default: when the server offers it), "required" or "no"
  * username  AUTH login; the password comes from the environment variable
- *           named by password_env (default PATRON_SMTP_PASSWORD), or from
- *           password_file, a file readable by its owner only. It is never
- *           logged. (A password written in patron.conf itself is refused.)
+ *           password_env names, else from password_file, a file readable by
+ *           its owner only, else from PATRON_SMTP_PASSWORD (host->secret). It
+ *           is never logged. (A password written in patron.conf is refused.)
  * timeout   seconds for one message (default 30)
  *
  * One connection serves every message of a delivery run (libcurl keeps it
@@ -23,8 +23,6 @@
 #include <string.h>
 
 #include <patron/plugin.h>
-
-#include "../common/secret.h"
 
 typedef struct {
 	const patron_host *host;
@@ -61,8 +59,6 @@ static int init(const patron_host *host, patron_ctx *ctx, void **state)
 	const char *from = host->option_string(ctx, "from");
 	const char *tls = host->option_string(ctx, "starttls");
 	const char *user = host->option_string(ctx, "username");
-	const char *pass = NULL;
-	const char *pass_env = host->option_string(ctx, "password_env");
 	double timeout = 30;
 	if (!url || (strncmp(url, "smtp://", 7) != 0 && strncmp(url, "smtps://", 8) != 0)) {
 		host->fail(ctx, "option url: expected smtp://HOST[:PORT] or smtps://HOST[:PORT]");
@@ -82,26 +78,19 @@ static int init(const patron_host *host, patron_ctx *ctx, void **state)
 		host->fail(ctx, "option timeout: expected seconds above 0");
 		return -1;
 	}
-	const char *pass_file = host->option_string(ctx, "password_file");
-	char *from_file = NULL;
-	if (secret_not_inline(host, ctx, "password") < 0)
+	char *pass;
+	if (host->secret(ctx, "password", "PATRON_SMTP_PASSWORD", &pass) < 0)
 		return -1;
-	if (user && pass_file) {
-		if (!(pass = from_file = secret_from_file(host, ctx, "password_file", pass_file)))
-			return -1;
-	} else if (user) {
-		const char *var = pass_env ? pass_env : "PATRON_SMTP_PASSWORD";
-		pass = getenv(var);
-		if (!pass) {
-			host->fail(ctx, "option username is set, but there is no password (set "
-				   "the environment variable %s, or password_file)", var);
-			return -1;
-		}
+	if (user && !pass) {
+		host->fail(ctx, "option username is set, but there is no password (set the "
+			   "environment variable PATRON_SMTP_PASSWORD, or password_env or "
+			   "password_file)");
+		return -1;
 	}
 	smtp_state *s = calloc(1, sizeof *s);
 	if (!s || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 	    !(s->curl = curl_easy_init())) {
-		free(s), free(from_file);
+		free(s), free(pass);
 		host->fail(ctx, "libcurl cannot start");
 		return -1;
 	}
@@ -125,7 +114,7 @@ static int init(const patron_host *host, patron_ctx *ctx, void **state)
 		curl_easy_setopt(c, CURLOPT_USERNAME, user);
 		curl_easy_setopt(c, CURLOPT_PASSWORD, pass);	/* libcurl keeps a copy */
 	}
-	free(from_file);
+	free(pass);
 	*state = s;
 	return 0;
 }

@@ -31,8 +31,6 @@
 
 #include <patron/plugin.h>
 
-#include "../common/secret.h"
-
 typedef struct {
 	const patron_host *host;
 	CURL *curl;
@@ -50,8 +48,6 @@ static size_t ignore_body(char *p, size_t size, size_t n, void *ud)
 static int init(const patron_host *host, patron_ctx *ctx, void **state)
 {
 	const char *url = host->option_string(ctx, "url");
-	const char *secret = NULL;
-	const char *secret_env = host->option_string(ctx, "secret_env");
 	const char *format = host->option_string(ctx, "format");
 	double timeout = 10;
 	if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)) {
@@ -66,29 +62,19 @@ static int init(const patron_host *host, patron_ctx *ctx, void **state)
 		host->fail(ctx, "option timeout: expected seconds above 0");
 		return -1;
 	}
-	const char *secret_file = host->option_string(ctx, "secret_file");
-	char *from_file = NULL;
-	if (secret_not_inline(host, ctx, "secret") < 0)
-		return -1;
-	if (secret_env && !(secret = getenv(secret_env))) {
-		host->fail(ctx, "option secret_env: the environment variable %s is not set",
-			   secret_env);
-		return -1;
-	}
-	if (!secret && secret_file &&
-	    !(secret = from_file = secret_from_file(host, ctx, "secret_file", secret_file)))
+	char *secret;
+	if (host->secret(ctx, "secret", NULL, &secret) < 0)
 		return -1;
 	hook_state *s = calloc(1, sizeof *s);
 	if (!s || sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 	    !(s->curl = curl_easy_init())) {
-		free(s), free(from_file);
+		free(s), free(secret);
 		host->fail(ctx, "libcurl or libsodium cannot start");
 		return -1;
 	}
 	s->host = host;
 	s->sms = format && strcmp(format, "sms") == 0;
-	s->secret = secret ? strdup(secret) : NULL;
-	free(from_file);
+	s->secret = secret;
 	CURL *c = s->curl;
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_POST, 1L);

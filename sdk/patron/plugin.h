@@ -231,6 +231,15 @@ typedef struct patron_host {
 	 * make it run, skips the job and goes on with the others. */
 	void (*not_ready)(patron_ctx *ctx, const char *fmt, ...)
 		__attribute__((format(printf, 2, 3)));
+	/* ABI 1.6: the secret NAME among the plugin's options (a password, a
+	 * signing key): from the environment variable that option NAME_env
+	 * names, else from the first line of the file NAME_file names, which
+	 * only its owner may read, else from the environment variable
+	 * ENV_DEFAULT (NULL: none). A secret written as NAME itself in
+	 * patron.conf, which others may read, is refused. 0 with *OUT
+	 * malloc'd (the plugin frees it) or NULL when none is given; -1 with
+	 * the failure recorded. Never logged. */
+	int (*secret)(patron_ctx *ctx, const char *name, const char *env_default, char **out);
 } patron_host;
 
 /* 1 when the running core's host table has MEMBER. */
