@@ -395,16 +395,13 @@ static int check_copy(const char *path, const char *src, patron_err *err)
 	return 0;
 }
 
-int patron_restore(const char *store_path, const char *src, const patron_backup_key *key,
+/* patron_restore, once no run or delivery can act on the store. */
+static int restore(const char *store_path, const char *src, const patron_backup_key *key,
 		   int busy_ms, patron_err *err)
 {
-	if (sodium_init() < 0)
-		return patron_err_set(err, "libsodium cannot start");
 	int in = open(src, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
 		return patron_err_set(err, "%s: cannot read: %s", src, strerror(errno));
-	struct stat sb;
-	int existed = stat(store_path, &sb) == 0;
 	unsigned char head[8] = {0};
 	ssize_t got = read_full(in, head, sizeof head);
 	lseek(in, 0, SEEK_SET);
@@ -446,16 +443,42 @@ int patron_restore(const char *store_path, const char *src, const patron_backup_
 	}
 	if (*plain)
 		unlink(plain);
+	return rc;
+}
+
+int patron_restore(const char *store_path, const char *src, const patron_backup_key *key,
+		   int busy_ms, patron_err *err)
+{
+	if (sodium_init() < 0)
+		return patron_err_set(err, "libsodium cannot start");
+	struct stat sb;
+	int existed = stat(store_path, &sb) == 0;
+	/* No run or delivery may act on the store while it is replaced. */
+	int run = patron_store_lock_path(store_path, "run", 0, err);
+	int del = run < 0 ? -1 : patron_store_lock_path(store_path, "deliver", 0, err);
+	int rc;
+	if (run < 0 || del < 0) {
+		patron_err why = *err;
+		rc = patron_err_set(err, "%s: not restored while it runs", why.msg);
+	} else {
+		rc = restore(store_path, src, key, busy_ms ? busy_ms : PATRON_BUSY_MS, err);
+	}
 	if (rc < 0 && !existed) {	/* nothing is left of a store that was not there */
 		char path[4200];
-		static const char *const beside[] = {"", "-wal", "-shm", "-journal"};
+		static const char *const beside[] = {"", "-wal", "-shm", "-journal", ".run.lock",
+						     ".deliver.lock"};
 		for (size_t i = 0; i < sizeof beside / sizeof *beside; i++) {
 			snprintf(path, sizeof path, "%s%s", store_path, beside[i]);
 			unlink(path);
 		}
 	}
+	if (run >= 0)
+		close(run);
+	if (del >= 0)
+		close(del);
 	return rc;
 }
+
 
 /* ---- patron check ---- */
 

@@ -31,7 +31,9 @@ int patron_backup(patron_store *s, const char *dest, const patron_backup_key *ke
 /* Replaces the store at STORE_PATH (created when missing) with backup SRC,
  * after checking it whole: decrypted and authenticated, an SQLite file
  * that passes its integrity check, a Patron store. Nothing changes unless
- * all of that holds. */
+ * all of that holds, and nothing is left of a store that was not there.
+ * Refused while a patron run or deliver holds the store; waits BUSY_MS
+ * (0: PATRON_BUSY_MS) for other writers. */
 int patron_restore(const char *store_path, const char *src, const patron_backup_key *key,
 		   int busy_ms, patron_err *err);
 

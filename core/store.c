@@ -11,9 +11,6 @@
 #include "schema.sql.h"
 #include "value.h"
 
-/* How long a command waits for a store another process is writing, unless
- * told (--busy-timeout): an import of a large file holds it for a while. */
-#define BUSY_MS 30000
 
 struct patron_store {
 	sqlite3 *db;
@@ -214,7 +211,7 @@ int patron_store_open(const char *path, patron_store **out, patron_err *err)
 		patron_store_close(s);
 		return -1;
 	}
-	s->busy_ms = BUSY_MS;
+	s->busy_ms = PATRON_BUSY_MS;
 	sqlite3_busy_timeout(s->db, s->busy_ms);
 	/* WAL with synchronous=NORMAL: a committed transaction survives a crash
 	 * of the process; only a power cut can lose the last commits, never

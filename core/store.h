@@ -80,8 +80,10 @@ int patron_store_begin(patron_store *s, patron_err *err);
 int patron_store_lock(patron_store *s, const char *what, int wait, patron_err *err);
 /* The same for the store at STORE, not open. */
 int patron_store_lock_path(const char *store, const char *what, int wait, patron_err *err);
-/* How long to wait for a store another process is writing (30 s unless
- * set). */
+/* How long a command waits for a store another process is writing, unless
+ * told (--busy-timeout): an import of a large file holds it for a while. */
+#define PATRON_BUSY_MS 30000
+/* Sets that wait for S. */
 void patron_store_busy(patron_store *s, int ms);
 /* Savepoint NAME. Outside a transaction it first takes the write lock
  * (BEGIN IMMEDIATE, waiting as patron_store_busy says), so *BEGAN is 1 and

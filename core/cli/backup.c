@@ -3,7 +3,6 @@
  * checked. */
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../backup.h"
 #include "cli.h"
@@ -99,29 +98,9 @@ static int restore(cli *c, int argc, char **argv)
 		return cli_usage(&cmd_restore, "expected the backup file to restore");
 	if (k.key_file && k.passphrase_file)
 		return cli_usage(&cmd_restore, "--key-file or --passphrase-file, not both");
-	/* No run or delivery may act on the store while it is replaced. */
 	patron_err err;
-	int run = patron_store_lock_path(c->db_path, "run", 0, &err);
-	int del = run < 0 ? -1 : patron_store_lock_path(c->db_path, "deliver", 0, &err);
-	int rc = EXIT_OK;
-	if (run < 0 || del < 0)
-		rc = cli_fail(EXIT_FAIL, "%s: not restored while it runs", err.msg);
-	else if (patron_restore(c->db_path, src, &k, c->busy_ms ? c->busy_ms : 30000, &err) < 0)
-		rc = cli_fail(EXIT_FAIL, "%s", err.msg);
-	if (run >= 0)
-		close(run);
-	if (del >= 0)
-		close(del);
-	if (rc != EXIT_OK && access(c->db_path, F_OK) != 0) {
-		/* No store came of it: no lock files of one either. */
-		char path[4200];
-		snprintf(path, sizeof path, "%s.run.lock", c->db_path);
-		unlink(path);
-		snprintf(path, sizeof path, "%s.deliver.lock", c->db_path);
-		unlink(path);
-	}
-	if (rc != EXIT_OK)
-		return rc;
+	if (patron_restore(c->db_path, src, &k, c->busy_ms, &err) < 0)
+		return cli_fail(EXIT_FAIL, "%s", err.msg);
 	/* Opened as every command opens it: an older backup is brought up to
 	 * date, and the summary says what came back. */
 	patron_store *s = cli_store(c);
