@@ -206,6 +206,13 @@ static channel *channel_of(run *r, const char *name, patron_err *err)
 	return ch;
 }
 
+static void channels_close(run *r)
+{
+	for (size_t i = 0; i < r->nchans; i++)
+		patron_channel_close(r->chans[i].open);
+	free(r->chans);
+}
+
 static patron_template *template_of(run *r, const row *m, char *why, size_t cap)
 {
 	char dir[4400];
@@ -651,9 +658,7 @@ int patron_deliver(patron_store *s, const patron_deliver_opts *o, patron_deliver
 		sqlite3_finalize(q);
 	}
 	sqlite3_finalize(r.consent);
-	for (size_t i = 0; i < r.nchans; i++)
-		patron_channel_close(r.chans[i].open);
-	free(r.chans);
+	channels_close(&r);
 	for (size_t i = 0; i < r.ntpls; i++)
 		patron_template_free(r.tpls[i].t);
 	free(r.tpls);
@@ -737,6 +742,25 @@ int patron_outbox_render(patron_store *s, const patron_config *c, int64_t now, i
 
 /* ---- patron erase ---- */
 
+/* The messages that went out to ?1 (0: anyone) before ?2 (0: any time). */
+#define SENT_BEFORE " FROM outbox WHERE (?1 = 0 OR customer_id = ?1) AND (?2 = 0 OR " \
+		    "created_at < ?2) AND status IN ('sent', 'sending', 'bounced') AND address <> ''"
+
+static sqlite3_stmt *sent_before(patron_store *s, const char *what, int64_t cid, int64_t before,
+				 patron_err *err)
+{
+	char sql[400];
+	snprintf(sql, sizeof sql, "SELECT %s" SENT_BEFORE, what);
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(patron_store_db(s), sql, -1, &q, NULL) != SQLITE_OK) {
+		patron_store_fail(s, err, "reading the outbox");
+		return NULL;
+	}
+	sqlite3_bind_int64(q, 1, cid);
+	sqlite3_bind_int64(q, 2, before);
+	return q;
+}
+
 int patron_outbox_forget(patron_store *s, const patron_config *cfg, const patron_plugins *ps,
 			 int64_t cid, int64_t before, int64_t now, long *forgotten, patron_err *err)
 {
@@ -744,17 +768,10 @@ int patron_outbox_forget(patron_store *s, const patron_config *cfg, const patron
 	patron_deliver_opts o = {.config = cfg, .plugins = ps, .now = now};
 	patron_deliver_stats ds = {0};
 	run r = {.s = s, .o = &o, .st = &ds, .quiet = 1};
-	sqlite3_stmt *q;
 	/* Every channel first: one that cannot open stops this before any
 	 * copy is removed. Then the messages. */
-	if (sqlite3_prepare_v2(patron_store_db(s), "SELECT DISTINCT channel FROM outbox WHERE "
-			       "(?1 = 0 OR customer_id = ?1) AND (?2 = 0 OR created_at < ?2) AND "
-			       "status IN ('sent', 'sending', 'bounced') AND address <> ''", -1, &q,
-			       NULL) != SQLITE_OK)
-		return patron_store_fail(s, err, "reading the outbox");
-	sqlite3_bind_int64(q, 1, cid);
-	sqlite3_bind_int64(q, 2, before);
-	int rc = 0;
+	sqlite3_stmt *q = sent_before(s, "DISTINCT channel", cid, before, err);
+	int rc = q ? 0 : -1;
 	while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(q, 0);
 		channel *ch = channel_of(&r, name, err);
@@ -765,20 +782,10 @@ int patron_outbox_forget(patron_store *s, const patron_config *cfg, const patron
 					    "the messages: %s", name, ch->why_down);
 	}
 	sqlite3_finalize(q);
-	if (rc == 0 && sqlite3_prepare_v2(patron_store_db(s), "SELECT id, key, channel, address "
-					  "FROM outbox WHERE (?1 = 0 OR customer_id = ?1) AND (?2 = 0 "
-					  "OR created_at < ?2) AND status IN ('sent', 'sending', "
-					  "'bounced') AND address <> '' ORDER BY id", -1, &q, NULL) !=
-			       SQLITE_OK)
-		rc = patron_store_fail(s, err, "reading the outbox");
-	if (rc < 0) {
-		for (size_t i = 0; i < r.nchans; i++)
-			patron_channel_close(r.chans[i].open);
-		free(r.chans);
-		return -1;
-	}
-	sqlite3_bind_int64(q, 1, cid);
-	sqlite3_bind_int64(q, 2, before);
+	q = rc < 0 ? NULL : sent_before(s, "id, key, channel, address, coalesce(customer_id, 0)",
+					cid, before, err);
+	if (!q)
+		rc = -1;
 	while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(q, 2);
 		channel *ch = channel_of(&r, name, err);	/* opened above */
@@ -788,7 +795,7 @@ int patron_outbox_forget(patron_store *s, const patron_config *cfg, const patron
 		}
 		patron_message m = {.id = sqlite3_column_int64(q, 0),
 				    .key = (const char *)sqlite3_column_text(q, 1),
-				    .channel = name, .customer_id = cid,
+				    .channel = name, .customer_id = sqlite3_column_int64(q, 4),
 				    .to = (const char *)sqlite3_column_text(q, 3)};
 		char why[600];
 		int f = patron_channel_forget(ch->open, &m, why, sizeof why);
@@ -799,9 +806,7 @@ int patron_outbox_forget(patron_store *s, const patron_config *cfg, const patron
 			*forgotten += f;
 	}
 	sqlite3_finalize(q);
-	for (size_t i = 0; i < r.nchans; i++)
-		patron_channel_close(r.chans[i].open);
-	free(r.chans);
+	channels_close(&r);
 	return rc;
 }
 
