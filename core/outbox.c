@@ -566,7 +566,7 @@ int patron_deliver(patron_store *s, const patron_deliver_opts *o, patron_deliver
 		return patron_err_set(err, "libsodium cannot start");
 	int fd = patron_store_lock(s, "deliver", 0, err);
 	if (fd < 0) {
-		st->other_running = strstr(err->msg, "another patron") != NULL;
+		st->other_running = fd == PATRON_LOCK_HELD;
 		return -1;
 	}
 	run r = {.s = s, .o = o, .st = st, .bus = patron_bus_new(s)};

@@ -301,9 +301,10 @@ int patron_store_lock_path(const char *store, const char *what, int wait, patron
 	if (rc < 0) {
 		int e = errno;
 		close(fd);
-		if (e == EWOULDBLOCK)
-			return patron_err_set(err, "another patron %s is running on %s", what,
-					      store);
+		if (e == EWOULDBLOCK) {
+			patron_err_set(err, "another patron %s is running on %s", what, store);
+			return PATRON_LOCK_HELD;
+		}
 		return patron_err_set(err, "%s: cannot lock: %s", path, strerror(e));
 	}
 	return fd;

@@ -75,8 +75,10 @@ sqlite3_stmt *patron_store_stmt(patron_store *s, patron_stmt_id id);
 int patron_store_begin(patron_store *s, patron_err *err);
 /* Holds the store's lock for WHAT ("run", "deliver"), a file beside it,
  * until the descriptor returned is closed or the process ends: only one
- * such command at a time. Waits for it when WAIT, else -1 with err saying
- * that another is running. */
+ * such command at a time. Waits for it when WAIT; else, when another holds
+ * it, PATRON_LOCK_HELD with err saying that another is running. -1 on an
+ * error. */
+#define PATRON_LOCK_HELD (-2)
 int patron_store_lock(patron_store *s, const char *what, int wait, patron_err *err);
 /* The same for the store at STORE, not open. */
 int patron_store_lock_path(const char *store, const char *what, int wait, patron_err *err);

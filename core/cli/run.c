@@ -99,7 +99,7 @@ static int run(cli *c, int argc, char **argv)
 		free(paths);
 		patron_config_free(cfg);
 		return cli_fail(EXIT_FAIL, "%s%s", lerr.msg,
-				strstr(lerr.msg, "another") ? " (--wait waits for it)" : "");
+				lock == PATRON_LOCK_HELD ? " (--wait waits for it)" : "");
 	}
 	/* rules = { time_limit = "5s" }: the wall-clock limit of one call
 	 * (checked when the config was read). */
