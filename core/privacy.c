@@ -104,23 +104,29 @@ int patron_person_erase(patron_store *s, int64_t cid, const patron_config *cfg,
 	/* The addresses, to find them in other rows' text. */
 	json_t *values = rows(s, "SELECT value FROM identities WHERE customer_id = ?1", cid);
 	int64_t created = 0;
+	int buyer = 0;
 	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(db, "SELECT created_at FROM customers WHERE id = ?1", -1, &q,
+	if (sqlite3_prepare_v2(db, "SELECT created_at, EXISTS (SELECT 1 FROM orders WHERE "
+			       "customer_id = ?1) FROM customers WHERE id = ?1", -1, &q,
 			       NULL) == SQLITE_OK) {
 		sqlite3_bind_int64(q, 1, cid);
-		if (sqlite3_step(q) == SQLITE_ROW)
+		if (sqlite3_step(q) == SQLITE_ROW) {
 			created = sqlite3_column_int64(q, 0);
+			buyer = sqlite3_column_int(q, 1);
+		}
 		sqlite3_finalize(q);
 	}
-	long n = change(s, "INSERT INTO customers(first_name, last_name, created_at, updated_at) "
-			"VALUES (NULL, NULL, ?1, ?2)", created, now, NULL);
-	st->tombstone = sqlite3_last_insert_rowid(db);
+	/* Orders need someone to belong to: an anonymous customer, made only
+	 * for a person who has orders (else t stays 0 and no one is made). */
+	long n = buyer ? change(s, "INSERT INTO customers(first_name, last_name, created_at, "
+				"updated_at) VALUES (NULL, NULL, ?1, ?2)", created, now, NULL) : 0;
+	st->tombstone = buyer && n > 0 ? sqlite3_last_insert_rowid(db) : 0;
 	int64_t t = st->tombstone;
 	long counts[12];
 	static const char *const steps[] = {
 		/* The shop's figures stay: orders move to the anonymous customer. */
 		"UPDATE orders SET customer_id = ?2 WHERE customer_id = ?1",
-		"UPDATE events SET payload = '{}', customer_id = ?2 WHERE customer_id = ?1",
+		"UPDATE events SET payload = '{}', customer_id = nullif(?2, 0) WHERE customer_id = ?1",
 		("UPDATE outbox SET address = '', vars = '{}', last_error = NULL, customer_id = NULL "
 		 "WHERE customer_id = ?1"),
 		"UPDATE audit SET detail = '{}', customer_id = NULL WHERE customer_id = ?1",
@@ -162,7 +168,8 @@ int patron_person_erase(patron_store *s, int64_t cid, const patron_config *cfg,
 			 "\"messages\":%ld,\"files\":%ld,\"audit\":%ld,\"feedback\":%ld}",
 			 st->identities, st->orders, st->events, st->messages, st->files, st->audit,
 			 st->feedback);
-		n = change(s, "INSERT INTO erasures(at, tombstone, counts) VALUES (?1, ?2, ?3)", now,
+		n = change(s, "INSERT INTO erasures(at, tombstone, counts) VALUES (?1, nullif(?2, 0), "
+			   "?3)", now,
 			   t, detail);
 	}
 	json_decref(values);

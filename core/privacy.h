@@ -15,15 +15,16 @@
 json_t *patron_person_export(patron_store *s, int64_t cid, int64_t now);
 
 typedef struct {
-	int64_t tombstone;	/* the id the orders are kept under */
+	int64_t tombstone;	/* the id the orders are kept under; 0: there were none */
 	long identities, orders, events, messages, files, audit, feedback, scores;
 } patron_erase_stats;
 
 /* Erases customer CID: the customer row, identities, attributes, tags,
  * consent, feedback, scores and recommendations go; orders (amounts, dates,
- * lines) move to a new anonymous customer; the events, messages and audit
- * rows about the person keep their counts and times but lose their text and
- * addresses, as do other events naming the person's addresses; channels
+ * lines) move to a new anonymous customer, made only when there are any;
+ * the events, messages and audit rows about the person keep their counts
+ * and times but lose their text and addresses, as do other events naming
+ * the person's addresses; channels
  * that keep copies of what they sent forget them. All in one transaction,
  * with the freed bytes overwritten, then the store is rewritten (VACUUM)
  * so no erased byte stays in the file. The erasure is recorded, without

@@ -103,9 +103,13 @@ static int erase_person(cli *c, int argc, char **argv)
 		return cli_fail(EXIT_FAIL, "customer %lld: %s; nothing was erased", (long long)id,
 				err.msg);
 	printf("erased customer %lld: %ld identities, %ld messages (%ld delivered copies), "
-	       "%ld events, %ld audit rows and %ld feedback cleared; %ld orders kept, "
-	       "anonymous, as customer %lld\n", (long long)id, st.identities, st.messages,
-	       st.files, st.events, st.audit, st.feedback, st.orders, (long long)st.tombstone);
+	       "%ld events, %ld audit rows and %ld feedback cleared", (long long)id,
+	       st.identities, st.messages, st.files, st.events, st.audit, st.feedback);
+	if (st.tombstone)
+		printf("; %ld orders kept, anonymous, as customer %lld\n", st.orders,
+		       (long long)st.tombstone);
+	else
+		printf("; no orders to keep\n");
 	return EXIT_OK;
 }
 

@@ -68,6 +68,15 @@ t_erase_removes_a_person_everywhere_and_keeps_the_revenue() {
 	expect_rc 0
 	run "$PATRON" --db "$DB" export "$WHO"
 	expect_rc 1
+	# Someone without orders leaves no anonymous customer behind.
+	printf 'email\nnoorders@example.com\n' >"$T/one.csv"
+	"$PATRON" --db "$DB" --now $NOW import customers "$T/one.csv" >/dev/null
+	customers=$(q "SELECT count(*) FROM customers")
+	run "$PATRON" --db "$DB" --now $NOW erase noorders@example.com --yes
+	expect_rc 0
+	expect_in "$T/out" "; no orders to keep"
+	expect_eq "$(q "SELECT count(*) FROM customers")" $((customers - 1))
+	expect_eq "$(q "SELECT count(*) FROM erasures WHERE tombstone IS NULL")" 1
 }
 
 t_erase_stops_before_anything_when_a_channel_cannot_forget() {
