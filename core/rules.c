@@ -534,6 +534,9 @@ static int l_rule(lua_State *L)
 	return 0;
 }
 
+static int load_text(patron_rules *r, const char *path, const char *dir, patron_buf *text,
+		     patron_err *err);
+
 int patron_rules_load(patron_rules *r, const char *path, patron_err *err)
 {
 	FILE *fp = fopen(path, "rb");
@@ -545,12 +548,29 @@ int patron_rules_load(patron_rules *r, const char *path, patron_err *err)
 	while ((n = fread(b, 1, sizeof b, fp)) > 0)
 		patron_buf_add(&text, b, n);
 	fclose(fp);
+	char *copy = patron_xstrdup(path);
+	int rc = load_text(r, path, dirname(copy), &text, err);
+	free(copy);
+	return rc;
+}
 
+int patron_rules_load_where(patron_rules *r, const char *name, const char *expr, patron_err *err)
+{
+	patron_buf text = {0};
+	/* One line, so that an error's line is the expression's. */
+	patron_buf_printf(&text, "rule { name = \"%s\", every = \"1d\", where = function(c) "
+			  "return (%s) end, act = function() end }", name, expr);
+	return load_text(r, name, ".", &text, err);
+}
+
+/* Loads TEXT, read from PATH (a file's name, or what stands for it in
+ * messages), whose templates are under DIR; frees TEXT. */
+static int load_text(patron_rules *r, const char *path, const char *dir, patron_buf *text,
+		     patron_err *err)
+{
 	rule_file *f = patron_xcalloc(1, sizeof *f);
 	f->path = patron_xstrdup(path);
-	char *copy = patron_xstrdup(path);
-	f->dir = patron_xstrdup(dirname(copy));
-	free(copy);
+	f->dir = patron_xstrdup(dir);
 	f->owner = r;
 	f->budget = r->o.steps;
 	f->L = lua_newstate(capped_alloc, f);
@@ -558,7 +578,7 @@ int patron_rules_load(patron_rules *r, const char *path, patron_err *err)
 		free(f->path);
 		free(f->dir);
 		free(f);
-		patron_buf_free(&text);
+		patron_buf_free(text);
 		return patron_err_set(err, "%s: out of memory", path);
 	}
 	r->files = patron_xrealloc(r->files, (r->nfiles + 1) * sizeof *r->files);
@@ -574,18 +594,18 @@ int patron_rules_load(patron_rules *r, const char *path, patron_err *err)
 	char chunk[4200];
 	snprintf(chunk, sizeof chunk, "@%s", path);
 	/* Text only: a precompiled chunk could break the sandbox. */
-	int binary = text.len && text.data[0] == LUA_SIGNATURE[0];
+	int binary = text->len && text->data[0] == LUA_SIGNATURE[0];
 	int rc = binary ? LUA_ERRSYNTAX
-		 : luaL_loadbufferx(L, text.data ? text.data : "", text.len, chunk, "t");
+		 : luaL_loadbufferx(L, text->data ? text->data : "", text->len, chunk, "t");
 	if (binary)
 		lua_pushfstring(L, "%s: a precompiled (binary) chunk; rule files are Lua text",
 				path);
-	else if (rc == LUA_OK && patron_rules_scan(path, text.data ? text.data : "", text.len,
+	else if (rc == LUA_OK && patron_rules_scan(path, text->data ? text->data : "", text->len,
 						   err) < 0) {
 		lua_pushstring(L, err->msg);
 		rc = LUA_ERRSYNTAX;
 	}
-	patron_buf_free(&text);
+	patron_buf_free(text);
 	if (rc == LUA_OK) {
 		lua_getfield(L, LUA_REGISTRYINDEX, "patron.env");
 		lua_setupvalue(L, -2, 1);	/* _ENV */
@@ -1152,4 +1172,24 @@ int patron_rules_run(patron_rules *r, patron_rules_totals *t, patron_err *err)
 		t->errors += s->errors;
 	}
 	return 0;
+}
+
+/* ---- a where on its own (patron customers --where) ---- */
+
+int patron_rules_where(patron_rules *r, size_t i, int64_t cid, int64_t row, patron_err *err)
+{
+	rule *ru = r->rules[i];
+	rule_call k = {.r = ru, .cid = cid};
+	r->call = &k;
+	int rc = call_rule(r, ru, ru->where_ref, cid, row, NULL, err);
+	r->call = NULL;
+	patron_buf_free(&k.lines);
+	patron_buf_free(&k.why);
+	json_decref(k.why_json);
+	return rc;
+}
+
+int patron_rules_bulk(patron_rules *r, const int64_t **ids, size_t *n, patron_err *err)
+{
+	return patron_view_bulk(r->view, ids, n, err);
 }

@@ -54,6 +54,17 @@ void patron_rules_free(patron_rules *r);
  * an error naming the file and line. */
 int patron_rules_load(patron_rules *r, const char *path, patron_err *err);
 size_t patron_rules_count(const patron_rules *r);
+
+/* A condition as a rule's where reads it, from one Lua expression over the
+ * customer `c` (patron customers --where "c.churn > 0.5"): loaded as rule
+ * NAME, in the same sandbox and with the same view as every rule. */
+int patron_rules_load_where(patron_rules *r, const char *name, const char *expr,
+			    patron_err *err);
+/* Rule I's where for customer CID (ROW: its index in the bulk list, or -1):
+ * 1 true, 0 false, -1 with the message in err. Nothing is acted on. */
+int patron_rules_where(patron_rules *r, size_t i, int64_t cid, int64_t row, patron_err *err);
+/* Every customer id, ascending, with the view switched to bulk reading. */
+int patron_rules_bulk(patron_rules *r, const int64_t **ids, size_t *n, patron_err *err);
 /* Describes rule I ("name (file:line): every 1d") into BUF. */
 void patron_rules_describe(const patron_rules *r, size_t i, char *buf, size_t cap);
 

@@ -85,7 +85,7 @@ int cli_base_currency(cli *c, patron_store *s, char out[8]);
 const patron_plugin_file *cli_job_plugin(cli *c, const struct patron_config *cfg,
 					 const char *job, const char *choice, patron_plugins *ps);
 
-extern const cli_command cmd_init, cmd_import, cmd_customer, cmd_stats, cmd_demo, cmd_plugins,
+extern const cli_command cmd_init, cmd_import, cmd_customer, cmd_customers, cmd_stats, cmd_demo, cmd_plugins,
 	cmd_score, cmd_segments, cmd_snapshot, cmd_train, cmd_models, cmd_run, cmd_rules,
 	cmd_emit, cmd_events, cmd_audit, cmd_outbox, cmd_deliver, cmd_preview, cmd_unsubscribe,
 	cmd_recommend, cmd_eval, cmd_backup, cmd_restore, cmd_check, cmd_export, cmd_erase;

@@ -16,7 +16,7 @@
 #define PATRON_VERSION "0.1.0"
 
 static const cli_command *const commands[] = {
-	&cmd_init, &cmd_import, &cmd_customer, &cmd_stats, &cmd_score, &cmd_segments, &cmd_train,
+	&cmd_init, &cmd_import, &cmd_customer, &cmd_customers, &cmd_stats, &cmd_score, &cmd_segments, &cmd_train,
 	&cmd_models, &cmd_recommend, &cmd_eval, &cmd_plugins,
 	&cmd_run, &cmd_rules, &cmd_emit, &cmd_events, &cmd_audit, &cmd_outbox, &cmd_deliver,
 	&cmd_preview, &cmd_unsubscribe,
@@ -81,7 +81,8 @@ int cli_is_help(const char *arg)
 
 void cli_print_json(json_t *j)
 {
-	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	/* 15 digits: what a double holds exactly, so 42.98 prints as 42.98 */
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
 	fputc('\n', stdout);
 	json_decref(j);
 }
