@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "../kpi.h"
 #include "../plugin.h"
 #include "../store.h"
 
@@ -84,6 +85,12 @@ int cli_base_currency(cli *c, patron_store *s, char out[8]);
  * when none is chosen or there is no such plugin. */
 const patron_plugin_file *cli_job_plugin(cli *c, const struct patron_config *cfg,
 					 const char *job, const char *choice, patron_plugins *ps);
+
+/* Days of a --period: week 7, month 30; 0 for anything else. */
+int cli_period_days(const char *period);
+/* The headline figures of the DAYS before --now, with churn.threshold from
+ * the config; -1 with the line printed. */
+int cli_kpis(cli *c, patron_store *s, int days, patron_kpis *k);
 
 extern const cli_command cmd_init, cmd_import, cmd_customer, cmd_customers, cmd_stats, cmd_demo, cmd_plugins,
 	cmd_score, cmd_segments, cmd_snapshot, cmd_train, cmd_models, cmd_run, cmd_rules,

@@ -1,7 +1,10 @@
 /* patron stats: what the store holds. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "../config.h"
+#include "../kpi.h"
 #include "../value.h"
 #include "cli.h"
 
@@ -29,12 +32,111 @@ static const struct {
 	{"last_order_at", "SELECT max(placed_at) FROM orders", DATE},
 };
 
+int cli_period_days(const char *period)
+{
+	return strcmp(period, "week") == 0 ? 7 : strcmp(period, "month") == 0 ? 30 : 0;
+}
+
+int cli_kpis(cli *c, patron_store *s, int days, patron_kpis *k)
+{
+	patron_config *cfg = cli_config(c);
+	if (!cfg)
+		return -1;
+	double threshold = 0.7;
+	if (patron_config_number(cfg, "churn", "threshold", &threshold) < 0 ||
+	    !(threshold > 0 && threshold < 1)) {
+		cli_fail(EXIT_FAIL, "%s: churn.threshold: expected a probability between 0 and 1",
+			 patron_config_path(cfg));
+		patron_config_free(cfg);
+		return -1;
+	}
+	patron_config_free(cfg);
+	patron_err err;
+	if (patron_kpis_compute(s, c->now, days, threshold, k, &err) < 0) {
+		cli_fail(EXIT_FAIL, "%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* "+12.5%" for the change from B to A; "" when there is nothing to compare. */
+static const char *change(double a, double b, char *buf, size_t cap)
+{
+	if (isnan(a) || isnan(b) || b == 0)
+		snprintf(buf, cap, "%s", "");
+	else
+		snprintf(buf, cap, "%+.1f%%", 100 * (a - b) / fabs(b));
+	return buf;
+}
+
+static const char *percent(double v, char *buf, size_t cap)
+{
+	if (isnan(v))
+		snprintf(buf, cap, "-");
+	else
+		snprintf(buf, cap, "%.1f%%", 100 * v);
+	return buf;
+}
+
+static void print_kpis(const patron_kpis *k, const char *base)
+{
+	char a[32], b[32], d[32], x[32], y[32];
+	const patron_kpi_period *p = &k->cur, *q = &k->prev;
+	printf("  last %d days, %s to %s, against the %d days before\n", k->days,
+	       patron_format_day(p->start, a), patron_format_day(p->end - 86400, b), k->days);
+	printf("    %-22s %14s %14s %9s\n", "", "now", "before", "change");
+	printf("    %-22s %14s %14s %9s\n", "revenue", patron_format_money(p->revenue_cents, x),
+	       patron_format_money(q->revenue_cents, y),
+	       change((double)p->revenue_cents, (double)q->revenue_cents, d, sizeof d));
+	printf("    %-22s %14lld %14lld %9s\n", "orders", (long long)p->orders,
+	       (long long)q->orders, change((double)p->orders, (double)q->orders, d, sizeof d));
+	snprintf(x, sizeof x, isnan(p->aov) ? "-" : "%.2f", p->aov);
+	snprintf(y, sizeof y, isnan(q->aov) ? "-" : "%.2f", q->aov);
+	printf("    %-22s %14s %14s %9s\n", "average order value", x, y,
+	       change(p->aov, q->aov, d, sizeof d));
+	printf("    %-22s %14lld %14lld %9s\n", "active customers", (long long)p->active,
+	       (long long)q->active, change((double)p->active, (double)q->active, d, sizeof d));
+	printf("    %-22s %14lld %14lld %9s\n", "new customers", (long long)p->new_customers,
+	       (long long)q->new_customers,
+	       change((double)p->new_customers, (double)q->new_customers, d, sizeof d));
+	printf("    %-22s %14s %14s\n", "repeat-purchase rate", percent(p->repeat_rate, x, sizeof x),
+	       percent(q->repeat_rate, y, sizeof y));
+	printf("    %-22s %14s %14s\n", "retention", percent(p->retention, x, sizeof x),
+	       percent(q->retention, y, sizeof y));
+	printf("    %-22s %14s %14s\n", "churn rate", percent(p->churn_rate, x, sizeof x),
+	       percent(q->churn_rate, y, sizeof y));
+	if (k->scored)
+		printf("    %-22s %14lld   (churn risk %g or more, of %lld scored)\n", "at risk",
+		       (long long)k->at_risk, k->threshold, (long long)k->scored);
+	else
+		printf("    %-22s %14s   (no churn scores yet: patron train churn, patron score)\n",
+		       "at risk", "-");
+	if (k->clv_scored)
+		printf("    %-22s %14.2f %s (%lld customers)\n", "predicted CLV", k->clv_total, base,
+		       (long long)k->clv_scored);
+	else
+		printf("    %-22s %14s   (no CLV yet: patron train clv, patron score)\n",
+		       "predicted CLV", "-");
+}
+
 static int run(cli *c, int argc, char **argv)
 {
-	if (argc > 1)
-		return cli_usage(&cmd_stats, "unexpected argument \"%s\"", argv[1]);
+	const char *period = "week";
+	for (int i = 1; i < argc; i++) {
+		const char *v;
+		int m = cli_opt_value(argc, argv, &i, "--period", &v);
+		if (m < 0 || (m > 0 && !cli_period_days(v)))
+			return cli_usage(&cmd_stats, "--period: expected week or month");
+		if (m > 0)
+			period = v;
+		else
+			return cli_usage(&cmd_stats, "unexpected argument \"%s\"", argv[i]);
+	}
 	patron_store *s = cli_store(c);
 	if (!s)
+		return EXIT_FAIL;
+	patron_kpis k;
+	if (cli_kpis(c, s, cli_period_days(period), &k) < 0)
 		return EXIT_FAIL;
 	json_t *j = json_object();
 	for (size_t i = 0; i < sizeof counts / sizeof *counts; i++) {
@@ -85,6 +187,7 @@ static int run(cli *c, int argc, char **argv)
 	sqlite3_finalize(st);
 	json_object_set_new(j, "base_currency", *base ? json_string(base) : json_null());
 	json_object_set_new(j, "revenue_by_currency", per);
+	json_object_set_new(j, "kpis", patron_kpis_json(&k));
 	if (c->json) {
 		json_object_set_new(j, "store", json_string(c->db_path));
 		cli_print_json(j);
@@ -120,17 +223,27 @@ static int run(cli *c, int argc, char **argv)
 			printf("  %-15s %s\n", counts[i].name,
 			       json_is_string(v) ? json_string_value(v) : "-");
 	}
+	print_kpis(&k, base);
 	json_decref(j);
 	return EXIT_OK;
 }
 
 const cli_command cmd_stats = {
 	"stats", run, "count what the store holds",
-	"usage: patron stats [--json]\n"
+	"usage: patron stats [--period week|month] [--json]\n"
 	"\n"
 	"Counts customers, identities, products, orders (all, paid, and guests' orders,\n"
 	"which have no customer), order lines, feedback, events and scores, with the\n"
 	"revenue (paid minus refunded) in the shop's base currency and, when orders\n"
 	"came in other currencies, in each currency as the shop's dashboard shows it;\n"
-	"refunds, money under an open dispute, and the span of order dates.\n",
+	"refunds, money under an open dispute, and the span of order dates.\n"
+	"\n"
+	"Then the headline figures of the last week (7 days) or month (30 days) up to\n"
+	"and including the day of --now, against the period before: revenue, paid\n"
+	"orders and their average value, active customers (an order in the last 365\n"
+	"days), new customers (their first order), the repeat-purchase rate (buyers of\n"
+	"the period who had ordered before), retention (customers active at the\n"
+	"period's start still active at its end) and the churn rate (the rest); and,\n"
+	"from the latest patron score, the customers at risk (churn risk at or over\n"
+	"churn.threshold, 0.7 unless set) and the total predicted CLV.\n",
 };
