@@ -24,7 +24,7 @@ const patron_job patron_jobs[] = {
 
 /* Keys patron.conf may set besides the jobs. */
 static const char *const other_keys[] = {"channels", "frequency_cap", "templates", "currency",
-					 "rules", "retention", NULL};
+					 "rules", "retention", "attribution", "shop", NULL};
 
 #define CONFIG_MEMORY (8u << 20)	/* bytes a config may allocate */
 #define CONFIG_STEPS 1000000		/* instructions it may run */
@@ -94,6 +94,16 @@ static int check_limits(patron_config *c, patron_err *err)
 	if (keep && patron_parse_duration(keep, &d) < 0)
 		return patron_err_set(err, "%s: retention.events: expected a duration like \"2y\", "
 				      "got \"%s\"", c->path, keep);
+	const char *window = patron_config_string(c, "attribution", "window");
+	if (window && patron_parse_duration(window, &d) < 0)
+		return patron_err_set(err, "%s: attribution.window: expected a duration like "
+				      "\"7d\", got \"%s\"", c->path, window);
+	double cost;
+	if (patron_config_number(c, "attribution", "cost_per_message", &cost) < 0 ||
+	    (patron_config_number(c, "attribution", "cost_per_message", &cost) > 0 &&
+	     !(cost >= 0)))
+		return patron_err_set(err, "%s: attribution.cost_per_message: expected a number, "
+				      "0 or more (in the base currency)", c->path);
 	const char *limit = patron_config_string(c, "rules", "time_limit");
 	if (limit && patron_parse_duration(limit, &d) < 0)
 		return patron_err_set(err, "%s: rules.time_limit: expected a duration like \"5s\", "

@@ -92,7 +92,11 @@ int cli_period_days(const char *period);
  * the config; -1 with the line printed. */
 int cli_kpis(cli *c, patron_store *s, int days, patron_kpis *k);
 
-extern const cli_command cmd_init, cmd_import, cmd_customer, cmd_customers, cmd_stats, cmd_demo, cmd_plugins,
+/* Writes the report (patron report) to OUT, or report.html beside the
+ * store; *WRITTEN is where. Prints the error itself. */
+int cli_report(cli *c, const char *out, int days, const char **written);
+
+extern const cli_command cmd_init, cmd_import, cmd_customer, cmd_customers, cmd_stats, cmd_report, cmd_demo, cmd_plugins,
 	cmd_score, cmd_segments, cmd_snapshot, cmd_train, cmd_models, cmd_run, cmd_rules,
 	cmd_emit, cmd_events, cmd_audit, cmd_outbox, cmd_deliver, cmd_preview, cmd_unsubscribe,
 	cmd_recommend, cmd_eval, cmd_backup, cmd_restore, cmd_check, cmd_export, cmd_erase;

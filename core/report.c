@@ -1,0 +1,831 @@
+#include "report.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kpi.h"
+#include "strmap.h"
+#include "svg.h"
+#include "value.h"
+
+#define DAY 86400
+#define COHORTS 12	/* acquisition months shown, and months after */
+#define TOP_AT_RISK 20
+
+typedef struct {
+	patron_store *s;
+	const patron_report_opts *o;
+	patron_buf *b;
+	patron_err *err;
+	patron_kpis k;
+} report;
+
+static sqlite3_stmt *prepare(report *r, const char *sql)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(patron_store_db(r->s), sql, -1, &st, NULL) != SQLITE_OK) {
+		patron_store_fail(r->s, r->err, "reading the store for the report");
+		return NULL;
+	}
+	return st;
+}
+
+static int finish(report *r, sqlite3_stmt *st, int rc)
+{
+	if (rc != SQLITE_DONE) {
+		sqlite3_finalize(st);
+		return patron_store_fail(r->s, r->err, "reading the store for the report");
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static void text(report *r, const char *s) { patron_xml_text(r->b, s); }
+
+/* 1234567.8 as "1,234,567.80". */
+static void money_text(double units, char *buf, size_t cap)
+{
+	char raw[64];
+	snprintf(raw, sizeof raw, "%.2f", fabs(units));
+	size_t digits = strcspn(raw, ".");
+	size_t o = 0;
+	if (units < 0 && o + 1 < cap)
+		buf[o++] = '-';
+	for (size_t i = 0; raw[i] && o + 1 < cap; i++) {
+		if (i && i < digits && (digits - i) % 3 == 0)
+			buf[o++] = ',';
+		if (o + 1 < cap)
+			buf[o++] = raw[i];
+	}
+	buf[o] = 0;
+}
+
+static void count_text(double n, char *buf, size_t cap)
+{
+	money_text(n, buf, cap);
+	buf[strcspn(buf, ".")] = 0;
+}
+
+static void note(report *r, const char *why)
+{
+	patron_buf_adds(r->b, "<p class=\"none\">");
+	text(r, why);
+	patron_buf_adds(r->b, "</p>");
+}
+
+/* ---- headline figures ---- */
+
+typedef enum { F_MONEY, F_COUNT, F_RATE, F_AVG } figure;
+
+static void card(report *r, const char *id, const char *label, double now, double before,
+		 figure f, int lower_is_better, const char *aside)
+{
+	char v[64] = "-", p[64] = "-", raw[64] = "";
+	if (!isnan(now)) {
+		if (f == F_MONEY || f == F_AVG)
+			money_text(now, v, sizeof v);
+		else if (f == F_COUNT)
+			count_text(now, v, sizeof v);
+		else
+			snprintf(v, sizeof v, "%.1f%%", 100 * now);
+		snprintf(raw, sizeof raw, "%.15g", now);
+	}
+	if (!isnan(before)) {
+		if (f == F_MONEY || f == F_AVG)
+			money_text(before, p, sizeof p);
+		else if (f == F_COUNT)
+			count_text(before, p, sizeof p);
+		else
+			snprintf(p, sizeof p, "%.1f%%", 100 * before);
+	}
+	patron_buf_printf(r->b, "<div class=\"card\"><div class=\"label\">%s</div>"
+			  "<div class=\"value\" id=\"kpi-%s\" data-value=\"%s\">", label, id, raw);
+	text(r, v);
+	if ((f == F_MONEY || f == F_AVG) && *r->o->currency && !isnan(now)) {
+		patron_buf_adds(r->b, " <span class=\"unit\">");
+		text(r, r->o->currency);
+		patron_buf_adds(r->b, "</span>");
+	}
+	patron_buf_adds(r->b, "</div>");
+	if (aside) {
+		patron_buf_adds(r->b, "<div class=\"delta\">");
+		text(r, aside);
+		patron_buf_adds(r->b, "</div>");
+	} else if (!isnan(now) && !isnan(before)) {
+		/* The arrow and the sign say the direction; colour only repeats it. */
+		double d = f == F_RATE ? 100 * (now - before) : before ? 100 * (now - before) /
+							fabs(before) : NAN;
+		const char *cls = isnan(d) || fabs(d) < 0.05 ? "flat" :
+				  (d > 0) != lower_is_better ? "good" : "bad";
+		char delta[64];
+		if (isnan(d))
+			snprintf(delta, sizeof delta, "new");
+		else
+			snprintf(delta, sizeof delta, "%s %+.1f%s", d > 0 ? "\u25b2" : d < 0 ?
+				 "\u25bc" : "=", d, f == F_RATE ? " pts" : "%");
+		patron_buf_printf(r->b, "<div class=\"delta %s\">%s vs %s</div>", cls, delta, p);
+	}
+	patron_buf_adds(r->b, "</div>");
+}
+
+static int section_kpis(report *r)
+{
+	const patron_kpi_period *c = &r->k.cur, *p = &r->k.prev;
+	char a[32], z[32];
+	patron_buf_printf(r->b, "<section id=\"kpis\"><h2>How the business is doing</h2>"
+			  "<p class=\"sub\">The last %d days, %s to %s, against the %d days before."
+			  "</p><div class=\"cards\">", r->o->days, patron_format_day(c->start, a),
+			  patron_format_day(c->end - DAY, z), r->o->days);
+	card(r, "revenue", "Revenue", (double)c->revenue_cents / 100, (double)p->revenue_cents / 100,
+	     F_MONEY, 0, NULL);
+	card(r, "orders", "Orders", (double)c->orders, (double)p->orders, F_COUNT, 0, NULL);
+	card(r, "aov", "Average order", c->aov, p->aov, F_AVG, 0, NULL);
+	card(r, "active", "Active customers", (double)c->active, (double)p->active, F_COUNT, 0,
+	     NULL);
+	card(r, "new", "New customers", (double)c->new_customers, (double)p->new_customers,
+	     F_COUNT, 0, NULL);
+	card(r, "repeat", "Repeat-purchase rate", c->repeat_rate, p->repeat_rate, F_RATE, 0, NULL);
+	card(r, "retention", "Retention", c->retention, p->retention, F_RATE, 0, NULL);
+	card(r, "churn-rate", "Churn rate", c->churn_rate, p->churn_rate, F_RATE, 1, NULL);
+	char aside[128];
+	snprintf(aside, sizeof aside, "churn risk %.0f%% or more, of %lld scored",
+		 100 * r->k.threshold, (long long)r->k.scored);
+	card(r, "at-risk", "Customers at risk", r->k.scored ? (double)r->k.at_risk : NAN, NAN,
+	     F_COUNT, 1, r->k.scored ? aside : "no churn scores yet");
+	snprintf(aside, sizeof aside, "over %lld customers", (long long)r->k.clv_scored);
+	card(r, "clv", "Predicted CLV", r->k.clv_scored ? r->k.clv_total : NAN, NAN, F_MONEY, 0,
+	     r->k.clv_scored ? aside : "no CLV model yet");
+	patron_buf_adds(r->b, "</div><p class=\"fine\">Active: an order in the last 365 days. "
+			"Repeat rate: buyers of the period who had ordered before. Retention: "
+			"customers active at the start of the period still active at its end; "
+			"the churn rate is the rest. Paid orders, refunds taken off, guests' orders "
+			"in revenue.</p></section>");
+	return 0;
+}
+
+/* ---- sales ---- */
+
+size_t patron_report_periods(int days) { return days >= 28 ? 24 : 26; }
+
+int patron_report_series(patron_store *s, int64_t now, int days, size_t nperiods,
+			 double *revenue, double *orders, patron_err *err)
+{
+	int64_t start, end;
+	patron_kpi_bounds(now, days, &start, &end);
+	int64_t len = (int64_t)days * DAY;
+	for (size_t i = 0; i < nperiods; i++)
+		revenue[i] = orders[i] = 0;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(patron_store_db(s), "SELECT (?1 - 1 - placed_at) / ?2, count(*),"
+			       " sum(total_cents) FROM orders WHERE revenue AND placed_at < ?1"
+			       " AND placed_at >= ?1 - ?2 * ?3 GROUP BY 1", -1, &st, NULL) != SQLITE_OK)
+		return patron_store_fail(s, err, "reading the orders");
+	sqlite3_bind_int64(st, 1, end);
+	sqlite3_bind_int64(st, 2, len);
+	sqlite3_bind_int64(st, 3, (int64_t)nperiods);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t k = sqlite3_column_int64(st, 0);
+		if (k < 0 || (size_t)k >= nperiods)
+			continue;
+		orders[nperiods - 1 - (size_t)k] = (double)sqlite3_column_int64(st, 1);
+		revenue[nperiods - 1 - (size_t)k] = (double)sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return patron_store_fail(s, err, "reading the orders");
+	return 0;
+}
+
+static int section_sales(report *r)
+{
+	size_t n = patron_report_periods(r->o->days);
+	const patron_report_forecast *fc = r->o->forecast;
+	size_t h = fc ? fc->horizon : 0, all = n + h;
+	double *rev = calloc(all, sizeof *rev), *ord = calloc(all, sizeof *ord);
+	double *frev = malloc(all * 6 * sizeof *frev);
+	char (*labels)[32] = calloc(all, sizeof *labels);
+	const char **lp = calloc(all, sizeof *lp);
+	int rc = -1;
+	if (!rev || !ord || !frev || !labels || !lp) {
+		patron_err_set(r->err, "out of memory");
+		goto out;
+	}
+	if (patron_report_series(r->s, r->o->now, r->o->days, n, rev, ord, r->err) < 0)
+		goto out;
+	patron_buf_adds(r->b, "<section id=\"sales\"><h2>Sales</h2>");
+	/* From the first period with an order: a new shop is not a long zero. */
+	size_t first = 0;
+	while (first < n && !ord[first])
+		first++;
+	if (first == n) {
+		note(r, "No paid orders in this time yet: import the shop's orders (patron import "
+		     "orders FILE.csv).");
+		patron_buf_adds(r->b, "</section>");
+		rc = 0;
+		goto out;
+	}
+	int64_t start, end;
+	patron_kpi_bounds(r->o->now, r->o->days, &start, &end);
+	for (size_t i = 0; i < all; i++) {
+		int64_t t = end - (int64_t)(n - i) * r->o->days * DAY;
+		char d[32];
+		patron_format_day(t, d);
+		snprintf(labels[i], sizeof labels[i], "%s", d);
+		lp[i] = labels[i];
+		if (i < n)
+			rev[i] /= 100;
+		else
+			rev[i] = ord[i] = NAN;
+	}
+	double *rf = frev, *rlo = frev + all, *rhi = frev + 2 * all;
+	double *of = frev + 3 * all, *olo = frev + 4 * all, *ohi = frev + 5 * all;
+	for (size_t i = 0; i < all; i++)
+		rf[i] = rlo[i] = rhi[i] = of[i] = olo[i] = ohi[i] = NAN;
+	if (fc) {
+		/* the forecast starts from the last actual point, so the lines join */
+		rf[n - 1] = rlo[n - 1] = rhi[n - 1] = rev[n - 1];
+		of[n - 1] = olo[n - 1] = ohi[n - 1] = ord[n - 1];
+		for (size_t i = 0; i < h; i++) {
+			rf[n + i] = fc->revenue[i], rlo[n + i] = fc->revenue_lo[i];
+			rhi[n + i] = fc->revenue_hi[i];
+			of[n + i] = fc->orders[i], olo[n + i] = fc->orders_lo[i];
+			ohi[n + i] = fc->orders_hi[i];
+		}
+	}
+	char unit[48], fname[96];
+	snprintf(unit, sizeof unit, "revenue%s%s", *r->o->currency ? ", " : "", r->o->currency);
+	snprintf(fname, sizeof fname, "forecast (%.0f%% interval)", fc ? 100 * fc->level : 0);
+	patron_svg_series rs[2] = {{"revenue", rev + first, NULL, NULL, 0},
+				   {fname, rf + first, rlo + first, rhi + first, 1}};
+	patron_svg_series os[2] = {{"paid orders", ord + first, NULL, NULL, 0},
+				   {fname, of + first, olo + first, ohi + first, 1}};
+	char title[96];
+	snprintf(title, sizeof title, "Revenue per %s", r->o->days == 7 ? "week" : "30 days");
+	patron_svg_lines(r->b, title, lp + first, all - first, rs, fc ? 2 : 1, unit);
+	snprintf(title, sizeof title, "Orders per %s", r->o->days == 7 ? "week" : "30 days");
+	patron_svg_lines(r->b, title, lp + first, all - first, os, fc ? 2 : 1, "orders");
+	if (fc) {
+		patron_buf_adds(r->b, "<p class=\"fine\">Forecast: ");
+		text(r, fc->method);
+		patron_buf_printf(r->b, ", %zu periods ahead; the band holds the next values "
+				  "with a probability of about %.0f%%.</p>", h, 100 * fc->level);
+	} else if (r->o->forecast_note) {
+		note(r, r->o->forecast_note);
+	}
+	patron_buf_adds(r->b, "</section>");
+	rc = 0;
+out:
+	free(rev), free(ord), free(frev), free(labels), free(lp);
+	return rc;
+}
+
+/* ---- cohorts ---- */
+
+static int section_cohorts(report *r)
+{
+	int64_t start, end;
+	patron_kpi_bounds(r->o->now, r->o->days, &start, &end);
+	int y, m, d;
+	patron_civil_from_days(patron_day_number(end - 1), &y, &m, &d);
+	int64_t last = (int64_t)y * 12 + (m - 1);	/* the month of --now */
+	sqlite3_stmt *st = prepare(r,
+		"WITH f AS (SELECT customer_id, min(placed_at) AS first FROM orders WHERE revenue"
+		"  AND customer_id IS NOT NULL AND placed_at < ?1 GROUP BY customer_id),"
+		" m AS (SELECT f.customer_id,"
+		"  CAST(strftime('%Y', f.first, 'unixepoch') AS INT) * 12 +"
+		"  CAST(strftime('%m', f.first, 'unixepoch') AS INT) - 1 AS cohort,"
+		"  CAST(strftime('%Y', o.placed_at, 'unixepoch') AS INT) * 12 +"
+		"  CAST(strftime('%m', o.placed_at, 'unixepoch') AS INT) - 1 AS month"
+		"  FROM f JOIN orders o ON o.customer_id = f.customer_id AND o.revenue"
+		"  AND o.placed_at < ?1)"
+		" SELECT cohort, month - cohort, count(DISTINCT customer_id) FROM m"
+		" WHERE cohort > ?2 - ?3 GROUP BY 1, 2");
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, end);
+	sqlite3_bind_int64(st, 2, last);
+	sqlite3_bind_int64(st, 3, COHORTS);
+	double counts[COHORTS][COHORTS], size[COHORTS] = {0};
+	for (int i = 0; i < COHORTS; i++)
+		for (int j = 0; j < COHORTS; j++)
+			counts[i][j] = NAN;
+	int rc, any = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t row = sqlite3_column_int64(st, 0) - (last - COHORTS + 1);
+		int64_t k = sqlite3_column_int64(st, 1);
+		if (row < 0 || row >= COHORTS || k < 0 || k >= COHORTS)
+			continue;
+		counts[row][k] = (double)sqlite3_column_int64(st, 2);
+		if (k == 0)
+			size[row] = counts[row][k];
+		any = 1;
+	}
+	if (finish(r, st, rc) < 0)
+		return -1;
+	patron_buf_adds(r->b, "<section id=\"cohorts\"><h2>Do new customers come back?</h2>");
+	if (!any) {
+		note(r, "No customer has a first order in the last twelve months yet.");
+		patron_buf_adds(r->b, "</section>");
+		return 0;
+	}
+	/* Month 0 is every cohort's own month (100% by definition): the
+	 * columns start at month 1, so the shading compares what varies. */
+	enum { AFTER = COHORTS - 1 };
+	double v[COHORTS * AFTER];
+	char rl[COHORTS][32], cl[AFTER][8];
+	const char *rlp[COHORTS], *clp[AFTER];
+	for (int i = 0; i < COHORTS; i++) {
+		int64_t month = last - COHORTS + 1 + i;
+		snprintf(rl[i], sizeof rl[i], "%04lld-%02lld (%.0f)", (long long)(month / 12),
+			 (long long)(month % 12 + 1), size[i]);
+		rlp[i] = rl[i];
+		for (int j = 1; j < COHORTS; j++)
+			/* months that have not happened yet stay blank */
+			v[i * AFTER + j - 1] = i + j >= COHORTS || !size[i] ? NAN :
+					       isnan(counts[i][j]) ? 0 : 100 * counts[i][j] / size[i];
+	}
+	for (int j = 0; j < AFTER; j++) {
+		snprintf(cl[j], sizeof cl[j], "+%d", j + 1);
+		clp[j] = cl[j];
+	}
+	patron_svg_heatmap(r->b, "Share of each month's new customers who ordered again",
+			   v, COHORTS, AFTER, rlp, clp, "%.0f%%", "first order",
+			   "months after the first order");
+	patron_buf_adds(r->b, "<p class=\"fine\">Each row is the customers whose first paid "
+			"order fell in that month (how many, in brackets); each column, the share "
+			"of them who ordered in the month that many months later.</p></section>");
+	return 0;
+}
+
+/* ---- segments ---- */
+
+static int section_segments(report *r)
+{
+	patron_buf_adds(r->b, "<section id=\"segments\"><h2>Segments</h2>");
+	sqlite3_stmt *st = prepare(r, "SELECT CAST(rv.value AS INT), CAST(fv.value AS INT),"
+				   " count(*) FROM scores rv JOIN scores fv ON fv.customer_id ="
+				   " rv.customer_id AND fv.name = 'rfm.f' WHERE rv.name = 'rfm.r'"
+				   " GROUP BY 1, 2");
+	if (!st)
+		return -1;
+	double grid[25];
+	for (int i = 0; i < 25; i++)
+		grid[i] = 0;
+	int rc, any = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int R = sqlite3_column_int(st, 0), F = sqlite3_column_int(st, 1);
+		if (R < 1 || R > 5 || F < 1 || F > 5)
+			continue;
+		grid[(5 - R) * 5 + (F - 1)] = (double)sqlite3_column_int64(st, 2);
+		any = 1;
+	}
+	if (finish(r, st, rc) < 0)
+		return -1;
+	if (any) {
+		const char *rows[] = {"R 5 (recent)", "R 4", "R 3", "R 2", "R 1 (long ago)"};
+		const char *cols[] = {"F 1", "F 2", "F 3", "F 4", "F 5"};
+		patron_svg_heatmap(r->b, "Customers by recency (R) and frequency (F) score", grid, 5,
+				   5, rows, cols, "%.0f", "recency", "frequency: 1 rarely, 5 often");
+	} else {
+		note(r, "No RFM scores yet: patron score with segment = \"rfm\" (the default).");
+	}
+	st = prepare(r, "SELECT s.label, count(*), avg(coalesce(o.cents, 0)) / 100.0,"
+		     " avg((?1 - o.last) / 86400), sum(v.value), count(v.value)"
+		     " FROM scores s LEFT JOIN (SELECT customer_id, sum(total_cents) AS cents,"
+		     "  max(placed_at) AS last FROM orders WHERE revenue GROUP BY customer_id) o"
+		     "  ON o.customer_id = s.customer_id"
+		     " LEFT JOIN scores v ON v.customer_id = s.customer_id AND v.name = 'clv'"
+		     " WHERE s.name = 'segment' GROUP BY 1 ORDER BY 2 DESC, 1");
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, (patron_day_number(r->o->now) + 1) * DAY);
+	int header = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!header++)
+			patron_buf_adds(r->b, "<table><thead><tr><th>segment</th><th>customers</th>"
+					"<th>average spent</th><th>days since last order (average)"
+					"</th><th>predicted CLV</th></tr></thead><tbody>");
+		char n[32], spend[64], clv[64] = "-", days[32] = "-";
+		count_text((double)sqlite3_column_int64(st, 1), n, sizeof n);
+		money_text(sqlite3_column_double(st, 2), spend, sizeof spend);
+		if (sqlite3_column_type(st, 3) != SQLITE_NULL)
+			snprintf(days, sizeof days, "%.0f", sqlite3_column_double(st, 3));
+		if (sqlite3_column_int64(st, 5))
+			money_text(sqlite3_column_double(st, 4), clv, sizeof clv);
+		patron_buf_adds(r->b, "<tr><td>");
+		text(r, (const char *)sqlite3_column_text(st, 0));
+		patron_buf_printf(r->b, "</td><td class=\"num\">%s</td><td class=\"num\">%s</td>"
+				  "<td class=\"num\">%s</td><td class=\"num\">%s</td></tr>", n, spend,
+				  days, clv);
+	}
+	if (finish(r, st, rc) < 0)
+		return -1;
+	if (header)
+		patron_buf_adds(r->b, "</tbody></table>");
+	else
+		note(r, "No segments yet: patron score assigns them.");
+	patron_buf_adds(r->b, "</section>");
+	return 0;
+}
+
+/* ---- churn ---- */
+
+static int section_churn(report *r)
+{
+	patron_buf_adds(r->b, "<section id=\"churn\"><h2>Who may be slipping away</h2>");
+	sqlite3_stmt *st = prepare(r, "SELECT min(CAST(value * 20 AS INT), 19), count(*) FROM"
+				   " scores WHERE name = 'churn' AND value BETWEEN 0 AND 1 GROUP BY 1");
+	if (!st)
+		return -1;
+	double bins[20] = {0};
+	int rc, any = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int k = sqlite3_column_int(st, 0);
+		if (k >= 0 && k < 20)
+			bins[k] = (double)sqlite3_column_int64(st, 1), any = 1;
+	}
+	if (finish(r, st, rc) < 0)
+		return -1;
+	if (!any) {
+		note(r, "No churn scores yet: patron train churn, then patron score.");
+		patron_buf_adds(r->b, "</section>");
+		return 0;
+	}
+	char mark[64];
+	snprintf(mark, sizeof mark, "alert at %.0f%%", 100 * r->k.threshold);
+	patron_svg_histogram(r->b, "Customers by churn risk", bins, 20, 0, 1, r->k.threshold, mark,
+			     "churn risk (0 stays, 1 leaves)");
+	st = prepare(r, "SELECT c.id, CASE WHEN c.first_name IS NOT NULL AND c.last_name IS NOT"
+		     " NULL THEN c.first_name || ' ' || c.last_name ELSE coalesce(c.first_name,"
+		     " c.last_name, (SELECT value FROM identities WHERE customer_id = c.id AND kind"
+		     " = 'email' ORDER BY value LIMIT 1), 'customer ' || c.id) END,"
+		     " ch.value, v.value, coalesce(o.cents, 0), o.last,"
+		     " (SELECT label FROM scores WHERE customer_id = c.id AND name = 'segment'),"
+		     " (SELECT label FROM scores WHERE customer_id = c.id AND name = 'churn_reasons')"
+		     " FROM scores ch JOIN customers c ON c.id = ch.customer_id"
+		     " LEFT JOIN scores v ON v.customer_id = c.id AND v.name = 'clv'"
+		     " LEFT JOIN (SELECT customer_id, sum(total_cents) AS cents, max(placed_at)"
+		     "  AS last FROM orders WHERE revenue GROUP BY customer_id) o"
+		     "  ON o.customer_id = c.id"
+		     " WHERE ch.name = 'churn' AND ch.value >= ?1"
+		     " ORDER BY coalesce(v.value, coalesce(o.cents, 0) / 100.0) DESC, c.id LIMIT ?2");
+	if (!st)
+		return -1;
+	sqlite3_bind_double(st, 1, r->k.threshold);
+	sqlite3_bind_int(st, 2, TOP_AT_RISK);
+	int shown = 0;
+	int64_t today = patron_day_number(r->o->now);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!shown++)
+			patron_buf_printf(r->b, "<h3>The %d at-risk customers worth the most</h3>"
+					  "<table id=\"at-risk\"><thead><tr><th>customer</th>"
+					  "<th>segment</th><th>churn risk</th><th>predicted CLV</th>"
+					  "<th>spent</th><th>last order</th><th>why</th></tr></thead>"
+					  "<tbody>", TOP_AT_RISK);
+		char clv[64] = "-", spent[64], days[48] = "never";
+		if (sqlite3_column_type(st, 3) != SQLITE_NULL)
+			money_text(sqlite3_column_double(st, 3), clv, sizeof clv);
+		money_text((double)sqlite3_column_int64(st, 4) / 100, spent, sizeof spent);
+		if (sqlite3_column_type(st, 5) != SQLITE_NULL)
+			snprintf(days, sizeof days, "%lld days ago", (long long)(today -
+				 patron_day_number(sqlite3_column_int64(st, 5))));
+		patron_buf_printf(r->b, "<tr data-customer=\"%lld\"><td>",
+				  (long long)sqlite3_column_int64(st, 0));
+		text(r, (const char *)sqlite3_column_text(st, 1));
+		patron_buf_adds(r->b, "</td><td>");
+		text(r, sqlite3_column_text(st, 6) ? (const char *)sqlite3_column_text(st, 6) : "-");
+		patron_buf_printf(r->b, "</td><td class=\"num\">%.0f%%</td><td class=\"num\">%s</td>"
+				  "<td class=\"num\">%s</td><td>%s</td><td class=\"why\">",
+				  100 * sqlite3_column_double(st, 2), clv, spent, days);
+		text(r, sqlite3_column_text(st, 7) ? (const char *)sqlite3_column_text(st, 7) : "");
+		patron_buf_adds(r->b, "</td></tr>");
+	}
+	if (finish(r, st, rc) < 0)
+		return -1;
+	if (shown)
+		patron_buf_adds(r->b, "</tbody></table><p class=\"fine\">The whole list: patron "
+				"customers --where 'c.churn and c.churn &gt;= 0.7' --sort value*risk "
+				"--csv</p>");
+	else
+		note(r, "No customer is at or over the alert threshold.");
+	patron_buf_adds(r->b, "</section>");
+	return 0;
+}
+
+/* ---- campaigns ---- */
+
+static int section_campaigns(report *r)
+{
+	patron_buf_adds(r->b, "<section id=\"campaigns\"><h2>What the messages did</h2>");
+	int64_t start, end;
+	patron_kpi_bounds(r->o->now, r->o->days, &start, &end);
+	/* Every order within the window after a message that went out is
+	 * credited to the latest such message, so no order counts twice. */
+	sqlite3_stmt *st = prepare(r,
+		"WITH credit AS (SELECT (SELECT m.id FROM outbox m WHERE m.customer_id ="
+		"  o.customer_id AND m.status = 'sent' AND m.sent_at <= o.placed_at"
+		"  AND o.placed_at < m.sent_at + ?1 ORDER BY m.sent_at DESC, m.id DESC LIMIT 1)"
+		"  AS message, o.total_cents FROM orders o WHERE o.revenue AND o.placed_at < ?2"
+		"  AND o.customer_id IN (SELECT customer_id FROM outbox WHERE status = 'sent')),"
+		" won AS (SELECT m.rule AS rule, count(*) AS orders, sum(c.total_cents) AS cents"
+		"  FROM credit c JOIN outbox m ON m.id = c.message GROUP BY 1)"
+		" SELECT coalesce(b.rule, '(sent by hand)'), count(*),"
+		"  count(*) FILTER (WHERE b.status = 'sent'),"
+		"  count(*) FILTER (WHERE b.status = 'dead'),"
+		"  count(*) FILTER (WHERE b.status IN ('queued', 'sending')),"
+		"  coalesce(w.orders, 0), coalesce(w.cents, 0)"
+		" FROM outbox b LEFT JOIN won w ON w.rule IS b.rule"
+		" WHERE b.created_at < ?2 GROUP BY b.rule ORDER BY 2 DESC");
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, r->o->window);
+	sqlite3_bind_int64(st, 2, end);
+	int rc, shown = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!shown++)
+			patron_buf_printf(r->b, "<table id=\"campaign-table\"><thead><tr><th>rule</th>"
+					  "<th>messages</th><th>sent</th><th>failed</th><th>waiting"
+					  "</th><th>orders within %lld days</th><th>revenue</th>"
+					  "<th>ROI</th></tr></thead><tbody>",
+					  (long long)(r->o->window / DAY));
+		int64_t sent = sqlite3_column_int64(st, 2);
+		double won = (double)sqlite3_column_int64(st, 6) / 100;
+		char revenue[64], roi[32] = "-";
+		money_text(won, revenue, sizeof revenue);
+		if (!isnan(r->o->cost_per_message) && r->o->cost_per_message > 0 && sent) {
+			double cost = r->o->cost_per_message * (double)sent;
+			snprintf(roi, sizeof roi, "%.0f%%", 100 * (won - cost) / cost);
+		}
+		patron_buf_adds(r->b, "<tr><td>");
+		text(r, (const char *)sqlite3_column_text(st, 0));
+		patron_buf_printf(r->b, "</td><td class=\"num\">%lld</td><td class=\"num\">%lld</td>"
+				  "<td class=\"num\">%lld</td><td class=\"num\">%lld</td>"
+				  "<td class=\"num\">%lld</td><td class=\"num\">%s</td>"
+				  "<td class=\"num\">%s</td></tr>",
+				  (long long)sqlite3_column_int64(st, 1), (long long)sent,
+				  (long long)sqlite3_column_int64(st, 3),
+				  (long long)sqlite3_column_int64(st, 4),
+				  (long long)sqlite3_column_int64(st, 5), revenue, roi);
+	}
+	if (finish(r, st, rc) < 0)
+		return -1;
+	if (!shown) {
+		note(r, "No messages sent yet: rules send them (patron run RULES).");
+	} else {
+		patron_buf_printf(r->b, "</tbody></table><p class=\"fine\">An order is credited to the "
+				  "latest message its customer received in the %lld days before it. "
+				  "Opens and clicks are not tracked yet.%s</p>",
+				  (long long)(r->o->window / DAY), isnan(r->o->cost_per_message) ?
+				  " Set attribution = { cost_per_message = 0.01 } in patron.conf to "
+				  "see the ROI." : "");
+	}
+	patron_buf_adds(r->b, "</section>");
+	return 0;
+}
+
+/* ---- feedback ---- */
+
+static const char *const stop_words[] = {
+	"a", "about", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as",
+	"at", "be", "been", "but", "by", "can", "could", "did", "do", "does", "for", "from",
+	"get", "got", "had", "has", "have", "he", "her", "here", "him", "his", "how", "i",
+	"if", "in", "into", "is", "it", "its", "it's", "just", "me", "my", "of", "on", "one",
+	"or", "our", "she", "so", "than", "that", "the", "their", "them", "then", "there",
+	"they", "this", "to", "too", "us", "was", "we", "were", "what", "when", "which",
+	"who", "will", "with", "would", "you", "your", "i'm", "i've", "very", "really", NULL,
+};
+
+static int is_stop(const char *w)
+{
+	for (int i = 0; stop_words[i]; i++)
+		if (strcmp(stop_words[i], w) == 0)
+			return 1;
+	return 0;
+}
+
+/* Counts the words and two-word phrases of TEXT that are not stop words
+ * into M. Letters are lower-cased (ASCII); other UTF-8 text is kept. */
+static void phrases(patron_strmap *m, const char *s)
+{
+	char prev[64] = "", w[64];
+	while (*s) {
+		size_t n = 0;
+		while (*s && !(isalnum((unsigned char)*s) || (unsigned char)*s >= 0x80))
+			s++;
+		while (*s && (isalnum((unsigned char)*s) || (unsigned char)*s >= 0x80 || *s == '\'')) {
+			if (n + 1 < sizeof w)
+				w[n++] = (char)tolower((unsigned char)*s);
+			s++;
+		}
+		w[n] = 0;
+		if (!n)
+			break;
+		if (is_stop(w) || n < 3) {
+			prev[0] = 0;
+			continue;
+		}
+		int64_t c = 0;
+		patron_strmap_get(m, w, &c);
+		patron_strmap_put(m, w, c + 1);
+		if (prev[0]) {
+			char two[130];
+			snprintf(two, sizeof two, "%s %s", prev, w);
+			c = 0;
+			patron_strmap_get(m, two, &c);
+			patron_strmap_put(m, two, c + 1);
+		}
+		snprintf(prev, sizeof prev, "%s", w);
+	}
+}
+
+typedef struct {
+	const char *key;
+	int64_t n;
+} phrase;
+
+static int by_count(const void *a, const void *b)
+{
+	const phrase *x = a, *y = b;
+	/* a phrase of two words first, among equals: it says more */
+	if (x->n != y->n)
+		return x->n < y->n ? 1 : -1;
+	int sx = strchr(x->key, ' ') != NULL, sy = strchr(y->key, ' ') != NULL;
+	if (sx != sy)
+		return sy - sx;
+	return strcmp(x->key, y->key);
+}
+
+static void top_phrases(report *r, patron_strmap *m, const char *title)
+{
+	phrase *p = malloc((m->n ? m->n : 1) * sizeof *p);
+	size_t n = 0;
+	for (size_t i = 0; p && i < m->cap; i++)
+		if (m->keys[i] && m->vals[i] >= 2)
+			p[n++] = (phrase){m->keys[i], m->vals[i]};
+	if (p)
+		qsort(p, n, sizeof *p, by_count);
+	patron_buf_adds(r->b, "<div class=\"phrases\"><h3>");
+	text(r, title);
+	patron_buf_adds(r->b, "</h3>");
+	if (!n)
+		patron_buf_adds(r->b, "<p class=\"none\">none said twice</p>");
+	else
+		patron_buf_adds(r->b, "<ol>");
+	for (size_t i = 0; i < n && i < 8; i++) {
+		patron_buf_adds(r->b, "<li>");
+		text(r, p[i].key);
+		patron_buf_printf(r->b, " <span class=\"fine\">(%lld)</span></li>", (long long)p[i].n);
+	}
+	if (n)
+		patron_buf_adds(r->b, "</ol>");
+	patron_buf_adds(r->b, "</div>");
+	free(p);
+}
+
+static int section_feedback(report *r)
+{
+	patron_buf_adds(r->b, "<section id=\"feedback\"><h2>What customers say</h2>");
+	int64_t start, end;
+	patron_kpi_bounds(r->o->now, r->o->days, &start, &end);
+	/* the average rating per month, the last twelve */
+	sqlite3_stmt *st = prepare(r, "SELECT strftime('%Y-%m', received_at, 'unixepoch'),"
+				   " avg(rating), count(*) FROM feedback WHERE received_at < ?1"
+				   " AND received_at >= ?1 - 365 * 86400 GROUP BY 1 ORDER BY 1");
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, end);
+	double avg[13], cnt[13];
+	char months[13][8];
+	const char *mp[13];
+	size_t n = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < 13) {
+		snprintf(months[n], sizeof months[n], "%s", (const char *)sqlite3_column_text(st, 0));
+		mp[n] = months[n];
+		avg[n] = sqlite3_column_type(st, 1) == SQLITE_NULL ? NAN
+								   : sqlite3_column_double(st, 1);
+		cnt[n] = (double)sqlite3_column_int64(st, 2);
+		n++;
+	}
+	if (finish(r, st, rc) < 0)
+		return -1;
+	if (!n) {
+		note(r, "No feedback in the last twelve months: import it with patron import "
+		     "feedback FILE.csv (customer, date, rating, text).");
+		patron_buf_adds(r->b, "</section>");
+		return 0;
+	}
+	patron_svg_series s[1] = {{"average rating", avg, NULL, NULL, 0}};
+	patron_svg_lines(r->b, "Average rating per month", mp, n, s, 1, "rating");
+	double total = 0;
+	for (size_t i = 0; i < n; i++)
+		total += cnt[i];
+	patron_buf_printf(r->b, "<p class=\"fine\">%.0f comments in the last twelve months. "
+			  "Sentiment of unrated text is not scored yet; ratings stand for it.</p>",
+			  total);
+	/* What the happy and the unhappy say most. */
+	st = prepare(r, "SELECT rating, body FROM feedback WHERE received_at < ?1 AND"
+		     " received_at >= ?1 - 365 * 86400 AND rating IS NOT NULL");
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, end);
+	patron_strmap good = {0}, bad = {0};
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int rating = sqlite3_column_int(st, 0);
+		const char *body = (const char *)sqlite3_column_text(st, 1);
+		if (body && rating >= 4)
+			phrases(&good, body);
+		else if (body && rating <= 2)
+			phrases(&bad, body);
+	}
+	if (finish(r, st, rc) < 0) {
+		patron_strmap_free(&good);
+		patron_strmap_free(&bad);
+		return -1;
+	}
+	patron_buf_adds(r->b, "<div class=\"two\">");
+	top_phrases(r, &good, "Said most in 4 and 5 star comments");
+	top_phrases(r, &bad, "Said most in 1 and 2 star comments");
+	patron_buf_adds(r->b, "</div>");
+	patron_strmap_free(&good);
+	patron_strmap_free(&bad);
+	st = prepare(r, "SELECT f.received_at, f.rating, f.body, f.customer_id FROM feedback f"
+		     " WHERE f.received_at < ?1 AND f.received_at >= ?1 - 90 * 86400"
+		     " AND f.rating IS NOT NULL ORDER BY f.rating, f.received_at DESC LIMIT 8");
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, end);
+	int shown = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!shown++)
+			patron_buf_adds(r->b, "<h3>The lowest-rated comments of the last 90 days</h3>"
+					"<table><thead><tr><th>date</th><th>rating</th><th>customer"
+					"</th><th>comment</th></tr></thead><tbody>");
+		char day[32];
+		patron_buf_printf(r->b, "<tr><td>%s</td><td class=\"num\">%d</td><td class=\"num\">"
+				  "%lld</td><td>", patron_format_day(sqlite3_column_int64(st, 0), day),
+				  sqlite3_column_int(st, 1), (long long)sqlite3_column_int64(st, 3));
+		text(r, (const char *)sqlite3_column_text(st, 2));
+		patron_buf_adds(r->b, "</td></tr>");
+	}
+	if (finish(r, st, rc) < 0)
+		return -1;
+	if (shown)
+		patron_buf_adds(r->b, "</tbody></table>");
+	patron_buf_adds(r->b, "</section>");
+	return 0;
+}
+
+/* ---- the page ---- */
+
+static const char *const style =
+	"body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#222;"
+	"max-width:780px;margin:24px auto;padding:0 16px;line-height:1.4}"
+	"h1{font-size:24px;margin:0}h2{font-size:19px;margin:28px 0 8px;border-bottom:1px solid "
+	"#ddd;padding-bottom:4px}h3{font-size:15px;margin:16px 0 6px}"
+	".sub{color:#555;margin:4px 0 12px}.fine{color:#555;font-size:12px}"
+	".none{color:#555;font-style:italic;background:#f6f6f6;padding:10px 12px;border-radius:6px}"
+	".cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:10px}"
+	".card{border:1px solid #ddd;border-radius:8px;padding:10px 12px}"
+	".card .label{font-size:12px;color:#555}.card .value{font-size:20px;font-weight:600}"
+	".card .unit{font-size:12px;color:#555;font-weight:400}"
+	".delta{font-size:12px;color:#555}.delta.good{color:#00735a}.delta.bad{color:#b34400}"
+	"table{border-collapse:collapse;width:100%;font-size:13px;margin:8px 0}"
+	"th,td{text-align:left;padding:4px 6px;border-bottom:1px solid #eee;vertical-align:top}"
+	"th{font-weight:600;color:#444}td.num{text-align:right;white-space:nowrap}"
+	"td.why{font-size:12px;color:#444}svg.chart{max-width:100%;height:auto;display:block;"
+	"margin:8px 0}.two{display:flex;gap:24px;flex-wrap:wrap}.phrases{flex:1;min-width:220px}"
+	"@media print{body{margin:0;max-width:none}section{break-inside:avoid}"
+	"h2{break-after:avoid}}";
+
+int patron_report_html(patron_store *s, const patron_report_opts *o, patron_buf *out,
+		       patron_err *err)
+{
+	report r = {.s = s, .o = o, .b = out, .err = err};
+	if (patron_kpis_compute(s, o->now, o->days, o->threshold, &r.k, err) < 0)
+		return -1;
+	char today[32], made[32];
+	patron_format_day(o->now, today);
+	patron_buf_adds(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>"
+			"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>"
+			"<title>");
+	text(&r, o->title);
+	patron_buf_printf(out, ": report to %s</title><style>%s</style></head><body><header>"
+			  "<h1>", today, style);
+	text(&r, o->title);
+	patron_buf_printf(out, "</h1><p class=\"sub\">The %s to %s. Made by Patron at %s.</p>"
+			  "</header>", o->days == 7 ? "week" : "month", today,
+			  patron_format_date(o->now, made));
+	if (section_kpis(&r) < 0 || section_sales(&r) < 0 || section_cohorts(&r) < 0 ||
+	    section_segments(&r) < 0 || section_churn(&r) < 0 || section_campaigns(&r) < 0 ||
+	    section_feedback(&r) < 0)
+		return -1;
+	patron_buf_adds(out, "<footer class=\"fine\"><p>Money in the shop's base currency, paid "
+			"orders less refunds. Periods are whole days in UTC up to and including "
+			"the report's day.</p></footer></body></html>\n");
+	return 0;
+}
