@@ -44,7 +44,7 @@ PLUGIN_CFLAGS = $(WARN) $(CFLAGS) -fPIC -Isdk
 PLUGIN_NAMES := segment.tiers segment.rfm segment.kmeans value.clv \
                 recommend.popular recommend.itemknn recommend.als churn.logreg churn.forest \
                 churn.nbayes churn.mlp \
-                channel.outbox-file channel.smtp channel.webhook
+                channel.outbox-file channel.smtp channel.webhook forecast.holtwinters
 PLUGINS      := $(PLUGIN_NAMES:%=$(BUILD)/plugins/%.so)
 # Refused on purpose by the tests: each a build flag of tests/plugins/broken.c.
 TEST_PLUGINS := $(addprefix $(BUILD)/test-plugins/,no-entry.so bad-abi.so init-fails.so \
@@ -99,6 +99,8 @@ PLUGIN_LIBS_als = -pthread $(shell pkg-config --libs openblas)
 PLUGIN_LIBS_clv = $(shell pkg-config --libs gsl)
 PLUGIN_CFLAGS_clv = $(shell pkg-config --cflags gsl)
 PLUGIN_LIBS_kmeans = $(shell pkg-config --libs gsl) -pthread
+PLUGIN_LIBS_holtwinters = $(shell pkg-config --libs gsl)
+PLUGIN_CFLAGS_holtwinters = $(shell pkg-config --cflags gsl)
 PLUGIN_CFLAGS_kmeans = $(shell pkg-config --cflags gsl)
 PLUGIN_LIBS_outbox-file = $(shell pkg-config --libs jansson)
 PLUGIN_LIBS_smtp = $(shell pkg-config --libs libcurl)
@@ -140,7 +142,7 @@ $(PATRON_GEN): $(BUILD)/obj/scripts/gen/main.o $(GEN_OBJ) $(BUILD)/obj/core/valu
 CLV_OBJ := $(BUILD)/obj/plugins/clv/bgnbd.o $(BUILD)/obj/plugins/kmeans/lloyd.o \
            $(BUILD)/obj/plugins/itemknn/knn.o $(BUILD)/obj/plugins/logreg/irls.o \
            $(BUILD)/obj/plugins/logreg/spd.o $(BUILD)/obj/plugins/forest/cart.o \
-           $(BUILD)/obj/plugins/nbayes/nb.o
+           $(BUILD)/obj/plugins/nbayes/nb.o $(BUILD)/obj/plugins/holtwinters/hw.o
 GSL_LIBS = $(shell pkg-config --libs gsl)
 
 $(BUILD)/obj/plugins/%.o: plugins/%.c

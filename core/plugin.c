@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <dlfcn.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,12 +24,12 @@
 #endif
 
 static const char *const kind_names[] = {
-	NULL, "segmenter", "scorer", "recommender", "channel", "analyzer",
+	NULL, "segmenter", "scorer", "recommender", "channel", "analyzer", "forecaster",
 };
 
 const char *patron_kind_name(unsigned kind)
 {
-	return kind >= 1 && kind <= 5 ? kind_names[kind] : "unknown";
+	return kind >= 1 && kind <= PATRON_KIND_FORECASTER ? kind_names[kind] : "unknown";
 }
 
 static void refuse(patron_plugin_file *f, const char *fmt, ...)
@@ -103,7 +104,7 @@ static void load_one(patron_plugins *ps, const char *path)
 		       d->name ? d->name : "");
 		return;
 	}
-	if (d->kind < PATRON_KIND_SEGMENTER || d->kind > PATRON_KIND_ANALYZER) {
+	if (d->kind < PATRON_KIND_SEGMENTER || d->kind > PATRON_KIND_FORECASTER) {
 		refuse(f, "plugin %s: unknown kind %u", d->name, d->kind);
 		return;
 	}
@@ -114,7 +115,15 @@ static void load_one(patron_plugins *ps, const char *path)
 		       d->name);
 		return;
 	}
-	if (!d->init || (d->kind != PATRON_KIND_CHANNEL && !d->run)) {
+	if (d->kind == PATRON_KIND_FORECASTER &&
+	    (!d->init || d->size < offsetof(patron_plugin, forecast) + sizeof d->forecast ||
+	     !d->forecast)) {
+		refuse(f, "plugin %s: a forecaster needs init and forecast callbacks (ABI 1.7)",
+		       d->name);
+		return;
+	}
+	if (!d->init || (d->kind != PATRON_KIND_CHANNEL && d->kind != PATRON_KIND_FORECASTER &&
+			 !d->run)) {
 		refuse(f, "plugin %s: a %s needs init and run callbacks", d->name,
 		       patron_kind_name(d->kind));
 		return;
@@ -820,6 +829,44 @@ int patron_plugin_train(const patron_plugin_file *pf, const patron_run_env *env,
 		return patron_err_set(err, "plugin %s has nothing to train", pf->desc->name);
 	/* Too little data to train on is a failure of the command asked for. */
 	return call(pf, env, 1, &stats, version, err) != 0 ? -1 : 0;
+}
+
+/* ---- forecasters ---- */
+
+int patron_plugin_forecast(const patron_plugin_file *pf, const patron_run_env *env,
+			   patron_forecast *f, patron_err *err)
+{
+	const patron_plugin *d = pf->desc;
+	if (d->kind != PATRON_KIND_FORECASTER)
+		return patron_err_set(err, "plugin %s is a %s, not a forecaster", d->name,
+				      patron_kind_name(d->kind));
+	patron_ctx ctx = {.pf = pf, .env = env};
+	void *state = NULL;
+	if (init(pf, &ctx, &state, err) < 0)
+		return -1;
+	f->method[0] = 0;
+	calling(pf, "forecast");
+	int rc = d->forecast(state, &ctx, f);
+	calling(pf, "free");
+	if (d->free)
+		d->free(state);
+	calling(NULL, NULL);
+	free(ctx.loaded);
+	if (ctx.not_ready) {
+		patron_err_set(err, "%s", ctx.err.msg);
+		return 1;
+	}
+	if (rc != 0 || ctx.failed)
+		return patron_err_set(err, "plugin %s: %s", d->name,
+				      ctx.err.msg[0] ? ctx.err.msg : "failed, giving no reason");
+	/* What the report draws must be numbers, in order. */
+	for (size_t h = 0; h < f->horizon; h++)
+		if (!isfinite(f->mean[h]) || !isfinite(f->lo[h]) || !isfinite(f->hi[h]) ||
+		    f->lo[h] > f->mean[h] || f->mean[h] > f->hi[h])
+			return patron_err_set(err, "plugin %s: forecast %zu is not a number within "
+					      "its interval", d->name, h + 1);
+	f->method[sizeof f->method - 1] = 0;
+	return 0;
 }
 
 /* ---- channels ---- */

@@ -77,6 +77,12 @@ int patron_plugin_init_check(const patron_plugin_file *pf, const patron_run_env 
 
 /* A channel plugin held open across messages (ABI 1.2). ENV->job is the
  * config path of its options, "channels.NAME". */
+/* A forecaster's forecast of F->y (init, forecast, free): 0, 1 when the
+ * series is too short (the reason in err), -1 on failure. The forecast is
+ * checked: every value a number between its bounds. */
+int patron_plugin_forecast(const patron_plugin_file *pf, const patron_run_env *env,
+			   patron_forecast *f, patron_err *err);
+
 typedef struct patron_channel patron_channel;
 int patron_channel_open(const patron_plugin_file *pf, const patron_run_env *env,
 			patron_channel **out, patron_err *err);

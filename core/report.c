@@ -123,6 +123,8 @@ static void card(report *r, const char *id, const char *label, double now, doubl
 		char delta[64];
 		if (isnan(d))
 			snprintf(delta, sizeof delta, "new");
+		else if (fabs(d) < 0.05)
+			snprintf(delta, sizeof delta, "= no change");
 		else
 			snprintf(delta, sizeof delta, "%s %+.1f%s", d > 0 ? "\u25b2" : d < 0 ?
 				 "\u25bc" : "=", d, f == F_RATE ? " pts" : "%");

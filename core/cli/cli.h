@@ -96,7 +96,24 @@ int cli_kpis(cli *c, patron_store *s, int days, patron_kpis *k);
  * store; *WRITTEN is where. Prints the error itself. */
 int cli_report(cli *c, const char *out, int days, const char **written);
 
-extern const cli_command cmd_init, cmd_import, cmd_customer, cmd_customers, cmd_stats, cmd_report, cmd_demo, cmd_plugins,
+/* Paid revenue (base-currency units) and orders per period of DAYS days
+ * up to --now, oldest first, from the first period with an order (four
+ * seasons at most). */
+typedef struct {
+	int days;
+	size_t n, season;
+	double *revenue, *orders;
+} cli_sales;
+int cli_sales_history(cli *c, int days, cli_sales *out);
+void cli_sales_free(cli_sales *s);
+/* Forecasts Y with the forecaster patron.conf chooses: 0 (METHOD says
+ * what was fitted), 1 when there is none yet (WHY says why), -1 with the
+ * line printed. */
+int cli_forecast_series(cli *c, const struct patron_config *cfg, const double *y, size_t n,
+			size_t season, size_t horizon, double *mean, double *lo, double *hi,
+			char *method, size_t cap, char *why, size_t why_cap);
+
+extern const cli_command cmd_init, cmd_import, cmd_customer, cmd_customers, cmd_stats, cmd_report, cmd_forecast, cmd_demo, cmd_plugins,
 	cmd_score, cmd_segments, cmd_snapshot, cmd_train, cmd_models, cmd_run, cmd_rules,
 	cmd_emit, cmd_events, cmd_audit, cmd_outbox, cmd_deliver, cmd_preview, cmd_unsubscribe,
 	cmd_recommend, cmd_eval, cmd_backup, cmd_restore, cmd_check, cmd_export, cmd_erase;

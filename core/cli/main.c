@@ -16,7 +16,7 @@
 #define PATRON_VERSION "0.1.0"
 
 static const cli_command *const commands[] = {
-	&cmd_init, &cmd_import, &cmd_customer, &cmd_customers, &cmd_stats, &cmd_report, &cmd_score, &cmd_segments, &cmd_train,
+	&cmd_init, &cmd_import, &cmd_customer, &cmd_customers, &cmd_stats, &cmd_report, &cmd_forecast, &cmd_score, &cmd_segments, &cmd_train,
 	&cmd_models, &cmd_recommend, &cmd_eval, &cmd_plugins,
 	&cmd_run, &cmd_rules, &cmd_emit, &cmd_events, &cmd_audit, &cmd_outbox, &cmd_deliver,
 	&cmd_preview, &cmd_unsubscribe,

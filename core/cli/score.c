@@ -53,8 +53,8 @@ int cli_score(cli *c, const char *only)
 	json_t *all = c->json ? json_array() : NULL;
 	int rc = EXIT_OK, ran = 0, waiting = 0;
 	for (const patron_job *j = patron_jobs; j->job; j++) {
-		if (only && strcmp(only, j->job) != 0)
-			continue;
+		if ((only && strcmp(only, j->job) != 0) || j->kind == PATRON_KIND_FORECASTER)
+			continue;	/* forecasts are made for the report, not stored */
 		const char *choice = patron_config_plugin(cfg, j->job);
 		if (!choice)
 			continue;	/* nothing chosen for this job */

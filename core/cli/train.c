@@ -139,6 +139,9 @@ static int train(cli *c, int argc, char **argv)
 	if (!j->job)
 		return cli_usage(&cmd_train, "no job \"%s\" (expected segment, churn, value, "
 				 "recommend or sentiment)", job);
+	if (j->kind == PATRON_KIND_FORECASTER)
+		return cli_fail(EXIT_FAIL, "a forecast is fitted when it is made, on the sales up "
+				"to --now: patron forecast (or patron report)");
 	if (j->supervised)
 		return cli_train_supervised(c, j, choice, &lo);
 	if (learn_opts_given)

@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 #define PATRON_ABI_MAJOR 1
-#define PATRON_ABI_MINOR 6
+#define PATRON_ABI_MINOR 7
 
 /* What a plugin does. The job it serves is the first part of its name:
  * "segment.tiers" is the segmenter chosen by `segment = "tiers"` in
@@ -43,6 +43,7 @@ typedef enum {
 	PATRON_KIND_RECOMMENDER = 3,	/* top-N products per customer */
 	PATRON_KIND_CHANNEL = 4,	/* delivers messages (the deliver callback) */
 	PATRON_KIND_ANALYZER = 5,	/* turns text or events into scores and tags */
+	PATRON_KIND_FORECASTER = 6,	/* fits a time series, predicts it (ABI 1.7) */
 } patron_kind;
 
 /* Opaque: the core's state for one plugin during one command. */
@@ -128,6 +129,22 @@ typedef struct {
 	/* cols: a value v of the column was given as (v - mean) / sd. */
 	const double *mean, *sd;
 } patron_design;
+
+/*
+ * ABI 1.7: one series for a forecaster: Y holds N values, oldest first, one
+ * per period (a week's revenue, say), with SEASON periods to a season (52
+ * weeks, 12 months; 0 when none is known). The plugin writes the next
+ * HORIZON values into MEAN and the bounds of an interval that holds each
+ * with probability LEVEL into LO and HI, and says in METHOD what it fitted
+ * ("Holt-Winters, additive season of 52", with its parameters).
+ */
+typedef struct {
+	const double *y;
+	size_t n, season, horizon;
+	double level;
+	double *mean, *lo, *hi;		/* horizon entries each */
+	char method[256];
+} patron_forecast;
 
 /* What deliver answers. A failure also gives its reason with host->fail. */
 enum {
@@ -283,6 +300,11 @@ typedef struct patron_plugin {
 	 * customer_id and to are set), for `patron erase`. Answers how many
 	 * copies it removed (0 when it had none), or -1 with host->fail. */
 	int (*forget)(void *state, patron_ctx *ctx, const patron_message *m);
+
+	/* ABI 1.7, forecasters (instead of run): fits F->y and fills F's
+	 * forecast. 0, or -1 with host->fail (host->not_ready when the series
+	 * is too short to fit). */
+	int (*forecast)(void *state, patron_ctx *ctx, patron_forecast *f);
 } patron_plugin;
 
 /* Recommenders read the length of each customer's list from the option "n"
