@@ -2,9 +2,9 @@
  * forecaster. Options:
  *   seasonal = "auto"             -- or "additive", "multiplicative", "none"
  *   paths = 4000                  -- simulated paths behind the interval
- * "auto" fits the additive and, when every value is above zero, the
- * multiplicative season, and keeps the one with the smaller one-step
- * error; a series shorter than two seasons gets the trend alone. */
+ * "auto" fits the trend alone, the additive season and, when every value
+ * is above zero, the multiplicative season, and keeps the one with the
+ * lowest AICc; a series shorter than two seasons gets the trend alone. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,14 +51,27 @@ static const char *kind_name(hw_kind k)
 	return k == HW_ADDITIVE ? "additive" : k == HW_MULTIPLICATIVE ? "multiplicative" : "none";
 }
 
+/* Akaike's criterion, corrected for small samples, of a fitted model
+ * with Gaussian errors: the smoothing parameters and the starting level,
+ * trend and seasonal terms (all but one, which the others fix) count. */
+static double aicc(const hw_model *m)
+{
+	double n = (double)m->n;
+	double k = (m->kind == HW_NONE ? 2 : 3) + 2 + (m->kind == HW_NONE ? 0 : (double)m->m - 1);
+	if (n - k - 1 <= 0 || !(m->sse > 0))
+		return m->sse > 0 ? INFINITY : -INFINITY;
+	return n * log(m->sse / n) + 2 * k + 2 * k * (k + 1) / (n - k - 1);
+}
+
 static int forecast(void *p, patron_ctx *ctx, patron_forecast *f)
 {
 	state *s = p;
 	const patron_host *h = s->h;
 	hw_model best, mod;
+	double best_score = INFINITY;
 	char err[256] = "";
 	int have = 0;
-	hw_kind kinds[2];
+	hw_kind kinds[3];
 	size_t nk = 0;
 	int seasonal = f->season >= 2 && f->n >= 2 * f->season && strcmp(s->seasonal, "none");
 	if (!seasonal) {
@@ -71,6 +84,7 @@ static int forecast(void *p, patron_ctx *ctx, patron_forecast *f)
 	} else if (strcmp(s->seasonal, "multiplicative") == 0) {
 		kinds[nk++] = HW_MULTIPLICATIVE;
 	} else {
+		kinds[nk++] = HW_NONE;
 		kinds[nk++] = HW_ADDITIVE;
 		kinds[nk++] = HW_MULTIPLICATIVE;
 	}
@@ -81,8 +95,14 @@ static int forecast(void *p, patron_ctx *ctx, patron_forecast *f)
 				snprintf(err, sizeof err, "%s", why);
 			continue;
 		}
-		if (!have || mod.sse < best.sse)
+		/* The forms differ in how many states they start from (a season
+		 * adds one per period), so they are compared by AICc, which
+		 * charges for each, not by their errors alone. */
+		double score = aicc(&mod);
+		if (!have || score < best_score) {
 			best = mod;
+			best_score = score;
+		}
 		have = 1;
 	}
 	if (!have) {

@@ -38,6 +38,8 @@ Suite *suite_store(void);
 Suite *suite_snapshot(void);
 Suite *suite_config(void);
 Suite *suite_bgnbd(void);
+Suite *suite_forecast(void);
+Suite *suite_svg(void);
 Suite *suite_kmeans(void);
 Suite *suite_template(void);
 Suite *suite_bus(void);

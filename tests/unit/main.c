@@ -13,6 +13,8 @@ int main(void)
 	srunner_add_suite(sr, suite_snapshot());
 	srunner_add_suite(sr, suite_config());
 	srunner_add_suite(sr, suite_bgnbd());
+	srunner_add_suite(sr, suite_forecast());
+	srunner_add_suite(sr, suite_svg());
 	srunner_add_suite(sr, suite_kmeans());
 	srunner_add_suite(sr, suite_bus());
 	srunner_add_suite(sr, suite_template());
