@@ -51,7 +51,7 @@ TEST_PLUGINS := $(addprefix $(BUILD)/test-plugins/,no-entry.so bad-abi.so init-f
                 unknown-kind.so twin-a.so twin-b.so old-abi.so text.so \
                 crash-channel.so crash-segmenter.so)
 
-.PHONY: all deps demo check check-asan test bench bench-quick install clean fuzz \
+.PHONY: all deps deps-test demo check check-asan test bench bench-quick install clean fuzz \
         check-long
 
 all: $(PATRON) $(PATRON_GEN) $(PLUGINS)
@@ -162,14 +162,20 @@ demo: deps
 test: all $(UNIT) $(TEST_PLUGINS)
 	@tests/run.sh $(BUILD)
 
-check: deps
+# The tests also render the report in a browser: Debian's chromium, for
+# the tests only (make demo does not install it).
+TEST_DEPS = chromium
+deps-test:
+	@scripts/install-deps.sh $(TEST_DEPS)
+
+check: deps-test
 	@$(MAKE) --no-print-directory test
 
 # intercept_tls_get_addr=0: the sanitizer runtime of Debian 12's gcc can crash
 # in LeakSanitizer's tracer at exit once a library with dynamic TLS is loaded
 # (OpenBLAS, by the ALS and logreg plugins): google/sanitizers#1267, fixed in
 # LLVM 17 (D147459). Leaks are still looked for.
-check-asan: deps
+check-asan: deps-test
 	@ASAN_OPTIONS=intercept_tls_get_addr=0$${ASAN_OPTIONS:+:$$ASAN_OPTIONS} \
 		$(MAKE) --no-print-directory BUILD=build-asan SAN=1 test
 

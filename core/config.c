@@ -175,6 +175,13 @@ static int validate(patron_config *c, patron_err *err)
 				lua_pop(L, 2);
 				return -1;
 			}
+		} else if (strcmp(key, "shop") == 0) {
+			if (lua_type(L, -1) != LUA_TSTRING) {
+				patron_err_set(err, "%s: shop: expected the shop's name as a string, "
+					       "got %s", c->path, type_of(L, -1));
+				lua_pop(L, 2);
+				return -1;
+			}
 		} else if (lua_type(L, -1) != LUA_TTABLE) {
 			patron_err_set(err, "%s: %s: expected a table, got %s", c->path, key,
 				       type_of(L, -1));

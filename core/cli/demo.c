@@ -154,11 +154,21 @@ static int run(cli *c, int argc, char **argv)
 	if (*rules && run_examples(c, rules) != EXIT_OK)
 		return EXIT_FAIL;
 
+	/* The owner's page, last: what the demo ends on. */
+	printf("\n");
+	fflush(stdout);
+	const char *report;
+	if (cli_report(c, NULL, 7, &report) != EXIT_OK)
+		return EXIT_FAIL;
+	printf("the week's report: %s (open it in a browser)\n", report);
+
 	const char *db = c->db_path, *me = c->argv0;
 	char today[24];
 	patron_format_day(c->now, today);
 	printf("\nthe demo shop is in %s. Try:\n"
 	       "  %s --db %s stats\n"
+	       "  %s --db %s customers --segment at_risk --sort 'value*risk' --csv\n"
+	       "  %s --db %s forecast --test 13\n"
 	       "  %s --db %s customer %s\n"
 	       "  %s --db %s customer C0000042 --json\n"
 	       "  %s --db %s --now %s segments\n"
@@ -171,7 +181,7 @@ static int run(cli *c, int argc, char **argv)
 	       "  %s --db %s preview winback --customer %s --rules %s --vars '{\"discount\":\"15%%\"}'\n"
 	       "  %s --db %s import orders MY-SHOPIFY-EXPORT.csv\n"
 	       "  sqlite3 %s 'SELECT topic, count(*) FROM events GROUP BY topic'\n",
-	       db, me, db, me, db, *email ? email : "1", me, db, me, db, today, me, db,
+	       db, me, db, me, db, me, db, me, db, *email ? email : "1", me, db, me, db, today, me, db,
 	       *email ? email : "1", me, db, today, me, db, me, db,
 	       me, db, *rules ? rules : "RULES/", me, db, *rules ? rules : "RULES/", me, db,
 	       *email ? email : "1", *rules ? rules : "RULES/", me, db, db);
@@ -184,7 +194,8 @@ const cli_command cmd_demo = {
 	"\n"
 	"Generates a small coffee shop (default 5000 customers, seed 1, three years of\n"
 	"history up to --now) as CSV files in DIR (default demo-data/ beside the store),\n"
-	"imports them, scores them, shows the best customer, and runs the example rules\n"
-	"(examples/rules) in a dry run to show what they would send. The same seed\n"
+	"imports them, scores them, shows the best customer, runs the example rules\n"
+	"(examples/rules) in a dry run to show what they would send, and writes the\n"
+	"week's report (report.html beside the store). The same seed\n"
 	"and --now give the same shop; running it twice imports nothing new.\n",
 };

@@ -7,6 +7,9 @@ t_demo_builds_a_populated_store_and_shows_a_customer() {
 	expect_in "$T/out" "your best customer:"
 	expect_in "$T/out" "total spent"
 	expect_in "$T/out" "Try:"
+	# It ends on the owner's report, beside the store.
+	expect_in "$T/out" "the week's report: $T/report.html (open it in a browser)"
+	expect_in "$T/report.html" "How the business is doing"
 	expect_eq "$(q 'SELECT count(*) FROM customers')" 400
 	# The demo scores too: every customer has a spend segment.
 	expect_eq "$(q "SELECT count(*) FROM scores WHERE name='segment' AND model='segment.rfm 1.0'")" 400

@@ -1,0 +1,291 @@
+# The owner's report, the morning's list, the headline figures and the
+# forecast: numbers checked against SQL written here, HTML parsed, the page
+# rendered in a real browser.
+
+NOW=2026-11-23
+
+# demo_store: the demo shop of 400 customers as of $NOW, scored.
+demo_store() {
+	"$PATRON" --db "$DB" --now "$NOW" demo --customers 400 >/dev/null 2>&1 ||
+		fail "the demo failed"
+}
+
+# kpi ID FILE: the data-value of the headline figure ID in the report FILE,
+# read by an XML parser (so the page must be well-formed).
+kpi() {
+	/usr/bin/python3 - "$2" "$1" <<'EOF'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+for e in root.iter():
+    if e.get("id") == "kpi-" + sys.argv[2]:
+        print(e.get("data-value"))
+        break
+else:
+    sys.exit("no kpi-" + sys.argv[2])
+EOF
+}
+
+# sql_at DAY: Unix seconds of DAY's midnight (UTC).
+sql_at() {
+	q "SELECT strftime('%s', '$1')"
+}
+
+t_report_figures_match_sql_over_the_week_and_the_month() {
+	demo_store
+	run "$PATRON" --db "$DB" --now "$NOW" report --out "$T/week.html"
+	expect_rc 0
+	expect_in "$T/out" "report: $T/week.html"
+	# The week: the 7 days up to and including $NOW.
+	local a b
+	a=$(sql_at 2026-11-17)
+	b=$(sql_at 2026-11-24)
+	expect_eq "$(kpi revenue "$T/week.html")" \
+		"$(q "SELECT printf('%.15g', coalesce(sum(total_cents), 0) / 100.0) FROM orders WHERE revenue AND placed_at >= $a AND placed_at < $b")" revenue
+	expect_eq "$(kpi orders "$T/week.html")" \
+		"$(q "SELECT count(*) FROM orders WHERE revenue AND placed_at >= $a AND placed_at < $b")" orders
+	expect_eq "$(kpi new "$T/week.html")" \
+		"$(q "SELECT count(*) FROM (SELECT min(placed_at) f FROM orders WHERE revenue AND customer_id IS NOT NULL GROUP BY customer_id) WHERE f >= $a AND f < $b")" "new customers"
+	expect_eq "$(kpi active "$T/week.html")" \
+		"$(q "SELECT count(DISTINCT customer_id) FROM orders WHERE revenue AND customer_id IS NOT NULL AND placed_at >= $b - 365*86400 AND placed_at < $b")" "active customers"
+	expect_eq "$(kpi at-risk "$T/week.html")" \
+		"$(q "SELECT count(*) FROM scores WHERE name = 'churn' AND value >= 0.7")" "at risk"
+	expect_eq "$(kpi clv "$T/week.html")" \
+		"$(q "SELECT printf('%.15g', sum(value)) FROM scores WHERE name = 'clv'")" "predicted CLV"
+	# The month (30 days), and the same figures in patron stats --json.
+	run "$PATRON" --db "$DB" --now "$NOW" report --period month --out "$T/month.html"
+	expect_rc 0
+	a=$(sql_at 2026-10-25)
+	expect_eq "$(kpi revenue "$T/month.html")" \
+		"$(q "SELECT printf('%.15g', sum(total_cents) / 100.0) FROM orders WHERE revenue AND placed_at >= $a AND placed_at < $b")" "month revenue"
+	run "$PATRON" --db "$DB" --now "$NOW" --json stats --period month
+	expect_rc 0
+	expect_eq "$(jq -r '.kpis.current.revenue_cents' "$T/out")" \
+		"$(q "SELECT sum(total_cents) FROM orders WHERE revenue AND placed_at >= $a AND placed_at < $b")" "stats revenue"
+	expect_eq "$(jq -r '.kpis.current.from + " " + .kpis.current.to' "$T/out")" "2026-10-25 2026-11-23"
+	# Retention: the customers active when the month began who still are.
+	expect_eq "$(jq -r '.kpis.current.retained' "$T/out")" \
+		"$(q "SELECT count(*) FROM (SELECT customer_id FROM orders WHERE revenue AND customer_id IS NOT NULL AND placed_at >= $a - 365*86400 AND placed_at < $a INTERSECT SELECT customer_id FROM orders WHERE revenue AND placed_at >= $b - 365*86400 AND placed_at < $b)")" retained
+	run "$PATRON" --db "$DB" --now "$NOW" stats
+	expect_in "$T/out" "last 7 days, 2026-11-17 to 2026-11-23, against the 7 days before"
+	expect_in "$T/out" "repeat-purchase rate"
+}
+
+t_report_holds_every_section_and_nothing_undrawable() {
+	demo_store
+	run "$PATRON" --db "$DB" --now "$NOW" report
+	expect_rc 0
+	# beside the store unless told
+	[ -f "$T/report.html" ] || fail "no report.html beside the store"
+	local r="$T/report.html"
+	for id in kpis sales cohorts segments churn campaigns feedback; do
+		expect_in "$r" "<section id=\"$id\">"
+	done
+	expect_in "$r" "Revenue per week"
+	expect_in "$r" "forecast (80% interval)"
+	expect_in "$r" "Customers by recency (R) and frequency (F) score"
+	expect_in "$r" "The 20 at-risk customers worth the most"
+	expect_in "$r" "No messages sent yet"
+	expect_in "$r" "Said most in 1 and 2 star comments"
+	# self-contained: no script, nothing fetched
+	if grep -qiE '<script|src="http|href="http|@import|url\(' "$r"; then
+		fail "the report loads something or runs a script"
+	fi
+	if grep -qE 'nan|inf[^o]|NaN|="-[0-9.]+" height|height="-' "$r"; then
+		fail "the report draws a NaN, an infinity or a negative size"
+	fi
+	# The at-risk table lists the most valuable first.
+	/usr/bin/python3 - "$r" <<'EOF' || fail "at-risk table out of order"
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+rows = [r for t in root.iter("table") if t.get("id") == "at-risk" for r in t.iter("tr") if r.get("data-customer")]
+assert len(rows) == 20, len(rows)
+clv = [float("".join(r[3].itertext()).replace(",", "")) for r in rows]
+assert clv == sorted(clv, reverse=True), clv
+EOF
+	first=$(/usr/bin/python3 -c "
+import sys, xml.etree.ElementTree as ET
+root = ET.parse('$r').getroot()
+print(next(r.get('data-customer') for r in root.iter('tr') if r.get('data-customer')))")
+	expect_eq "$first" "$(q "SELECT c.customer_id FROM scores c JOIN scores v ON v.customer_id = c.customer_id AND v.name = 'clv' WHERE c.name = 'churn' AND c.value >= 0.7 ORDER BY v.value DESC, c.customer_id LIMIT 1")" "most valuable at risk"
+}
+
+t_report_of_an_empty_store_says_why_each_section_is_empty() {
+	"$PATRON" --db "$DB" init >/dev/null
+	run "$PATRON" --db "$DB" --now "$NOW" report --out "$T/r.html"
+	expect_rc 0
+	expect_in "$T/r.html" "No paid orders in this time yet"
+	expect_in "$T/r.html" "No RFM scores yet"
+	expect_in "$T/r.html" "No churn scores yet"
+	expect_in "$T/r.html" "No messages sent yet"
+	expect_in "$T/r.html" "No feedback in the last twelve months"
+	expect_eq "$(kpi revenue "$T/r.html")" 0
+	expect_eq "$(kpi aov "$T/r.html")" ""
+	if grep -q "<svg" "$T/r.html"; then fail "an empty store drew a chart"; fi
+}
+
+t_report_escapes_what_customers_and_owners_wrote() {
+	cat >"$T/customers.csv" <<'EOF'
+email,first_name,last_name
+eve@example.com,<script>alert(1)</script>,"O'Neil & <b>Sons</b>"
+EOF
+	cat >"$T/orders.csv" <<'EOF'
+order_id,email,placed_at,total
+A1,eve@example.com,2026-11-20,10.00
+EOF
+	cat >"$T/feedback.csv" <<'EOF'
+email,received_at,rating,body
+eve@example.com,2026-11-21,1,"<img src=x onerror=alert(1)> broken & late"
+eve@example.com,2026-11-22,1,"<img src=x onerror=alert(1)> broken & late again"
+EOF
+	"$PATRON" --db "$DB" import customers "$T/customers.csv" >/dev/null
+	"$PATRON" --db "$DB" import orders "$T/orders.csv" >/dev/null
+	"$PATRON" --db "$DB" import feedback "$T/feedback.csv" >/dev/null
+	echo 'shop = "<b>Bad & Co</b>"' >"$T/patron.conf"
+	run "$PATRON" --db "$DB" --now "$NOW" report --out "$T/r.html"
+	expect_rc 0
+	expect_in "$T/r.html" "&lt;img src=x onerror=alert(1)&gt; broken &amp; late"
+	expect_in "$T/r.html" "<h1>&lt;b&gt;Bad &amp; Co&lt;/b&gt;</h1>"
+	if grep -qE '<img|<script|<b>' "$T/r.html"; then fail "unescaped HTML in the report"; fi
+	/usr/bin/python3 -c "import xml.etree.ElementTree as ET; ET.parse('$T/r.html')" ||
+		fail "not well-formed"
+}
+
+t_report_renders_in_a_browser_with_its_figures() {
+	command -v chromium >/dev/null ||
+		fail "chromium is not installed (scripts/install-deps.sh chromium installs it)"
+	demo_store
+	"$PATRON" --db "$DB" --now "$NOW" report --out "$T/r.html" >/dev/null
+	local flags="--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
+		--disable-background-networking --disable-component-update --disable-sync
+		--user-data-dir=$T/chromium --hide-scrollbars"
+	# shellcheck disable=SC2086
+	timeout 120 chromium $flags --window-size=820,1400 --screenshot="$T/shot.png" \
+		"file://$T/r.html" >"$T/chromium.log" 2>&1 || fail "chromium failed: $(tail -3 "$T/chromium.log")"
+	[ -s "$T/shot.png" ] || fail "no screenshot"
+	# Not blank: the top of the page (title, cards, the chart) has ink.
+	/usr/bin/python3 - "$T/shot.png" <<'EOF' || fail "the screenshot is blank"
+import struct, sys, zlib
+data = open(sys.argv[1], "rb").read()
+assert data[:8] == b"\x89PNG\r\n\x1a\n"
+pos, idat, width = 8, b"", 0
+while pos < len(data):
+    n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+    body = data[pos + 8:pos + 8 + n]
+    if kind == b"IHDR":
+        width, height, depth, colour = struct.unpack(">IIBB", body[:10])
+    if kind == b"IDAT":
+        idat += body
+    pos += 12 + n
+raw = zlib.decompress(idat)
+# Filtered rows: a byte that is not 0 or 255 is ink or a difference of it.
+ink = sum(1 for b in raw[:len(raw) // 2] if b not in (0, 255))
+assert ink > len(raw) // 200, ink
+EOF
+	# The figures are on the rendered page, as the browser built it.
+	# shellcheck disable=SC2086
+	timeout 120 chromium $flags --dump-dom "file://$T/r.html" >"$T/dom.html" 2>/dev/null
+	expect_in "$T/dom.html" "id=\"kpi-revenue\""
+	expect_in "$T/dom.html" "How the business is doing"
+	local orders
+	orders=$(kpi orders "$T/r.html")
+	grep -q "id=\"kpi-orders\" data-value=\"$orders\">$orders" "$T/dom.html" ||
+		fail "the orders figure ($orders) is not on the rendered page"
+}
+
+t_customers_lists_the_mornings_list_sorted_by_value_at_risk() {
+	demo_store
+	run "$PATRON" --db "$DB" --now "$NOW" customers --segment at_risk --sort 'value*risk' --csv
+	expect_rc 0
+	head -1 "$T/out" | grep -q '^id,email,name,segment,orders,total_spent' || fail "no header"
+	expect_eq "$(($(wc -l <"$T/out") - 1))" \
+		"$(q "SELECT count(*) FROM scores WHERE name = 'segment' AND label = 'at_risk'")" "rows"
+	# clv x churn, largest first, the same order as SQL gives
+	expect_eq "$(sed -n 2p "$T/out" | cut -d, -f1)" \
+		"$(q "SELECT s.customer_id FROM scores s JOIN scores c ON c.customer_id = s.customer_id AND c.name = 'churn' JOIN scores v ON v.customer_id = s.customer_id AND v.name = 'clv' WHERE s.name = 'segment' AND s.label = 'at_risk' ORDER BY v.value * c.value DESC, s.customer_id LIMIT 1")" "first"
+	/usr/bin/python3 - "$T/out" <<'EOF' || fail "not sorted by value*risk"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+v = [float(r["value"]) * float(r["churn"]) for r in rows]
+# the file's figures are rounded (2 and 4 decimals): equal within that
+bad = [(a, b) for a, b in zip(v, v[1:]) if a < b - 0.006 - 1e-4 * b]
+assert not bad, bad
+assert all(r["segment"] == "at_risk" for r in rows)
+EOF
+	# --where reads the customer as a rule does, in the same sandbox.
+	run "$PATRON" --db "$DB" --now "$NOW" --json customers --where 'c.orders >= 3 and (c.churn or 0) > 0.5'
+	expect_rc 0
+	expect_eq "$(jq length "$T/out")" \
+		"$(q "SELECT count(*) FROM (SELECT customer_id FROM orders WHERE revenue GROUP BY 1 HAVING count(*) >= 3) o JOIN scores c ON c.customer_id = o.customer_id AND c.name = 'churn' AND c.value > 0.5")" "--where"
+	run "$PATRON" --db "$DB" --now "$NOW" customers --where 'os.execute("true")'
+	expect_rc 2
+	expect_in "$T/err" "os.execute is not available in rules"
+	run "$PATRON" --db "$DB" --now "$NOW" customers --where 'c.total_spent >'
+	expect_rc 2
+	expect_in "$T/err" "--where:1:"
+	run "$PATRON" --db "$DB" --now "$NOW" customers --segment champs
+	expect_rc 1
+	expect_in "$T/err" "no customer is in segment \"champs\" (segments: "
+	expect_in "$T/err" "champions"
+	run "$PATRON" --db "$DB" --now "$NOW" customers --sort nonsense
+	expect_rc 2
+	# the table: 50 unless told
+	run "$PATRON" --db "$DB" --now "$NOW" customers
+	expect_rc 0
+	expect_in "$T/out" "... 350 more (--limit 0 shows all)"
+}
+
+t_customers_csv_is_safe_to_open_in_a_spreadsheet() {
+	cat >"$T/customers.csv" <<'EOF'
+email,first_name,last_name
+a@example.com,"=HYPERLINK(""http://x"")",Smith
+b@example.com,"Ann, ""Jr""",-Doe
+EOF
+	"$PATRON" --db "$DB" import customers "$T/customers.csv" >/dev/null
+	run "$PATRON" --db "$DB" customers --csv
+	expect_rc 0
+	expect_in "$T/out" "\"'=HYPERLINK(\"\"http://x\"\") Smith\""
+	expect_in "$T/out" "\"Ann, \"\"Jr\"\" -Doe\""
+	run "$PATRON" --db "$DB" customers --where 'c.churn > 0.5'
+	expect_rc 1
+	expect_in "$T/err" "a field a customer lacks is nil: write (c.churn or 0) > 0.5"
+}
+
+t_forecast_beats_the_seasonal_naive_and_says_when_it_cannot() {
+	demo_store
+	run "$PATRON" --db "$DB" --now "$NOW" --json forecast --period month --test 6
+	expect_rc 0
+	/usr/bin/python3 -c "
+import json, sys
+j = json.load(open('$T/out'))
+for k in ('revenue', 'orders'):
+    assert j[k]['mape'] < j[k]['seasonal_naive_mape'], (k, j[k])
+assert j['held_out'] == 6
+" || fail "the forecast does not beat the seasonal naive: $(cat "$T/out")"
+	run "$PATRON" --db "$DB" --now "$NOW" forecast
+	expect_rc 0
+	expect_in "$T/out" "the next 8 weeks"
+	expect_in "$T/out" "forecast.holtwinters: "
+	# Options reach the plugin, and a wrong one is refused by name.
+	echo 'forecast = { plugin = "holtwinters", seasonal = "additive" }' >"$T/patron.conf"
+	run "$PATRON" --db "$DB" --now "$NOW" forecast
+	expect_rc 0
+	expect_in "$T/out" "Holt-Winters, additive season of 52 periods"
+	echo 'forecast = { plugin = "holtwinters", seasonal = "sometimes" }' >"$T/patron.conf"
+	run "$PATRON" --db "$DB" --now "$NOW" forecast
+	expect_rc 1
+	expect_in "$T/err" 'seasonal = "sometimes": expected auto, additive, multiplicative or none'
+	echo 'forecast = false' >"$T/patron.conf"
+	run "$PATRON" --db "$DB" --now "$NOW" report --out "$T/r.html"
+	expect_rc 0
+	expect_in "$T/r.html" "No forecast yet: no forecaster is chosen (forecast = false in "
+	# Three weeks of orders are too few to fit even a trend.
+	rm "$T/patron.conf" "$DB"
+	printf 'order_id,email,placed_at,total\n1,a@example.com,2026-11-05,5\n2,b@example.com,2026-11-12,6\n3,a@example.com,2026-11-19,7\n' >"$T/o.csv"
+	"$PATRON" --db "$DB" import orders "$T/o.csv" >/dev/null
+	run "$PATRON" --db "$DB" --now "$NOW" forecast
+	expect_rc 1
+	expect_in "$T/err" "no forecast yet: 3 periods of history; a trend needs 4"
+	run "$PATRON" --db "$DB" --now "$NOW" report --out "$T/r.html"
+	expect_rc 0
+	expect_in "$T/r.html" "No forecast yet: 3 periods of history; a trend needs 4."
+}
