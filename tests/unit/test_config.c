@@ -70,8 +70,14 @@ START_TEST(names_the_key_and_what_was_expected)
 		const char *text, *want;
 	} cases[] = {
 		{"segmnt = \"rfm\"\n", ": unknown key \"segmnt\" (expected one of: segment, churn,"
-		 " value, recommend, sentiment, channels, frequency_cap, templates, currency,"
-		 " rules, retention)"},
+		 " value, recommend, sentiment, forecast, channels, frequency_cap, templates,"
+		 " currency, rules, retention, attribution, shop)"},
+		{"shop = { name = \"x\" }\n", ": shop: expected the shop's name as a string, got "
+		 "table"},
+		{"attribution = { window = \"a week\" }\n", ": attribution.window: expected a "
+		 "duration like \"7d\", got \"a week\""},
+		{"attribution = { cost_per_message = -1 }\n", ": attribution.cost_per_message: "
+		 "expected a number, 0 or more (in the base currency)"},
 		{"rules = \"5s\"\n", ": rules: expected a table, got string"},
 		{"rules = { time_limit = \"soon\" }\n", ": rules.time_limit: expected a duration like"
 		 " \"5s\", got \"soon\""},
