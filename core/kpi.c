@@ -8,7 +8,9 @@
 
 void patron_kpi_bounds(int64_t now, int days, int64_t *start, int64_t *end)
 {
-	*end = (patron_day_number(now) + 1) * DAY;
+	/* Up to and including the moment NOW, as every command reads the
+	 * store: with --now D, what is dated D without a time counts. */
+	*end = now + 1;
 	*start = *end - (int64_t)days * DAY;
 }
 
@@ -105,8 +107,9 @@ static json_t *period_json(const patron_kpi_period *p)
 {
 	char a[32], b[32];
 	json_t *o = json_object();
-	json_object_set_new(o, "from", json_string(patron_format_day(p->start, a)));
-	json_object_set_new(o, "to", json_string(patron_format_day(p->end - DAY, b)));
+	/* after (not included) and until (included) */
+	json_object_set_new(o, "after", json_string(patron_format_date(p->start - 1, a)));
+	json_object_set_new(o, "until", json_string(patron_format_date(p->end - 1, b)));
 	json_object_set_new(o, "revenue_cents", json_integer(p->revenue_cents));
 	json_object_set_new(o, "orders", json_integer(p->orders));
 	json_object_set_new(o, "average_order_value", real_or_null(p->aov));

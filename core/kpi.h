@@ -1,8 +1,8 @@
 /* The owner's headline figures for a period and the one before it, as
  * `patron stats` and the report show them.
  *
- * A period is DAYS whole days (UTC) ending with the day of NOW, that day
- * included, as --now reads everywhere. Orders are paid orders, in the base
+ * A period is the DAYS x 24 hours up to and including the moment NOW (with
+ * --now D, D at 00:00 UTC: what is dated D without a time counts). Orders are paid orders, in the base
  * currency, guests' included; customers are the ones with an id.
  *   active: customers with an order in the 365 days up to the period's end;
  *   new: customers whose first order falls in the period;
@@ -43,7 +43,7 @@ int patron_kpis_compute(patron_store *s, int64_t now, int days, double threshold
  * "at_risk", "threshold", "clv_total"}. */
 json_t *patron_kpis_json(const patron_kpis *k);
 
-/* The day [start, end) of NOW's period of DAYS days begins and ends. */
+/* [start, end) of NOW's period of DAYS days, in seconds: end is NOW + 1. */
 void patron_kpi_bounds(int64_t now, int days, int64_t *start, int64_t *end);
 
 #endif

@@ -138,9 +138,10 @@ static int section_kpis(report *r)
 	const patron_kpi_period *c = &r->k.cur, *p = &r->k.prev;
 	char a[32], z[32];
 	patron_buf_printf(r->b, "<section id=\"kpis\"><h2>How the business is doing</h2>"
-			  "<p class=\"sub\">The last %d days, %s to %s, against the %d days before."
-			  "</p><div class=\"cards\">", r->o->days, patron_format_day(c->start, a),
-			  patron_format_day(c->end - DAY, z), r->o->days);
+			  "<p class=\"sub\">The %d days up to %s, against the %d days before."
+			  "</p><div class=\"cards\">", r->o->days,
+			  patron_format_date(c->end - 1, z), r->o->days);
+	(void)a;
 	card(r, "revenue", "Revenue", (double)c->revenue_cents / 100, (double)p->revenue_cents / 100,
 	     F_MONEY, 0, NULL);
 	card(r, "orders", "Orders", (double)c->orders, (double)p->orders, F_COUNT, 0, NULL);
@@ -233,7 +234,8 @@ static int section_sales(report *r)
 	int64_t start, end;
 	patron_kpi_bounds(r->o->now, r->o->days, &start, &end);
 	for (size_t i = 0; i < all; i++) {
-		int64_t t = end - (int64_t)(n - i) * r->o->days * DAY;
+		/* each point is the period that ends on its label's day */
+		int64_t t = end - 1 - ((int64_t)n - 1 - (int64_t)i) * r->o->days * DAY;
 		char d[32];
 		patron_format_day(t, d);
 		snprintf(labels[i], sizeof labels[i], "%s", d);
@@ -396,7 +398,7 @@ static int section_segments(report *r)
 		note(r, "No RFM scores yet: patron score with segment = \"rfm\" (the default).");
 	}
 	st = prepare(r, "SELECT s.label, count(*), avg(coalesce(o.cents, 0)) / 100.0,"
-		     " avg((?1 - o.last) / 86400), sum(v.value), count(v.value)"
+		     " avg(?1 - o.last / 86400), sum(v.value), count(v.value)"
 		     " FROM scores s LEFT JOIN (SELECT customer_id, sum(total_cents) AS cents,"
 		     "  max(placed_at) AS last FROM orders WHERE revenue GROUP BY customer_id) o"
 		     "  ON o.customer_id = s.customer_id"
@@ -404,7 +406,7 @@ static int section_segments(report *r)
 		     " WHERE s.name = 'segment' GROUP BY 1 ORDER BY 2 DESC, 1");
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, (patron_day_number(r->o->now) + 1) * DAY);
+	sqlite3_bind_int64(st, 1, patron_day_number(r->o->now));	/* days since, as rules see it */
 	int header = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (!header++)

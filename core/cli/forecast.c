@@ -181,8 +181,7 @@ static int run(cli *c, int argc, char **argv)
 		rc = EXIT_FAIL;
 	int64_t start, end;
 	patron_kpi_bounds(c->now, days, &start, &end);
-	if (tv)
-		end -= (int64_t)h * days * DAY;	/* the held-out periods start here */
+	(void)start;
 	json_t *j = c->json ? json_object() : NULL;
 	if (rc == EXIT_OK && tv) {
 		/* How it would have done on the last TEST periods, next to the
@@ -225,16 +224,16 @@ static int run(cli *c, int argc, char **argv)
 			printf("the next %zu %ss, from %zu of history, with %.0f%% intervals\n", h,
 			       period, n, 100 * LEVEL);
 			printf("  revenue: %s\n  orders:  %s\n", method[0], method[1]);
-			printf("  %-12s %14s %25s %8s %15s\n", "from", "revenue", "interval", "orders",
+			printf("  %-12s %14s %25s %8s %15s\n", "up to", "revenue", "interval", "orders",
 			       "interval");
 		}
 		for (size_t i = 0; i < h; i++) {
 			char day[32], a[32], lo[32], hi[32];
-			patron_format_day(end + (int64_t)i * days * DAY, day);
+			patron_format_day(end - 1 + (int64_t)(i + 1) * days * DAY, day);
 			const double *r = out, *o = out + 3 * h;
 			if (rows) {
 				json_array_append_new(rows, json_pack(
-					"{s:s, s:f, s:f, s:f, s:f, s:f, s:f}", "from", day, "revenue",
+					"{s:s, s:f, s:f, s:f, s:f, s:f, s:f}", "until", day, "revenue",
 					r[i], "revenue_lo", r[h + i], "revenue_hi", r[2 * h + i], "orders",
 					o[i], "orders_lo", o[h + i], "orders_hi", o[2 * h + i]));
 				continue;

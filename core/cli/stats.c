@@ -82,8 +82,9 @@ static void print_kpis(const patron_kpis *k, const char *base)
 {
 	char a[32], b[32], d[32], x[32], y[32];
 	const patron_kpi_period *p = &k->cur, *q = &k->prev;
-	printf("  last %d days, %s to %s, against the %d days before\n", k->days,
-	       patron_format_day(p->start, a), patron_format_day(p->end - 86400, b), k->days);
+	printf("  the %d days up to %s, against the %d days before\n", k->days,
+	       patron_format_date(p->end - 1, b), k->days);
+	(void)a;
 	printf("    %-22s %14s %14s %9s\n", "", "now", "before", "change");
 	printf("    %-22s %14s %14s %9s\n", "revenue", patron_format_money(p->revenue_cents, x),
 	       patron_format_money(q->revenue_cents, y),

@@ -35,18 +35,20 @@ t_report_figures_match_sql_over_the_week_and_the_month() {
 	run "$PATRON" --db "$DB" --now "$NOW" report --out "$T/week.html"
 	expect_rc 0
 	expect_in "$T/out" "report: $T/week.html"
-	# The week: the 7 days up to and including $NOW.
+	# The week: the 7 x 24 hours up to and including $NOW (00:00 UTC), so
+	# what is dated $NOW counts and what is dated 2026-11-16 does not.
 	local a b
-	a=$(sql_at 2026-11-17)
-	b=$(sql_at 2026-11-24)
+	b=$(sql_at "$NOW")
+	a=$((b - 7 * 86400))
+	local in="placed_at > $a AND placed_at <= $b"
 	expect_eq "$(kpi revenue "$T/week.html")" \
-		"$(q "SELECT printf('%.15g', coalesce(sum(total_cents), 0) / 100.0) FROM orders WHERE revenue AND placed_at >= $a AND placed_at < $b")" revenue
+		"$(q "SELECT printf('%.15g', coalesce(sum(total_cents), 0) / 100.0) FROM orders WHERE revenue AND $in")" revenue
 	expect_eq "$(kpi orders "$T/week.html")" \
-		"$(q "SELECT count(*) FROM orders WHERE revenue AND placed_at >= $a AND placed_at < $b")" orders
+		"$(q "SELECT count(*) FROM orders WHERE revenue AND $in")" orders
 	expect_eq "$(kpi new "$T/week.html")" \
-		"$(q "SELECT count(*) FROM (SELECT min(placed_at) f FROM orders WHERE revenue AND customer_id IS NOT NULL GROUP BY customer_id) WHERE f >= $a AND f < $b")" "new customers"
+		"$(q "SELECT count(*) FROM (SELECT min(placed_at) placed_at FROM orders WHERE revenue AND customer_id IS NOT NULL AND placed_at <= $b GROUP BY customer_id) WHERE $in")" "new customers"
 	expect_eq "$(kpi active "$T/week.html")" \
-		"$(q "SELECT count(DISTINCT customer_id) FROM orders WHERE revenue AND customer_id IS NOT NULL AND placed_at >= $b - 365*86400 AND placed_at < $b")" "active customers"
+		"$(q "SELECT count(DISTINCT customer_id) FROM orders WHERE revenue AND customer_id IS NOT NULL AND placed_at > $b - 365*86400 AND placed_at <= $b")" "active customers"
 	expect_eq "$(kpi at-risk "$T/week.html")" \
 		"$(q "SELECT count(*) FROM scores WHERE name = 'churn' AND value >= 0.7")" "at risk"
 	expect_eq "$(kpi clv "$T/week.html")" \
@@ -54,19 +56,20 @@ t_report_figures_match_sql_over_the_week_and_the_month() {
 	# The month (30 days), and the same figures in patron stats --json.
 	run "$PATRON" --db "$DB" --now "$NOW" report --period month --out "$T/month.html"
 	expect_rc 0
-	a=$(sql_at 2026-10-25)
+	a=$((b - 30 * 86400))
+	in="placed_at > $a AND placed_at <= $b"
 	expect_eq "$(kpi revenue "$T/month.html")" \
-		"$(q "SELECT printf('%.15g', sum(total_cents) / 100.0) FROM orders WHERE revenue AND placed_at >= $a AND placed_at < $b")" "month revenue"
+		"$(q "SELECT printf('%.15g', sum(total_cents) / 100.0) FROM orders WHERE revenue AND $in")" "month revenue"
 	run "$PATRON" --db "$DB" --now "$NOW" --json stats --period month
 	expect_rc 0
 	expect_eq "$(jq -r '.kpis.current.revenue_cents' "$T/out")" \
-		"$(q "SELECT sum(total_cents) FROM orders WHERE revenue AND placed_at >= $a AND placed_at < $b")" "stats revenue"
-	expect_eq "$(jq -r '.kpis.current.from + " " + .kpis.current.to' "$T/out")" "2026-10-25 2026-11-23"
+		"$(q "SELECT sum(total_cents) FROM orders WHERE revenue AND $in")" "stats revenue"
+	expect_eq "$(jq -r '.kpis.current.after + " " + .kpis.current.until' "$T/out")" "2026-10-24 2026-11-23"
 	# Retention: the customers active when the month began who still are.
 	expect_eq "$(jq -r '.kpis.current.retained' "$T/out")" \
-		"$(q "SELECT count(*) FROM (SELECT customer_id FROM orders WHERE revenue AND customer_id IS NOT NULL AND placed_at >= $a - 365*86400 AND placed_at < $a INTERSECT SELECT customer_id FROM orders WHERE revenue AND placed_at >= $b - 365*86400 AND placed_at < $b)")" retained
+		"$(q "SELECT count(*) FROM (SELECT customer_id FROM orders WHERE revenue AND customer_id IS NOT NULL AND placed_at > $a - 365*86400 AND placed_at <= $a INTERSECT SELECT customer_id FROM orders WHERE revenue AND placed_at > $b - 365*86400 AND placed_at <= $b)")" retained
 	run "$PATRON" --db "$DB" --now "$NOW" stats
-	expect_in "$T/out" "last 7 days, 2026-11-17 to 2026-11-23, against the 7 days before"
+	expect_in "$T/out" "the 7 days up to 2026-11-23, against the 7 days before"
 	expect_in "$T/out" "repeat-purchase rate"
 }
 
