@@ -162,9 +162,9 @@ demo: deps
 test: all $(UNIT) $(TEST_PLUGINS)
 	@tests/run.sh $(BUILD)
 
-# The tests also render the report in a browser: Debian's chromium, for
-# the tests only (make demo does not install it).
-TEST_DEPS = chromium
+# What the tests alone need (make demo does not install them): Debian's
+# chromium, which renders the report, and jq, which reads JSON output.
+TEST_DEPS = chromium jq
 deps-test:
 	@scripts/install-deps.sh $(TEST_DEPS)
 
@@ -181,7 +181,7 @@ check-asan: deps-test
 
 # The peers (the sqlite3 shell, GNU time, scikit-learn, and pandas for the
 # churn baselines) are installed here, not by `make check`.
-BENCH_PEERS := sqlite3 time bc python3-sklearn python3-pandas
+BENCH_PEERS := sqlite3 time bc jq python3-sklearn python3-pandas
 
 $(BUILD)/bench-kmeans: scripts/bench/kmeans.c $(BUILD)/obj/plugins/kmeans/lloyd.o
 	$(CC) $(WARN) $(CFLAGS) $(shell pkg-config --cflags gsl) $^ -o $@ $(LDFLAGS) \
