@@ -1,6 +1,8 @@
 #include "kpi.h"
 
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "value.h"
 
@@ -16,71 +18,33 @@ void patron_kpi_bounds(int64_t now, int days, int64_t *start, int64_t *end)
 
 static double ratio(int64_t a, int64_t b) { return b ? (double)a / (double)b : NAN; }
 
-/* Two scans of the paid orders for one period: what was sold (guests'
- * orders too), and who bought: per customer the first order, and whether
- * they ordered in the period, in the active window before it and in the
- * one up to its end. */
-static int period(patron_store *s, patron_kpi_period *p, patron_err *err)
+static void rates(patron_kpi_period *p)
 {
-	sqlite3 *db = patron_store_db(s);
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, "SELECT count(*), coalesce(sum(total_cents), 0) FROM orders"
-			       " WHERE revenue AND placed_at >= ?1 AND placed_at < ?2", -1, &st,
-			       NULL) != SQLITE_OK)
-		return patron_store_fail(s, err, "reading the orders");
-	sqlite3_bind_int64(st, 1, p->start);
-	sqlite3_bind_int64(st, 2, p->end);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
-		return patron_store_fail(s, err, "reading the orders");
-	}
-	p->orders = sqlite3_column_int64(st, 0);
-	p->revenue_cents = sqlite3_column_int64(st, 1);
-	sqlite3_finalize(st);
-	if (sqlite3_prepare_v2(db, "SELECT count(*) FILTER (WHERE first >= ?1 AND first < ?2),"
-			       " count(*) FILTER (WHERE bought), count(*) FILTER (WHERE bought AND"
-			       " first < ?1), count(*) FILTER (WHERE active_end),"
-			       " count(*) FILTER (WHERE active_start),"
-			       " count(*) FILTER (WHERE active_start AND active_end)"
-			       " FROM (SELECT min(placed_at) AS first,"
-			       "  max(placed_at >= ?1 AND placed_at < ?2) AS bought,"
-			       "  max(placed_at >= ?1 - ?3 AND placed_at < ?1) AS active_start,"
-			       "  max(placed_at >= ?2 - ?3 AND placed_at < ?2) AS active_end"
-			       "  FROM orders WHERE revenue AND customer_id IS NOT NULL"
-			       "  AND placed_at < ?2 GROUP BY customer_id)", -1, &st, NULL) != SQLITE_OK)
-		return patron_store_fail(s, err, "reading the customers' orders");
-	sqlite3_bind_int64(st, 1, p->start);
-	sqlite3_bind_int64(st, 2, p->end);
-	sqlite3_bind_int64(st, 3, (int64_t)PATRON_ACTIVE_DAYS * DAY);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
-		return patron_store_fail(s, err, "reading the customers' orders");
-	}
-	p->new_customers = sqlite3_column_int64(st, 0);
-	p->buyers = sqlite3_column_int64(st, 1);
-	p->returning = sqlite3_column_int64(st, 2);
-	p->active = sqlite3_column_int64(st, 3);
-	p->active_before = sqlite3_column_int64(st, 4);
-	p->retained = sqlite3_column_int64(st, 5);
-	sqlite3_finalize(st);
 	p->aov = p->orders ? (double)p->revenue_cents / 100.0 / (double)p->orders : NAN;
 	p->repeat_rate = ratio(p->returning, p->buyers);
 	p->retention = ratio(p->retained, p->active_before);
 	p->churn_rate = p->active_before ? 1 - p->retention : NAN;
-	return 0;
 }
 
-int patron_kpis_compute(patron_store *s, int64_t now, int days, double threshold,
-			patron_kpis *k, patron_err *err)
+static int64_t month_of(int64_t t)
 {
-	k->days = days;
-	k->threshold = threshold;
-	patron_kpi_bounds(now, days, &k->cur.start, &k->cur.end);
-	k->prev.end = k->cur.start;
-	k->prev.start = k->cur.start - (int64_t)days * DAY;
-	if (period(s, &k->cur, err) < 0 || period(s, &k->prev, err) < 0)
-		return -1;
-	/* Scores are the latest run's: they have no previous period. */
+	int y, m, d;
+	patron_civil_from_days(patron_day_number(t), &y, &m, &d);
+	return (int64_t)y * 12 + (m - 1);
+}
+
+/* What one pass keeps per customer. */
+enum {
+	BOUGHT_CUR = 1, BOUGHT_PREV = 2,	/* ordered in the period, the one before */
+	ACTIVE_END = 4,				/* an order in the year up to the end */
+	ACTIVE_MID = 8,				/* ... up to the current period's start */
+	ACTIVE_START = 16,			/* ... up to the previous period's start */
+	SEEN = 32,				/* has a paid order at all */
+};
+
+/* Scores are the latest run's: they have no previous period. */
+static int scores(patron_store *s, patron_kpis *k, patron_err *err)
+{
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(patron_store_db(s), "SELECT count(*) FILTER (WHERE name = 'churn'),"
 			       " count(*) FILTER (WHERE name = 'churn' AND value >= ?1),"
@@ -88,7 +52,7 @@ int patron_kpis_compute(patron_store *s, int64_t now, int days, double threshold
 			       " coalesce(sum(value) FILTER (WHERE name = 'clv'), 0)"
 			       " FROM scores WHERE name IN ('churn', 'clv')", -1, &st, NULL) != SQLITE_OK)
 		return patron_store_fail(s, err, "reading the scores");
-	sqlite3_bind_double(st, 1, threshold);
+	sqlite3_bind_double(st, 1, k->threshold);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_finalize(st);
 		return patron_store_fail(s, err, "reading the scores");
@@ -98,6 +62,145 @@ int patron_kpis_compute(patron_store *s, int64_t now, int days, double threshold
 	k->clv_scored = sqlite3_column_int64(st, 2);
 	k->clv_total = sqlite3_column_double(st, 3);
 	sqlite3_finalize(st);
+	return 0;
+}
+
+int patron_sales_read(patron_store *s, int64_t now, int days, size_t nperiods,
+		      double threshold, patron_sales *out, patron_err *err)
+{
+	memset(out, 0, sizeof *out);
+	patron_kpis *k = &out->k;
+	k->days = days;
+	k->threshold = threshold;
+	patron_kpi_period *cur = &k->cur, *prev = &k->prev;
+	patron_kpi_bounds(now, days, &cur->start, &cur->end);
+	const int64_t len = (int64_t)days * DAY, year = (int64_t)PATRON_ACTIVE_DAYS * DAY;
+	prev->end = cur->start;
+	prev->start = cur->start - len;
+	out->nperiods = nperiods;
+	out->revenue = patron_xcalloc(nperiods ? nperiods : 1, sizeof *out->revenue);
+	out->orders = patron_xcalloc(nperiods ? nperiods : 1, sizeof *out->orders);
+	out->month = month_of(now);
+	sqlite3 *db = patron_store_db(s);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, "SELECT coalesce(max(id), 0) FROM customers", -1, &st, NULL) !=
+	    SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		patron_sales_free(out);
+		return patron_store_fail(s, err, "reading the customers");
+	}
+	out->max_id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	size_t n = (size_t)out->max_id + 1;
+	out->cents = patron_xcalloc(n, sizeof *out->cents);
+	out->last = patron_xcalloc(n, sizeof *out->last);
+	int64_t *first = patron_xcalloc(n, sizeof *first);
+	unsigned char *flags = patron_xcalloc(n, 1);
+	uint32_t *months = patron_xcalloc(n, sizeof *months);	/* bit j: ordered j months ago */
+	int64_t series_from = cur->end - (int64_t)nperiods * len;
+	if (sqlite3_prepare_v2(db, "SELECT coalesce(customer_id, 0), placed_at, total_cents"
+			       " FROM orders WHERE revenue AND placed_at < ?1", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		free(first), free(flags), free(months);
+		patron_sales_free(out);
+		return patron_store_fail(s, err, "reading the orders");
+	}
+	sqlite3_bind_int64(st, 1, cur->end);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t cid = sqlite3_column_int64(st, 0), t = sqlite3_column_int64(st, 1);
+		int64_t c = sqlite3_column_int64(st, 2);
+		if (t >= cur->start)
+			cur->orders++, cur->revenue_cents += c;
+		else if (t >= prev->start)
+			prev->orders++, prev->revenue_cents += c;
+		if (nperiods && t >= series_from) {
+			size_t back = (size_t)((cur->end - 1 - t) / len);
+			out->revenue[nperiods - 1 - back] += (double)c / 100;
+			out->orders[nperiods - 1 - back]++;
+		}
+		if (cid <= 0 || cid > out->max_id)
+			continue;	/* a guest's order: sales, not customers */
+		if (!(flags[cid] & SEEN)) {
+			first[cid] = out->last[cid] = t;
+			flags[cid] |= SEEN;
+		}
+		if (t < first[cid])
+			first[cid] = t;
+		if (t > out->last[cid])
+			out->last[cid] = t;
+		out->cents[cid] += c;
+		unsigned char f = 0;
+		if (t >= cur->start)
+			f |= BOUGHT_CUR;
+		else if (t >= prev->start)
+			f |= BOUGHT_PREV;
+		if (t >= cur->end - year)
+			f |= ACTIVE_END;
+		if (t < cur->start && t >= cur->start - year)
+			f |= ACTIVE_MID;
+		if (t < prev->start && t >= prev->start - year)
+			f |= ACTIVE_START;
+		flags[cid] |= f;
+		int64_t ago = out->month - month_of(t);
+		if (ago >= 0 && ago < 32)
+			months[cid] |= 1u << ago;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		free(first), free(flags), free(months);
+		patron_sales_free(out);
+		return patron_store_fail(s, err, "reading the orders");
+	}
+	for (size_t id = 1; id < n; id++) {
+		unsigned char f = flags[id];
+		if (!(f & SEEN))
+			continue;
+		cur->new_customers += first[id] >= cur->start;
+		prev->new_customers += first[id] >= prev->start && first[id] < cur->start;
+		cur->buyers += !!(f & BOUGHT_CUR);
+		cur->returning += (f & BOUGHT_CUR) && first[id] < cur->start;
+		prev->buyers += !!(f & BOUGHT_PREV);
+		prev->returning += (f & BOUGHT_PREV) && first[id] < prev->start;
+		cur->active += !!(f & ACTIVE_END);
+		cur->active_before += !!(f & ACTIVE_MID);
+		cur->retained += (f & ACTIVE_MID) && (f & ACTIVE_END);
+		prev->active += !!(f & ACTIVE_MID);
+		prev->active_before += !!(f & ACTIVE_START);
+		prev->retained += (f & ACTIVE_START) && (f & ACTIVE_MID);
+		int64_t ago = out->month - month_of(first[id]);
+		if (ago < 0 || ago >= PATRON_COHORTS)
+			continue;
+		size_t row = PATRON_COHORTS - 1 - (size_t)ago;
+		out->cohort_size[row]++;
+		for (int64_t j = 0; j <= ago; j++)
+			out->cohort[row][j] += (months[id] >> (ago - j)) & 1;
+	}
+	free(first), free(flags), free(months);
+	rates(cur);
+	rates(prev);
+	if (scores(s, k, err) < 0) {
+		patron_sales_free(out);
+		return -1;
+	}
+	return 0;
+}
+
+void patron_sales_free(patron_sales *s)
+{
+	free(s->revenue), free(s->orders), free(s->cents), free(s->last);
+	s->revenue = s->orders = NULL;
+	s->cents = s->last = NULL;
+}
+
+int patron_kpis_compute(patron_store *s, int64_t now, int days, double threshold,
+			patron_kpis *k, patron_err *err)
+{
+	patron_sales sales;
+	if (patron_sales_read(s, now, days, 0, threshold, &sales, err) < 0)
+		return -1;
+	*k = sales.k;
+	patron_sales_free(&sales);
 	return 0;
 }
 

@@ -39,6 +39,32 @@ typedef struct {
 int patron_kpis_compute(patron_store *s, int64_t now, int days, double threshold,
 			patron_kpis *k, patron_err *err);
 
+#define PATRON_COHORTS 12
+
+/* What the report reads from the paid orders, gathered in one pass over
+ * them (a store of millions of orders is read once, not once a chart). */
+typedef struct {
+	patron_kpis k;
+	size_t nperiods;
+	double *revenue, *orders;	/* per period of k.days up to NOW, oldest first;
+					 * revenue in base-currency units */
+	int64_t month;			/* NOW's calendar month: year * 12 + month - 1 */
+	/* the new customers of month - 11 + i, and how many of them ordered
+	 * j months after their first (j = 0: that month itself) */
+	int64_t cohort_size[PATRON_COHORTS];
+	int64_t cohort[PATRON_COHORTS][PATRON_COHORTS];
+	/* per customer id, 0 .. max_id: paid cents up to NOW and the time of
+	 * the last paid order (0 when none) */
+	int64_t max_id;
+	int64_t *cents, *last;
+} patron_sales;
+
+/* The headline figures (as patron_kpis_compute), NPERIODS periods of sales
+ * (0 for none), the cohorts and each customer's spend. */
+int patron_sales_read(patron_store *s, int64_t now, int days, size_t nperiods,
+		      double threshold, patron_sales *out, patron_err *err);
+void patron_sales_free(patron_sales *s);
+
 /* As JSON: {"period_days", "from", "to", "current": {...}, "previous": {...},
  * "at_risk", "threshold", "clv_total"}. */
 json_t *patron_kpis_json(const patron_kpis *k);

@@ -12,8 +12,15 @@
 #include "value.h"
 
 #define DAY 86400
-#define COHORTS 12	/* acquisition months shown, and months after */
+#define COHORTS PATRON_COHORTS	/* acquisition months shown, and months after */
 #define TOP_AT_RISK 20
+
+/* One segment's profile, summed over its customers. */
+typedef struct {
+	char *label;
+	int64_t n, buyers, clv_n;
+	double cents, days, clv;
+} segment;
 
 typedef struct {
 	patron_store *s;
@@ -21,6 +28,12 @@ typedef struct {
 	patron_buf *b;
 	patron_err *err;
 	patron_kpis k;
+	/* from one pass over the scores */
+	double grid[25];	/* customers by RFM (R 5..1) x (F 1..5) */
+	int has_rfm, has_churn;
+	double churn_bins[20];
+	segment *segs;
+	size_t nsegs;
 } report;
 
 static sqlite3_stmt *prepare(report *r, const char *sql)
@@ -173,36 +186,6 @@ static int section_kpis(report *r)
 
 size_t patron_report_periods(int days) { return days >= 28 ? 24 : 26; }
 
-int patron_report_series(patron_store *s, int64_t now, int days, size_t nperiods,
-			 double *revenue, double *orders, patron_err *err)
-{
-	int64_t start, end;
-	patron_kpi_bounds(now, days, &start, &end);
-	int64_t len = (int64_t)days * DAY;
-	for (size_t i = 0; i < nperiods; i++)
-		revenue[i] = orders[i] = 0;
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(patron_store_db(s), "SELECT (?1 - 1 - placed_at) / ?2, count(*),"
-			       " sum(total_cents) FROM orders WHERE revenue AND placed_at < ?1"
-			       " AND placed_at >= ?1 - ?2 * ?3 GROUP BY 1", -1, &st, NULL) != SQLITE_OK)
-		return patron_store_fail(s, err, "reading the orders");
-	sqlite3_bind_int64(st, 1, end);
-	sqlite3_bind_int64(st, 2, len);
-	sqlite3_bind_int64(st, 3, (int64_t)nperiods);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t k = sqlite3_column_int64(st, 0);
-		if (k < 0 || (size_t)k >= nperiods)
-			continue;
-		orders[nperiods - 1 - (size_t)k] = (double)sqlite3_column_int64(st, 1);
-		revenue[nperiods - 1 - (size_t)k] = (double)sqlite3_column_int64(st, 2);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return patron_store_fail(s, err, "reading the orders");
-	return 0;
-}
-
 static int section_sales(report *r)
 {
 	size_t n = patron_report_periods(r->o->days);
@@ -217,8 +200,16 @@ static int section_sales(report *r)
 		patron_err_set(r->err, "out of memory");
 		goto out;
 	}
-	if (patron_report_series(r->s, r->o->now, r->o->days, n, rev, ord, r->err) < 0)
+	const patron_sales *sa = r->o->sales;
+	if (sa->nperiods < n) {
+		patron_err_set(r->err, "the report needs %zu periods of sales, got %zu", n,
+			       sa->nperiods);
 		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		rev[i] = sa->revenue[sa->nperiods - n + i];
+		ord[i] = sa->orders[sa->nperiods - n + i];
+	}
 	patron_buf_adds(r->b, "<section id=\"sales\"><h2>Sales</h2>");
 	/* From the first period with an order: a new shop is not a long zero. */
 	size_t first = 0;
@@ -240,9 +231,7 @@ static int section_sales(report *r)
 		patron_format_day(t, d);
 		snprintf(labels[i], sizeof labels[i], "%s", d);
 		lp[i] = labels[i];
-		if (i < n)
-			rev[i] /= 100;
-		else
+		if (i >= n)
 			rev[i] = ord[i] = NAN;
 	}
 	double *rf = frev, *rlo = frev + all, *rhi = frev + 2 * all;
@@ -291,45 +280,16 @@ out:
 
 static int section_cohorts(report *r)
 {
-	int64_t start, end;
-	patron_kpi_bounds(r->o->now, r->o->days, &start, &end);
-	int y, m, d;
-	patron_civil_from_days(patron_day_number(end - 1), &y, &m, &d);
-	int64_t last = (int64_t)y * 12 + (m - 1);	/* the month of --now */
-	sqlite3_stmt *st = prepare(r,
-		"WITH f AS (SELECT customer_id, min(placed_at) AS first FROM orders WHERE revenue"
-		"  AND customer_id IS NOT NULL AND placed_at < ?1 GROUP BY customer_id),"
-		" m AS (SELECT f.customer_id,"
-		"  CAST(strftime('%Y', f.first, 'unixepoch') AS INT) * 12 +"
-		"  CAST(strftime('%m', f.first, 'unixepoch') AS INT) - 1 AS cohort,"
-		"  CAST(strftime('%Y', o.placed_at, 'unixepoch') AS INT) * 12 +"
-		"  CAST(strftime('%m', o.placed_at, 'unixepoch') AS INT) - 1 AS month"
-		"  FROM f JOIN orders o ON o.customer_id = f.customer_id AND o.revenue"
-		"  AND o.placed_at < ?1)"
-		" SELECT cohort, month - cohort, count(DISTINCT customer_id) FROM m"
-		" WHERE cohort > ?2 - ?3 GROUP BY 1, 2");
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, end);
-	sqlite3_bind_int64(st, 2, last);
-	sqlite3_bind_int64(st, 3, COHORTS);
-	double counts[COHORTS][COHORTS], size[COHORTS] = {0};
-	for (int i = 0; i < COHORTS; i++)
+	const patron_sales *sa = r->o->sales;
+	int64_t last = sa->month;
+	double counts[COHORTS][COHORTS], size[COHORTS];
+	int any = 0;
+	for (int i = 0; i < COHORTS; i++) {
+		size[i] = (double)sa->cohort_size[i];
+		any |= sa->cohort_size[i] > 0;
 		for (int j = 0; j < COHORTS; j++)
-			counts[i][j] = NAN;
-	int rc, any = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t row = sqlite3_column_int64(st, 0) - (last - COHORTS + 1);
-		int64_t k = sqlite3_column_int64(st, 1);
-		if (row < 0 || row >= COHORTS || k < 0 || k >= COHORTS)
-			continue;
-		counts[row][k] = (double)sqlite3_column_int64(st, 2);
-		if (k == 0)
-			size[row] = counts[row][k];
-		any = 1;
+			counts[i][j] = (double)sa->cohort[i][j];
 	}
-	if (finish(r, st, rc) < 0)
-		return -1;
 	patron_buf_adds(r->b, "<section id=\"cohorts\"><h2>Do new customers come back?</h2>");
 	if (!any) {
 		note(r, "No customer has a first order in the last twelve months yet.");
@@ -367,28 +327,100 @@ static int section_cohorts(report *r)
 
 /* ---- segments ---- */
 
+/* The scores the report draws, in one pass over them: the RFM grid, each
+ * segment's profile (with the spend and recency of the orders' pass) and
+ * the churn risks. */
+static int read_scores(report *r)
+{
+	const patron_sales *sa = r->o->sales;
+	sqlite3_stmt *st = prepare(r, "SELECT customer_id, name, value, label FROM scores"
+				   " WHERE name IN ('segment', 'clv', 'churn', 'rfm.r', 'rfm.f')"
+				   " ORDER BY customer_id");
+	if (!st)
+		return -1;
+	patron_strmap index = {0};
+	int64_t today = patron_day_number(r->o->now);
+	int64_t cid = -1, seg = -1, R = 0, F = 0;
+	double clv = NAN;
+	int rc;
+	/* A customer's rows arrive together (the table is keyed by customer):
+	 * each is settled when the next customer's first row comes. */
+	for (;;) {
+		rc = sqlite3_step(st);
+		int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -2;
+		if (id != cid && cid >= 0) {
+			if (R >= 1 && R <= 5 && F >= 1 && F <= 5) {
+				r->grid[(5 - R) * 5 + (F - 1)]++;
+				r->has_rfm = 1;
+			}
+			if (seg >= 0) {
+				segment *g = &r->segs[seg];
+				g->n++;
+				if (cid <= sa->max_id && sa->cents[cid]) {
+					g->cents += (double)sa->cents[cid];
+					g->days += (double)(today - patron_day_number(sa->last[cid]));
+					g->buyers++;
+				}
+				if (!isnan(clv))
+					g->clv += clv, g->clv_n++;
+			}
+			seg = -1, R = F = 0, clv = NAN;
+		}
+		if (rc != SQLITE_ROW)
+			break;
+		cid = id;
+		const char *name = (const char *)sqlite3_column_text(st, 1);
+		double v = sqlite3_column_double(st, 2);
+		if (strcmp(name, "segment") == 0) {
+			const char *label = (const char *)sqlite3_column_text(st, 3);
+			if (!label)
+				continue;
+			if (!patron_strmap_get(&index, label, &seg)) {
+				seg = (int64_t)r->nsegs;
+				patron_strmap_put(&index, label, seg);
+				r->segs = patron_xrealloc(r->segs, (r->nsegs + 1) * sizeof *r->segs);
+				r->segs[r->nsegs++] = (segment){.label = patron_xstrdup(label)};
+			}
+		} else if (strcmp(name, "clv") == 0) {
+			if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+				clv = v;
+		} else if (strcmp(name, "churn") == 0) {
+			if (sqlite3_column_type(st, 2) != SQLITE_NULL && v >= 0 && v <= 1) {
+				r->churn_bins[v >= 1 ? 19 : (int)(v * 20)]++;
+				r->has_churn = 1;
+			}
+		} else if (strcmp(name, "rfm.r") == 0) {
+			R = (int64_t)v;
+		} else {
+			F = (int64_t)v;
+		}
+	}
+	patron_strmap_free(&index);
+	return finish(r, st, rc);
+}
+
+static void free_segments(report *r)
+{
+	for (size_t i = 0; i < r->nsegs; i++)
+		free(r->segs[i].label);
+	free(r->segs);
+	r->segs = NULL;
+	r->nsegs = 0;
+}
+
+static int by_segment_size(const void *a, const void *b)
+{
+	const segment *x = a, *y = b;
+	if (x->n != y->n)
+		return x->n < y->n ? 1 : -1;
+	return strcmp(x->label, y->label);
+}
+
 static int section_segments(report *r)
 {
 	patron_buf_adds(r->b, "<section id=\"segments\"><h2>Segments</h2>");
-	sqlite3_stmt *st = prepare(r, "SELECT CAST(rv.value AS INT), CAST(fv.value AS INT),"
-				   " count(*) FROM scores rv JOIN scores fv ON fv.customer_id ="
-				   " rv.customer_id AND fv.name = 'rfm.f' WHERE rv.name = 'rfm.r'"
-				   " GROUP BY 1, 2");
-	if (!st)
-		return -1;
-	double grid[25];
-	for (int i = 0; i < 25; i++)
-		grid[i] = 0;
-	int rc, any = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int R = sqlite3_column_int(st, 0), F = sqlite3_column_int(st, 1);
-		if (R < 1 || R > 5 || F < 1 || F > 5)
-			continue;
-		grid[(5 - R) * 5 + (F - 1)] = (double)sqlite3_column_int64(st, 2);
-		any = 1;
-	}
-	if (finish(r, st, rc) < 0)
-		return -1;
+	int any = r->has_rfm;
+	double *grid = r->grid;
 	if (any) {
 		const char *rows[] = {"R 5 (recent)", "R 4", "R 3", "R 2", "R 1 (long ago)"};
 		const char *cols[] = {"F 1", "F 2", "F 3", "F 4", "F 5"};
@@ -397,37 +429,27 @@ static int section_segments(report *r)
 	} else {
 		note(r, "No RFM scores yet: patron score with segment = \"rfm\" (the default).");
 	}
-	st = prepare(r, "SELECT s.label, count(*), avg(coalesce(o.cents, 0)) / 100.0,"
-		     " avg(?1 - o.last / 86400), sum(v.value), count(v.value)"
-		     " FROM scores s LEFT JOIN (SELECT customer_id, sum(total_cents) AS cents,"
-		     "  max(placed_at) AS last FROM orders WHERE revenue GROUP BY customer_id) o"
-		     "  ON o.customer_id = s.customer_id"
-		     " LEFT JOIN scores v ON v.customer_id = s.customer_id AND v.name = 'clv'"
-		     " WHERE s.name = 'segment' GROUP BY 1 ORDER BY 2 DESC, 1");
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, patron_day_number(r->o->now));	/* days since, as rules see it */
+	qsort(r->segs, r->nsegs, sizeof *r->segs, by_segment_size);
 	int header = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	for (size_t i = 0; i < r->nsegs; i++) {
+		const segment *g = &r->segs[i];
 		if (!header++)
-			patron_buf_adds(r->b, "<table><thead><tr><th>segment</th><th>customers</th>"
-					"<th>average spent</th><th>days since last order (average)"
-					"</th><th>predicted CLV</th></tr></thead><tbody>");
+			patron_buf_adds(r->b, "<table id=\"segment-table\"><thead><tr><th>segment</th>"
+					"<th>customers</th><th>average spent</th><th>days since last "
+					"order (average)</th><th>predicted CLV</th></tr></thead><tbody>");
 		char n[32], spend[64], clv[64] = "-", days[32] = "-";
-		count_text((double)sqlite3_column_int64(st, 1), n, sizeof n);
-		money_text(sqlite3_column_double(st, 2), spend, sizeof spend);
-		if (sqlite3_column_type(st, 3) != SQLITE_NULL)
-			snprintf(days, sizeof days, "%.0f", sqlite3_column_double(st, 3));
-		if (sqlite3_column_int64(st, 5))
-			money_text(sqlite3_column_double(st, 4), clv, sizeof clv);
+		count_text((double)g->n, n, sizeof n);
+		money_text(g->cents / 100.0 / (double)g->n, spend, sizeof spend);
+		if (g->buyers)
+			snprintf(days, sizeof days, "%.0f", g->days / (double)g->buyers);
+		if (g->clv_n)
+			money_text(g->clv, clv, sizeof clv);
 		patron_buf_adds(r->b, "<tr><td>");
-		text(r, (const char *)sqlite3_column_text(st, 0));
+		text(r, g->label);
 		patron_buf_printf(r->b, "</td><td class=\"num\">%s</td><td class=\"num\">%s</td>"
 				  "<td class=\"num\">%s</td><td class=\"num\">%s</td></tr>", n, spend,
 				  days, clv);
 	}
-	if (finish(r, st, rc) < 0)
-		return -1;
 	if (header)
 		patron_buf_adds(r->b, "</tbody></table>");
 	else
@@ -441,19 +463,8 @@ static int section_segments(report *r)
 static int section_churn(report *r)
 {
 	patron_buf_adds(r->b, "<section id=\"churn\"><h2>Who may be slipping away</h2>");
-	sqlite3_stmt *st = prepare(r, "SELECT min(CAST(value * 20 AS INT), 19), count(*) FROM"
-				   " scores WHERE name = 'churn' AND value BETWEEN 0 AND 1 GROUP BY 1");
-	if (!st)
-		return -1;
-	double bins[20] = {0};
-	int rc, any = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int k = sqlite3_column_int(st, 0);
-		if (k >= 0 && k < 20)
-			bins[k] = (double)sqlite3_column_int64(st, 1), any = 1;
-	}
-	if (finish(r, st, rc) < 0)
-		return -1;
+	int any = r->has_churn;
+	const double *bins = r->churn_bins;
 	if (!any) {
 		note(r, "No churn scores yet: patron train churn, then patron score.");
 		patron_buf_adds(r->b, "</section>");
@@ -463,7 +474,7 @@ static int section_churn(report *r)
 	snprintf(mark, sizeof mark, "alert at %.0f%%", 100 * r->k.threshold);
 	patron_svg_histogram(r->b, "Customers by churn risk", bins, 20, 0, 1, r->k.threshold, mark,
 			     "churn risk (0 stays, 1 leaves)");
-	st = prepare(r, "SELECT c.id, CASE WHEN c.first_name IS NOT NULL AND c.last_name IS NOT"
+	sqlite3_stmt *st = prepare(r, "SELECT c.id, CASE WHEN c.first_name IS NOT NULL AND c.last_name IS NOT"
 		     " NULL THEN c.first_name || ' ' || c.last_name ELSE coalesce(c.first_name,"
 		     " c.last_name, (SELECT value FROM identities WHERE customer_id = c.id AND kind"
 		     " = 'email' ORDER BY value LIMIT 1), 'customer ' || c.id) END,"
@@ -481,7 +492,7 @@ static int section_churn(report *r)
 		return -1;
 	sqlite3_bind_double(st, 1, r->k.threshold);
 	sqlite3_bind_int(st, 2, TOP_AT_RISK);
-	int shown = 0;
+	int rc, shown = 0;
 	int64_t today = patron_day_number(r->o->now);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (!shown++)
@@ -809,9 +820,11 @@ static const char *const style =
 int patron_report_html(patron_store *s, const patron_report_opts *o, patron_buf *out,
 		       patron_err *err)
 {
-	report r = {.s = s, .o = o, .b = out, .err = err};
-	if (patron_kpis_compute(s, o->now, o->days, o->threshold, &r.k, err) < 0)
+	report r = {.s = s, .o = o, .b = out, .err = err, .k = o->sales->k};
+	if (read_scores(&r) < 0) {
+		free_segments(&r);
 		return -1;
+	}
 	char today[32], made[32];
 	patron_format_day(o->now, today);
 	patron_buf_adds(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>"
@@ -824,9 +837,11 @@ int patron_report_html(patron_store *s, const patron_report_opts *o, patron_buf 
 	patron_buf_printf(out, "</h1><p class=\"sub\">The %s to %s. Made by Patron at %s.</p>"
 			  "</header>", o->days == 7 ? "week" : "month", today,
 			  patron_format_date(o->now, made));
-	if (section_kpis(&r) < 0 || section_sales(&r) < 0 || section_cohorts(&r) < 0 ||
-	    section_segments(&r) < 0 || section_churn(&r) < 0 || section_campaigns(&r) < 0 ||
-	    section_feedback(&r) < 0)
+	int rc = section_kpis(&r) < 0 || section_sales(&r) < 0 || section_cohorts(&r) < 0 ||
+		 section_segments(&r) < 0 || section_churn(&r) < 0 ||
+		 section_campaigns(&r) < 0 || section_feedback(&r) < 0 ? -1 : 0;
+	free_segments(&r);
+	if (rc < 0)
 		return -1;
 	patron_buf_adds(out, "<footer class=\"fine\"><p>Money in the shop's base currency, paid "
 			"orders less refunds. Periods are whole days in UTC up to and including "

@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 
+#include "kpi.h"
 #include "store.h"
 #include "util.h"
 
@@ -35,12 +36,10 @@ typedef struct {
 	const char *title;		/* the shop's name, or the store's file */
 	const patron_report_forecast *forecast;	/* NULL: none */
 	const char *forecast_note;	/* why there is none, when NULL */
+	/* read by patron_sales_read with the same now, days and threshold, and
+	 * at least patron_report_periods(days) periods */
+	const patron_sales *sales;
 } patron_report_opts;
-
-/* The sales series the forecast continues: per period, oldest first, the
- * NPERIODS periods of DAYS days ending with NOW's day (cents and orders). */
-int patron_report_series(patron_store *s, int64_t now, int days, size_t nperiods,
-			 double *revenue, double *orders, patron_err *err);
 
 /* How many periods the sales chart shows: 26 weeks, or 24 months. */
 size_t patron_report_periods(int days);

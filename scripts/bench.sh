@@ -538,6 +538,7 @@ figure report_peak_rss "$rep_mib" "MiB" null lower
 # Forecasts on the demo shop (5000 customers, three years to --now): the last
 # quarter (13 weeks) held out, each series' mean absolute percentage error
 # next to the seasonal naive forecast's (each week as it was a year before).
+mkdir -p "$WORK/demo"
 "$PATRON" --db "$WORK/demo/patron.db" --now 2026-06-30 demo --out "$WORK/demo/data" >/dev/null 2>&1 ||
 	{ echo "bench: the demo shop failed" >&2; exit 1; }
 "$PATRON" --db "$WORK/demo/patron.db" --now 2026-06-30 --json forecast --test 13 >"$WORK/fc.json" \

@@ -96,15 +96,18 @@ int cli_kpis(cli *c, patron_store *s, int days, patron_kpis *k);
  * store; *WRITTEN is where. Prints the error itself. */
 int cli_report(cli *c, const char *out, int days, const char **written);
 
-/* Paid revenue (base-currency units) and orders per period of DAYS days
- * up to --now, oldest first, from the first period with an order (four
- * seasons at most). */
+/* What the orders say up to --now (patron_sales_read): the paid revenue
+ * (base-currency units) and orders per period of DAYS days, oldest first,
+ * from the first period with an order (four seasons at most, and at least
+ * what the report's chart shows), with THRESHOLD the churn risk that counts
+ * as at risk. */
 typedef struct {
 	int days;
 	size_t n, season;
-	double *revenue, *orders;
+	const double *revenue, *orders;	/* n each, inside sales */
+	patron_sales sales;
 } cli_sales;
-int cli_sales_history(cli *c, int days, cli_sales *out);
+int cli_sales_history(cli *c, int days, double threshold, cli_sales *out);
 void cli_sales_free(cli_sales *s);
 /* Forecasts Y with the forecaster patron.conf chooses: 0 (METHOD says
  * what was fitted), 1 when there is none yet (WHY says why), -1 with the

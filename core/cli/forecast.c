@@ -14,7 +14,7 @@
 #define DAY 86400
 #define LEVEL 0.8
 
-int cli_sales_history(cli *c, int days, cli_sales *out)
+int cli_sales_history(cli *c, int days, double threshold, cli_sales *out)
 {
 	memset(out, 0, sizeof *out);
 	patron_store *s = cli_store(c);
@@ -23,30 +23,26 @@ int cli_sales_history(cli *c, int days, cli_sales *out)
 	out->days = days;
 	out->season = days == 7 ? 52 : 12;
 	size_t cap = 4 * out->season;	/* four seasons are plenty to fit on */
-	out->revenue = patron_xcalloc(cap, sizeof *out->revenue);
-	out->orders = patron_xcalloc(cap, sizeof *out->orders);
+	if (cap < patron_report_periods(days))
+		cap = patron_report_periods(days);
 	patron_err err;
-	if (patron_report_series(s, c->now, days, cap, out->revenue, out->orders, &err) < 0) {
+	if (patron_sales_read(s, c->now, days, cap, threshold, &out->sales, &err) < 0) {
 		cli_fail(EXIT_FAIL, "%s", err.msg);
-		cli_sales_free(out);
 		return -1;
 	}
 	/* From the first period with an order: the shop did not exist before. */
 	size_t first = 0;
-	while (first < cap && !out->orders[first])
+	while (first < cap && !out->sales.orders[first])
 		first++;
 	out->n = cap - first;
-	memmove(out->revenue, out->revenue + first, out->n * sizeof *out->revenue);
-	memmove(out->orders, out->orders + first, out->n * sizeof *out->orders);
-	for (size_t i = 0; i < out->n; i++)
-		out->revenue[i] /= 100;
+	out->revenue = out->sales.revenue + first;
+	out->orders = out->sales.orders + first;
 	return 0;
 }
 
 void cli_sales_free(cli_sales *s)
 {
-	free(s->revenue);
-	free(s->orders);
+	patron_sales_free(&s->sales);
 	memset(s, 0, sizeof *s);
 }
 
@@ -148,7 +144,7 @@ static int run(cli *c, int argc, char **argv)
 	if (!cfg)
 		return EXIT_FAIL;
 	cli_sales sales;
-	if (cli_sales_history(c, days, &sales) < 0) {
+	if (cli_sales_history(c, days, 0.7, &sales) < 0) {
 		patron_config_free(cfg);
 		return EXIT_FAIL;
 	}

@@ -66,7 +66,9 @@ int cli_report(cli *c, const char *out, int days, const char **written)
 					   .revenue_lo = fc + h, .revenue_hi = fc + 2 * h,
 					   .orders = fc + 3 * h, .orders_lo = fc + 4 * h,
 					   .orders_hi = fc + 5 * h};
-	if (rc == EXIT_OK && cli_sales_history(c, days, &sales) < 0)
+	/* One read of the store: every section sees the same moment. */
+	sqlite3_exec(patron_store_db(s), "BEGIN", NULL, NULL, NULL);
+	if (rc == EXIT_OK && cli_sales_history(c, days, o.threshold, &sales) < 0)
 		rc = EXIT_FAIL;
 	int frc = rc == EXIT_OK && !sales.n ? 1 : 0;
 	if (!sales.n)
@@ -98,13 +100,10 @@ int cli_report(cli *c, const char *out, int days, const char **written)
 	}
 	patron_buf page = {0};
 	patron_err err;
-	if (rc == EXIT_OK) {
-		/* one read of the store: every section sees the same moment */
-		sqlite3_exec(patron_store_db(s), "BEGIN", NULL, NULL, NULL);
-		if (patron_report_html(s, &o, &page, &err) < 0)
-			rc = cli_fail(EXIT_FAIL, "%s", err.msg);
-		sqlite3_exec(patron_store_db(s), "COMMIT", NULL, NULL, NULL);
-	}
+	o.sales = &sales.sales;
+	if (rc == EXIT_OK && patron_report_html(s, &o, &page, &err) < 0)
+		rc = cli_fail(EXIT_FAIL, "%s", err.msg);
+	sqlite3_exec(patron_store_db(s), "COMMIT", NULL, NULL, NULL);
 	if (rc == EXIT_OK)
 		rc = write_whole(where, &page);
 	if (written)
