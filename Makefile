@@ -44,7 +44,8 @@ PLUGIN_CFLAGS = $(WARN) $(CFLAGS) -fPIC -Isdk
 PLUGIN_NAMES := segment.tiers segment.rfm segment.kmeans value.clv \
                 recommend.popular recommend.itemknn recommend.als churn.logreg churn.forest \
                 churn.nbayes churn.mlp \
-                channel.outbox-file channel.smtp channel.webhook forecast.holtwinters
+                channel.outbox-file channel.smtp channel.webhook forecast.holtwinters \
+                sentiment.lexicon sentiment.textnb
 PLUGINS      := $(PLUGIN_NAMES:%=$(BUILD)/plugins/%.so)
 # Refused on purpose by the tests: each a build flag of tests/plugins/broken.c.
 TEST_PLUGINS := $(addprefix $(BUILD)/test-plugins/,no-entry.so bad-abi.so init-fails.so \
@@ -100,6 +101,12 @@ PLUGIN_LIBS_clv = $(shell pkg-config --libs gsl)
 PLUGIN_CFLAGS_clv = $(shell pkg-config --cflags gsl)
 PLUGIN_LIBS_kmeans = $(shell pkg-config --libs gsl) -pthread
 PLUGIN_LIBS_holtwinters = $(shell pkg-config --libs gsl)
+TEXT_SRC = plugins/text/text.c
+PLUGIN_SRC_lexicon = $(TEXT_SRC)
+PLUGIN_CFLAGS_lexicon = -Iplugins/text
+PLUGIN_SRC_textnb = $(TEXT_SRC)
+PLUGIN_CFLAGS_textnb = -Iplugins/text $(shell pkg-config --cflags jansson)
+PLUGIN_LIBS_textnb = $(shell pkg-config --libs jansson)
 PLUGIN_CFLAGS_holtwinters = $(shell pkg-config --cflags gsl)
 PLUGIN_CFLAGS_kmeans = $(shell pkg-config --cflags gsl)
 PLUGIN_LIBS_outbox-file = $(shell pkg-config --libs jansson)
@@ -142,12 +149,14 @@ $(PATRON_GEN): $(BUILD)/obj/scripts/gen/main.o $(GEN_OBJ) $(BUILD)/obj/core/valu
 CLV_OBJ := $(BUILD)/obj/plugins/clv/bgnbd.o $(BUILD)/obj/plugins/kmeans/lloyd.o \
            $(BUILD)/obj/plugins/itemknn/knn.o $(BUILD)/obj/plugins/logreg/irls.o \
            $(BUILD)/obj/plugins/logreg/spd.o $(BUILD)/obj/plugins/forest/cart.o \
-           $(BUILD)/obj/plugins/nbayes/nb.o $(BUILD)/obj/plugins/holtwinters/hw.o
+           $(BUILD)/obj/plugins/nbayes/nb.o $(BUILD)/obj/plugins/holtwinters/hw.o \
+           $(BUILD)/obj/plugins/text/text.o $(BUILD)/obj/plugins/lexicon/score.o \
+           $(BUILD)/obj/plugins/textnb/mnb.o
 GSL_LIBS = $(shell pkg-config --libs gsl)
 
 $(BUILD)/obj/plugins/%.o: plugins/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(PLUGIN_CFLAGS) $(shell pkg-config --cflags gsl openblas) -MMD -MP -c $< -o $@
+	$(CC) $(PLUGIN_CFLAGS) -Iplugins/text $(shell pkg-config --cflags gsl openblas) -MMD -MP -c $< -o $@
 
 $(UNIT): $(UNIT_OBJ) $(CORE_OBJ) $(CLV_OBJ)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(CHECK_LIBS) $(GSL_LIBS) \

@@ -18,7 +18,7 @@ const patron_job patron_jobs[] = {
 	{"churn", PATRON_KIND_SCORER, "logreg", 1},
 	{"value", PATRON_KIND_SCORER, "clv", 0},
 	{"recommend", PATRON_KIND_RECOMMENDER, "itemknn", 0},
-	{"sentiment", PATRON_KIND_ANALYZER, NULL, 0},
+	{"sentiment", PATRON_KIND_ANALYZER, "lexicon", 0},
 	{"forecast", PATRON_KIND_FORECASTER, "holtwinters", 0},
 	{NULL, 0, NULL, 0},
 };

@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -712,12 +713,18 @@ static int row_feedback(importer *im, patron_err *why, patron_err *err)
 		im->st->feedback_present++;
 		return 0;
 	}
+	double sentiment = NAN;
+	if (im->o->sentiment &&
+	    im->o->sentiment(im->o->sentiment_ctx, im->v[F_TEXT], &sentiment, err) < 0)
+		return -1;
 	st = patron_store_stmt(im->s, ST_FEEDBACK_NEW);
 	sqlite3_bind_int64(st, 1, cid);
 	sqlite3_bind_int64(st, 2, when);
 	if (rating)
 		sqlite3_bind_int64(st, 3, rating);
 	sqlite3_bind_text(st, 4, im->v[F_TEXT], -1, SQLITE_STATIC);
+	if (!isnan(sentiment))
+		sqlite3_bind_double(st, 5, sentiment);
 	if (import_step(im, st, "adding feedback", err) < 0)
 		return -1;
 	im->st->feedback_new++;
@@ -728,6 +735,8 @@ static int row_feedback(importer *im, patron_err *why, patron_err *err)
 		sqlite3_bind_int64(st, 3, rating);
 	sqlite3_bind_int64(st, 4, when);
 	sqlite3_bind_int64(st, 5, im->o->now);
+	if (!isnan(sentiment))
+		sqlite3_bind_double(st, 6, sentiment);
 	return import_step(im, st, "appending an event", err);
 }
 

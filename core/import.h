@@ -33,6 +33,11 @@ typedef struct {
 	const char *currency;	/* patron.conf's base currency, or NULL */
 	int64_t now;		/* recorded_at of events, created_at when a file has none */
 	int progress;		/* draw a progress bar on stderr after a second */
+	/* Feedback: scores a text's sentiment (-1 to 1) into *out, 0, or -1
+	 * with err (which fails the import); NULL when no analyzer is chosen.
+	 * The sentiment is stored and carried by the feedback.received event. */
+	int (*sentiment)(void *ctx, const char *text, double *out, patron_err *err);
+	void *sentiment_ctx;
 } patron_import_opts;
 
 typedef struct {

@@ -122,8 +122,10 @@ static void load_one(patron_plugins *ps, const char *path)
 		       d->name);
 		return;
 	}
+	int analyzes = d->kind == PATRON_KIND_ANALYZER &&
+		       d->size >= offsetof(patron_plugin, analyze) + sizeof d->analyze && d->analyze;
 	if (!d->init || (d->kind != PATRON_KIND_CHANNEL && d->kind != PATRON_KIND_FORECASTER &&
-			 !d->run)) {
+			 !analyzes && !d->run)) {
 		refuse(f, "plugin %s: a %s needs init and run callbacks", d->name,
 		       patron_kind_name(d->kind));
 		return;
@@ -418,6 +420,7 @@ static int host_write_recommendations_because(patron_ctx *ctx, size_t n, const i
 }
 
 static const patron_design *host_design(patron_ctx *ctx) { return ctx->env->design; }
+static const patron_texts *host_texts(patron_ctx *ctx) { return ctx->env->texts; }
 
 static int host_write_score_labels(patron_ctx *ctx, const char *score, size_t n,
 				   const int64_t *ids, const char *const *labels)
@@ -631,6 +634,7 @@ static const patron_host host = {
 	.write_score_labels = host_write_score_labels,
 	.not_ready = host_not_ready,
 	.secret = host_secret,
+	.texts = host_texts,
 };
 
 /* The keys of a job's table the core reads itself, beside the plugin's. */
@@ -867,6 +871,69 @@ int patron_plugin_forecast(const patron_plugin_file *pf, const patron_run_env *e
 					      "its interval", d->name, h + 1);
 	f->method[sizeof f->method - 1] = 0;
 	return 0;
+}
+
+/* ---- analyzers ---- */
+
+struct patron_analyzer {
+	const patron_plugin_file *pf;
+	patron_run_env env;
+	patron_ctx ctx;
+	void *state;
+};
+
+int patron_analyzer_open(const patron_plugin_file *pf, const patron_run_env *env,
+			 patron_analyzer **out, patron_err *err)
+{
+	*out = NULL;
+	const patron_plugin *d = pf->desc;
+	if (d->kind != PATRON_KIND_ANALYZER || d->size < offsetof(patron_plugin, analyze) +
+	    sizeof d->analyze || !d->analyze)
+		return patron_err_set(err, "plugin %s does not score texts (an analyzer with "
+				      "analyze, ABI 1.8)", d->name);
+	patron_analyzer *a = patron_xcalloc(1, sizeof *a);
+	a->pf = pf;
+	a->env = *env;
+	a->ctx.pf = pf;
+	a->ctx.env = &a->env;
+	if (init(pf, &a->ctx, &a->state, err) < 0) {
+		free(a);
+		return -1;
+	}
+	*out = a;
+	return 0;
+}
+
+int patron_analyzer_score(patron_analyzer *a, size_t n, const char *const *texts, double *out,
+			  patron_err *err)
+{
+	a->ctx.failed = 0;
+	a->ctx.err.msg[0] = '\0';
+	calling(a->pf, "analyze");
+	int rc = a->pf->desc->analyze(a->state, &a->ctx, n, texts, out);
+	calling(NULL, NULL);
+	if (rc != 0 || a->ctx.failed)
+		return patron_err_set(err, "plugin %s: %s", a->pf->desc->name,
+				      a->ctx.err.msg[0] ? a->ctx.err.msg : "failed, giving no reason");
+	for (size_t i = 0; i < n; i++)
+		if (!(out[i] >= -1 && out[i] <= 1))
+			return patron_err_set(err, "plugin %s: text %zu scored %g, outside -1 to 1",
+					      a->pf->desc->name, i + 1, out[i]);
+	return 0;
+}
+
+const char *patron_analyzer_model(const patron_analyzer *a) { return a->ctx.model; }
+
+void patron_analyzer_close(patron_analyzer *a)
+{
+	if (!a)
+		return;
+	calling(a->pf, "free");
+	if (a->pf->desc->free)
+		a->pf->desc->free(a->state);
+	calling(NULL, NULL);
+	free(a->ctx.loaded);
+	free(a);
 }
 
 /* ---- channels ---- */

@@ -50,6 +50,8 @@ typedef struct {
 	 * what was) instead of storing them, and load_model answers them: the
 	 * core stores a supervised model itself, with its schema and figures. */
 	char **held_model;
+	/* Analyzers' training (ABI 1.8): the texts host->texts gives, or NULL. */
+	const patron_texts *texts;
 } patron_run_env;
 
 /* What one run did: results stored, and the seconds spent storing them. */
@@ -75,14 +77,25 @@ int patron_plugin_train(const patron_plugin_file *pf, const patron_run_env *env,
 int patron_plugin_init_check(const patron_plugin_file *pf, const patron_run_env *env,
 			     patron_err *err);
 
-/* A channel plugin held open across messages (ABI 1.2). ENV->job is the
- * config path of its options, "channels.NAME". */
 /* A forecaster's forecast of F->y (init, forecast, free): 0, 1 when the
  * series is too short (the reason in err), -1 on failure. The forecast is
  * checked: every value a number between its bounds. */
 int patron_plugin_forecast(const patron_plugin_file *pf, const patron_run_env *env,
 			   patron_forecast *f, patron_err *err);
 
+/* An analyzer held open across calls (ABI 1.8): scores texts, as many
+ * calls as needed, with the state init made (a model loaded once). */
+typedef struct patron_analyzer patron_analyzer;
+int patron_analyzer_open(const patron_plugin_file *pf, const patron_run_env *env,
+			 patron_analyzer **out, patron_err *err);
+/* N texts into OUT (each from -1 to 1, checked): 0, or -1 with err. */
+int patron_analyzer_score(patron_analyzer *a, size_t n, const char *const *texts, double *out,
+			  patron_err *err);
+const char *patron_analyzer_model(const patron_analyzer *a);	/* "NAME VERSION" */
+void patron_analyzer_close(patron_analyzer *a);
+
+/* A channel plugin held open across messages (ABI 1.2). ENV->job is the
+ * config path of its options, "channels.NAME". */
 typedef struct patron_channel patron_channel;
 int patron_channel_open(const patron_plugin_file *pf, const patron_run_env *env,
 			patron_channel **out, patron_err *err);

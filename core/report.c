@@ -629,8 +629,11 @@ static void phrases(patron_strmap *m, const char *s)
 	char prev[64] = "", w[64];
 	while (*s) {
 		size_t n = 0;
-		while (*s && !(isalnum((unsigned char)*s) || (unsigned char)*s >= 0x80))
+		while (*s && !(isalnum((unsigned char)*s) || (unsigned char)*s >= 0x80)) {
+			if (strchr(".,;:!?", *s))
+				prev[0] = 0;	/* a phrase does not cross a clause */
 			s++;
+		}
 		while (*s && (isalnum((unsigned char)*s) || (unsigned char)*s >= 0x80 || *s == '\'')) {
 			if (n + 1 < sizeof w)
 				w[n++] = (char)tolower((unsigned char)*s);
@@ -706,24 +709,29 @@ static int section_feedback(report *r)
 	patron_buf_adds(r->b, "<section id=\"feedback\"><h2>What customers say</h2>");
 	int64_t start, end;
 	patron_kpi_bounds(r->o->now, r->o->days, &start, &end);
-	/* the average rating per month, the last twelve */
+	/* the average rating and sentiment per month, the last twelve */
 	sqlite3_stmt *st = prepare(r, "SELECT strftime('%Y-%m', received_at, 'unixepoch'),"
-				   " avg(rating), count(*) FROM feedback WHERE received_at < ?1"
-				   " AND received_at >= ?1 - 365 * 86400 GROUP BY 1 ORDER BY 1");
+				   " avg(rating), avg(sentiment), count(*) FROM feedback"
+				   " WHERE received_at < ?1 AND received_at >= ?1 - 365 * 86400"
+				   " GROUP BY 1 ORDER BY 1");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, end);
-	double avg[13], cnt[13];
+	double rating[13], mood[13], cnt[13];
 	char months[13][8];
 	const char *mp[13];
 	size_t n = 0;
-	int rc;
+	int rc, rated = 0, felt = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < 13) {
 		snprintf(months[n], sizeof months[n], "%s", (const char *)sqlite3_column_text(st, 0));
 		mp[n] = months[n];
-		avg[n] = sqlite3_column_type(st, 1) == SQLITE_NULL ? NAN
-								   : sqlite3_column_double(st, 1);
-		cnt[n] = (double)sqlite3_column_int64(st, 2);
+		rating[n] = sqlite3_column_type(st, 1) == SQLITE_NULL ? NAN
+								      : sqlite3_column_double(st, 1);
+		mood[n] = sqlite3_column_type(st, 2) == SQLITE_NULL ? NAN
+								    : sqlite3_column_double(st, 2);
+		rated |= !isnan(rating[n]);
+		felt |= !isnan(mood[n]);
+		cnt[n] = (double)sqlite3_column_int64(st, 3);
 		n++;
 	}
 	if (finish(r, st, rc) < 0)
@@ -734,27 +742,41 @@ static int section_feedback(report *r)
 		patron_buf_adds(r->b, "</section>");
 		return 0;
 	}
-	patron_svg_series s[1] = {{"average rating", avg, NULL, NULL, 0}};
-	patron_svg_lines(r->b, "Average rating per month", mp, n, s, 1, "rating");
+	if (felt) {
+		patron_svg_series s[1] = {{"average sentiment", mood, NULL, NULL, 0}};
+		patron_svg_lines(r->b, "Sentiment per month (-1 negative, 1 positive)", mp, n, s, 1,
+				 "sentiment");
+	}
+	if (rated) {
+		patron_svg_series s[1] = {{"average rating", rating, NULL, NULL, 0}};
+		patron_svg_lines(r->b, "Average rating per month", mp, n, s, 1, "rating");
+	}
 	double total = 0;
 	for (size_t i = 0; i < n; i++)
 		total += cnt[i];
-	patron_buf_printf(r->b, "<p class=\"fine\">%.0f comments in the last twelve months. "
-			  "Sentiment of unrated text is not scored yet; ratings stand for it.</p>",
-			  total);
-	/* What the happy and the unhappy say most. */
-	st = prepare(r, "SELECT rating, body FROM feedback WHERE received_at < ?1 AND"
-		     " received_at >= ?1 - 365 * 86400 AND rating IS NOT NULL");
+	patron_buf_printf(r->b, "<p class=\"fine\">%.0f comments in the last twelve months.%s</p>",
+			  total, felt ? " Sentiment is read from the text by the analyzer "
+			  "patron.conf chooses (sentiment = \"lexicon\" unless set)." :
+			  " No sentiment yet: patron score reads it from the text.");
+	/* What the happy and the unhappy say most: by the rating, else by
+	 * the sentiment of the text. */
+	st = prepare(r, "SELECT rating, sentiment, body FROM feedback WHERE received_at < ?1 AND"
+		     " received_at >= ?1 - 365 * 86400");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, end);
 	patron_strmap good = {0}, bad = {0};
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *body = (const char *)sqlite3_column_text(st, 2);
 		int rating = sqlite3_column_int(st, 0);
-		const char *body = (const char *)sqlite3_column_text(st, 1);
-		if (body && rating >= 4)
+		double v = sqlite3_column_double(st, 1);
+		int has_rating = sqlite3_column_type(st, 0) != SQLITE_NULL;
+		int has_mood = sqlite3_column_type(st, 1) != SQLITE_NULL;
+		int up = has_rating ? rating >= 4 : has_mood && v >= 0.3;
+		int down = has_rating ? rating <= 2 : has_mood && v <= -0.3;
+		if (body && up)
 			phrases(&good, body);
-		else if (body && rating <= 2)
+		else if (body && down)
 			phrases(&bad, body);
 	}
 	if (finish(r, st, rc) < 0) {
@@ -763,28 +785,35 @@ static int section_feedback(report *r)
 		return -1;
 	}
 	patron_buf_adds(r->b, "<div class=\"two\">");
-	top_phrases(r, &good, "Said most in 4 and 5 star comments");
-	top_phrases(r, &bad, "Said most in 1 and 2 star comments");
+	top_phrases(r, &good, "Said most in good comments (4-5 stars, or a positive text)");
+	top_phrases(r, &bad, "Said most in bad comments (1-2 stars, or a negative text)");
 	patron_buf_adds(r->b, "</div>");
 	patron_strmap_free(&good);
 	patron_strmap_free(&bad);
-	st = prepare(r, "SELECT f.received_at, f.rating, f.body, f.customer_id FROM feedback f"
-		     " WHERE f.received_at < ?1 AND f.received_at >= ?1 - 90 * 86400"
-		     " AND f.rating IS NOT NULL ORDER BY f.rating, f.received_at DESC LIMIT 8");
+	st = prepare(r, "SELECT received_at, rating, sentiment, body, customer_id FROM feedback"
+		     " WHERE received_at < ?1 AND received_at >= ?1 - 90 * 86400"
+		     " AND coalesce(sentiment, (rating - 3) / 2.0) < 0"
+		     " ORDER BY coalesce(sentiment, (rating - 3) / 2.0), received_at DESC LIMIT 8");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, end);
 	int shown = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (!shown++)
-			patron_buf_adds(r->b, "<h3>The lowest-rated comments of the last 90 days</h3>"
-					"<table><thead><tr><th>date</th><th>rating</th><th>customer"
-					"</th><th>comment</th></tr></thead><tbody>");
-		char day[32];
-		patron_buf_printf(r->b, "<tr><td>%s</td><td class=\"num\">%d</td><td class=\"num\">"
-				  "%lld</td><td>", patron_format_day(sqlite3_column_int64(st, 0), day),
-				  sqlite3_column_int(st, 1), (long long)sqlite3_column_int64(st, 3));
-		text(r, (const char *)sqlite3_column_text(st, 2));
+			patron_buf_adds(r->b, "<h3>The most negative comments of the last 90 days</h3>"
+					"<table id=\"negative\"><thead><tr><th>date</th><th>rating</th>"
+					"<th>sentiment</th><th>customer</th><th>comment</th></tr></thead>"
+					"<tbody>");
+		char day[32], stars[8] = "-", mood_text[16] = "-";
+		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+			snprintf(stars, sizeof stars, "%d", sqlite3_column_int(st, 1));
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+			snprintf(mood_text, sizeof mood_text, "%+.2f", sqlite3_column_double(st, 2));
+		patron_buf_printf(r->b, "<tr><td>%s</td><td class=\"num\">%s</td><td class=\"num\">"
+				  "%s</td><td class=\"num\">%lld</td><td>",
+				  patron_format_day(sqlite3_column_int64(st, 0), day), stars,
+				  mood_text, (long long)sqlite3_column_int64(st, 4));
+		text(r, (const char *)sqlite3_column_text(st, 3));
 		patron_buf_adds(r->b, "</td></tr>");
 	}
 	if (finish(r, st, rc) < 0)

@@ -190,6 +190,10 @@ static const char *const patron_migrations[] = {
 	"CREATE TABLE erasures ("
 	"  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, tombstone INTEGER,"
 	"  counts TEXT NOT NULL CHECK (json_valid(counts)));",
+
+	/* 9: each feedback's sentiment, from -1 to 1, by the analyzer the
+	 * config chooses (NULL until one has read it). */
+	"ALTER TABLE feedback ADD COLUMN sentiment REAL;",
 };
 
 #endif

@@ -86,8 +86,8 @@ static const char *const stmt_sql[ST_COUNT_] = {
 			" unit_cents, amount_cents) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_FEEDBACK_FIND] = "SELECT id FROM feedback WHERE customer_id = ?1 AND received_at = ?2"
 			     " AND body = ?3",
-	[ST_FEEDBACK_NEW] = "INSERT INTO feedback(customer_id, received_at, rating, body) "
-			    "VALUES (?1, ?2, ?3, ?4)",
+	[ST_FEEDBACK_NEW] = "INSERT INTO feedback(customer_id, received_at, rating, body, sentiment)"
+			    " VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_EVENT_NEW] = "INSERT INTO events(topic, customer_id, payload, occurred_at, recorded_at) "
 			 "VALUES (?1, ?2, coalesce(?3, '{}'), ?4, ?5)",
 	/* The import's events build their payloads here, in one statement each. */
@@ -113,7 +113,8 @@ static const char *const stmt_sql[ST_COUNT_] = {
 			   "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
 	[ST_EVENT_FEEDBACK_RECEIVED] = "INSERT INTO events(topic, customer_id, payload, occurred_at,"
 				       " recorded_at) VALUES ('feedback.received', ?1,"
-				       " json_object('feedback_id', ?2, 'rating', ?3), ?4, ?5)",
+				       " json_object('feedback_id', ?2, 'rating', ?3, 'sentiment', ?6),"
+				       " ?4, ?5)",
 	[ST_SCORE_PUT] = "INSERT INTO scores(customer_id, name, value, label, model, computed_at) "
 			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(customer_id, name) DO UPDATE "
 			 "SET value = excluded.value, label = excluded.label,"

@@ -116,6 +116,17 @@ int cli_forecast_series(cli *c, const struct patron_config *cfg, const double *y
 			size_t season, size_t horizon, double *mean, double *lo, double *hi,
 			char *method, size_t cap, char *why, size_t why_cap);
 
+/* The sentiment analyzer patron.conf chooses, opened (*OUT NULL when
+ * sentiment = false); -1 with the line printed. Its plugins live in PS. */
+int cli_sentiment_open(cli *c, const struct patron_config *cfg, patron_plugins *ps,
+		       patron_analyzer **out);
+/* Scores one text with the analyzer CTX (for patron_import_opts). */
+int cli_sentiment_one(void *ctx, const char *text, double *out, patron_err *err);
+/* The sentiment job of patron score: every feedback scored again, and each
+ * customer's mean sentiment of the last year stored as the score
+ * "sentiment"; a line printed (or an object appended to ALL). */
+int cli_score_sentiment(cli *c, const struct patron_config *cfg, int quiet, json_t *all);
+
 extern const cli_command cmd_init, cmd_import, cmd_customer, cmd_customers, cmd_stats, cmd_report, cmd_forecast, cmd_demo, cmd_plugins,
 	cmd_score, cmd_segments, cmd_snapshot, cmd_train, cmd_models, cmd_run, cmd_rules,
 	cmd_emit, cmd_events, cmd_audit, cmd_outbox, cmd_deliver, cmd_preview, cmd_unsubscribe,

@@ -22,7 +22,25 @@ static int import_one(cli *c, const char *dir, const char *file, patron_import_k
 	patron_import_opts o = {.kind = kind, .now = c->now, .progress = isatty(2)};
 	patron_import_stats st;
 	patron_err err;
-	if (patron_import_file(c->store, path, &o, &st, &err) < 0)
+	/* feedback is scored for sentiment as it lands, as patron import does */
+	patron_config *cfg = NULL;
+	patron_plugins ps = {0};
+	patron_analyzer *a = NULL;
+	if (kind == PATRON_IMPORT_FEEDBACK &&
+	    (!(cfg = cli_config(c)) || cli_sentiment_open(c, cfg, &ps, &a) < 0)) {
+		patron_plugins_free(&ps);
+		patron_config_free(cfg);
+		return EXIT_FAIL;
+	}
+	if (a) {
+		o.sentiment = cli_sentiment_one;
+		o.sentiment_ctx = a;
+	}
+	int rc = patron_import_file(c->store, path, &o, &st, &err);
+	patron_analyzer_close(a);
+	patron_plugins_free(&ps);
+	patron_config_free(cfg);
+	if (rc < 0)
 		return cli_fail(EXIT_FAIL, "%s", err.msg);
 	printf("  ");
 	cli_import_summary(path, kind, &st);

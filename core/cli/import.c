@@ -222,6 +222,19 @@ static int run(cli *c, int argc, char **argv)
 	if (!cfg)
 		return EXIT_FAIL;
 	o.currency = patron_config_top_string(cfg, "currency");
+	/* Feedback is scored for sentiment as it lands, so the event that
+	 * says it arrived carries it. */
+	patron_plugins ps = {0};
+	patron_analyzer *analyzer = NULL;
+	if (o.kind == PATRON_IMPORT_FEEDBACK && cli_sentiment_open(c, cfg, &ps, &analyzer) < 0) {
+		patron_plugins_free(&ps);
+		patron_config_free(cfg);
+		return EXIT_FAIL;
+	}
+	if (analyzer) {
+		o.sentiment = cli_sentiment_one;
+		o.sentiment_ctx = analyzer;
+	}
 	json_t *all = c->json ? json_array() : NULL;
 	int rc = EXIT_OK;
 	for (int f = 0; f < nfiles; f++) {
@@ -240,6 +253,8 @@ static int run(cli *c, int argc, char **argv)
 	}
 	if (all)
 		cli_print_json(all);
+	patron_analyzer_close(analyzer);
+	patron_plugins_free(&ps);
 	patron_config_free(cfg);
 	return rc;
 }

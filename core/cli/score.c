@@ -72,6 +72,13 @@ int cli_score(cli *c, const char *only)
 				      patron_kind_name(pf->desc->kind), patron_kind_name(j->kind));
 			continue;
 		}
+		if (j->kind == PATRON_KIND_ANALYZER) {	/* texts, not the snapshot */
+			if (cli_score_sentiment(c, cfg, 0, all) != EXIT_OK)
+				rc = EXIT_FAIL;
+			else
+				ran++;
+			continue;
+		}
 		patron_run_env env = {.store = s, .snapshot = &sn, .config = cfg, .job = j->job,
 				      .now = c->now, .progress = isatty(2)};
 		patron_run_stats stats;

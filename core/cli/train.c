@@ -1,4 +1,5 @@
 /* patron train JOB, patron models: fitting models and what is stored. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -163,7 +164,41 @@ static int train(cli *c, int argc, char **argv)
 	int64_t version = 0;
 	patron_err err;
 	double t0 = patron_clock();
-	if (patron_plugin_train(pf, &env, &version, &err) < 0) {
+	/* An analyzer learns from what customers wrote up to --now, with
+	 * their ratings. */
+	patron_texts texts = {0};
+	char **bodies = NULL;
+	double *ratings = NULL;
+	if (pf->desc->kind == PATRON_KIND_ANALYZER) {
+		sqlite3_stmt *st;
+		if (sqlite3_prepare_v2(patron_store_db(s), "SELECT body, rating FROM feedback WHERE"
+				       " received_at <= ?1 ORDER BY id", -1, &st, NULL) != SQLITE_OK) {
+			cli_fail(EXIT_FAIL, "%s: %s", c->db_path, sqlite3_errmsg(patron_store_db(s)));
+			goto out;
+		}
+		sqlite3_bind_int64(st, 1, c->now);
+		size_t cap = 0;
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			if (texts.n == cap) {
+				cap = cap ? 2 * cap : 256;
+				bodies = patron_xrealloc(bodies, cap * sizeof *bodies);
+				ratings = patron_xrealloc(ratings, cap * sizeof *ratings);
+			}
+			bodies[texts.n] = patron_xstrdup((const char *)sqlite3_column_text(st, 0));
+			ratings[texts.n++] = sqlite3_column_type(st, 1) == SQLITE_NULL
+					     ? NAN : sqlite3_column_double(st, 1);
+		}
+		sqlite3_finalize(st);
+		texts.texts = (const char *const *)bodies;
+		texts.ratings = ratings;
+		env.texts = &texts;
+	}
+	int trained = patron_plugin_train(pf, &env, &version, &err);
+	for (size_t i = 0; i < texts.n; i++)
+		free(bodies[i]);
+	free(bodies);
+	free(ratings);
+	if (trained < 0) {
 		cli_fail(EXIT_FAIL, "%s", err.msg);
 		goto out;
 	}

@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 #define PATRON_ABI_MAJOR 1
-#define PATRON_ABI_MINOR 7
+#define PATRON_ABI_MINOR 8
 
 /* What a plugin does. The job it serves is the first part of its name:
  * "segment.tiers" is the segmenter chosen by `segment = "tiers"` in
@@ -42,7 +42,7 @@ typedef enum {
 	PATRON_KIND_SCORER = 2,		/* writes a number per customer */
 	PATRON_KIND_RECOMMENDER = 3,	/* top-N products per customer */
 	PATRON_KIND_CHANNEL = 4,	/* delivers messages (the deliver callback) */
-	PATRON_KIND_ANALYZER = 5,	/* turns text or events into scores and tags */
+	PATRON_KIND_ANALYZER = 5,	/* turns text into scores (analyze, ABI 1.8) */
 	PATRON_KIND_FORECASTER = 6,	/* fits a time series, predicts it (ABI 1.7) */
 } patron_kind;
 
@@ -145,6 +145,16 @@ typedef struct {
 	double *mean, *lo, *hi;		/* horizon entries each */
 	char method[256];
 } patron_forecast;
+
+/*
+ * ABI 1.8: texts an analyzer learns from: what customers wrote (feedback),
+ * with the rating each gave (1 to 5, NaN for none).
+ */
+typedef struct {
+	size_t n;
+	const char *const *texts;	/* UTF-8 */
+	const double *ratings;
+} patron_texts;
 
 /* What deliver answers. A failure also gives its reason with host->fail. */
 enum {
@@ -257,6 +267,9 @@ typedef struct patron_host {
 	 * malloc'd (the plugin frees it) or NULL when none is given; -1 with
 	 * the failure recorded. Never logged. */
 	int (*secret)(patron_ctx *ctx, const char *name, const char *env_default, char **out);
+	/* ABI 1.8, analyzers being trained: the texts to learn from, NULL
+	 * elsewhere. */
+	const patron_texts *(*texts)(patron_ctx *ctx);
 } patron_host;
 
 /* 1 when the running core's host table has MEMBER. */
@@ -305,6 +318,12 @@ typedef struct patron_plugin {
 	 * forecast. 0, or -1 with host->fail (host->not_ready when the series
 	 * is too short to fit). */
 	int (*forecast)(void *state, patron_ctx *ctx, patron_forecast *f);
+
+	/* ABI 1.8, analyzers (instead of run): scores N texts into OUT, each
+	 * from -1 (the most negative) to 1 (the most positive). Called as often
+	 * as there are texts, between init and free. 0, or -1 with host->fail. */
+	int (*analyze)(void *state, patron_ctx *ctx, size_t n, const char *const *texts,
+		       double *out);
 } patron_plugin;
 
 /* Recommenders read the length of each customer's list from the option "n"

@@ -88,7 +88,8 @@ t_report_holds_every_section_and_nothing_undrawable() {
 	expect_in "$r" "Customers by recency (R) and frequency (F) score"
 	expect_in "$r" "The 20 at-risk customers worth the most"
 	expect_in "$r" "No messages sent yet"
-	expect_in "$r" "Said most in 1 and 2 star comments"
+	expect_in "$r" "Said most in bad comments (1-2 stars, or a negative text)"
+	expect_in "$r" "Sentiment per month (-1 negative, 1 positive)"
 	# self-contained: no script, nothing fetched
 	if grep -qiE '<script|src="http|href="http|@import|url\(' "$r"; then
 		fail "the report loads something or runs a script"
@@ -291,4 +292,80 @@ assert j['held_out'] == 6
 	run "$PATRON" --db "$DB" --now "$NOW" report --out "$T/r.html"
 	expect_rc 0
 	expect_in "$T/r.html" "No forecast yet: 3 periods of history; a trend needs 4."
+}
+
+t_feedback_sentiment_reaches_events_rules_and_the_customer() {
+	cat >"$T/feedback.csv" <<'CSV'
+email,received_at,rating,text
+happy@example.com,2026-11-20,,"Really love it, great quality!"
+angry@example.com,2026-11-21,,"Terrible. It arrived broken and nobody answers."
+calm@example.com,2026-11-22,,The parcel came on Tuesday.
+CSV
+	run "$PATRON" --db "$DB" --now "$NOW" import feedback "$T/feedback.csv"
+	expect_rc 0
+	# The event that says it arrived carries the sentiment of the text.
+	expect_eq "$(q "SELECT count(*) FROM events WHERE topic = 'feedback.received' AND payload ->> 'sentiment' > 0.5")" 1 "positive"
+	expect_eq "$(q "SELECT count(*) FROM events WHERE topic = 'feedback.received' AND payload ->> 'sentiment' < -0.5")" 1 "negative"
+	expect_eq "$(q "SELECT sentiment FROM feedback f JOIN identities i ON i.customer_id = f.customer_id WHERE i.value = 'calm@example.com'")" 0.0 "neutral"
+	# A rule reacts to an angry customer as it comes in.
+	mkdir "$T/rules"
+	cat >"$T/rules/angry.lua" <<'LUA'
+rule { name = "angry customer", on = "feedback.received",
+  where = function(c, e) return e.data.sentiment and e.data.sentiment < -0.5 end,
+  act = function(c, e) tag(c, "angry") end }
+LUA
+	run "$PATRON" --db "$DB" --now "$NOW" run "$T/rules"
+	expect_rc 0
+	expect_eq "$(q "SELECT i.value FROM tags t JOIN identities i ON i.customer_id = t.customer_id AND i.kind = 'email' WHERE t.tag = 'angry'")" angry@example.com
+	# patron score gives each customer the mean of what they wrote: c.sentiment.
+	run "$PATRON" --db "$DB" --now "$NOW" score --only sentiment
+	expect_rc 0
+	expect_in "$T/out" "sentiment: sentiment.lexicon 1.0 scored 3 texts"
+	run "$PATRON" --db "$DB" --now "$NOW" --json customers --where '(c.sentiment or 0) < -0.5'
+	expect_eq "$(jq -r '.[].email' "$T/out")" angry@example.com
+	# Switched off, the import scores nothing and the event says so.
+	echo 'sentiment = false' >"$T/patron.conf"
+	printf 'email,received_at,text\nlater@example.com,2026-11-22,Awful\n' >"$T/more.csv"
+	"$PATRON" --db "$DB" --now "$NOW" import feedback "$T/more.csv" >/dev/null
+	expect_eq "$(q "SELECT count(*) FROM feedback WHERE sentiment IS NULL")" 1
+	echo 'sentiment = "nosuch"' >"$T/patron.conf"
+	run "$PATRON" --db "$DB" --now "$NOW" import feedback "$T/more.csv"
+	expect_rc 1
+	expect_in "$T/err" "there is no plugin sentiment.nosuch"
+}
+
+t_sentiment_learnt_from_the_shops_rated_feedback() {
+	{
+		echo "email,received_at,rating,text"
+		for i in 1 2 3 4 5 6; do
+			echo "p$i@example.com,2026-11-0$i,5,Lovely packaging and the beans are superb $i"
+			echo "n$i@example.com,2026-11-0$i,1,Beans arrived mouldy and the box crushed $i"
+			echo "c$i@example.com,2026-11-0$i,5,质量很好 $i"
+			echo "d$i@example.com,2026-11-0$i,1,质量很差 $i"
+		done
+	} >"$T/rated.csv"
+	head -5 "$T/rated.csv" >"$T/few.csv"
+	"$PATRON" --db "$DB" --now "$NOW" import feedback "$T/few.csv" >/dev/null
+	run "$PATRON" --db "$DB" --now "$NOW" train sentiment --plugin textnb
+	expect_rc 1
+	expect_in "$T/err" "needs at least 5 texts rated 1-2 and 5 rated 4-5 to learn from; the feedback has 2 and 2"
+	"$PATRON" --db "$DB" --now "$NOW" import feedback "$T/rated.csv" >/dev/null
+	run "$PATRON" --db "$DB" --now "$NOW" train sentiment --plugin textnb
+	expect_rc 0
+	expect_in "$T/out" "sentiment: sentiment.textnb trained"
+	echo 'sentiment = "textnb"' >"$T/patron.conf"
+	printf 'email,received_at,text\nx@example.com,2026-11-22,the box was crushed\ny@example.com,2026-11-22,很差\nz@example.com,2026-11-22,superb packaging\n' >"$T/new.csv"
+	run "$PATRON" --db "$DB" --now "$NOW" import feedback "$T/new.csv"
+	expect_rc 0
+	for who in x y; do
+		[ "$(q "SELECT f.sentiment < -0.5 FROM feedback f JOIN identities i ON i.customer_id = f.customer_id WHERE i.value = '$who@example.com'")" = 1 ] ||
+			fail "$who's text is not negative"
+	done
+	[ "$(q "SELECT f.sentiment > 0.5 FROM feedback f JOIN identities i ON i.customer_id = f.customer_id WHERE i.value = 'z@example.com'")" = 1 ] ||
+		fail "z's text is not positive"
+	# a model that is not there is said, not guessed
+	rm "$DB"*
+	run "$PATRON" --db "$DB" --now "$NOW" import feedback "$T/new.csv"
+	expect_rc 1
+	expect_in "$T/err" "no model yet: patron train sentiment --plugin textnb"
 }

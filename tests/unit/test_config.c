@@ -29,7 +29,8 @@ START_TEST(chooses_plugins_and_reads_their_options)
 	ck_assert_str_eq(patron_config_plugin(cfg, "segment"), "rfm");
 	ck_assert_str_eq(patron_config_plugin(cfg, "churn"), "forest");
 	ck_assert_str_eq(patron_config_plugin(cfg, "recommend"), "itemknn");	/* the default */
-	ck_assert_ptr_null(patron_config_plugin(cfg, "sentiment"));	/* none by default */
+	ck_assert_str_eq(patron_config_plugin(cfg, "sentiment"), "lexicon");	/* the default */
+	ck_assert_str_eq(patron_config_plugin(cfg, "forecast"), "holtwinters");
 	ck_assert_ptr_null(patron_config_plugin(cfg, "value"));	/* switched off */
 	double v = 0;
 	ck_assert_int_eq(patron_config_number(cfg, "churn", "trees", &v), 1);
@@ -57,7 +58,7 @@ START_TEST(a_missing_optional_config_means_the_fallbacks)
 	ck_assert_str_eq(patron_config_plugin(cfg, "value"), "clv");
 	ck_assert_str_eq(patron_config_plugin(cfg, "churn"), "logreg");
 	ck_assert_str_eq(patron_config_plugin(cfg, "recommend"), "itemknn");
-	ck_assert_ptr_null(patron_config_plugin(cfg, "sentiment"));
+	ck_assert_str_eq(patron_config_plugin(cfg, "sentiment"), "lexicon");
 	patron_config_free(cfg);
 	ck_assert_int_eq(patron_config_load("/nonexistent/patron.conf", 1, &cfg, &err), -1);
 	ck_assert_str_eq(err.msg, "/nonexistent/patron.conf: cannot read: No such file or directory");

@@ -20,8 +20,10 @@ START_TEST(creates_a_versioned_schema_in_wal_mode)
 }
 END_TEST
 
-/* Undoes migration 7: the orders table of schema 6, no rates. */
+/* Undoes migrations 9 to 7: the orders table of schema 6, no rates, no
+ * erasures, feedback without its sentiment. */
 #define BACK_TO_6 \
+	"ALTER TABLE feedback DROP COLUMN sentiment;" \
 	"DROP TABLE erasures; DROP TABLE rates; DROP TABLE order_lines; DROP TABLE orders;" \
 	"CREATE TABLE orders (id INTEGER PRIMARY KEY, source TEXT NOT NULL," \
 	" order_key TEXT NOT NULL, customer_id INTEGER NOT NULL REFERENCES customers(id)," \
@@ -48,6 +50,9 @@ START_TEST(migration_7_keeps_every_order_line_and_lets_guests_in)
 	patron_store_close(s);
 	s = test_store();
 	ck_assert_int_eq(sql_int(s, "PRAGMA user_version"), PATRON_SCHEMA_VERSION);
+	/* 9: feedback has room for its sentiment */
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM pragma_table_info('feedback')"
+				    " WHERE name = 'sentiment'"), 1);
 	/* Dropping the old orders table must not have cascaded to its lines. */
 	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM order_lines WHERE order_id = 3"), 2);
 	ck_assert_str_eq(sql_text(s, "SELECT group_concat(id || ':' || total_cents || ':' ||"
@@ -129,7 +134,7 @@ START_TEST(refuses_a_store_from_a_newer_patron)
 	patron_err err;
 	ck_assert_int_eq(patron_store_open(path, &s, &err), -1);
 	ck_assert_ptr_nonnull(strstr(err.msg, "the store has schema version 99, this patron knows "
-					     "up to 8: use a newer patron"));
+					     "up to 9: use a newer patron"));
 	scratch_free();
 }
 END_TEST
