@@ -300,7 +300,7 @@ static int section_cohorts(report *r)
 	 * columns start at month 1, so the shading compares what varies. */
 	enum { AFTER = COHORTS - 1 };
 	double v[COHORTS * AFTER];
-	char rl[COHORTS][32], cl[AFTER][8];
+	char rl[COHORTS][32], cl[AFTER][16];
 	const char *rlp[COHORTS], *clp[AFTER];
 	for (int i = 0; i < COHORTS; i++) {
 		int64_t month = last - COHORTS + 1 + i;

@@ -557,10 +557,23 @@ int patron_rules_load(patron_rules *r, const char *path, patron_err *err)
 int patron_rules_load_where(patron_rules *r, const char *name, const char *expr, patron_err *err)
 {
 	patron_buf text = {0};
-	/* One line, so that an error's line is the expression's. */
+	/* The expression on the first line, so that an error's line is its
+	 * own, and alone on it, so that a comment in it ends there. */
 	patron_buf_printf(&text, "rule { name = \"%s\", every = \"1d\", where = function(c) "
-			  "return (%s) end, act = function() end }", name, expr);
-	return load_text(r, name, ".", &text, err);
+			  "return (%s\n) end, act = function() end }", name, expr);
+	if (load_text(r, name, ".", &text, err) == 0)
+		return 0;
+	/* "--where:2: unexpected symbol": the user wrote one line, not two */
+	size_t len = strlen(name);
+	char *p = err->msg + len;
+	if (strncmp(err->msg, name, len) == 0 && p[0] == ':' && p[1] >= '0' && p[1] <= '9') {
+		char *q = p + 1;
+		while (*q >= '0' && *q <= '9')
+			q++;
+		if (*q == ':')
+			memmove(p, q, strlen(q) + 1);
+	}
+	return -1;
 }
 
 /* Loads TEXT, read from PATH (a file's name, or what stands for it in

@@ -395,6 +395,9 @@ static int run(cli *c, int argc, char **argv)
 			int m = patron_rules_where(rules, 0, id, at < nids && ids[at] == id ?
 						   (int64_t)at : -1, &err);
 			if (m < 0) {
+				/* the one line the user wrote needs no number */
+				if (strncmp(err.msg, "--where:1:", 10) == 0)
+					memmove(err.msg + 7, err.msg + 9, strlen(err.msg + 9) + 1);
 				rc = cli_fail(EXIT_FAIL, "%s (for customer %lld)%s", err.msg,
 					      (long long)id, strstr(err.msg, "nil") ? "; a field a "
 					      "customer lacks is nil: write (c.churn or 0) > 0.5" : "");

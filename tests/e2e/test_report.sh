@@ -220,12 +220,17 @@ EOF
 	expect_rc 0
 	expect_eq "$(jq length "$T/out")" \
 		"$(q "SELECT count(*) FROM (SELECT customer_id FROM orders WHERE revenue GROUP BY 1 HAVING count(*) >= 3) o JOIN scores c ON c.customer_id = o.customer_id AND c.name = 'churn' AND c.value > 0.5")" "--where"
+	# a comment in the expression ends with it
+	run "$PATRON" --db "$DB" --now "$NOW" --json customers --where 'c.orders >= 3 -- the regulars'
+	expect_rc 0
+	expect_eq "$(jq length "$T/out")" \
+		"$(q "SELECT count(*) FROM (SELECT customer_id FROM orders WHERE revenue GROUP BY 1 HAVING count(*) >= 3)")" "--where with a comment"
 	run "$PATRON" --db "$DB" --now "$NOW" customers --where 'os.execute("true")'
 	expect_rc 2
 	expect_in "$T/err" "os.execute is not available in rules"
 	run "$PATRON" --db "$DB" --now "$NOW" customers --where 'c.total_spent >'
 	expect_rc 2
-	expect_in "$T/err" "--where:1:"
+	expect_in "$T/err" "--where: unexpected symbol near"
 	run "$PATRON" --db "$DB" --now "$NOW" customers --segment champs
 	expect_rc 1
 	expect_in "$T/err" "no customer is in segment \"champs\" (segments: "
