@@ -429,7 +429,8 @@ static int section_segments(report *r)
 	} else {
 		note(r, "No RFM scores yet: patron score with segment = \"rfm\" (the default).");
 	}
-	qsort(r->segs, r->nsegs, sizeof *r->segs, by_segment_size);
+	if (r->nsegs)
+		qsort(r->segs, r->nsegs, sizeof *r->segs, by_segment_size);
 	int header = 0;
 	for (size_t i = 0; i < r->nsegs; i++) {
 		const segment *g = &r->segs[i];

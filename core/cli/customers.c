@@ -436,7 +436,8 @@ static int run(cli *c, int argc, char **argv)
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	patron_rules_free(rules);
 	if (rc == EXIT_OK) {
-		qsort(rows, n, sizeof *rows, compare);
+		if (n)
+			qsort(rows, n, sizeof *rows, compare);
 		size_t shown = limit && (size_t)limit < n ? (size_t)limit : n;
 		if (c->json)
 			print_json(rows, shown);
