@@ -45,7 +45,7 @@ PLUGIN_NAMES := segment.tiers segment.rfm segment.kmeans value.clv \
                 recommend.popular recommend.itemknn recommend.als churn.logreg churn.forest \
                 churn.nbayes churn.mlp \
                 channel.outbox-file channel.smtp channel.webhook forecast.holtwinters \
-                sentiment.lexicon sentiment.textnb
+                sentiment.lexicon sentiment.textnb forecast.theta
 PLUGINS      := $(PLUGIN_NAMES:%=$(BUILD)/plugins/%.so)
 # Refused on purpose by the tests: each a build flag of tests/plugins/broken.c.
 TEST_PLUGINS := $(addprefix $(BUILD)/test-plugins/,no-entry.so bad-abi.so init-fails.so \
@@ -101,6 +101,8 @@ PLUGIN_LIBS_clv = $(shell pkg-config --libs gsl)
 PLUGIN_CFLAGS_clv = $(shell pkg-config --cflags gsl)
 PLUGIN_LIBS_kmeans = $(shell pkg-config --libs gsl) -pthread
 PLUGIN_LIBS_holtwinters = $(shell pkg-config --libs gsl)
+PLUGIN_LIBS_theta = $(shell pkg-config --libs gsl)
+PLUGIN_CFLAGS_theta = $(shell pkg-config --cflags gsl)
 TEXT_SRC = plugins/text/text.c
 PLUGIN_SRC_lexicon = $(TEXT_SRC)
 PLUGIN_CFLAGS_lexicon = -Iplugins/text
@@ -151,7 +153,7 @@ CLV_OBJ := $(BUILD)/obj/plugins/clv/bgnbd.o $(BUILD)/obj/plugins/kmeans/lloyd.o 
            $(BUILD)/obj/plugins/logreg/spd.o $(BUILD)/obj/plugins/forest/cart.o \
            $(BUILD)/obj/plugins/nbayes/nb.o $(BUILD)/obj/plugins/holtwinters/hw.o \
            $(BUILD)/obj/plugins/text/text.o $(BUILD)/obj/plugins/lexicon/score.o \
-           $(BUILD)/obj/plugins/textnb/mnb.o
+           $(BUILD)/obj/plugins/textnb/mnb.o $(BUILD)/obj/plugins/theta/theta_fit.o
 GSL_LIBS = $(shell pkg-config --libs gsl)
 
 $(BUILD)/obj/plugins/%.o: plugins/%.c

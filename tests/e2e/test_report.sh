@@ -237,6 +237,11 @@ EOF
 	expect_in "$T/err" "champions"
 	run "$PATRON" --db "$DB" --now "$NOW" customers --sort nonsense
 	expect_rc 2
+	run "$PATRON" --db "$DB" --now "$NOW" customers --where 'c.orders > 1000'
+	expect_rc 0
+	expect_in "$T/out" "no customer matches"
+	run "$PATRON" --db "$DB" --now "$NOW" --json customers --where 'c.orders > 1000'
+	expect_eq "$(jq length "$T/out")" 0 "nobody as JSON"
 	# the table: 50 unless told
 	run "$PATRON" --db "$DB" --now "$NOW" customers
 	expect_rc 0
@@ -279,6 +284,20 @@ assert j['held_out'] == 6
 	run "$PATRON" --db "$DB" --now "$NOW" forecast
 	expect_rc 0
 	expect_in "$T/out" "Holt-Winters, additive season of 52 periods"
+	# One line swaps the method: the Theta method, which beats the naive too.
+	echo 'forecast = "theta"' >"$T/patron.conf"
+	run "$PATRON" --db "$DB" --now "$NOW" --json forecast --period month --test 6
+	expect_rc 0
+	/usr/bin/python3 -c "
+import json
+j = json.load(open('$T/out'))
+for k in ('revenue', 'orders'):
+    assert j[k]['method'].startswith('forecast.theta: Theta'), j[k]
+    assert j[k]['mape'] < j[k]['seasonal_naive_mape'], (k, j[k])
+" || fail "theta: $(cat "$T/out")"
+	run "$PATRON" --db "$DB" --now "$NOW" report --out "$T/theta.html"
+	expect_rc 0
+	expect_in "$T/theta.html" "Forecast: forecast.theta: Theta"
 	echo 'forecast = { plugin = "holtwinters", seasonal = "sometimes" }' >"$T/patron.conf"
 	run "$PATRON" --db "$DB" --now "$NOW" forecast
 	expect_rc 1

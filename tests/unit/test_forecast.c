@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../../plugins/holtwinters/hw.h"
+#include "../../plugins/theta/theta.h"
 #include "helpers.h"
 
 static const double season12[12] = {-30, -22, -5, 4, 10, 18, 25, 20, 8, -6, -10, -12};
@@ -123,6 +124,39 @@ START_TEST(the_simulated_interval_matches_the_closed_form)
 }
 END_TEST
 
+START_TEST(the_theta_method_gives_the_hand_computed_answer)
+{
+	/* y = 1, 2, 3, 4 with alpha 1/2: levels 1, 1.5, 2.25, 3.125; the
+	 * line's slope 1; one step ahead 3.125 + 1/2 (0 + 2 - 0.5^4 / 0.5)
+	 * = 4.0625, two steps 4.5625. */
+	const double y[4] = {1, 2, 3, 4};
+	theta_model t;
+	char err[256];
+	ck_assert_int_eq(theta_fit_alpha(y, 4, 0, 0.5, &t, err, sizeof err), 0);
+	ck_assert(fabs(t.level - 3.125) < 1e-12 && fabs(t.slope - 1) < 1e-12);
+	ck_assert(fabs(theta_point(&t, 1) - 4.0625) < 1e-12);
+	ck_assert(fabs(theta_point(&t, 2) - 4.5625) < 1e-12);
+	/* sigma^2 = (1 + 1.5^2 + 1.75^2) / (4 - 3); 80%: 1.2816 of its root */
+	double lo, hi;
+	theta_interval(&t, 1, 0.8, &lo, &hi);
+	double sd = sqrt(1 + 1.5 * 1.5 + 1.75 * 1.75);
+	ck_assert(fabs((hi - lo) / 2 - 1.2815516 * sd) < 1e-5);
+	/* a season that scales the series is taken out and put back: a
+	 * steady series with a season of four is continued within 2% */
+	double s[48];
+	const double idx[4] = {0.8, 1.1, 1.3, 0.8};
+	for (int i = 0; i < 48; i++)
+		s[i] = 100 * idx[i % 4];
+	ck_assert_int_eq(theta_fit(s, 40, 4, &t, err, sizeof err), 0);
+	ck_assert_uint_eq(t.m, 4);
+	for (int h = 1; h <= 8; h++)
+		ck_assert_msg(fabs(theta_point(&t, (size_t)h) / s[39 + h] - 1) < 0.02, "step %d: %g, "
+			      "want %g", h, theta_point(&t, (size_t)h), s[39 + h]);
+	ck_assert_int_eq(theta_fit(y, 3, 0, &t, err, sizeof err), -1);
+	ck_assert_str_eq(err, "3 periods of history; the Theta method needs 4");
+}
+END_TEST
+
 Suite *suite_forecast(void)
 {
 	Suite *s = suite_create("forecast");
@@ -132,6 +166,7 @@ Suite *suite_forecast(void)
 	tcase_add_test(t, a_multiplicative_season_is_found_and_continued);
 	tcase_add_test(t, the_smoothing_of_a_simulated_series_is_recovered);
 	tcase_add_test(t, the_simulated_interval_matches_the_closed_form);
+	tcase_add_test(t, the_theta_method_gives_the_hand_computed_answer);
 	suite_add_tcase(s, t);
 	return s;
 }
