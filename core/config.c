@@ -25,7 +25,8 @@ const patron_job patron_jobs[] = {
 
 /* Keys patron.conf may set besides the jobs. */
 static const char *const other_keys[] = {"channels", "frequency_cap", "templates", "currency",
-					 "rules", "retention", "attribution", "shop", NULL};
+					 "rules", "retention", "attribution", "shop",
+					 "campaign_costs", NULL};
 
 #define CONFIG_MEMORY (8u << 20)	/* bytes a config may allocate */
 #define CONFIG_STEPS 1000000		/* instructions it may run */
@@ -174,6 +175,30 @@ static int validate(patron_config *c, patron_err *err)
 					       v ? v : type_of(L, -1));
 				lua_pop(L, 2);
 				return -1;
+			}
+		} else if (strcmp(key, "campaign_costs") == 0) {
+			/* { ["rule name"] = 50, ... }: each a cost in the base currency */
+			if (lua_type(L, -1) != LUA_TTABLE) {
+				patron_err_set(err, "%s: campaign_costs: expected a table of costs by "
+					       "rule, such as { [\"winback\"] = 50 }, got %s", c->path,
+					       type_of(L, -1));
+				lua_pop(L, 2);
+				return -1;
+			}
+			lua_pushnil(L);
+			while (lua_next(L, -2)) {
+				int bad = lua_type(L, -2) != LUA_TSTRING ||
+					  lua_type(L, -1) != LUA_TNUMBER ||
+					  !(lua_tonumber(L, -1) >= 0) || !isfinite(lua_tonumber(L, -1));
+				if (bad) {
+					patron_err_set(err, "%s: campaign_costs[%s]: expected a rule's "
+						       "name and a cost, 0 or more, in the base currency",
+						       c->path, lua_type(L, -2) == LUA_TSTRING ?
+						       lua_tostring(L, -2) : "?");
+					lua_pop(L, 4);
+					return -1;
+				}
+				lua_pop(L, 1);
 			}
 		} else if (strcmp(key, "shop") == 0) {
 			if (lua_type(L, -1) != LUA_TSTRING) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "kpi.h"
 #include "strmap.h"
 #include "svg.h"
@@ -553,14 +554,14 @@ static int section_campaigns(report *r)
 		"  count(*) FILTER (WHERE b.status = 'sent'),"
 		"  count(*) FILTER (WHERE b.status = 'dead'),"
 		"  count(*) FILTER (WHERE b.status IN ('queued', 'sending')),"
-		"  coalesce(w.orders, 0), coalesce(w.cents, 0)"
+		"  coalesce(w.orders, 0), coalesce(w.cents, 0), b.rule"
 		" FROM outbox b LEFT JOIN won w ON w.rule IS b.rule"
 		" WHERE b.created_at < ?2 GROUP BY b.rule ORDER BY 2 DESC");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, r->o->window);
 	sqlite3_bind_int64(st, 2, end);
-	int rc, shown = 0;
+	int rc, shown = 0, costed = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (!shown++)
 			patron_buf_printf(r->b, "<table id=\"campaign-table\"><thead><tr><th>rule</th>"
@@ -572,10 +573,17 @@ static int section_campaigns(report *r)
 		double won = (double)sqlite3_column_int64(st, 6) / 100;
 		char revenue[64], roi[32] = "-";
 		money_text(won, revenue, sizeof revenue);
-		if (!isnan(r->o->cost_per_message) && r->o->cost_per_message > 0 && sent) {
-			double cost = r->o->cost_per_message * (double)sent;
+		/* What the campaign cost: each message sent, and its own fixed cost. */
+		const char *rule = (const char *)sqlite3_column_text(st, 0);
+		double fixed = 0, cost = 0;
+		if (r->o->config && sqlite3_column_type(st, 7) != SQLITE_NULL)
+			patron_config_number(r->o->config, "campaign_costs", rule, &fixed);
+		if (!isnan(r->o->cost_per_message))
+			cost += r->o->cost_per_message * (double)sent;
+		cost += fixed;
+		if (cost > 0)
 			snprintf(roi, sizeof roi, "%.0f%%", 100 * (won - cost) / cost);
-		}
+		costed |= cost > 0;
 		patron_buf_adds(r->b, "<tr><td>");
 		text(r, (const char *)sqlite3_column_text(st, 0));
 		patron_buf_printf(r->b, "</td><td class=\"num\">%lld</td><td class=\"num\">%lld</td>"
@@ -595,9 +603,9 @@ static int section_campaigns(report *r)
 		patron_buf_printf(r->b, "</tbody></table><p class=\"fine\">An order is credited to the "
 				  "latest message its customer received in the %lld days before it. "
 				  "Opens and clicks are not tracked yet.%s</p>",
-				  (long long)(r->o->window / DAY), isnan(r->o->cost_per_message) ?
-				  " Set attribution = { cost_per_message = 0.01 } in patron.conf to "
-				  "see the ROI." : "");
+				  (long long)(r->o->window / DAY), costed ? " ROI: revenue less cost, "
+				  "over cost." : " Set attribution = { cost_per_message = 0.01 } or "
+				  "campaign_costs = { [\"RULE\"] = 50 } in patron.conf to see the ROI.");
 	}
 	patron_buf_adds(r->b, "</section>");
 	return 0;

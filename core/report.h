@@ -34,6 +34,7 @@ typedef struct {
 	double cost_per_message;	/* NAN when not set */
 	const char *currency;		/* the base currency's code, or "" */
 	const char *title;		/* the shop's name, or the store's file */
+	const struct patron_config *config;	/* campaign_costs; may be NULL */
 	const patron_report_forecast *forecast;	/* NULL: none */
 	const char *forecast_note;	/* why there is none, when NULL */
 	/* read by patron_sales_read with the same now, days and threshold, and

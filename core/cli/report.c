@@ -101,6 +101,7 @@ int cli_report(cli *c, const char *out, int days, const char **written)
 	patron_buf page = {0};
 	patron_err err;
 	o.sales = &sales.sales;
+	o.config = cfg;
 	if (rc == EXIT_OK && patron_report_html(s, &o, &page, &err) < 0)
 		rc = cli_fail(EXIT_FAIL, "%s", err.msg);
 	sqlite3_exec(patron_store_db(s), "COMMIT", NULL, NULL, NULL);
@@ -162,5 +163,6 @@ const cli_command cmd_report = {
 	"  shop = \"Acme Coffee\"                        -- the report's title\n"
 	"  attribution = { window = \"7d\",              -- an order this soon after a\n"
 	"                  cost_per_message = 0.01 }   -- message is its; gives the ROI\n"
+	"  campaign_costs = { [\"winback\"] = 50 }      -- a rule's own fixed cost, too\n"
 	"  churn = { threshold = 0.7 }                 -- who counts as at risk\n",
 };

@@ -393,3 +393,56 @@ t_sentiment_learnt_from_the_shops_rated_feedback() {
 	expect_rc 1
 	expect_in "$T/err" "no model yet: patron train sentiment --plugin textnb"
 }
+
+t_report_credits_orders_to_the_messages_before_them() {
+	cat >"$T/customers.csv" <<'CSV'
+email,first_name,accepts_marketing
+ada@example.com,Ada,yes
+bob@example.com,Bob,yes
+cy@example.com,Cy,no
+CSV
+	"$PATRON" --db "$DB" --now 2026-11-01 import customers "$T/customers.csv" >/dev/null
+	mkdir -p "$T/rules/templates"
+	printf 'Subject: Hello\n\nHello {{customer.first_name}}\n' >"$T/rules/templates/hello.txt"
+	cat >"$T/rules/winback.lua" <<'LUA'
+rule { name = "winback", every = "30d",
+  where = function(c) return true end,
+  act = function(c) send{ channel = "email", to = c, template = "hello" } end }
+LUA
+	run "$PATRON" --db "$DB" --now 2026-11-10 run "$T/rules"
+	expect_rc 0
+	expect_eq "$(q "SELECT count(*) FROM outbox WHERE status = 'sent'")" 2 "sent"
+	# ada orders twice within the week after, bob ten days after (too late)
+	cat >"$T/orders.csv" <<'CSV'
+order_id,email,placed_at,total
+A1,ada@example.com,2026-11-12,40.00
+A2,ada@example.com,2026-11-13,10.00
+B1,bob@example.com,2026-11-20,25.00
+C1,cy@example.com,2026-11-12,99.00
+CSV
+	"$PATRON" --db "$DB" import orders "$T/orders.csv" >/dev/null
+	cat >"$T/patron.conf" <<'CONF'
+attribution = { window = "7d", cost_per_message = 0.5 }
+campaign_costs = { ["winback"] = 4 }
+CONF
+	run "$PATRON" --db "$DB" --now "$NOW" report --out "$T/r.html"
+	expect_rc 0
+	# 2 messages sent, 2 orders worth 50.00 credited, cost 2 x 0.5 + 4 = 5:
+	# ROI (50 - 5) / 5 = 900%
+	/usr/bin/python3 - "$T/r.html" <<'PY' || fail "campaign row: $(grep -o '<table id="campaign-table">.*</table>' "$T/r.html")"
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+table = next(t for t in root.iter("table") if t.get("id") == "campaign-table")
+rows = [["".join(td.itertext()) for td in tr] for tr in table.iter("tr")][1:]
+assert rows == [["winback", "2", "2", "0", "0", "2", "50.00", "900%"]], rows
+PY
+	expect_in "$T/r.html" "An order is credited to the latest message its customer received in the 7 days before it."
+	# A longer window takes bob's order in too.
+	sed -i 's/window = "7d"/window = "14d"/' "$T/patron.conf"
+	"$PATRON" --db "$DB" --now "$NOW" report --out "$T/r.html" >/dev/null
+	expect_in "$T/r.html" '<td class="num">3</td><td class="num">75.00</td><td class="num">1400%</td>'
+	echo 'campaign_costs = { winback = "a lot" }' >"$T/patron.conf"
+	run "$PATRON" --db "$DB" --now "$NOW" report --out "$T/r.html"
+	expect_rc 1
+	expect_in "$T/err" 'campaign_costs[winback]: expected a rule'
+}
