@@ -419,6 +419,16 @@ static int host_write_recommendations_because(patron_ctx *ctx, size_t n, const i
 	return 0;
 }
 
+static const patron_purchases *host_purchases(patron_ctx *ctx)
+{
+	if (no_snapshot(ctx, "purchases"))
+		return NULL;
+	const patron_purchases *p = patron_snapshot_purchases(ctx->env->snapshot, &ctx->err);
+	if (!p)
+		ctx->failed = 1;
+	return p;
+}
+
 static const patron_design *host_design(patron_ctx *ctx) { return ctx->env->design; }
 static const patron_texts *host_texts(patron_ctx *ctx) { return ctx->env->texts; }
 
@@ -635,6 +645,7 @@ static const patron_host host = {
 	.not_ready = host_not_ready,
 	.secret = host_secret,
 	.texts = host_texts,
+	.purchases = host_purchases,
 };
 
 /* The keys of a job's table the core reads itself, beside the plugin's. */

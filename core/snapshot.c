@@ -28,7 +28,8 @@ void patron_snapshot_free(patron_snapshot *sn)
 	void *owned[] = {
 		sn->names, sn->x, sn->ids, sn->row_of, sn->offsets, sn->cols, sn->quantity,
 		sn->spend, sn->last_at, sn->product_ids, sn->freq, sn->c30, sn->c90, sn->c365,
-		sn->cents, sn->first, sn->last, sn->order_row, sn->order_at,
+		sn->cents, sn->first, sn->last, sn->order_row, sn->order_at, sn->day_offsets,
+		sn->days, sn->day_amounts,
 	};
 	for (size_t i = 0; i < sizeof owned / sizeof *owned; i++)
 		free(owned[i]);
@@ -650,6 +651,89 @@ const patron_graph *patron_snapshot_graph(patron_snapshot *sn, patron_err *err)
 	const patron_graph *g = build_graph(sn, err);
 	sn->build_secs += patron_clock() - t0;
 	return g;
+}
+
+/* Purchase days: each paid order up to now put in its customer's slice
+ * (the orders pass counted them), then each slice sorted by day and the
+ * orders of one day added together. */
+typedef struct {
+	int32_t day;
+	int64_t cents;
+} day_cents;
+
+static int by_day(const void *a, const void *b)
+{
+	const day_cents *x = a, *y = b;
+	return (x->day > y->day) - (x->day < y->day);
+}
+
+static const patron_purchases *build_purchases(patron_snapshot *sn, patron_err *err)
+{
+	if (orders_pass(sn, err) < 0)
+		return NULL;
+	size_t rows = sn->rows, total = 0;
+	sn->day_offsets = zeroed(rows + 1, sizeof *sn->day_offsets);
+	for (size_t r = 0; r < rows; r++) {
+		sn->day_offsets[r] = total;
+		total += sn->freq[r];
+	}
+	sn->day_offsets[rows] = total;
+	day_cents *all = zeroed(total, sizeof *all);
+	size_t *fill = zeroed(rows, sizeof *fill);
+	sqlite3_stmt *st = prepare(sn, "SELECT customer_id, placed_at, total_cents FROM orders"
+				   " WHERE revenue AND placed_at <= ?1", err);
+	if (!st) {
+		free(all), free(fill);
+		return NULL;
+	}
+	sqlite3_bind_int64(st, 1, sn->now);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int32_t r = row_of(sn, sqlite3_column_int64(st, 0));
+		if (r < 0 || fill[r] >= sn->freq[r])
+			continue;
+		day_cents *d = &all[sn->day_offsets[r] + fill[r]++];
+		d->day = (int32_t)patron_day_number(sqlite3_column_int64(st, 1));
+		d->cents = sqlite3_column_int64(st, 2);
+	}
+	free(fill);
+	if (finish(sn, st, rc, err) < 0) {
+		free(all);
+		return NULL;
+	}
+	sn->days = zeroed(total, sizeof *sn->days);
+	sn->day_amounts = zeroed(total, sizeof *sn->day_amounts);
+	size_t out = 0;
+	for (size_t r = 0; r < rows; r++) {
+		size_t from = sn->day_offsets[r], to = sn->day_offsets[r + 1];
+		if (to - from > 1)
+			qsort(all + from, to - from, sizeof *all, by_day);
+		sn->day_offsets[r] = out;
+		for (size_t i = from; i < to; i++) {
+			if (out > sn->day_offsets[r] && sn->days[out - 1] == all[i].day) {
+				sn->day_amounts[out - 1] += (double)all[i].cents / 100.0;
+				continue;
+			}
+			sn->days[out] = all[i].day;
+			sn->day_amounts[out++] = (double)all[i].cents / 100.0;
+		}
+	}
+	sn->day_offsets[rows] = out;
+	free(all);
+	sn->purchases = (patron_purchases){rows, out, sn->ids, sn->day_offsets, sn->days,
+					   sn->day_amounts};
+	sn->built_purchases = 1;
+	return &sn->purchases;
+}
+
+const patron_purchases *patron_snapshot_purchases(patron_snapshot *sn, patron_err *err)
+{
+	if (sn->built_purchases)
+		return &sn->purchases;
+	double t0 = patron_clock();
+	const patron_purchases *p = build_purchases(sn, err);
+	sn->build_secs += patron_clock() - t0;
+	return p;
 }
 
 long patron_features_row(const patron_features *f, int64_t id)

@@ -17,7 +17,7 @@
 typedef struct {
 	patron_store *store;
 	int64_t now;
-	int built_features, built_graph;
+	int built_features, built_graph, built_purchases;
 	double build_secs;	/* spent building the views so far */
 	patron_features features;
 	patron_graph graph;
@@ -42,6 +42,11 @@ typedef struct {
 	uint32_t *cols;
 	double *quantity, *spend;
 	int64_t *last_at, *product_ids;
+
+	patron_purchases purchases;
+	size_t *day_offsets;
+	int32_t *days;
+	double *day_amounts;
 } patron_snapshot;
 
 void patron_snapshot_init(patron_snapshot *sn, patron_store *s, int64_t now);
@@ -53,5 +58,6 @@ long patron_features_row(const patron_features *f, int64_t id);
 /* NULL with err filled on failure. */
 const patron_features *patron_snapshot_features(patron_snapshot *sn, patron_err *err);
 const patron_graph *patron_snapshot_graph(patron_snapshot *sn, patron_err *err);
+const patron_purchases *patron_snapshot_purchases(patron_snapshot *sn, patron_err *err);
 
 #endif

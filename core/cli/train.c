@@ -287,6 +287,27 @@ static int models(cli *c, int argc, char **argv)
 					       json_number_value(json_object_get(m, "roc_auc")),
 					       json_number_value(json_object_get(m, "log_loss")));
 				printf("\n");
+			} else if (json_is_object(json_object_get(p, "units"))) {
+				/* Each figure with its unit, as the model states them. */
+				json_t *units = json_object_get(p, "units"), *v;
+				const char *k;
+				int col = 0;
+				printf(" ");
+				json_object_foreach(p, k, v) {
+					if (!json_is_number(v))
+						continue;
+					const char *u = json_string_value(json_object_get(units, k));
+					char item[160];
+					int len = snprintf(item, sizeof item, " %s %.6g%s%s", k,
+							   json_number_value(v), u ? " " : "", u ? u : "");
+					if (col + len > 88) {
+						printf("\n ");
+						col = 0;
+					}
+					printf("%s", item);
+					col += len;
+				}
+				printf("\n");
 			} else {
 				printf("  %s\n", params);
 			}

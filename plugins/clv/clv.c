@@ -1,12 +1,15 @@
 /* value.clv: customer lifetime value from BG/NBD (how many more purchases)
  * and Gamma-Gamma (how much each), discounted monthly.
  *
- * From each buyer's features: x = orders - 1 repeat purchases, the last at
- * tx = mean_gap_days * x after the first, and T = recency_days + tx since the
- * first, in weeks. BG/NBD is fitted on a deterministic sample of buyers
- * (every k-th, at most fit_sample); Gamma-Gamma on the customers with two or
- * more paid orders, using their mean order value (one-order customers are
- * left out of that fit, and the log says how many). Then, per buyer:
+ * Both models count purchase occasions, as their papers define them (Fader,
+ * Hardie and Lee 2005): a customer's paid orders are grouped by period (a
+ * UTC day unless period_days says otherwise), so several orders on one day
+ * are one purchase. From those periods: x = periods - 1 repeat purchases,
+ * tx from the first purchase to the last, T from the first purchase to now
+ * (both in weeks). BG/NBD is fitted on a deterministic sample of buyers
+ * (every k-th, at most fit_sample). Gamma-Gamma is fitted on the customers
+ * with a repeat purchase, on x and the mean value of the repeat purchases
+ * (the first purchase left out, as the model is defined). Then, per buyer:
  *   expected_purchases  over the next horizon_months
  *   p_alive             the probability the customer has not lapsed
  *   clv                 sum over months m of the purchases expected in month m
@@ -16,12 +19,14 @@
  * spend per purchase (Gamma-Gamma's p gamma / (q - 1)); as BG/NBD lets a
  * customer lapse only just after a purchase, their p_alive is 1 and their
  * expected purchases fall with the time since signup. They are not part of
- * either fit. The fitted parameters are
- * stored as a model (patron train value refits; patron models lists them);
+ * either fit. The fitted parameters are stored as a model (patron train
+ * value refits; patron models lists them, alpha in weeks and in days);
  * scoring uses the newest, and fits and stores one when there is none.
+ * A core older than ABI 1.9 has no purchase days: orders are counted then.
  *
  * patron.conf:  value = "clv"   or
- *               value = { plugin = "clv", horizon_months = 24, discount_monthly = 0.01 }
+ *               value = { plugin = "clv", horizon_months = 24, discount_monthly = 0.01,
+ *                         period_days = 1 }
  */
 #include <math.h>
 #include <stdio.h>
@@ -49,7 +54,7 @@
 
 typedef struct {
 	const patron_host *host;
-	double horizon, discount, sample;
+	double horizon, discount, sample, period;
 } clv_state;
 
 static int option(const patron_host *h, patron_ctx *ctx, const char *key, double *v, double lo,
@@ -69,10 +74,14 @@ static int init(const patron_host *host, patron_ctx *ctx, void **state)
 		host->fail(ctx, "out of memory");
 		return -1;
 	}
-	*s = (clv_state){host, 12, 0.01, 100000};
+	*s = (clv_state){host, 12, 0.01, 100000, 1};
 	if (option(host, ctx, "horizon_months", &s->horizon, 1, 600, "1 to 600 months") < 0 ||
 	    option(host, ctx, "discount_monthly", &s->discount, 0, 1, "a rate from 0 to 1") < 0 ||
-	    option(host, ctx, "fit_sample", &s->sample, 100, 1e9, "at least 100 customers") < 0) {
+	    option(host, ctx, "fit_sample", &s->sample, 100, 1e9, "at least 100 customers") < 0 ||
+	    option(host, ctx, "period_days", &s->period, 1, 366, "a whole number of days, 1 to "
+		   "366") < 0 || (s->period != floor(s->period) &&
+				    (host->fail(ctx, "option period_days: expected a whole number of "
+						"days"), 1))) {
 		free(s);
 		return -1;
 	}
@@ -80,26 +89,57 @@ static int init(const patron_host *host, patron_ctx *ctx, void **state)
 	return 0;
 }
 
-/* The buyers' histories, from the feature matrix. */
+/* The buyers' histories. */
 typedef struct {
-	size_t n, repeat;	/* buyers; of them with two or more orders */
-	size_t scored;		/* buyers, then prospects: o, ids, orders, mean */
+	size_t n, repeat;	/* buyers; of them with a repeat purchase */
+	size_t scored;		/* buyers, then prospects: o, ids, x, mean */
 	bgnbd_obs *o;
 	int64_t *ids;
-	double *orders, *mean;	/* per scored customer */
-	double *gx, *gm;	/* per repeat buyer: orders and mean order value */
+	double *x, *mean;	/* per scored customer: repeat purchases, their mean value */
+	double *gx, *gm;	/* per repeat buyer: the same, for Gamma-Gamma */
 } buyers;
 
 static void buyers_free(buyers *b)
 {
-	free(b->o), free(b->ids), free(b->orders), free(b->mean), free(b->gx), free(b->gm);
+	free(b->o), free(b->ids), free(b->x), free(b->mean), free(b->gx), free(b->gm);
 }
 
-static int buyers_read(const patron_host *h, patron_ctx *ctx, buyers *b)
+static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
+
+/* One buyer from the purchase days of row R: the days grouped into periods
+ * of PERIOD days (several orders in one period are one purchase). */
+static void buyer_from_days(const patron_purchases *p, size_t r, int64_t period, int64_t now_day,
+			    bgnbd_obs *o, double *x, double *mean)
+{
+	size_t from = p->offsets[r], to = p->offsets[r + 1];
+	int64_t first = floor_div(p->days[from], period), last = first;
+	double repeat = 0, value = 0, first_value = 0;
+	for (size_t i = from; i < to; i++) {
+		int64_t q = floor_div(p->days[i], period);
+		if (q == first)
+			first_value += p->amounts[i];
+		else
+			value += p->amounts[i];
+		if (q != last)
+			repeat++;
+		last = q;
+	}
+	double week = (double)period / 7.0;
+	*o = (bgnbd_obs){repeat, (double)(last - first) * week,
+			 (double)(floor_div(now_day, period) - first) * week};
+	*x = repeat;
+	*mean = repeat ? value / repeat : 0;
+	(void)first_value;	/* the first purchase is not part of either model's spend */
+}
+
+static int buyers_read(const patron_host *h, patron_ctx *ctx, int64_t period, buyers *b)
 {
 	memset(b, 0, sizeof *b);
 	const patron_features *f = h->features(ctx);
 	if (!f)
+		return -1;
+	const patron_purchases *p = PATRON_HOST_HAS(h, purchases) ? h->purchases(ctx) : NULL;
+	if (PATRON_HOST_HAS(h, purchases) && !p)
 		return -1;
 	size_t cf = patron_feature_column(f, "frequency");
 	size_t cr = patron_feature_column(f, "recency_days");
@@ -111,30 +151,42 @@ static int buyers_read(const patron_host *h, patron_ctx *ctx, buyers *b)
 			"monetary_mean or tenure_days");
 		return -1;
 	}
+	if (p && p->rows != f->rows) {
+		h->fail(ctx, "the purchase days and the feature matrix differ in rows");
+		return -1;
+	}
 	size_t n = f->rows ? f->rows : 1;
 	b->o = malloc(n * sizeof *b->o);
 	b->ids = malloc(n * sizeof *b->ids);
-	b->orders = malloc(n * sizeof *b->orders);
+	b->x = malloc(n * sizeof *b->x);
 	b->mean = malloc(n * sizeof *b->mean);
 	b->gx = malloc(n * sizeof *b->gx);
 	b->gm = malloc(n * sizeof *b->gm);
-	if (!b->o || !b->ids || !b->orders || !b->mean || !b->gx || !b->gm) {
+	if (!b->o || !b->ids || !b->x || !b->mean || !b->gx || !b->gm) {
 		h->fail(ctx, "out of memory");
 		return -1;
 	}
+	int64_t now = h->now(ctx), now_day = floor_div(now, 86400);
 	for (size_t r = 0; r < f->rows; r++) {
 		const double *row = f->x + r * f->cols;
-		double fr = row[cf];
-		if (!(fr >= 1) || isnan(row[cr]))
-			continue;
-		double x = fr - 1, tx = fr > 1 ? row[cg] * x : 0;
-		b->o[b->n] = (bgnbd_obs){x, tx / 7.0, (row[cr] + tx) / 7.0};
+		if (p) {
+			if (p->offsets[r + 1] == p->offsets[r])
+				continue;
+			buyer_from_days(p, r, period, now_day, &b->o[b->n], &b->x[b->n],
+					&b->mean[b->n]);
+		} else {	/* an older core: every order a purchase */
+			double fr = row[cf];
+			if (!(fr >= 1) || isnan(row[cr]))
+				continue;
+			double x = fr - 1, tx = fr > 1 ? row[cg] * x : 0;
+			b->o[b->n] = (bgnbd_obs){x, tx / 7.0, (row[cr] + tx) / 7.0};
+			b->x[b->n] = x;
+			b->mean[b->n] = row[cm];
+		}
 		b->ids[b->n] = f->customer_ids[r];
-		b->orders[b->n] = fr;
-		b->mean[b->n] = row[cm];
-		if (fr >= 2 && row[cm] > 0) {
-			b->gx[b->repeat] = fr;
-			b->gm[b->repeat] = row[cm];
+		if (b->x[b->n] >= 1 && b->mean[b->n] > 0) {
+			b->gx[b->repeat] = b->x[b->n];
+			b->gm[b->repeat] = b->mean[b->n];
 			b->repeat++;
 		}
 		b->n++;
@@ -146,7 +198,7 @@ static int buyers_read(const patron_host *h, patron_ctx *ctx, buyers *b)
 			continue;
 		b->o[b->scored] = (bgnbd_obs){0, 0, row[ct] / 7.0};
 		b->ids[b->scored] = f->customer_ids[r];
-		b->orders[b->scored] = 0;
+		b->x[b->scored] = 0;
 		b->mean[b->scored] = 0;
 		b->scored++;
 	}
@@ -182,8 +234,9 @@ static int fit_and_save(clv_state *s, patron_ctx *ctx, const buyers *b, bgnbd_pa
 	h->log(ctx, PATRON_LOG_INFO, "BG/NBD on %zu customers: r %.4g, alpha %.4g, a %.4g, b %.4g "
 	       "(log-likelihood %.6g)", ns, bp->r, bp->alpha, bp->a, bp->b, ll);
 	if (b->repeat < MIN_BUYERS) {
-		NOT_READY(h, ctx, "Gamma-Gamma needs at least %d customers with two or more paid "
-			  "orders, the store has %zu; it runs once that many have come back",
+		NOT_READY(h, ctx, "Gamma-Gamma needs at least %d customers with a repeat purchase "
+			  "(paid orders on two or more days), the store has %zu; it runs once that "
+			  "many have come back",
 			  MIN_BUYERS, b->repeat);
 		return -1;
 	}
@@ -191,13 +244,17 @@ static int fit_and_save(clv_state *s, patron_ctx *ctx, const buyers *b, bgnbd_pa
 		h->fail(ctx, "Gamma-Gamma on %zu repeat customers: %s", b->repeat, err);
 		return -1;
 	}
-	h->log(ctx, PATRON_LOG_INFO, "Gamma-Gamma on %zu repeat customers (%zu one-order customers "
-	       "left out of the fit): p %.4g, q %.4g, gamma %.4g", b->repeat, b->n - b->repeat,
+	h->log(ctx, PATRON_LOG_INFO, "Gamma-Gamma on the mean value of the repeat purchases of %zu "
+	       "customers (%zu without a repeat purchase left out of the fit): p %.4g, q %.4g, "
+	       "gamma %.4g", b->repeat, b->n - b->repeat,
 	       gp->p, gp->q, gp->gamma);
-	char params[512];
-	snprintf(params, sizeof params, MODEL_WRITE ",\"fit_customers\":%zu,"
-		 "\"repeat_customers\":%zu}", bp->r, bp->alpha, bp->a, bp->b, gp->p, gp->q,
-		 gp->gamma, ns, b->repeat);
+	char params[1024];
+	/* alpha is a rate's scale in weeks; its value in days beside it */
+	snprintf(params, sizeof params, MODEL_WRITE ",\"alpha_days\":%.17g,\"units\":{\"alpha\":"
+		 "\"weeks\",\"alpha_days\":\"days\",\"gamma\":\"base currency\",\"period_days\":"
+		 "\"days\"},\"period_days\":%d,\"fit_customers\":%zu,\"repeat_customers\":%zu}",
+		 bp->r, bp->alpha, bp->a, bp->b, gp->p, gp->q, gp->gamma, bp->alpha * 7,
+		 (int)s->period, ns, b->repeat);
 	return h->save_model(ctx, params);
 }
 
@@ -207,7 +264,8 @@ static int train(void *state, patron_ctx *ctx)
 	buyers b;
 	bgnbd_params bp;
 	gg_params gp;
-	int rc = buyers_read(s->host, ctx, &b) < 0 ? -1 : fit_and_save(s, ctx, &b, &bp, &gp);
+	int rc = buyers_read(s->host, ctx, (int64_t)s->period, &b) < 0
+		 ? -1 : fit_and_save(s, ctx, &b, &bp, &gp);
 	buyers_free(&b);
 	return rc;
 }
@@ -221,7 +279,7 @@ static int run(void *state, patron_ctx *ctx)
 	gg_params gp;
 	double *out = NULL;
 	int rc = -1;
-	if (buyers_read(h, ctx, &b) < 0)
+	if (buyers_read(h, ctx, (int64_t)s->period, &b) < 0)
 		goto done;
 	/* The newest stored model; with none yet, fit one and store it. */
 	const char *model = h->load_model(ctx);
@@ -248,7 +306,7 @@ static int run(void *state, patron_ctx *ctx)
 		goto done;
 	}
 	for (size_t i = 0; i < nb; i++) {
-		double spend = gg_expected_spend(&gp, b.orders[i], b.mean[i]), clv = 0, before = 0;
+		double spend = gg_expected_spend(&gp, b.x[i], b.mean[i]), clv = 0, before = 0;
 		for (int m = 1; m <= (int)s->horizon; m++) {
 			double upto = bgnbd_expected(&bp, &b.o[i], m * WEEKS_PER_MONTH);
 			clv += (upto - before) * spend / pow(1 + s->discount, m);
@@ -280,13 +338,14 @@ done:
 static void done_state(void *state) { free(state); }
 
 /* What this plugin reads from its job's table in patron.conf. */
-static const char *const options[] = {"horizon_months", "discount_monthly", "fit_sample", NULL};
+static const char *const options[] = {"horizon_months", "discount_monthly", "fit_sample",
+				     "period_days", NULL};
 
 static const patron_plugin descriptor = {
 	PATRON_PLUGIN_ABI,
 	.name = "value.clv",
 	.kind = PATRON_KIND_SCORER,
-	.version = "1.0",
+	.version = "1.1",
 	.description = "lifetime value: BG/NBD purchases x Gamma-Gamma spend, discounted",
 	.init = init,
 	.run = run,

@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 #define PATRON_ABI_MAJOR 1
-#define PATRON_ABI_MINOR 8
+#define PATRON_ABI_MINOR 9
 
 /* What a plugin does. The job it serves is the first part of its name:
  * "segment.tiers" is the segmenter chosen by `segment = "tiers"` in
@@ -87,6 +87,22 @@ typedef struct {
 	const double *quantity, *spend;	/* nnz entries */
 	const int64_t *last_at;		/* nnz entries, Unix seconds */
 } patron_graph;
+
+/*
+ * ABI 1.9: each customer's purchase days, for models defined on repeat
+ * purchase occasions (BG/NBD, Gamma-Gamma): row r (the feature matrix's
+ * rows) has the entries offsets[r] .. offsets[r+1]-1, one per UTC day with
+ * a paid order up to now, ascending, with the money spent that day (all of
+ * that day's orders, in the base currency's units). Several orders on one
+ * day are one purchase.
+ */
+typedef struct {
+	size_t rows, n;
+	const int64_t *customer_ids;	/* rows entries */
+	const size_t *offsets;		/* rows + 1 entries */
+	const int32_t *days;		/* n entries: days since 1970-01-01 */
+	const double *amounts;		/* n entries */
+} patron_purchases;
 
 /*
  * ABI 1.2: one message for a channel, rendered by the core. The strings are
@@ -270,6 +286,9 @@ typedef struct patron_host {
 	/* ABI 1.8, analyzers being trained: the texts to learn from, NULL
 	 * elsewhere. */
 	const patron_texts *(*texts)(patron_ctx *ctx);
+	/* ABI 1.9: the snapshot's purchase days (see patron_purchases), built
+	 * on first request like the other views; NULL on failure. */
+	const patron_purchases *(*purchases)(patron_ctx *ctx);
 } patron_host;
 
 /* 1 when the running core's host table has MEMBER. */

@@ -17,9 +17,9 @@ orders() {
 t_clv_fills_every_customer_of_the_demo() {
 	run "$PATRON" --db "$DB" --now 2026-11-23 demo --customers 500
 	expect_rc 0
-	expect_in "$T/out" "value: value.clv 1.0 wrote"
+	expect_in "$T/out" "value: value.clv 1.1 wrote"
 	expect_in "$T/err" "value.clv: info: BG/NBD on"
-	expect_in "$T/err" "one-order customers left out of the fit"
+	expect_in "$T/err" "without a repeat purchase left out of the fit"
 	customers=$(q "SELECT count(*) FROM customers")
 	for s in clv p_alive expected_purchases; do
 		expect_eq "$(q "SELECT count(*) FROM scores WHERE name='$s' AND value IS NOT NULL")" "$customers" "$s rows"
@@ -53,7 +53,7 @@ t_clv_says_when_there_are_no_repeat_customers() {
 	orders 30 1
 	run "$PATRON" --db "$DB" --now 2024-12-31 score --only value
 	expect_rc 0
-	expect_in "$T/out" "value: value.clv skipped: Gamma-Gamma needs at least 20 customers with two or more paid orders, the store has 0; it runs once that many have come back"
+	expect_in "$T/out" "value: value.clv skipped: Gamma-Gamma needs at least 20 customers with a repeat purchase (paid orders on two or more days), the store has 0; it runs once that many have come back"
 	expect_eq "$(q "SELECT count(*) FROM scores WHERE name LIKE '%alive%' OR name = 'clv'")" 0
 }
 
@@ -106,4 +106,58 @@ t_clv_reports_a_fit_that_does_not_converge_and_writes_nothing() {
 	expect_in "$T/err" "(log-likelihood "
 	expect_eq "$(q "SELECT count(*) FROM scores")" 0
 	expect_eq "$(q "SELECT count(*) FROM models")" 0
+}
+
+# The CDNOW sample's summary (data/cdnow/SOURCE.md) turned back into orders:
+# each repeat purchase a day of its own, the first repeat purchase split in
+# two orders on one day, and a first purchase of 999.99 that neither model
+# may count. Patron must give back the published fits.
+t_clv_recovers_the_published_cdnow_fits_from_orders() {
+	/usr/bin/python3 - "$DATA/cdnow/summary.csv" "$T/orders.csv" <<'PY'
+import csv, datetime, math, sys
+now = datetime.date(2026, 11, 23)
+out = open(sys.argv[2], "w", newline="")
+w = csv.writer(out)
+w.writerow(["order_id", "email", "placed_at", "total"])
+for row in csv.DictReader(open(sys.argv[1])):
+    i, x = row["ID"], int(row["x"])
+    T, tx = round(float(row["T"]) * 7), round(float(row["t_x"]) * 7)
+    first = now - datetime.timedelta(days=T)
+    who = "c%s@example.com" % i
+    w.writerow(["%s-0" % i, who, first.isoformat(), "999.99"])
+    cents = round(float(row["zbar"]) * 100)
+    assert x <= tx or x == 0, row
+    for k in range(1, x + 1):
+        day = (first + datetime.timedelta(days=math.ceil(k * tx / x))).isoformat()
+        if k == 1:    # two orders on one day: one purchase
+            half = cents // 2
+            w.writerow(["%s-1a" % i, who, day, "%.2f" % (half / 100)])
+            w.writerow(["%s-1b" % i, who, day, "%.2f" % ((cents - half) / 100)])
+        else:
+            w.writerow(["%s-%d" % (i, k), who, day, "%.2f" % (cents / 100)])
+PY
+	"$PATRON" --db "$DB" import orders "$T/orders.csv" >/dev/null
+	expect_eq "$(q 'SELECT count(DISTINCT customer_id) FROM orders')" 2357
+	run "$PATRON" --db "$DB" --now 2026-11-23 train value
+	expect_rc 0
+	expect_in "$T/err" "Gamma-Gamma on the mean value of the repeat purchases of 946 customers"
+	run "$PATRON" --db "$DB" --json models
+	expect_rc 0
+	/usr/bin/python3 - "$T/out" <<'PY' || fail "the fit is not the published one: $(cat "$T/out")"
+import json, sys
+models = json.load(open(sys.argv[1]))
+m = next(m for m in (models if isinstance(models, list) else models["models"]) if m["name"] == "value.clv")
+p = m["params"] if isinstance(m["params"], dict) else json.loads(m["params"])
+published = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426, "p": 6.25, "q": 3.74, "gamma": 15.44}
+for k, v in published.items():
+    assert abs(p[k] - v) <= 0.01 * v, (k, p[k], v)
+assert abs(p["alpha_days"] - 7 * p["alpha"]) < 1e-9 and p["units"]["alpha"] == "weeks", p
+PY
+	# Customer 1 (x 2, t_x 30.43, T 38.86): 1.226 purchases expected in the
+	# next 39 weeks (9 months of 52/12 weeks).
+	echo 'value = { plugin = "clv", horizon_months = 9 }' >"$T/patron.conf"
+	run "$PATRON" --db "$DB" --now 2026-11-23 score --only value
+	expect_rc 0
+	v=$(q "SELECT s.value FROM scores s JOIN identities i ON i.customer_id = s.customer_id WHERE i.value = 'c1@example.com' AND s.name = 'expected_purchases'")
+	awk -v v="$v" 'BEGIN { exit !(v > 1.226 * 0.99 && v < 1.226 * 1.01) }' || fail "customer 1 expects $v purchases, published 1.226"
 }
