@@ -352,9 +352,37 @@ static double auc_on(const patron_plugin_file *pf, const patron_run_env *env,
 /* The rows of P held out (labelled, not trained on), ascending, into *H
  * (malloc'd; *NH of them), and the figures of the plugin's predictions for
  * them into M when there are any. */
+static int by_value_desc(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x < y) - (x > y);
+}
+
+/* The alert threshold: the risk of the riskiest LEARN_ALERT_SHARE of the
+ * held-out customers, so that the alerts are a list an owner can work
+ * through, with the precision and recall an alert has there. */
+static void choose_alert(const double *p, const double *y, size_t n, learn_report *r)
+{
+	double *sorted = patron_xmalloc(n * sizeof *sorted);
+	memcpy(sorted, p, n * sizeof *sorted);
+	qsort(sorted, n, sizeof *sorted, by_value_desc);
+	size_t k = (size_t)ceil(LEARN_ALERT_SHARE * (double)n);
+	r->alert = sorted[k ? k - 1 : 0];
+	free(sorted);
+	double tp = 0, flagged = 0, positives = 0;
+	for (size_t i = 0; i < n; i++) {
+		int on = p[i] >= r->alert;
+		flagged += on;
+		positives += y[i] == 1;
+		tp += on && y[i] == 1;
+	}
+	r->alert_precision = flagged ? tp / flagged : NAN;
+	r->alert_recall = positives ? tp / positives : NAN;
+}
+
 static int holdout_figures(const patron_plugin_file *pf, const patron_run_env *env,
 			   const prepared *p, char **params, size_t **h, size_t *nh, metrics *m,
-			   patron_err *err)
+			   learn_report *alert, patron_err *err)
 {
 	size_t rows = p->f->rows, n = 0;
 	*h = patron_xmalloc((rows ? rows : 1) * sizeof **h);
@@ -372,6 +400,8 @@ static int holdout_figures(const patron_plugin_file *pf, const patron_run_env *e
 	int rc = predict(pf, env, &sub, params, ph, err);
 	if (rc == 0)
 		metrics_compute(ph, yh, n, m);
+	if (rc == 0 && alert)
+		choose_alert(ph, yh, n, alert);
 	free(x), free(ids), free(ph), free(yh);
 	return rc;
 }
@@ -398,6 +428,18 @@ static void compare(const patron_plugin_file *pf, const patron_run_env *env, con
 	free(both);
 }
 
+int learn_alert_threshold(patron_store *s, const char *name, double *threshold)
+{
+	learn_model m;
+	patron_err err;
+	if (learn_model_load(s, name, 0, &m, &err) != 0)
+		return 1;
+	json_t *t = json_object_get(json_object_get(m.stored, "alert"), "threshold");
+	int rc = json_is_number(t) ? (*threshold = json_number_value(t), 0) : 1;
+	learn_model_free(&m);
+	return rc;
+}
+
 int learn_train(const patron_plugin_file *pf, const patron_run_env *env, int64_t now,
 		const learn_opts *o, learn_report *r, patron_err *err)
 {
@@ -419,7 +461,8 @@ int learn_train(const patron_plugin_file *pf, const patron_run_env *env, int64_t
 		goto out;
 	r->fit_secs = patron_clock() - t0;
 	/* The held-out figures and the importances. */
-	if (holdout_figures(pf, env, &p, &params, &h, &r->holdout_rows, &r->holdout, err) < 0)
+	r->alert = r->alert_precision = r->alert_recall = NAN;
+	if (holdout_figures(pf, env, &p, &params, &h, &r->holdout_rows, &r->holdout, r, err) < 0)
 		goto out;
 	size_t nh = r->holdout_rows;
 	if (nh) {
@@ -439,6 +482,11 @@ int learn_train(const patron_plugin_file *pf, const patron_run_env *env, int64_t
 		(json_int_t)p.labelled, "trained_on", (json_int_t)p.ntrain, "held_out",
 		(json_int_t)nh, "columns", (json_int_t)p.t.d.cols);
 	json_object_set_new(stored, "label", label_json(&o->lab));
+	if (!isnan(r->alert))
+		json_object_set_new(stored, "alert", json_pack(
+			"{s:f, s:f, s:f, s:f}", "threshold", r->alert, "share", LEARN_ALERT_SHARE,
+			"precision", isnan(r->alert_precision) ? 0 : r->alert_precision, "recall",
+			isnan(r->alert_recall) ? 0 : r->alert_recall));
 	/* The plugin's options from patron.conf, as they were for this fit. */
 	patron_buf conf = {0};
 	patron_config_job_json(env->config, env->job, &conf);
@@ -631,7 +679,7 @@ int learn_eval(const patron_plugin_file *pf, const patron_run_env *env, int64_t 
 		metrics_compute(ph, y, n, m);
 	} else {
 		size_t *h = NULL, nh = 0;
-		int hrc = holdout_figures(pf, env, &p, &params, &h, &nh, m, err);
+		int hrc = holdout_figures(pf, env, &p, &params, &h, &nh, m, NULL, err);
 		free(h);
 		if (hrc < 0)
 			goto out;

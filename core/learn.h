@@ -31,7 +31,15 @@ typedef struct {
 	 * both held out (learn_report.champion_auc, challenger_auc): the one a
 	 * retrained model must match. */
 	learn_model *champion;
+	/* How the horizon was chosen, when the store chose it (for the report). */
+	char horizon_note[200];
 } learn_opts;
+
+#define LEARN_ALERT_SHARE 0.10
+
+/* The alert threshold stored with the model of plugin NAME in use: 0 and
+ * *THRESHOLD, 1 when there is none (no model, or one held out nothing). */
+int learn_alert_threshold(patron_store *s, const char *name, double *threshold);
 
 /* The model of plugin NAME in use (VERSION 0), or that version. 0, or 1
  * when there is none, or -1 with err. */
@@ -51,6 +59,10 @@ typedef struct {
 	double champion_auc, challenger_auc;
 	size_t compared;
 	double fit_secs;	/* the plugin's own training */
+	/* The alert threshold chosen from the held-out customers: the risk of
+	 * the riskiest LEARN_ALERT_SHARE of them, and the precision and recall
+	 * of an alert at it there (NaN when nothing was held out). */
+	double alert, alert_precision, alert_recall;
 	int too_little;		/* on failure: too few labelled customers (or of one class) */
 } learn_report;
 

@@ -127,10 +127,12 @@ static int run(cli *c, int argc, char **argv)
 	    import_one(c, dir, "feedback.csv", PATRON_IMPORT_FEEDBACK))
 		return EXIT_FAIL;
 
-	/* Who churned is learnt from history: the customers who bought by 90
-	 * days ago, and whether they bought again since. */
-	printf("training the churn model on the last 90 days ...\n  ");
-	learn_cli lo = {.horizon = "90d", .skip_small = 1};
+	/* Who churned is learnt from history: the customers who had bought by a
+	 * cutoff, and whether they bought again within the horizon after it, a
+	 * horizon the shop's own rhythm sets. */
+	printf("training the churn model (the horizon: how long this shop's customers take to "
+	       "come back) ...\n  ");
+	learn_cli lo = {.skip_small = 1};
 	for (const patron_job *j = patron_jobs; j->job; j++)
 		if (strcmp(j->job, "churn") == 0 && cli_train_supervised(c, j, NULL, &lo) != EXIT_OK)
 			return EXIT_FAIL;

@@ -23,6 +23,12 @@ int cli_learn_option(int argc, char **argv, int *i, learn_cli *o, const char **m
 int cli_learn_finish(cli *c, const patron_config *cfg, const char *job, learn_cli *o,
 		     learn_opts *out, const cli_command *cmd);
 
+/* The churn risk at which a customer counts as at risk: churn.threshold in
+ * patron.conf, else the threshold chosen from the held-out customers when
+ * the model in use was trained, else 0.7. *SOURCE says which. -1 with the
+ * line printed when patron.conf's is not a probability. */
+int cli_churn_threshold(cli *c, const patron_config *cfg, double *t, const char **source);
+
 /* patron train for a supervised job J (churn): CHOICE, or patron.conf's
  * plugin; prints the report. */
 int cli_train_supervised(cli *c, const patron_job *j, const char *choice, learn_cli *lo);

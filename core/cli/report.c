@@ -10,6 +10,7 @@
 #include "../report.h"
 #include "../value.h"
 #include "cli.h"
+#include "learnopts.h"
 
 /* Writes DATA to PATH whole or not at all: a reader never finds half a page. */
 static int write_whole(const char *path, const patron_buf *data)
@@ -41,10 +42,9 @@ int cli_report(cli *c, const char *out, int days, const char **written)
 	patron_report_opts o = {.now = c->now, .days = days, .threshold = 0.7,
 				.window = 7 * 86400, .cost_per_message = NAN};
 	int rc = EXIT_OK;
-	if (patron_config_number(cfg, "churn", "threshold", &o.threshold) < 0 ||
-	    !(o.threshold > 0 && o.threshold < 1))
-		rc = cli_fail(EXIT_FAIL, "%s: churn.threshold: expected a probability between 0 "
-			      "and 1", patron_config_path(cfg));
+	const char *source;
+	if (cli_churn_threshold(c, cfg, &o.threshold, &source) < 0)
+		rc = EXIT_FAIL;
 	const char *window = patron_config_string(cfg, "attribution", "window");
 	if (window)
 		patron_parse_duration(window, &o.window);	/* checked when loaded */

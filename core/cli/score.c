@@ -8,6 +8,7 @@
 #include "../learn.h"
 #include "../plugin.h"
 #include "cli.h"
+#include "learnopts.h"
 
 /* "top 1667, middle 1667, low 1666" for the segments a model wrote. */
 static void segment_counts(patron_store *s, const char *model, json_t *out, int print)
@@ -91,11 +92,10 @@ int cli_score(cli *c, const char *only)
 		int64_t version = 0;
 		learn_scores before = {0};
 		double threshold = 0.7;
+		const char *source = "the default";
 		if (j->supervised) {
-			if (patron_config_number(cfg, j->job, "threshold", &threshold) < 0 ||
-			    !(threshold > 0 && threshold < 1)) {
-				rc = cli_fail(EXIT_FAIL, "%s: %s.threshold: expected a probability between "
-					      "0 and 1", patron_config_path(cfg), j->job);
+			if (cli_churn_threshold(c, cfg, &threshold, &source) < 0) {
+				rc = EXIT_FAIL;
 				continue;
 			}
 			int prc = learn_score_prepare(pf, &env, &table, &params, &version, &err);
@@ -168,8 +168,8 @@ int cli_score(cli *c, const char *only)
 			if (j->kind == PATRON_KIND_SEGMENTER)
 				segment_counts(s, model, NULL, 1);
 			if (j->supervised)
-				printf(" with model v%lld; %ld crossed %g (score.changed)",
-				       (long long)version, crossed, threshold);
+				printf(" with model v%lld; %ld crossed the alert threshold %.3g (%s; "
+				       "score.changed)", (long long)version, crossed, threshold, source);
 			printf("\n");
 		}
 	}

@@ -7,6 +7,7 @@
 #include "../kpi.h"
 #include "../value.h"
 #include "cli.h"
+#include "learnopts.h"
 
 enum { COUNT, MONEY, DATE };
 
@@ -42,11 +43,9 @@ int cli_kpis(cli *c, patron_store *s, int days, patron_kpis *k)
 	patron_config *cfg = cli_config(c);
 	if (!cfg)
 		return -1;
-	double threshold = 0.7;
-	if (patron_config_number(cfg, "churn", "threshold", &threshold) < 0 ||
-	    !(threshold > 0 && threshold < 1)) {
-		cli_fail(EXIT_FAIL, "%s: churn.threshold: expected a probability between 0 and 1",
-			 patron_config_path(cfg));
+	double threshold;
+	const char *source;
+	if (cli_churn_threshold(c, cfg, &threshold, &source) < 0) {
 		patron_config_free(cfg);
 		return -1;
 	}
@@ -107,7 +106,7 @@ static void print_kpis(const patron_kpis *k, const char *base)
 	printf("    %-22s %14s %14s\n", "churn rate", percent(p->churn_rate, x, sizeof x),
 	       percent(q->churn_rate, y, sizeof y));
 	if (k->scored)
-		printf("    %-22s %14lld   (churn risk %g or more, of %lld scored)\n", "at risk",
+		printf("    %-22s %14lld   (churn risk %.3g or more, of %lld scored)\n", "at risk",
 		       (long long)k->at_risk, k->threshold, (long long)k->scored);
 	else
 		printf("    %-22s %14s   (no churn scores yet: patron train churn, patron score)\n",

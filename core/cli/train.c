@@ -24,6 +24,10 @@ static void print_report(cli *c, const char *job, const char *name, const learn_
 		json_object_set_new(j, "metrics", r->holdout.n ? metrics_json(&r->holdout)
 								: json_null());
 		json_object_set(j, "importances", r->importances ? r->importances : json_null());
+		json_object_set_new(j, "alert_threshold", isnan(r->alert) ? json_null()
+									  : json_real(r->alert));
+		if (o->horizon_note[0])
+			json_object_set_new(j, "horizon_days", json_integer(o->lab.horizon / 86400));
 		cli_print_json(j);
 		return;
 	}
@@ -39,6 +43,8 @@ static void print_report(cli *c, const char *job, const char *name, const learn_
 	       "%.2f s (the fit itself %.3f s); stored as model version %lld\n", job, name,
 	       r->train_rows, r->labelled, label, r->cols, secs, r->fit_secs,
 	       (long long)r->version);
+	if (o->horizon_note[0])
+		printf("  the horizon is %s\n", o->horizon_note);
 	if (!r->holdout.n) {
 		printf("  nothing held out (--holdout 0): no figures\n");
 		return;
@@ -46,6 +52,11 @@ static void print_report(cli *c, const char *job, const char *name, const learn_
 	const metrics *m = &r->holdout;
 	printf("  on the %zu held out: ROC AUC %.4f, PR AUC %.4f, log loss %.4f, accuracy %.4f "
 	       "at 0.5\n", m->n, m->roc_auc, m->pr_auc, m->log_loss, m->at_half.accuracy);
+	if (!isnan(r->alert))
+		printf("  alert threshold %.3g: the riskiest %.0f%% of the held-out customers; %.0f%% "
+		       "of those alerted did churn (precision), %.0f%% of those who churned were "
+		       "alerted (recall); churn.threshold in patron.conf sets another\n", r->alert,
+		       100 * LEARN_ALERT_SHARE, 100 * r->alert_precision, 100 * r->alert_recall);
 	printf("  what matters most (the held-out AUC lost when the column is shuffled):\n");
 	size_t i;
 	json_t *v;

@@ -28,24 +28,80 @@ size_t sup_train_rows(const patron_design *d, size_t **rows)
 	return n;
 }
 
-void sup_reason(const patron_design *d, size_t c, double x, char *out, size_t cap)
+/* The value of column NAME in ROW, in its own units; NaN when the design has
+ * no such column or the value was missing (its indicator is set). */
+static double raw(const patron_design *d, const double *row, const char *name)
 {
+	char missing[160];
+	snprintf(missing, sizeof missing, "%s (missing)", name);
+	double v = NAN;
+	for (size_t j = 0; j < d->cols; j++) {
+		if (strcmp(d->names[j], missing) == 0 && row[j] > 0.5)
+			return NAN;
+		if (strcmp(d->names[j], name) == 0)
+			v = row[j] * d->sd[j] + d->mean[j];
+	}
+	return v;
+}
+
+/* The snapshot's own columns, said as an owner would say them. */
+static int plain(const patron_design *d, const double *row, const char *name, double v,
+		 char *out, size_t cap)
+{
+	double n = round(v) + 0.0;	/* never "-0" */
+	if (strcmp(name, "recency_days") == 0) {
+		double usual = raw(d, row, "mean_gap_days");
+		if (!isnan(usual) && usual >= 1)
+			snprintf(out, cap, "no order for %.0f days, usually every %.0f", n,
+				 round(usual));
+		else
+			snprintf(out, cap, "no order for %.0f days", n);
+	} else if (strcmp(name, "frequency") == 0) {
+		snprintf(out, cap, "%.0f order%s in all", n, n == 1 ? "" : "s");
+	} else if (strcmp(name, "monetary_total") == 0) {
+		snprintf(out, cap, "spent %.2f in all", v);
+	} else if (strcmp(name, "monetary_mean") == 0) {
+		snprintf(out, cap, "%.2f an order", v);
+	} else if (strcmp(name, "tenure_days") == 0) {
+		snprintf(out, cap, "a customer for %.0f days", n);
+	} else if (strcmp(name, "mean_gap_days") == 0) {
+		snprintf(out, cap, "orders every %.0f days", n);
+	} else if (strncmp(name, "orders_", 7) == 0 && strchr(name + 7, 'd')) {
+		snprintf(out, cap, "%.0f order%s in the last %.*s days", n, n == 1 ? "" : "s",
+			 (int)(strchr(name + 7, 'd') - name - 7), name + 7);
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+void sup_reason(const patron_design *d, size_t c, const double *row, char *out, size_t cap)
+{
+	double x = row[c];
 	const char *name = d->names[c];
 	const char *shown = strncmp(name, "attr.", 5) == 0 ? name + 5 : name;
 	size_t len = strlen(shown);
 	if (len > 10 && strcmp(shown + len - 10, " (missing)") == 0) {
-		snprintf(out, cap, "%.*s %s", (int)(len - 10), shown, x > 0.5 ? "missing" : "known");
+		/* the snapshot leaves these out when there is no second order */
+		int gap = len - 10 == 13 && strncmp(shown, "mean_gap_days", 13) == 0;
+		int recency = len - 10 == 12 && strncmp(shown, "recency_days", 12) == 0;
+		if (gap)
+			snprintf(out, cap, "%s", x > 0.5 ? "one order only" : "more than one order");
+		else if (recency)
+			snprintf(out, cap, "%s", x > 0.5 ? "no order yet" : "has ordered");
+		else
+			snprintf(out, cap, "%.*s %s", (int)(len - 10), shown, x > 0.5 ? "unknown"
+											   : "known");
 		return;
 	}
 	const char *eq = strchr(shown, '=');
 	if (eq) {
-		if (x > 0.5)
-			snprintf(out, cap, "%s", shown);
-		else
-			snprintf(out, cap, "%.*s is not %s", (int)(eq - shown), shown, eq + 1);
+		snprintf(out, cap, "%.*s is %s%s", (int)(eq - shown), shown, x > 0.5 ? "" : "not ",
+			 eq + 1);
 		return;
 	}
-	snprintf(out, cap, "%s=%.4g", shown, x * d->sd[c] + d->mean[c]);
+	if (!plain(d, row, name, x * d->sd[c] + d->mean[c], out, cap))
+		snprintf(out, cap, "%s=%.4g", shown, x * d->sd[c] + d->mean[c]);
 }
 
 int sup_write(const patron_host *h, patron_ctx *ctx, const patron_design *d, const double *p,
@@ -85,7 +141,7 @@ int sup_write(const patron_host *h, patron_ctx *ctx, const patron_design *d, con
 		size_t len = 0;
 		for (size_t k = 0; k < nb; k++) {
 			char one[280];
-			sup_reason(d, best[k], d->x[r * d->cols + best[k]], one, sizeof one);
+			sup_reason(d, best[k], d->x + r * d->cols, one, sizeof one);
 			len += (size_t)snprintf(text + len, sizeof text - len, "%s%s", k ? "; " : "", one);
 			if (len >= sizeof text)
 				break;

@@ -19,9 +19,11 @@ const patron_design *sup_design(const patron_host *h, patron_ctx *ctx);
 /* The rows with a label (y 0 or 1): their indexes into *ROWS (malloc'd). */
 size_t sup_train_rows(const patron_design *d, size_t **rows);
 
-/* A reader's account of column C at standardized value X: "calls=5",
+/* A reader's account of column C of ROW (standardized values): the
+ * snapshot's own columns in plain words ("no order for 142 days, usually
+ * every 35", "2 orders in the last 90 days"), attributes as "calls=5",
  * "plan=pro", "plan is not pro", "age missing". */
-void sup_reason(const patron_design *d, size_t c, double x, char *out, size_t cap);
+void sup_reason(const patron_design *d, size_t c, const double *row, char *out, size_t cap);
 
 /* Writes "churn" (P, one per row) and "churn_reasons": for each row the
  * up to SUP_REASONS columns with the largest positive CONTRIB (rows x cols,

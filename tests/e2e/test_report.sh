@@ -49,8 +49,10 @@ t_report_figures_match_sql_over_the_week_and_the_month() {
 		"$(q "SELECT count(*) FROM (SELECT min(placed_at) placed_at FROM orders WHERE revenue AND customer_id IS NOT NULL AND placed_at <= $b GROUP BY customer_id) WHERE $in")" "new customers"
 	expect_eq "$(kpi active "$T/week.html")" \
 		"$(q "SELECT count(DISTINCT customer_id) FROM orders WHERE revenue AND customer_id IS NOT NULL AND placed_at > $b - 365*86400 AND placed_at <= $b")" "active customers"
+	# at risk: over the alert threshold chosen when the model was trained
+	local t="(SELECT json_extract(params, '\$.alert.threshold') FROM models WHERE name = 'churn.logreg')"
 	expect_eq "$(kpi at-risk "$T/week.html")" \
-		"$(q "SELECT count(*) FROM scores WHERE name = 'churn' AND value >= 0.7")" "at risk"
+		"$(q "SELECT count(*) FROM scores WHERE name = 'churn' AND value >= $t")" "at risk"
 	expect_eq "$(kpi clv "$T/week.html")" \
 		"$(q "SELECT printf('%.15g', sum(value)) FROM scores WHERE name = 'clv'")" "predicted CLV"
 	# The month (30 days), and the same figures in patron stats --json.
