@@ -590,7 +590,7 @@ long learn_emit_crossings(patron_store *s, const learn_scores *before, double th
 	}
 	long emitted = 0;
 	size_t b = 0;
-	char payload[160];
+	char payload[256];
 	for (size_t a = 0; a < after.n; a++) {
 		while (b < before->n && before->ids[b] < after.ids[a])
 			b++;
@@ -600,12 +600,13 @@ long learn_emit_crossings(patron_store *s, const learn_scores *before, double th
 		int down = had && was >= threshold && is < threshold;
 		if (!up && !down)
 			continue;
+		/* every digit, so a rule comparing value and threshold agrees */
 		if (had)
-			snprintf(payload, sizeof payload, "{\"score\":\"churn\",\"value\":%.6f,"
-				 "\"previous\":%.6f,\"threshold\":%g}", is, was, threshold);
+			snprintf(payload, sizeof payload, "{\"score\":\"churn\",\"value\":%.17g,"
+				 "\"previous\":%.17g,\"threshold\":%.17g}", is, was, threshold);
 		else
-			snprintf(payload, sizeof payload, "{\"score\":\"churn\",\"value\":%.6f,"
-				 "\"previous\":null,\"threshold\":%g}", is, threshold);
+			snprintf(payload, sizeof payload, "{\"score\":\"churn\",\"value\":%.17g,"
+				 "\"previous\":null,\"threshold\":%.17g}", is, threshold);
 		if (patron_event_append(s, "score.changed", after.ids[a], payload, now, now, err) < 0) {
 			patron_store_rollback(s);
 			learn_scores_free(&after);
