@@ -73,6 +73,17 @@ static int is_job(const char *key)
 	return 0;
 }
 
+/* 1 when the table at IDX is a list of choices ({ "rfm", "kmeans" }), not
+ * one choice with options. */
+static int is_list(lua_State *L, int idx)
+{
+	if (lua_type(L, idx) != LUA_TTABLE || lua_rawlen(L, idx) == 0)
+		return 0;
+	int plugin = lua_getfield(L, idx, "plugin") != LUA_TNIL;
+	lua_pop(L, 1);
+	return !plugin;
+}
+
 /* Checks what the config set: every key known, every job a name or a table
  * with a string `plugin`. Works on the environment table at the top. */
 /* The limits every command obeys, refused by each command alike (the
@@ -139,7 +150,31 @@ static int validate(patron_config *c, patron_err *err)
 			lua_pop(L, 2);
 			return -1;
 		}
-		if (is_job(key)) {
+		if (is_job(key) && is_list(L, -1)) {
+			if (strcmp(key, "segment") != 0) {
+				patron_err_set(err, "%s: %s: a list of plugins is for segment only "
+					       "(several segmentations at once); expected one plugin",
+					       c->path, key);
+				lua_pop(L, 2);
+				return -1;
+			}
+			size_t n = (size_t)lua_rawlen(L, -1);
+			for (size_t k = 1; k <= n; k++) {
+				int et = lua_rawgeti(L, -1, (lua_Integer)k);
+				int ok = et == LUA_TSTRING;
+				if (et == LUA_TTABLE) {
+					ok = lua_getfield(L, -1, "plugin") == LUA_TSTRING;
+					lua_pop(L, 1);
+				}
+				lua_pop(L, 1);
+				if (!ok) {
+					patron_err_set(err, "%s: %s[%zu]: expected a plugin name or a "
+						       "table { plugin = NAME, ... }", c->path, key, k);
+					lua_pop(L, 2);
+					return -1;
+				}
+			}
+		} else if (is_job(key)) {
 			int t = lua_type(L, -1);
 			if (t == LUA_TTABLE) {
 				lua_getfield(L, -1, "plugin");
@@ -311,8 +346,33 @@ const char *patron_config_path(const patron_config *c) { return c->path; }
 /* Pushes the value of JOB (string or table); returns its Lua type. */
 static int push_job(const patron_config *c, const char *job)
 {
-	if (strncmp(job, "channels.", 9) != 0)
-		return lua_getfield(c->L, 1, job);
+	const char *bracket = strchr(job, '[');
+	if (bracket && strncmp(job, "channels.", 9) != 0) {
+		/* "segment[2]": the second choice of a list */
+		char name[64];
+		snprintf(name, sizeof name, "%.*s", (int)(bracket - job), job);
+		long k = strtol(bracket + 1, NULL, 10);
+		lua_getfield(c->L, 1, name);
+		if (!is_list(c->L, -1)) {
+			if (k != 1) {	/* one choice: it is the first and only */
+				lua_pop(c->L, 1);
+				lua_pushnil(c->L);
+				return LUA_TNIL;
+			}
+			return lua_type(c->L, -1);
+		}
+		int t = lua_rawgeti(c->L, -1, k);
+		lua_remove(c->L, -2);
+		return t;
+	}
+	if (strncmp(job, "channels.", 9) != 0) {
+		int t = lua_getfield(c->L, 1, job);
+		if (is_list(c->L, -1)) {	/* a list's first is the job's default */
+			t = lua_rawgeti(c->L, -1, 1);
+			lua_remove(c->L, -2);
+		}
+		return t;
+	}
 	if (lua_getfield(c->L, 1, "channels") != LUA_TTABLE) {
 		lua_pop(c->L, 1);
 		lua_pushnil(c->L);
@@ -434,6 +494,17 @@ int patron_config_number(const patron_config *c, const char *job, const char *ke
 		*out = lua_toboolean(c->L, -1) ? 1 : 0;	/* repurchase = true */
 	lua_pop(c->L, 1);
 	return rc;
+}
+
+size_t patron_config_choices(const patron_config *c, const char *job)
+{
+	lua_State *L = c->L;
+	lua_getfield(L, 1, job);
+	size_t n = is_list(L, -1) ? (size_t)lua_rawlen(L, -1) : 0;
+	lua_pop(L, 1);
+	if (n)
+		return n;
+	return patron_config_plugin(c, job) ? 1 : 0;
 }
 
 const char *patron_config_top_string(const patron_config *c, const char *key)

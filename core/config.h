@@ -35,6 +35,11 @@ const char *patron_config_path(const patron_config *c);
 
 /* The short plugin name chosen for JOB ("tiers"), its fallback, or NULL. */
 const char *patron_config_plugin(const patron_config *c, const char *job);
+/* How many plugins JOB runs: a list ({ "rfm", "kmeans" }, segment only)
+ * gives each; 1 for one plugin, 0 for none. "JOB[K]" names the Kth of a
+ * list (1-based) wherever a job's name is taken; JOB alone is the first. */
+size_t patron_config_choices(const patron_config *c, const char *job);
+
 /* Options of JOB's table. string: NULL when unset or not a string (is_set
  * tells which); number: 1 and *out when a number, 0 unset, -1 otherwise. */
 const char *patron_config_string(const patron_config *c, const char *job, const char *key);

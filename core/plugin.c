@@ -378,7 +378,8 @@ static int host_write_segments(patron_ctx *ctx, size_t n, const int64_t *ids,
 {
 	if (hold_results(ctx) < 0)
 		return -1;
-	patron_results_add_scores(ctx->results, "segment", n, ids, NULL, labels);
+	const char *name = ctx->env->segment_name ? ctx->env->segment_name : "segment";
+	patron_results_add_scores(ctx->results, name, n, ids, NULL, labels);
 	ctx->wrote += n;
 	return 0;
 }

@@ -50,6 +50,9 @@ typedef struct {
 	 * what was) instead of storing them, and load_model answers them: the
 	 * core stores a supervised model itself, with its schema and figures. */
 	char **held_model;
+	/* Where write_segments stores its labels: "segment" (NULL), or
+	 * "segment.NAME" for a second segmentation. */
+	const char *segment_name;
 	/* Analyzers' training (ABI 1.8): the texts host->texts gives, or NULL. */
 	const patron_texts *texts;
 } patron_run_env;

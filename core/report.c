@@ -19,9 +19,13 @@
 /* One segment's profile, summed over its customers. */
 typedef struct {
 	char *label;
+	char *by;	/* its segmentation: "rfm", "kmeans" */
+	int first;	/* of the first segmentation (stored as "segment") */
 	int64_t n, buyers, clv_n;
 	double cents, days, clv;
 } segment;
+
+#define MAX_SEGMENTATIONS 16
 
 typedef struct {
 	patron_store *s;
@@ -31,7 +35,7 @@ typedef struct {
 	patron_kpis k;
 	/* from one pass over the scores */
 	double grid[25];	/* customers by RFM (R 5..1) x (F 1..5) */
-	int has_rfm, has_churn;
+	int has_rfm, has_churn, segmentations;
 	double churn_bins[20];
 	segment *segs;
 	size_t nsegs;
@@ -334,14 +338,15 @@ static int section_cohorts(report *r)
 static int read_scores(report *r)
 {
 	const patron_sales *sa = r->o->sales;
-	sqlite3_stmt *st = prepare(r, "SELECT customer_id, name, value, label FROM scores"
+	sqlite3_stmt *st = prepare(r, "SELECT customer_id, name, value, label, model FROM scores"
 				   " WHERE name IN ('segment', 'clv', 'churn', 'rfm.r', 'rfm.f')"
-				   " ORDER BY customer_id");
+				   " OR name GLOB 'segment.*' ORDER BY customer_id");
 	if (!st)
 		return -1;
-	patron_strmap index = {0};
+	patron_strmap index = {0}, bys = {0};
 	int64_t today = patron_day_number(r->o->now);
-	int64_t cid = -1, seg = -1, R = 0, F = 0;
+	int64_t cid = -1, segs[MAX_SEGMENTATIONS], R = 0, F = 0;
+	int nseg = 0;
 	double clv = NAN;
 	int rc;
 	/* A customer's rows arrive together (the table is keyed by customer):
@@ -354,8 +359,8 @@ static int read_scores(report *r)
 				r->grid[(5 - R) * 5 + (F - 1)]++;
 				r->has_rfm = 1;
 			}
-			if (seg >= 0) {
-				segment *g = &r->segs[seg];
+			for (int k = 0; k < nseg; k++) {
+				segment *g = &r->segs[segs[k]];
 				g->n++;
 				if (cid <= sa->max_id && sa->cents[cid]) {
 					g->cents += (double)sa->cents[cid];
@@ -365,23 +370,39 @@ static int read_scores(report *r)
 				if (!isnan(clv))
 					g->clv += clv, g->clv_n++;
 			}
-			seg = -1, R = F = 0, clv = NAN;
+			nseg = 0, R = F = 0, clv = NAN;
 		}
 		if (rc != SQLITE_ROW)
 			break;
 		cid = id;
 		const char *name = (const char *)sqlite3_column_text(st, 1);
 		double v = sqlite3_column_double(st, 2);
-		if (strcmp(name, "segment") == 0) {
+		if (strncmp(name, "segment", 7) == 0 && (!name[7] || name[7] == '.')) {
 			const char *label = (const char *)sqlite3_column_text(st, 3);
-			if (!label)
+			const char *model = (const char *)sqlite3_column_text(st, 4);
+			if (!label || nseg == MAX_SEGMENTATIONS)
 				continue;
-			if (!patron_strmap_get(&index, label, &seg)) {
+			/* the segmentation's name: its plugin's for the first */
+			char by[128], key[400];
+			int first = !name[7];
+			if (first)
+				snprintf(by, sizeof by, "%.*s", (int)strcspn(model + 8, " "),
+					 strncmp(model, "segment.", 8) == 0 ? model + 8 : model);
+			else
+				snprintf(by, sizeof by, "%s", name + 8);
+			snprintf(key, sizeof key, "%s\x1f%s", by, label);
+			int64_t seg, known;
+			if (!patron_strmap_get(&bys, by, &known))
+				patron_strmap_put(&bys, by, r->segmentations++);
+			if (!patron_strmap_get(&index, key, &seg)) {
 				seg = (int64_t)r->nsegs;
-				patron_strmap_put(&index, label, seg);
+				patron_strmap_put(&index, key, seg);
 				r->segs = patron_xrealloc(r->segs, (r->nsegs + 1) * sizeof *r->segs);
-				r->segs[r->nsegs++] = (segment){.label = patron_xstrdup(label)};
+				r->segs[r->nsegs++] = (segment){.label = patron_xstrdup(label),
+								.by = patron_xstrdup(by),
+								.first = first};
 			}
+			segs[nseg++] = seg;
 		} else if (strcmp(name, "clv") == 0) {
 			if (sqlite3_column_type(st, 2) != SQLITE_NULL)
 				clv = v;
@@ -397,21 +418,29 @@ static int read_scores(report *r)
 		}
 	}
 	patron_strmap_free(&index);
+	patron_strmap_free(&bys);
 	return finish(r, st, rc);
 }
 
 static void free_segments(report *r)
 {
 	for (size_t i = 0; i < r->nsegs; i++)
-		free(r->segs[i].label);
+		free(r->segs[i].label), free(r->segs[i].by);
 	free(r->segs);
 	r->segs = NULL;
 	r->nsegs = 0;
 }
 
+/* The first segmentation first, the others by name; in each, the largest
+ * segment first. */
 static int by_segment_size(const void *a, const void *b)
 {
 	const segment *x = a, *y = b;
+	if (x->first != y->first)
+		return y->first - x->first;
+	int c = strcmp(x->by, y->by);
+	if (c)
+		return c;
 	if (x->n != y->n)
 		return x->n < y->n ? 1 : -1;
 	return strcmp(x->label, y->label);
@@ -432,13 +461,23 @@ static int section_segments(report *r)
 	}
 	if (r->nsegs)
 		qsort(r->segs, r->nsegs, sizeof *r->segs, by_segment_size);
-	int header = 0;
+	/* a table per segmentation, headed by its name when there are several */
 	for (size_t i = 0; i < r->nsegs; i++) {
 		const segment *g = &r->segs[i];
-		if (!header++)
-			patron_buf_adds(r->b, "<table id=\"segment-table\"><thead><tr><th>segment</th>"
-					"<th>customers</th><th>average spent</th><th>days since last "
-					"order (average)</th><th>predicted CLV</th></tr></thead><tbody>");
+		if (!i || strcmp(g->by, r->segs[i - 1].by) != 0) {
+			if (i)
+				patron_buf_adds(r->b, "</tbody></table>");
+			if (r->segmentations > 1) {
+				patron_buf_adds(r->b, "<h3>By ");
+				text(r, g->by);
+				patron_buf_adds(r->b, g->first ? " (c.segment)</h3>" : "</h3>");
+			}
+			patron_buf_adds(r->b, "<table class=\"segment-table\" data-by=\"");
+			text(r, g->by);
+			patron_buf_adds(r->b, "\"><thead><tr><th>segment</th><th>customers</th>"
+					"<th>average spent</th><th>days since last order (average)"
+					"</th><th>predicted CLV</th></tr></thead><tbody>");
+		}
 		char n[32], spend[64], clv[64] = "-", days[32] = "-";
 		count_text((double)g->n, n, sizeof n);
 		money_text(g->cents / 100.0 / (double)g->n, spend, sizeof spend);
@@ -452,7 +491,7 @@ static int section_segments(report *r)
 				  "<td class=\"num\">%s</td><td class=\"num\">%s</td></tr>", n, spend,
 				  days, clv);
 	}
-	if (header)
+	if (r->nsegs)
 		patron_buf_adds(r->b, "</tbody></table>");
 	else
 		note(r, "No segments yet: patron score assigns them.");

@@ -36,19 +36,20 @@ typedef enum {
 	F_ID, F_EMAIL, F_PHONE, F_FIRST_NAME, F_LAST_NAME, F_NAME, F_CREATED_AT,
 	F_ORDERS, F_TOTAL_SPENT, F_FIRST_ORDER_AT, F_LAST_ORDER_AT, F_DAYS_SINCE_LAST_ORDER,
 	F_SEGMENT, F_CHURN, F_CLV, F_P_ALIVE, F_EXPECTED_PURCHASES, F_SENTIMENT, F_RFM, F_SCORES,
-	F_TAGS, F_CONSENT, F_ATTRIBUTES, F_RECOMMENDATIONS, F_CHURN_REASONS, F_ATTRIBUTE
+	F_TAGS, F_CONSENT, F_ATTRIBUTES, F_RECOMMENDATIONS, F_SEGMENTS, F_CHURN_REASONS,
+	F_ATTRIBUTE
 } field;
 static const char *const field_names[] = {
 	"id", "email", "phone", "first_name", "last_name", "name", "created_at",
 	"orders", "total_spent", "first_order_at", "last_order_at", "days_since_last_order",
 	"segment", "churn", "clv", "p_alive", "expected_purchases", "sentiment", "rfm", "scores",
-	"tags", "consent", "attributes", "recommendations", "churn_reasons", NULL,
+	"tags", "consent", "attributes", "recommendations", "segments", "churn_reasons", NULL,
 };
 
 /* The per-customer queries, prepared once. */
 enum {
 	Q_IDENTITY, Q_CUSTOMER, Q_ORDERS, Q_SCORE, Q_RFM, Q_SCORES, Q_TAGS, Q_CONSENT,
-	Q_ATTRIBUTE, Q_ATTRIBUTES, Q_RECS, Q_COUNT_
+	Q_ATTRIBUTE, Q_ATTRIBUTES, Q_RECS, Q_SEGMENTS, Q_COUNT_
 };
 static const char *const query_sql[Q_COUNT_] = {
 	[Q_IDENTITY] = "SELECT value FROM identities WHERE customer_id = ?1 AND kind = ?2"
@@ -67,6 +68,12 @@ static const char *const query_sql[Q_COUNT_] = {
 	[Q_RECS] = "SELECT p.sku, p.name, p.category, r.score FROM recommendations r"
 		   " JOIN products p ON p.id = r.product_id WHERE r.customer_id = ?1"
 		   " ORDER BY r.rank",
+	/* every segmentation: the first under "segment" (its plugin in the
+	 * model), the others under "segment.NAME" */
+	[Q_SEGMENTS] = "SELECT CASE WHEN name = 'segment' THEN substr(model, 9,"
+		       " instr(model || ' ', ' ') - 9) ELSE substr(name, 9) END, label"
+		       " FROM scores WHERE customer_id = ?1 AND (name = 'segment'"
+		       " OR name GLOB 'segment.*')",
 };
 
 struct patron_view {
@@ -457,7 +464,7 @@ static void push_table_field(lua_State *L, patron_view *v, const cview *cv, fiel
 {
 	static const int q_of[] = {[F_RFM] = Q_RFM, [F_SCORES] = Q_SCORES, [F_TAGS] = Q_TAGS,
 				   [F_CONSENT] = Q_CONSENT, [F_ATTRIBUTES] = Q_ATTRIBUTES,
-				   [F_RECOMMENDATIONS] = Q_RECS};
+				   [F_RECOMMENDATIONS] = Q_RECS, [F_SEGMENTS] = Q_SEGMENTS};
 	sqlite3_stmt *st = query(L, v, q_of[f], cv->cid);
 	lua_newtable(L);
 	lua_Integer n = 0;

@@ -62,12 +62,60 @@ static int by_size(const void *a, const void *b)
 }
 
 
+/* Where segmentation BY is stored: "segment.BY" when a second segmentation,
+ * "segment" when BY is the first (its rows' model is segment.BY). 0, or -1
+ * with the line printed naming the segmentations there are. */
+static int segmentation(patron_store *s, const char *by, char *name, size_t cap)
+{
+	snprintf(name, cap, "segment");
+	if (!by)
+		return 0;
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(patron_store_db(s), "SELECT name, model FROM scores WHERE name = "
+			   "'segment' OR name GLOB 'segment.*' GROUP BY name", -1, &st, NULL);
+	patron_buf known = {0};
+	int found = 0;
+	while (!found && sqlite3_step(st) == SQLITE_ROW) {
+		const char *n = (const char *)sqlite3_column_text(st, 0);
+		const char *m = (const char *)sqlite3_column_text(st, 1);
+		char shown[128];
+		if (strcmp(n, "segment") == 0)	/* "segment.rfm 1.0": rfm */
+			snprintf(shown, sizeof shown, "%.*s", (int)strcspn(m + 8, " "),
+				 strncmp(m, "segment.", 8) == 0 ? m + 8 : m);
+		else
+			snprintf(shown, sizeof shown, "%s", n + 8);
+		if (strcmp(shown, by) == 0) {
+			snprintf(name, cap, "%s", n);
+			found = 1;
+		}
+		patron_buf_printf(&known, "%s%s", known.len ? ", " : "", shown);
+	}
+	sqlite3_finalize(st);
+	if (!found)
+		cli_fail(EXIT_FAIL, "--by %s: no segmentation %s in the store (%s%s)", by, by,
+			 known.len ? "there are: " : "none yet: run patron score",
+			 known.len ? known.data : "");
+	patron_buf_free(&known);
+	return found ? 0 : -1;
+}
+
 static int run(cli *c, int argc, char **argv)
 {
-	if (argc > 1)
-		return cli_usage(&cmd_segments, "unexpected argument \"%s\"", argv[1]);
+	const char *by = NULL;
+	for (int i = 1; i < argc; i++) {
+		const char *v;
+		int m = cli_opt_value(argc, argv, &i, "--by", &v);
+		if (m < 0)
+			return cli_usage(&cmd_segments, "--by needs a segmentation (rfm, kmeans, ...)");
+		if (m == 0)
+			return cli_usage(&cmd_segments, "unexpected argument \"%s\"", argv[i]);
+		by = v;
+	}
 	patron_store *s = cli_store(c);
 	if (!s)
+		return EXIT_FAIL;
+	char name[160];
+	if (segmentation(s, by, name, sizeof name) < 0)
 		return EXIT_FAIL;
 	patron_snapshot sn;
 	patron_snapshot_init(&sn, s, c->now);
@@ -84,15 +132,17 @@ static int run(cli *c, int argc, char **argv)
 	size_t ng = 0, total = 0;
 	char model[256] = "";
 	sqlite3_stmt *st;
-	sqlite3_prepare_v2(patron_store_db(s), "SELECT model FROM scores WHERE name = 'segment' "
+	sqlite3_prepare_v2(patron_store_db(s), "SELECT model FROM scores WHERE name = ?1 "
 			   "LIMIT 1", -1, &st, NULL);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		snprintf(model, sizeof model, "%s", sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
 	centroid_cols cc;
 	model_columns(s, model, f, &cc);
 	sqlite3_prepare_v2(patron_store_db(s), "SELECT customer_id, label FROM scores "
-			   "WHERE name = 'segment' ORDER BY label", -1, &st, NULL);
+			   "WHERE name = ?1 ORDER BY label", -1, &st, NULL);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		long r = patron_features_row(f, sqlite3_column_int64(st, 0));
 		const char *label = (const char *)sqlite3_column_text(st, 1);
@@ -170,9 +220,11 @@ static int run(cli *c, int argc, char **argv)
 
 const cli_command cmd_segments = {
 	"segments", run, "profile each segment: size, share, recency, orders, spend",
-	"usage: patron segments [--now DATE] [--json]\n"
+	"usage: patron segments [--by NAME] [--now DATE] [--json]\n"
 	"\n"
 	"For each segment the last `patron score` wrote (segment = ... in patron.conf),\n"
 	"prints how many customers it has and their share, the mean days since their\n"
-	"last paid order, and the mean number of paid orders and money spent, as of --now.\n",
+	"last paid order, and the mean number of paid orders and money spent, as of --now.\n"
+	"With several segmentations (segment = { \"rfm\", \"kmeans\" }), the first unless\n"
+	"--by names another: --by kmeans.\n",
 };

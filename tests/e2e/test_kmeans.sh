@@ -47,3 +47,49 @@ t_kmeans_bad_input_gets_one_clear_line() {
 	expect_rc 1
 	expect_in "$T/err" "patron: plugin segment.kmeans: k = 5, but there are 3 customers to cluster"
 }
+
+t_several_segmentations_side_by_side() {
+	"$PATRON" --db "$DB" --now 2026-11-23 demo --customers 600 >/dev/null 2>&1
+	rfm_alone=$(q "SELECT group_concat(label, ',') FROM (SELECT label FROM scores WHERE name = 'segment' ORDER BY customer_id)")
+	echo 'segment = { "rfm", { plugin = "kmeans", k = 3 }, "tiers" }' >"$T/patron.conf"
+	run "$PATRON" --db "$DB" --now 2026-11-23 score --only segment
+	expect_rc 0
+	expect_in "$T/out" "segment: segment.rfm 1.0 wrote"
+	expect_in "$T/out" "segment: segment.kmeans 1.0 wrote 600 results"
+	expect_in "$T/out" "segment: segment.tiers 1.0 wrote 600 results"
+	# The first is c.segment as before; each other under its own name.
+	expect_eq "$(q "SELECT group_concat(label, ',') FROM (SELECT label FROM scores WHERE name = 'segment' ORDER BY customer_id)")" "$rfm_alone" "rfm"
+	expect_eq "$(q "SELECT count(DISTINCT label) FROM scores WHERE name = 'segment.kmeans'")" 3 "k = 3 reached kmeans"
+	expect_eq "$(q "SELECT count(*) FROM scores WHERE name = 'segment.tiers'")" 600
+	# Rules reach them all: c.segments.NAME.
+	mkdir -p "$T/rules"
+	cat >"$T/rules/both.lua" <<'LUA'
+rule { name = "both", every = "1d",
+  where = function(c) return c.segments.rfm == c.segment and c.segments.kmeans ~= nil
+                             and c.segments.tiers == "top" end,
+  act = function(c) tag(c, "seen") end }
+LUA
+	run "$PATRON" --db "$DB" --now 2026-11-23 run "$T/rules"
+	expect_rc 0
+	expect_eq "$(q "SELECT count(*) FROM tags WHERE tag = 'seen'")" \
+		"$(q "SELECT count(*) FROM scores WHERE name = 'segment.tiers' AND label = 'top'")" "tagged"
+	run "$PATRON" --db "$DB" --now 2026-11-23 --json segments --by kmeans
+	expect_rc 0
+	expect_eq "$(jq length "$T/out")" 3
+	run "$PATRON" --db "$DB" --now 2026-11-23 segments --by clusters
+	expect_rc 1
+	expect_in "$T/err" "--by clusters: no segmentation clusters in the store (there are: rfm, kmeans, tiers)"
+	run "$PATRON" --db "$DB" --now 2026-11-23 report --out "$T/r.html"
+	expect_rc 0
+	expect_in "$T/r.html" "<h3>By rfm (c.segment)</h3>"
+	expect_in "$T/r.html" '<table class="segment-table" data-by="kmeans">'
+	# A list is for segmentations only, and each entry a plugin.
+	echo 'churn = { "logreg", "forest" }' >"$T/patron.conf"
+	run "$PATRON" --db "$DB" score
+	expect_rc 1
+	expect_in "$T/err" "churn: a list of plugins is for segment only"
+	echo 'segment = { "rfm", 5 }' >"$T/patron.conf"
+	run "$PATRON" --db "$DB" score
+	expect_rc 1
+	expect_in "$T/err" "segment[2]: expected a plugin name or a table { plugin = NAME, ... }"
+}
