@@ -43,7 +43,7 @@ PLUGIN_CFLAGS = $(WARN) $(CFLAGS) -fPIC -Isdk
 # JOB.NAME, built from plugins/NAME/NAME.c
 PLUGIN_NAMES := segment.tiers segment.rfm segment.kmeans value.clv \
                 recommend.popular recommend.itemknn recommend.als churn.logreg churn.forest \
-                churn.nbayes churn.mlp \
+                churn.nbayes churn.mlp churn.tree \
                 channel.outbox-file channel.smtp channel.webhook forecast.holtwinters \
                 sentiment.lexicon sentiment.textnb forecast.theta
 PLUGINS      := $(PLUGIN_NAMES:%=$(BUILD)/plugins/%.so)
@@ -88,6 +88,9 @@ PLUGIN_LIBS_logreg = -pthread $(shell pkg-config --libs openblas jansson)
 PLUGIN_SRC_forest = $(SUP_SRC)
 PLUGIN_CFLAGS_forest = -Iplugins/supervised $(shell pkg-config --cflags jansson)
 PLUGIN_LIBS_forest = -pthread $(shell pkg-config --libs jansson)
+PLUGIN_SRC_tree = $(SUP_SRC) plugins/forest/cart.c
+PLUGIN_CFLAGS_tree = -Iplugins/supervised -Iplugins/forest $(shell pkg-config --cflags jansson)
+PLUGIN_LIBS_tree = -pthread $(shell pkg-config --libs jansson)
 PLUGIN_SRC_nbayes = $(SUP_SRC)
 PLUGIN_CFLAGS_nbayes = -Iplugins/supervised $(shell pkg-config --cflags jansson)
 PLUGIN_LIBS_nbayes = -pthread $(shell pkg-config --libs jansson)
@@ -153,12 +156,13 @@ CLV_OBJ := $(BUILD)/obj/plugins/clv/bgnbd.o $(BUILD)/obj/plugins/kmeans/lloyd.o 
            $(BUILD)/obj/plugins/logreg/spd.o $(BUILD)/obj/plugins/forest/cart.o \
            $(BUILD)/obj/plugins/nbayes/nb.o $(BUILD)/obj/plugins/holtwinters/hw.o \
            $(BUILD)/obj/plugins/text/text.o $(BUILD)/obj/plugins/lexicon/score.o \
-           $(BUILD)/obj/plugins/textnb/mnb.o $(BUILD)/obj/plugins/theta/theta_fit.o
+           $(BUILD)/obj/plugins/textnb/mnb.o $(BUILD)/obj/plugins/theta/theta_fit.o \
+           $(BUILD)/obj/plugins/tree/prune.o
 GSL_LIBS = $(shell pkg-config --libs gsl)
 
 $(BUILD)/obj/plugins/%.o: plugins/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(PLUGIN_CFLAGS) -Iplugins/text $(shell pkg-config --cflags gsl openblas) -MMD -MP -c $< -o $@
+	$(CC) $(PLUGIN_CFLAGS) -Iplugins/text -Iplugins/forest $(shell pkg-config --cflags gsl openblas) -MMD -MP -c $< -o $@
 
 $(UNIT): $(UNIT_OBJ) $(CORE_OBJ) $(CLV_OBJ)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(CHECK_LIBS) $(GSL_LIBS) \

@@ -245,12 +245,13 @@ if [ -f "$SHARED/mlc_churn_train.csv" ]; then
 			"$SHARED/mlc_churn_test.csv" >"$WORK/sk.md" 2>/dev/null && peer=1
 	fi
 	ROWS=3333
-	for p in logreg forest nbayes mlp; do
+	for p in logreg forest nbayes mlp tree; do
 		case $p in
 		logreg) sk="LogisticRegression(" ;;
 		forest) sk="RandomForestClassifier(" ;;
 		nbayes) sk="GaussianNB(" ;;
 		mlp) sk="MLPClassifier(" ;;
+		tree) sk="DecisionTreeClassifier(" ;;
 		esac
 		: >"$WORK/fits"
 		for i in $(seq "$RUNS"); do
@@ -274,9 +275,23 @@ if [ -f "$SHARED/mlc_churn_train.csv" ]; then
 					"$SHARED/mlc_churn_train.csv" "$SHARED/mlc_churn_test.csv")
 				src="live: scikit-learn CategoricalNB + GaussianNB (scripts/bench/nbayes_sklearn.py)"
 			fi
+			if [ $p = tree ]; then
+				# The same procedure in scikit-learn: a tree pruned at the
+				# ccp_alpha of the best validation AUC, then refitted; the
+				# shared data's fixed max_depth=6 tree is a second reference.
+				depth6=$sk_auc
+				read -r sk_auc sk_fit < <(/usr/bin/python3 "$(dirname "$0")/bench/tree_sklearn.py" \
+					"$SHARED/mlc_churn_train.csv" "$SHARED/mlc_churn_test.csv")
+				src="live: scikit-learn DecisionTreeClassifier with ccp_alpha chosen on validation (scripts/bench/tree_sklearn.py)"
+			fi
 			printf '%-44s %10s        scikit-learn %s   fit %.4f s vs %s s (Patron / peer time %s, better is lower)\n' \
 				"mlc_churn test ROC AUC, $p" "$(printf %.4f "$a")" "$(printf %.4f "$sk_auc")" "$fit" "$sk_fit" \
 				"$(awk -v a="$fit" -v b="$sk_fit" 'BEGIN { printf "%.2f", a / b }')"
+			if [ $p = tree ]; then
+				printf '%-44s %10s        (DecisionTreeClassifier(max_depth=6), unpruned: %s)\n' "" "" "$depth6"
+				figure mlc_churn_auc_tree_depth6 "$a" "ROC AUC" "$depth6" higher \
+					"live: scikit-learn DecisionTreeClassifier(max_depth=6) (a second reference)"
+			fi
 			if [ $p = nbayes ]; then
 				printf '%-44s %10s        (plain GaussianNB, another model: %s)\n' "" "" "$gauss"
 				figure mlc_churn_auc_nbayes_gaussiannb "$a" "ROC AUC" "$gauss" higher \

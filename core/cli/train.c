@@ -249,10 +249,58 @@ static int models_use(cli *c, const char *what)
 	return EXIT_OK;
 }
 
+/* patron models show NAME: the model in use, with its rules when it has
+ * them (a decision tree's, as if-then text). */
+static int models_show(cli *c, const char *name)
+{
+	patron_store *s = cli_store(c);
+	if (!s)
+		return EXIT_FAIL;
+	learn_model m;
+	patron_err err;
+	int rc = learn_model_load(s, name, 0, &m, &err);
+	if (rc < 0)
+		return cli_fail(EXIT_FAIL, "%s", err.msg);
+	if (rc == 1)
+		return cli_fail(EXIT_FAIL, "there is no model %s (see patron models)", name);
+	json_error_t jerr;
+	json_t *own = json_loads(m.params ? m.params : "{}", 0, &jerr);
+	json_t *rules = json_object_get(own, "rules"), *metrics = json_object_get(m.stored, "metrics");
+	json_t *alert = json_object_get(json_object_get(m.stored, "alert"), "threshold");
+	if (c->json) {
+		json_t *j = json_pack("{s:s, s:I, s:O, s:O, s:O}", "name", name, "version",
+				      (json_int_t)m.version, "metrics", metrics ? metrics : json_null(),
+				      "alert_threshold", alert ? alert : json_null(), "rules",
+				      rules ? rules : json_null());
+		cli_print_json(j);
+	} else {
+		char asof[24];
+		printf("%s v%lld (data as of %s)", name, (long long)m.version,
+		       patron_format_day(m.as_of, asof));
+		if (json_is_object(metrics))
+			printf(": held-out ROC AUC %.4f",
+			       json_number_value(json_object_get(metrics, "roc_auc")));
+		if (alert)
+			printf(", alert threshold %.3g", json_number_value(alert));
+		printf("\n");
+		size_t i;
+		json_t *r;
+		if (!json_array_size(rules))
+			printf("  (this model has no rules to read: its figures are in patron models)\n");
+		json_array_foreach(rules, i, r)
+			printf("  %s\n", json_string_value(r));
+	}
+	json_decref(own);
+	learn_model_free(&m);
+	return EXIT_OK;
+}
+
 static int models(cli *c, int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "use") == 0)
 		return models_use(c, argv[2]);
+	if (argc == 3 && strcmp(argv[1], "show") == 0)
+		return models_show(c, argv[2]);
 	if (argc > 1)
 		return cli_usage(&cmd_models, "unexpected argument \"%s\"", argv[1]);
 	patron_store *s = cli_store(c);
@@ -365,9 +413,12 @@ const cli_command cmd_models = {
 	"models", models, "list the trained models stored",
 	"usage: patron models [--json]\n"
 	"       patron models use NAME@VERSION\n"
+	"       patron models show NAME [--json]\n"
 	"\n"
 	"Every model a plugin trained: its name, version, when it was trained, the\n"
 	"date its data ran to, and its parameters (for churn models, the held-out\n"
 	"figures). The newest version of each is in use unless `models use` pinned\n"
-	"another: `patron models use churn.forest@2` rolls back to version 2.\n",
+	"another: `patron models use churn.forest@2` rolls back to version 2.\n"
+	"`patron models show churn.tree` prints the model in use with its rules: a\n"
+	"decision tree's leaves as if-then text, the riskiest first.\n",
 };

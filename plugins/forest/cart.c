@@ -95,7 +95,7 @@ typedef struct {
 	size_t cap;
 } builder;
 
-static int32_t add_node(builder *bd, double value)
+static int32_t add_node(builder *bd, double value, double count)
 {
 	cart_tree *t = bd->t;
 	if (t->n == bd->cap) {
@@ -115,7 +115,10 @@ static int32_t add_node(builder *bd, double value)
 		double *v = realloc(t->value, cap * sizeof *v);
 		if (v)
 			t->value = v;
-		if (!f || !th || !l || !r || !v)
+		double *cn = realloc(t->count, cap * sizeof *cn);
+		if (cn)
+			t->count = cn;
+		if (!f || !th || !l || !r || !v || !cn)
 			return -1;
 		bd->cap = cap;
 	}
@@ -124,6 +127,7 @@ static int32_t add_node(builder *bd, double value)
 	t->threshold[i] = 0;
 	t->left[i] = t->right[i] = -1;
 	t->value[i] = value;
+	t->count[i] = count;
 	return (int32_t)i;
 }
 
@@ -151,7 +155,7 @@ static int grow(const binning *b, const double *y, size_t *idx, size_t n, const 
 		pos += y[idx[i]];
 	int rc = 0;
 	size_t top = 0;
-	int32_t root = add_node(&bd, n ? pos / (double)n : 0);
+	int32_t root = add_node(&bd, n ? pos / (double)n : 0, (double)n);
 	if (root < 0)
 		rc = -1;
 	else
@@ -220,8 +224,8 @@ static int grow(const binning *b, const double *y, size_t *idx, size_t n, const 
 		double lp2 = 0;
 		for (size_t k = p.begin; k < i; k++)
 			lp2 += y[idx[k]];
-		int32_t l = add_node(&bd, lp2 / (double)(i - p.begin));
-		int32_t r = add_node(&bd, (mp - lp2) / (double)(p.end - i));
+		int32_t l = add_node(&bd, lp2 / (double)(i - p.begin), (double)(i - p.begin));
+		int32_t r = add_node(&bd, (mp - lp2) / (double)(p.end - i), (double)(p.end - i));
 		if (l < 0 || r < 0) {
 			rc = -1;
 			break;
@@ -319,6 +323,7 @@ void forest_free(forest *f)
 	for (size_t k = 0; f->tree && k < f->n; k++) {
 		cart_tree *t = &f->tree[k];
 		free(t->feature), free(t->threshold), free(t->left), free(t->right), free(t->value);
+		free(t->count);
 	}
 	free(f->tree);
 	memset(f, 0, sizeof *f);

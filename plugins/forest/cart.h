@@ -23,6 +23,7 @@ typedef struct {
 	double *threshold;	/* go left when x <= threshold */
 	int32_t *left, *right;
 	double *value;		/* the share of positive rows reaching the node */
+	double *count;		/* the rows reaching it when grown (NULL in a loaded tree) */
 } cart_tree;
 
 typedef struct {

@@ -38,6 +38,10 @@ t_each_plugin_reaches_its_target_on_the_public_telecom_data() {
 	# standardized numbers (scripts/bench/nbayes_sklearn.py), scores 0.854600.
 	a=$(auc nbayes)
 	within "$a" 0.8546 0.00005 || fail "nbayes AUC $a"
+	# One tree pruned at the alpha of the best validation AUC; the same
+	# procedure in scikit-learn (scripts/bench/tree_sklearn.py) scores 0.8911.
+	a=$(auc tree)
+	awk -v a="$a" 'BEGIN { exit !(a >= 0.8911 - 0.01) }' || fail "tree AUC $a"
 	run "$PATRON" --db "$DB" eval churn --label churn --test "$SHARED/mlc_churn_test.csv"
 	expect_rc 0
 	expect_in "$T/out" "(1667 customers, 224 churned)"
@@ -308,4 +312,48 @@ t_run_retrains_on_schedule_and_keeps_the_better_model() {
 	run "$PATRON" --db "$DB" --now 2026-12-30 run "$T/rules"
 	expect_rc 1
 	expect_in "$T/err" "churn.retrain: expected a duration such as \"7d\", got \"weekly\""
+}
+
+t_a_pruned_tree_reads_as_rules() {
+	mlc
+	run "$PATRON" --db "$DB" train churn --plugin tree --label churn
+	expect_rc 0
+	expect_in "$T/err" "churn.tree: info: a tree of "
+	expect_in "$T/err" "(the best validation AUC)"
+	leaves=$(sed -n 's/.* nodes, \([0-9]*\) leaves$/\1/p' "$T/err")
+	run "$PATRON" --db "$DB" models show churn.tree
+	expect_rc 0
+	expect_in "$T/out" "churn.tree v1 (data as of "
+	# one rule per leaf, the riskiest first, in the columns' own words
+	expect_eq "$(grep -c '^  if .* then churn risk [0-9]*% ([0-9]* customers)$' "$T/out")" "$leaves" rules
+	expect_in "$T/out" "number_customer_service_calls > "
+	/usr/bin/python3 - "$T/out" <<'PY' || fail "rules not riskiest first: $(cat "$T/out")"
+import re, sys
+risks = [int(m.group(1)) for m in re.finditer(r"churn risk (\d+)%", open(sys.argv[1]).read())]
+assert risks and risks == sorted(risks, reverse=True), risks
+PY
+	# The rules are the tree that scores: each customer's risk is the share
+	# of its leaf, one of the rules' figures.
+	run "$PATRON" --db "$DB" score --only churn
+	expect_rc 0
+	"$PATRON" --db "$DB" models show churn.tree >"$T/rules"
+	q "SELECT DISTINCT value FROM scores WHERE name = 'churn'" >"$T/values"
+	/usr/bin/python3 - "$T/rules" "$T/values" <<'PY' || fail "a customer's risk is no rule's"
+import re, sys
+rules = [int(m.group(1)) for m in re.finditer(r"churn risk (\d+)%", open(sys.argv[1]).read())]
+for v in open(sys.argv[2]).read().split():
+    assert any(abs(r - 100 * float(v)) <= 0.5 for r in rules), v
+PY
+	# ccp_alpha = 0 keeps the whole tree; a bad option is named.
+	echo 'churn = { plugin = "tree", ccp_alpha = 0 }' >"$T/patron.conf"
+	run "$PATRON" --db "$DB" train churn --label churn
+	expect_rc 0
+	grep -q "pruned at alpha 0 (ccp_alpha)" "$T/err" || fail "ccp_alpha: $(cat "$T/err")"
+	echo 'churn = { plugin = "tree", validation = 2 }' >"$T/patron.conf"
+	run "$PATRON" --db "$DB" train churn --label churn
+	expect_rc 1
+	expect_in "$T/err" "option validation: expected a share above 0 and below 0.9"
+	run "$PATRON" --db "$DB" models show churn.nosuch
+	expect_rc 1
+	expect_in "$T/err" "there is no model churn.nosuch"
 }

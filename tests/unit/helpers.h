@@ -41,6 +41,7 @@ Suite *suite_bgnbd(void);
 Suite *suite_forecast(void);
 Suite *suite_svg(void);
 Suite *suite_text(void);
+Suite *suite_tree(void);
 Suite *suite_kmeans(void);
 Suite *suite_template(void);
 Suite *suite_bus(void);

@@ -16,6 +16,7 @@ int main(void)
 	srunner_add_suite(sr, suite_forecast());
 	srunner_add_suite(sr, suite_svg());
 	srunner_add_suite(sr, suite_text());
+	srunner_add_suite(sr, suite_tree());
 	srunner_add_suite(sr, suite_kmeans());
 	srunner_add_suite(sr, suite_bus());
 	srunner_add_suite(sr, suite_template());
