@@ -43,7 +43,7 @@ PLUGIN_CFLAGS = $(WARN) $(CFLAGS) -fPIC -Isdk
 # JOB.NAME, built from plugins/NAME/NAME.c
 PLUGIN_NAMES := segment.tiers segment.rfm segment.kmeans value.clv \
                 recommend.popular recommend.itemknn recommend.als churn.logreg churn.forest \
-                churn.nbayes churn.mlp churn.tree \
+                churn.nbayes churn.mlp churn.tree churn.svm \
                 channel.outbox-file channel.smtp channel.webhook forecast.holtwinters \
                 sentiment.lexicon sentiment.textnb forecast.theta
 PLUGINS      := $(PLUGIN_NAMES:%=$(BUILD)/plugins/%.so)
@@ -91,6 +91,9 @@ PLUGIN_LIBS_forest = -pthread $(shell pkg-config --libs jansson)
 PLUGIN_SRC_tree = $(SUP_SRC) plugins/forest/cart.c
 PLUGIN_CFLAGS_tree = -Iplugins/supervised -Iplugins/forest $(shell pkg-config --cflags jansson)
 PLUGIN_LIBS_tree = -pthread $(shell pkg-config --libs jansson)
+PLUGIN_SRC_svm = $(SUP_SRC)
+PLUGIN_CFLAGS_svm = -Iplugins/supervised $(shell pkg-config --cflags jansson) -O3
+PLUGIN_LIBS_svm = -pthread $(shell pkg-config --libs jansson)
 PLUGIN_SRC_nbayes = $(SUP_SRC)
 PLUGIN_CFLAGS_nbayes = -Iplugins/supervised $(shell pkg-config --cflags jansson)
 PLUGIN_LIBS_nbayes = -pthread $(shell pkg-config --libs jansson)
@@ -157,7 +160,7 @@ CLV_OBJ := $(BUILD)/obj/plugins/clv/bgnbd.o $(BUILD)/obj/plugins/kmeans/lloyd.o 
            $(BUILD)/obj/plugins/nbayes/nb.o $(BUILD)/obj/plugins/holtwinters/hw.o \
            $(BUILD)/obj/plugins/text/text.o $(BUILD)/obj/plugins/lexicon/score.o \
            $(BUILD)/obj/plugins/textnb/mnb.o $(BUILD)/obj/plugins/theta/theta_fit.o \
-           $(BUILD)/obj/plugins/tree/prune.o
+           $(BUILD)/obj/plugins/tree/prune.o $(BUILD)/obj/plugins/svm/dcd.o
 GSL_LIBS = $(shell pkg-config --libs gsl)
 
 $(BUILD)/obj/plugins/%.o: plugins/%.c

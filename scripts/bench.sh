@@ -245,13 +245,14 @@ if [ -f "$SHARED/mlc_churn_train.csv" ]; then
 			"$SHARED/mlc_churn_test.csv" >"$WORK/sk.md" 2>/dev/null && peer=1
 	fi
 	ROWS=3333
-	for p in logreg forest nbayes mlp tree; do
+	for p in logreg forest nbayes mlp tree svm; do
 		case $p in
 		logreg) sk="LogisticRegression(" ;;
 		forest) sk="RandomForestClassifier(" ;;
 		nbayes) sk="GaussianNB(" ;;
 		mlp) sk="MLPClassifier(" ;;
 		tree) sk="DecisionTreeClassifier(" ;;
+		svm) sk="LinearSVC(" ;;
 		esac
 		: >"$WORK/fits"
 		for i in $(seq "$RUNS"); do
@@ -274,6 +275,13 @@ if [ -f "$SHARED/mlc_churn_train.csv" ]; then
 				read -r sk_auc sk_fit < <(/usr/bin/python3 "$(dirname "$0")/bench/nbayes_sklearn.py" \
 					"$SHARED/mlc_churn_train.csv" "$SHARED/mlc_churn_test.csv")
 				src="live: scikit-learn CategoricalNB + GaussianNB (scripts/bench/nbayes_sklearn.py)"
+			fi
+			if [ $p = svm ]; then
+				# LinearSVC (squared hinge, C 1) with Platt's sigmoid
+				# from CalibratedClassifierCV (five folds).
+				read -r sk_auc sk_fit < <(/usr/bin/python3 "$(dirname "$0")/bench/svm_sklearn.py" \
+					"$SHARED/mlc_churn_train.csv" "$SHARED/mlc_churn_test.csv" 2>/dev/null)
+				src="live: scikit-learn LinearSVC + CalibratedClassifierCV(sigmoid, cv=5) (scripts/bench/svm_sklearn.py)"
 			fi
 			if [ $p = tree ]; then
 				# The same procedure in scikit-learn: a tree pruned at the

@@ -42,6 +42,10 @@ t_each_plugin_reaches_its_target_on_the_public_telecom_data() {
 	# procedure in scikit-learn (scripts/bench/tree_sklearn.py) scores 0.8911.
 	a=$(auc tree)
 	awk -v a="$a" 'BEGIN { exit !(a >= 0.8911 - 0.01) }' || fail "tree AUC $a"
+	# A linear SVM (squared hinge, C 1) with Platt's sigmoid: scikit-learn's
+	# LinearSVC with CalibratedClassifierCV scores 0.8354 (scripts/bench/svm_sklearn.py).
+	a=$(auc svm)
+	within "$a" 0.8354 0.01 || fail "svm AUC $a"
 	run "$PATRON" --db "$DB" eval churn --label churn --test "$SHARED/mlc_churn_test.csv"
 	expect_rc 0
 	expect_in "$T/out" "(1667 customers, 224 churned)"
@@ -356,4 +360,27 @@ PY
 	run "$PATRON" --db "$DB" models show churn.nosuch
 	expect_rc 1
 	expect_in "$T/err" "there is no model churn.nosuch"
+}
+
+t_the_svm_scores_with_reasons_and_checks_its_options() {
+	mlc
+	run "$PATRON" --db "$DB" train churn --plugin svm --label churn
+	expect_rc 0
+	expect_in "$T/err" "churn.svm: info: a linear SVM (squared hinge loss, C 1) on 2633 customers x 73 columns"
+	expect_in "$T/err" "Platt's sigmoid on 5-fold decisions: A -"
+	echo 'churn = "svm"' >"$T/patron.conf"
+	run "$PATRON" --db "$DB" score --only churn
+	expect_rc 0
+	expect_eq "$(q "SELECT count(*) FROM scores WHERE name = 'churn' AND value > 0 AND value < 1")" 3333
+	[ "$(q "SELECT count(*) FROM scores WHERE name = 'churn_reasons'")" -gt 1000 ] || fail "no reasons"
+	# More risk, more service calls: the model's weight has the data's sign.
+	expect_eq "$(q "SELECT avg(c.value) > (SELECT avg(value) FROM scores WHERE name = 'churn') FROM scores c JOIN attributes a ON a.customer_id = c.customer_id WHERE c.name = 'churn' AND a.name = 'number_customer_service_calls' AND a.value >= 4")" 1
+	echo 'churn = { plugin = "svm", loss = "hinge", C = 0.5 }' >"$T/patron.conf"
+	run "$PATRON" --db "$DB" train churn --label churn
+	expect_rc 0
+	expect_in "$T/err" "a linear SVM (hinge loss, C 0.5)"
+	echo 'churn = { plugin = "svm", loss = "logistic" }' >"$T/patron.conf"
+	run "$PATRON" --db "$DB" train churn --label churn
+	expect_rc 1
+	expect_in "$T/err" 'loss = "logistic": expected hinge or squared_hinge'
 }

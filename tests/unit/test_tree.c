@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "../../plugins/svm/dcd.h"
 #include "../../plugins/tree/prune.h"
 #include "helpers.h"
 
@@ -47,11 +48,41 @@ START_TEST(pruning_collapses_the_weakest_link_first)
 }
 END_TEST
 
+START_TEST(the_svm_and_platt_give_the_hand_worked_answers)
+{
+	/* x = +1 (churned) and -1 (not), no bias: the hinge loss gives
+	 * 1/2 w^2 + 2C (1 - w) for w <= 1, so w = 2C below C = 1/2 and w = 1
+	 * (the margin) from there on. */
+	const double x[2] = {1, -1}, y[2] = {1, 0};
+	const size_t rows[2] = {0, 1};
+	double w[2];
+	svm_opts o = {.c = 1, .bias = 0, .tol = 1e-9, .max_iter = 1000, .seed = 1};
+	ck_assert(svm_fit(x, 1, rows, 2, y, &o, w) > 0);
+	ck_assert_msg(fabs(w[0] - 1) < 1e-9, "w %g", w[0]);
+	o.c = 0.25;
+	svm_fit(x, 1, rows, 2, y, &o, w);
+	ck_assert_msg(fabs(w[0] - 0.5) < 1e-9, "w %g", w[0]);
+	/* the squared hinge: 1/2 w^2 + 2C (1 - w)^2, so w = 4C / (1 + 4C) */
+	o.c = 1, o.squared = 1;
+	svm_fit(x, 1, rows, 2, y, &o, w);
+	ck_assert_msg(fabs(w[0] - 0.8) < 1e-6, "w %g", w[0]);
+	ck_assert(fabs(svm_decision(w, 1, 0, &x[1]) + 0.8) < 1e-6);
+	/* Platt on decisions -1 and +1, one of each class: the targets are 1/3
+	 * and 2/3, met exactly by A = -ln 2, B = 0. */
+	const double f[2] = {-1, 1}, lab[2] = {0, 1};
+	double a, b;
+	ck_assert_int_eq(platt_fit(f, lab, 2, &a, &b), 0);
+	ck_assert_msg(fabs(a + log(2)) < 1e-5 && fabs(b) < 1e-5, "A %g B %g", a, b);
+	ck_assert(fabs(platt_p(a, b, 1) - 2.0 / 3) < 1e-5);
+}
+END_TEST
+
 Suite *suite_tree(void)
 {
 	Suite *s = suite_create("tree");
 	TCase *t = tcase_create("tree");
 	tcase_add_test(t, pruning_collapses_the_weakest_link_first);
+	tcase_add_test(t, the_svm_and_platt_give_the_hand_worked_answers);
 	suite_add_tcase(s, t);
 	return s;
 }
