@@ -263,8 +263,9 @@ if [ -f "$SHARED/mlc_churn_train.csv" ]; then
 		a=$("$PATRON" --db "$WORK/mlc.db" --json eval churn --plugin $p --label churn \
 			--test "$SHARED/mlc_churn_test.csv" 2>/dev/null | sed -n 's/^  "roc_auc": \([0-9.e-]*\),*$/\1/p')
 		if [ -n "$peer" ]; then
-			sk_auc=$(grep -F "| $sk" "$WORK/sk.md" | awk -F'|' '{ gsub(/ /, "", $3); print $3 }')
-			sk_fit=$(grep -F "| $sk" "$WORK/sk.md" | awk -F'|' '{ gsub(/ /, "", $6); print $6 }')
+			# (no row for a model the shared baselines do not run: svm)
+			sk_auc=$(grep -F "| $sk" "$WORK/sk.md" | awk -F'|' '{ gsub(/ /, "", $3); print $3 }' || true)
+			sk_fit=$(grep -F "| $sk" "$WORK/sk.md" | awk -F'|' '{ gsub(/ /, "", $6); print $6 }' || true)
 			src="live: scikit-learn ${sk%(}"
 			if [ $p = nbayes ]; then
 				# The same model from scikit-learn's parts (CategoricalNB
