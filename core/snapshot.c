@@ -28,7 +28,8 @@ void patron_snapshot_free(patron_snapshot *sn)
 	void *owned[] = {
 		sn->names, sn->x, sn->ids, sn->row_of, sn->offsets, sn->cols, sn->quantity,
 		sn->spend, sn->last_at, sn->product_ids, sn->freq, sn->c30, sn->c90, sn->c365,
-		sn->cents, sn->first, sn->last, sn->order_row, sn->order_at, sn->day_offsets,
+		sn->cents, sn->first, sn->last, sn->order_row, sn->order_at, sn->order_cents,
+		sn->day_offsets,
 		sn->days, sn->day_amounts,
 	};
 	for (size_t i = 0; i < sizeof owned / sizeof *owned; i++)
@@ -190,6 +191,7 @@ static int orders_pass(patron_snapshot *sn, patron_err *err)
 	sn->last = zeroed(rows, sizeof *sn->last);
 	sn->order_row = patron_xmalloc(no * sizeof *sn->order_row);
 	sn->order_at = patron_xmalloc(no * sizeof *sn->order_at);
+	sn->order_cents = patron_xmalloc(no * sizeof *sn->order_cents);
 	memset(sn->order_row, 0xff, no * sizeof *sn->order_row);
 
 	sqlite3_stmt *st = prepare(sn, "SELECT id, customer_id, placed_at, total_cents FROM orders "
@@ -207,6 +209,7 @@ static int orders_pass(patron_snapshot *sn, patron_err *err)
 			continue;
 		sn->order_row[oid] = r;
 		sn->order_at[oid] = at;
+		sn->order_cents[oid] = sqlite3_column_int64(st, 3);
 		if (sn->freq[r]++ == 0 || at < sn->first[r])
 			sn->first[r] = at;
 		if (sn->freq[r] == 1 || at > sn->last[r])
@@ -678,29 +681,19 @@ static const patron_purchases *build_purchases(patron_snapshot *sn, patron_err *
 		total += sn->freq[r];
 	}
 	sn->day_offsets[rows] = total;
+	/* The orders pass kept each counted order's row, time and money: no
+	 * second scan of the orders. */
 	day_cents *all = zeroed(total, sizeof *all);
 	size_t *fill = zeroed(rows, sizeof *fill);
-	sqlite3_stmt *st = prepare(sn, "SELECT customer_id, placed_at, total_cents FROM orders"
-				   " WHERE revenue AND placed_at <= ?1", err);
-	if (!st) {
-		free(all), free(fill);
-		return NULL;
-	}
-	sqlite3_bind_int64(st, 1, sn->now);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int32_t r = row_of(sn, sqlite3_column_int64(st, 0));
+	for (int64_t oid = 1; oid <= sn->max_oid; oid++) {
+		int32_t r = sn->order_row[oid];
 		if (r < 0 || fill[r] >= sn->freq[r])
 			continue;
 		day_cents *d = &all[sn->day_offsets[r] + fill[r]++];
-		d->day = (int32_t)patron_day_number(sqlite3_column_int64(st, 1));
-		d->cents = sqlite3_column_int64(st, 2);
+		d->day = (int32_t)patron_day_number(sn->order_at[oid]);
+		d->cents = sn->order_cents[oid];
 	}
 	free(fill);
-	if (finish(sn, st, rc, err) < 0) {
-		free(all);
-		return NULL;
-	}
 	sn->days = zeroed(total, sizeof *sn->days);
 	sn->day_amounts = zeroed(total, sizeof *sn->day_amounts);
 	size_t out = 0;

@@ -34,7 +34,7 @@ typedef struct {
 	uint32_t *freq, *c30, *c90, *c365;
 	int64_t *cents, *first, *last;
 	int32_t *order_row;
-	int64_t *order_at, max_oid;
+	int64_t *order_at, *order_cents, max_oid;
 
 	double *x;
 	char **names;
