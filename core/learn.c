@@ -466,7 +466,9 @@ int learn_train(const patron_plugin_file *pf, const patron_run_env *env, int64_t
 		goto out;
 	size_t nh = r->holdout_rows;
 	if (nh) {
+		double ti = patron_clock();
 		r->importances = importances(pf, env, &p.t.d, h, nh, p.y, &params, o->seed, err);
+		r->importance_secs = patron_clock() - ti;
 		if (!r->importances)
 			goto out;
 		if (o->champion)

@@ -59,6 +59,7 @@ typedef struct {
 	double champion_auc, challenger_auc;
 	size_t compared;
 	double fit_secs;	/* the plugin's own training */
+	double importance_secs;	/* the permutation importances */
 	/* The alert threshold chosen from the held-out customers: the risk of
 	 * the riskiest LEARN_ALERT_SHARE of them, and the precision and recall
 	 * of an alert at it there (NaN when nothing was held out). */
