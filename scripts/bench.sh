@@ -184,7 +184,7 @@ if [ -f "$SHARED/scotch.csv" ]; then
 	printf '%-44s %10s        @10 %s   (reference item-kNN: %s and %s; target: at least)\n' \
 		"scotch hit rate@5, itemknn" "$itemknn_5" "$itemknn_10" "$(ref item-kNN 3)" "$(ref item-kNN 4)"
 	printf '%-44s %10s        @10 %s   (reference ALS: %s and %s, tuned on this data: %s and %s; target: above popular)\n' \
-		"scotch hit rate@5, als (defaults)" "$als_5" "$als_10" "$(ref "implicit ALS (factors=8" 3)" \
+		"scotch hit rate@5, als (tuned on a split)" "$als_5" "$als_10" "$(ref "implicit ALS (factors=8" 3)" \
 		"$(ref "implicit ALS (factors=8" 4)" "$(ref "implicit ALS (factors=16" 3)" \
 		"$(ref "implicit ALS (factors=16" 4)"
 	# A live implicit-ALS run needs the implicit library, which Debian does

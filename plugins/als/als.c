@@ -17,12 +17,16 @@
  * by OpenBLAS's dgemm).
  *
  * Options besides the common ones (plugins/recs/recs.h): factors (32),
- * regularization (30), alpha (10), iterations (15), cg_steps (3), seed (1).
+ * regularization (30), alpha (10), iterations (15), cg_steps (3), seed (1),
+ * tune (true on graphs of up to TUNE_MAX_NNZ purchases): factors,
+ * regularization and alpha chosen on a validation split of the graph given
+ * (see tune below), the options' values among those tried.
  *
  * patron.conf:  recommend = { plugin = "als", factors = 64, iterations = 20 }
  */
 #include <cblas.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -38,6 +42,7 @@
 typedef struct {
 	const patron_host *host;
 	double factors, reg, alpha, iterations, cg_steps, seed;
+	int tune;	/* -1: on small graphs; 0 off; 1 on */
 } als_state;
 
 typedef struct {
@@ -53,7 +58,7 @@ static int init(const patron_host *host, patron_ctx *ctx, void **state)
 		host->fail(ctx, "out of memory");
 		return -1;
 	}
-	*s = (als_state){host, 32, 30, 10, 15, 3, 1};
+	*s = (als_state){host, 32, 30, 10, 15, 3, 1, -1};
 	static const option opts[] = {
 		{"factors", 1, 512, 1}, {"regularization", 0, 1e9, 0}, {"alpha", 0, 1e9, 0},
 		{"iterations", 1, 1000, 1}, {"cg_steps", 1, 100, 1}, {"seed", 0, 1e15, 1},
@@ -68,6 +73,15 @@ static int init(const patron_host *host, patron_ctx *ctx, void **state)
 			return -1;
 		}
 	}
+	double tune;
+	int got = host->option_number(ctx, "tune", &tune);
+	if (got < 0) {
+		host->fail(ctx, "option tune: expected true or false");
+		free(s);
+		return -1;
+	}
+	if (got)
+		s->tune = tune != 0;
 	*state = s;
 	return 0;
 }
@@ -241,63 +255,245 @@ static double seconds(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* Fits X (U x F) and Y (P x F) to the CSR OFFSETS, COLS with confidences
+ * CONF (c - 1 per entry): ITERATIONS alternating half steps from a seeded
+ * start. 0, or -1 when out of memory. */
+typedef struct {
+	size_t f, iterations, cg_steps;
+	double reg;
+	uint64_t seed;
+} fit_opts;
+
+static int als_fit(const size_t *offsets, const uint32_t *cols, const double *conf, size_t U,
+		   size_t P, const fit_opts *o, double *x, double *y,
+		   const patron_host *h, patron_ctx *ctx)
+{
+	size_t f = o->f, nnz = offsets[U];
+	double *tconf = malloc((nnz ? nnz : 1) * sizeof *tconf), *gram = malloc(f * f * sizeof *gram);
+	size_t *tofs = calloc(P + 2, sizeof *tofs);
+	uint32_t *tcols = malloc((nnz ? nnz : 1) * sizeof *tcols);
+	int rc = -1;
+	if (!tconf || !gram || !tofs || !tcols)
+		goto out;
+	uint64_t seed = o->seed;
+	for (size_t i = 0; i < U * f; i++)
+		x[i] = 0.01 * normal(&seed);
+	for (size_t i = 0; i < P * f; i++)
+		y[i] = 0.01 * normal(&seed);
+	/* The transpose (products x customers), by counting. */
+	for (size_t e = 0; e < nnz; e++)
+		tofs[cols[e] + 2]++;
+	for (size_t i = 0; i < P; i++)
+		tofs[i + 2] += tofs[i + 1];
+	for (size_t u = 0; u < U; u++)
+		for (size_t e = offsets[u]; e < offsets[u + 1]; e++) {
+			size_t at = tofs[cols[e] + 1]++;
+			tcols[at] = (uint32_t)u;
+			tconf[at] = conf[e];
+		}
+	half_step users = {U, f, o->cg_steps, offsets, cols, conf, y, gram, o->reg, x, 0};
+	half_step items = {P, f, o->cg_steps, tofs, tcols, tconf, x, gram, o->reg, y, 0};
+	for (size_t it = 0; it < o->iterations; it++) {
+		gram_of(y, P, f, gram);
+		plugin_parallel(solve_rows, &users, 2);
+		gram_of(x, U, f, gram);
+		plugin_parallel(solve_rows, &items, 2);
+		if (users.failed || items.failed)
+			goto out;
+		if (h)
+			h->progress(ctx, 0.8 * (double)(it + 1) / (double)o->iterations, "recommend");
+	}
+	rc = 0;
+out:
+	free(tconf), free(gram), free(tofs), free(tcols);
+	return rc;
+}
+
+/* ---- settings chosen on a validation split ----
+ *
+ * Of the graph it is given (in patron eval recs, already without the
+ * purchases held out there), each validation customer's most recent
+ * product is set aside; every setting of the grid is fitted on the rest
+ * and scored by how often the product set aside is in the customer's top
+ * 10 (the products they still have left out). The best setting is then
+ * fitted on the whole graph. */
+#define TUNE_MAX_NNZ 300000	/* larger graphs keep the defaults unless tune = true */
+#define TUNE_CUSTOMERS 1000
+#define TUNE_K 10
+
+static const double grid_factors[] = {8, 16, 32};
+static const double grid_reg[] = {1, 10, 30};
+static const double grid_alpha[] = {5, 10, 40};
+
+typedef struct {
+	size_t *offsets;
+	uint32_t *cols;
+	double *weight;		/* recs_weight of each kept entry */
+	size_t *users;		/* the validation customers */
+	uint32_t *held;		/* the product set aside for each */
+	size_t n;
+} split;
+
+static void split_free(split *sp)
+{
+	free(sp->offsets), free(sp->cols), free(sp->weight), free(sp->users), free(sp->held);
+}
+
+static int split_make(const recs *r, uint64_t seed, split *sp)
+{
+	const patron_graph *g = r->g;
+	size_t U = g->rows, nnz = g->nnz;
+	memset(sp, 0, sizeof *sp);
+	sp->offsets = malloc((U + 1) * sizeof *sp->offsets);
+	sp->cols = malloc((nnz ? nnz : 1) * sizeof *sp->cols);
+	sp->weight = malloc((nnz ? nnz : 1) * sizeof *sp->weight);
+	sp->users = malloc(TUNE_CUSTOMERS * sizeof *sp->users);
+	sp->held = malloc(TUNE_CUSTOMERS * sizeof *sp->held);
+	if (!sp->offsets || !sp->cols || !sp->weight || !sp->users || !sp->held)
+		return -1;
+	/* customers with two products or more, every k-th of them */
+	size_t eligible = 0;
+	for (size_t u = 0; u < U; u++)
+		eligible += g->offsets[u + 1] - g->offsets[u] >= 2;
+	size_t step = eligible > TUNE_CUSTOMERS ? (eligible + TUNE_CUSTOMERS - 1) / TUNE_CUSTOMERS : 1;
+	size_t k = (size_t)(seed % step), at = 0, seen = 0;
+	for (size_t u = 0; u < U; u++) {
+		size_t b = g->offsets[u], e = g->offsets[u + 1], drop = e;
+		sp->offsets[u] = at;
+		if (e - b >= 2 && seen++ % step == k && sp->n < TUNE_CUSTOMERS) {
+			drop = b;	/* the product bought last */
+			for (size_t i = b + 1; i < e; i++)
+				if (g->last_at[i] >= g->last_at[drop])	/* ties: the later column, as eval recs */
+					drop = i;
+			sp->users[sp->n] = u;
+			sp->held[sp->n++] = g->cols[drop];
+		}
+		for (size_t i = b; i < e; i++)
+			if (i != drop) {
+				sp->cols[at] = g->cols[i];
+				sp->weight[at++] = recs_weight(r, i);
+			}
+	}
+	sp->offsets[U] = at;
+	return 0;
+}
+
+/* The share of validation customers whose product set aside is in their
+ * top TUNE_K of the products not in their (training) row. */
+static double hit_rate(const split *sp, const double *x, const double *y, size_t P, size_t f)
+{
+	double hits = 0;
+	for (size_t v = 0; v < sp->n; v++) {
+		size_t u = sp->users[v];
+		const double *xu = x + u * f;
+		double target = dot(y + (size_t)sp->held[v] * f, xu, f);
+		size_t above = 0;
+		for (size_t i = 0; i < P && above < TUNE_K; i++) {
+			if (i == sp->held[v])
+				continue;
+			int owned = 0;
+			for (size_t e = sp->offsets[u]; e < sp->offsets[u + 1] && !owned; e++)
+				owned = sp->cols[e] == i;
+			if (!owned && dot(y + i * f, xu, f) > target)
+				above++;
+		}
+		hits += above < TUNE_K;
+	}
+	return sp->n ? hits / (double)sp->n : 0;
+}
+
+/* Tries the grid (and the settings given) on the split; the best into ST.
+ * 1 when tuned, 0 when there was nothing to tune on, -1 out of memory. */
+static int tune(als_state *st, const recs *r, patron_ctx *ctx)
+{
+	const patron_host *h = st->host;
+	const patron_graph *g = r->g;
+	split sp;
+	if (split_make(r, (uint64_t)st->seed, &sp) < 0) {
+		split_free(&sp);
+		return -1;
+	}
+	if (sp.n < 20) {
+		split_free(&sp);
+		return 0;
+	}
+	size_t U = g->rows, P = g->products, fmax = 32 > st->factors ? 32 : (size_t)st->factors;
+	double *x = malloc(U * fmax * sizeof *x), *y = malloc(P * fmax * sizeof *y);
+	double *conf = malloc((sp.offsets[U] ? sp.offsets[U] : 1) * sizeof *conf);
+	int rc = -1;
+	if (!x || !y || !conf)
+		goto out;
+	double best = -1, given = -1, bf = st->factors, br = st->reg, ba = st->alpha;
+	size_t tried = 0;
+	for (int gi = -1; gi < 27; gi++) {
+		/* -1: the settings given, measured for the log */
+		double f = gi < 0 ? st->factors : grid_factors[gi / 9];
+		double reg = gi < 0 ? st->reg : grid_reg[(gi / 3) % 3];
+		double alpha = gi < 0 ? st->alpha : grid_alpha[gi % 3];
+		for (size_t e = 0; e < sp.offsets[U]; e++)
+			conf[e] = alpha * sp.weight[e];
+		fit_opts o = {(size_t)f, (size_t)st->iterations, (size_t)st->cg_steps, reg,
+			      (uint64_t)st->seed};
+		if (als_fit(sp.offsets, sp.cols, conf, U, P, &o, x, y, NULL, ctx) < 0)
+			goto out;
+		double hr = hit_rate(&sp, x, y, P, (size_t)f);
+		tried++;
+		if (gi < 0)
+			given = hr;
+		if (hr > best + 1e-12) {
+			best = hr;
+			bf = f, br = reg, ba = alpha;
+		}
+	}
+	h->log(ctx, PATRON_LOG_INFO, "settings chosen on %zu validation customers (each one's last "
+	       "product set aside): factors %g, regularization %g, alpha %g, hit rate@%d %.4f "
+	       "(the settings given: %.4f; %zu tried)", sp.n, bf, br, ba, TUNE_K, best, given,
+	       tried);
+	st->factors = bf, st->reg = br, st->alpha = ba;
+	rc = 1;
+out:
+	free(x), free(y), free(conf);
+	split_free(&sp);
+	return rc;
+}
+
 static int run(void *state, patron_ctx *ctx)
 {
 	als_state *st = state;
 	const patron_host *h = st->host;
 	recs r;
-	double *x = NULL, *y = NULL, *conf = NULL, *tconf = NULL, *gram = NULL;
-	size_t *tofs = NULL;
-	uint32_t *tcols = NULL;
+	double *x = NULL, *y = NULL, *conf = NULL;
 	int rc = -1;
 	if (recs_open(&r, h, ctx) < 0)
 		goto out;
 	const patron_graph *g = r.g;
-	size_t f = (size_t)st->factors, U = g->rows, P = g->products, nnz = g->nnz;
 	openblas_set_num_threads(1);	/* the two threads here are the cores */
+	if (st->tune == 1 || (st->tune < 0 && g->nnz <= TUNE_MAX_NNZ)) {
+		if (tune(st, &r, ctx) < 0) {
+			h->fail(ctx, "out of memory tuning the settings");
+			goto out;
+		}
+	} else if (st->tune < 0) {
+		h->log(ctx, PATRON_LOG_INFO, "%zu interactions: the settings given are used "
+		       "(tune = true chooses them on a validation split, at the cost of 28 fits)",
+		       g->nnz);
+	}
+	size_t f = (size_t)st->factors, U = g->rows, P = g->products, nnz = g->nnz;
 	x = malloc((U ? U : 1) * f * sizeof *x);
 	y = malloc((P ? P : 1) * f * sizeof *y);
 	conf = malloc((nnz ? nnz : 1) * sizeof *conf);
-	tconf = malloc((nnz ? nnz : 1) * sizeof *tconf);
-	tofs = calloc(P + 2, sizeof *tofs);
-	tcols = malloc((nnz ? nnz : 1) * sizeof *tcols);
-	gram = malloc(f * f * sizeof *gram);
-	if (!x || !y || !conf || !tconf || !tofs || !tcols || !gram) {
+	if (!x || !y || !conf) {
 		h->fail(ctx, "out of memory for %zu x %zu factors", U + P, f);
 		goto out;
 	}
-	uint64_t seed = (uint64_t)st->seed;
-	for (size_t i = 0; i < U * f; i++)
-		x[i] = 0.01 * normal(&seed);
-	for (size_t i = 0; i < P * f; i++)
-		y[i] = 0.01 * normal(&seed);
 	for (size_t e = 0; e < nnz; e++)
 		conf[e] = st->alpha * recs_weight(&r, e);
-	/* The transpose (products x customers), by counting. */
-	for (size_t e = 0; e < nnz; e++)
-		tofs[g->cols[e] + 2]++;
-	for (size_t i = 0; i < P; i++)
-		tofs[i + 2] += tofs[i + 1];
-	for (size_t u = 0; u < U; u++)
-		for (size_t e = g->offsets[u]; e < g->offsets[u + 1]; e++) {
-			size_t at = tofs[g->cols[e] + 1]++;
-			tcols[at] = (uint32_t)u;
-			tconf[at] = conf[e];
-		}
 	double t0 = seconds();
-	half_step users = {U, f, (size_t)st->cg_steps, g->offsets, g->cols, conf, y, gram,
-			   st->reg, x, 0};
-	half_step items = {P, f, (size_t)st->cg_steps, tofs, tcols, tconf, x, gram, st->reg, y, 0};
-	for (size_t it = 0; it < (size_t)st->iterations; it++) {
-		gram_of(y, P, f, gram);
-		plugin_parallel(solve_rows, &users, 2);
-		gram_of(x, U, f, gram);
-		plugin_parallel(solve_rows, &items, 2);
-		if (users.failed || items.failed) {
-			h->fail(ctx, "out of memory");
-			goto out;
-		}
-		h->progress(ctx, 0.8 * (double)(it + 1) / st->iterations, "recommend");
+	fit_opts o = {f, (size_t)st->iterations, (size_t)st->cg_steps, st->reg,
+		      (uint64_t)st->seed};
+	if (als_fit(g->offsets, g->cols, conf, U, P, &o, x, y, h, ctx) < 0) {
+		h->fail(ctx, "out of memory");
+		goto out;
 	}
 	double t1 = seconds();
 	scoring sc = {&r, x, y, f, {0, 0}, 0};
@@ -312,7 +508,7 @@ static int run(void *state, patron_ctx *ctx)
 	h->progress(ctx, 1.0, "recommend");
 	rc = recs_write(&r, 0);
 out:
-	free(x), free(y), free(conf), free(tconf), free(tofs), free(tcols), free(gram);
+	free(x), free(y), free(conf);
 	recs_close(&r);
 	return rc;
 }
@@ -320,7 +516,7 @@ out:
 static void done(void *state) { free(state); }
 
 /* What this plugin reads from its job's table in patron.conf. */
-static const char *const options[] = {"n", "repurchase", "window_days", "weight", "exclude_products", "exclude_categories", "factors", "regularization", "alpha", "iterations", "cg_steps", "seed", NULL};
+static const char *const options[] = {"n", "repurchase", "window_days", "weight", "exclude_products", "exclude_categories", "factors", "regularization", "alpha", "iterations", "cg_steps", "seed", "tune", NULL};
 
 static const patron_plugin descriptor = {
 	PATRON_PLUGIN_ABI,
