@@ -195,7 +195,7 @@ if [ -f "$SHARED/scotch.csv" ]; then
 		name=$p
 		[ $p = popular ] && name=popularity
 		[ $p = itemknn ] && name=item-kNN
-		# ALS's defaults were tuned on this matrix: its peer is the tuned reference.
+		# ALS chooses its settings on a split of this matrix: its peer is the tuned reference.
 		[ $p = als ] && name="implicit ALS (factors=16"
 		for k in 5 10; do
 			v=${p}_$k
