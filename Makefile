@@ -43,7 +43,7 @@ PLUGIN_CFLAGS = $(WARN) $(CFLAGS) -fPIC -Isdk
 # JOB.NAME, built from plugins/NAME/NAME.c
 PLUGIN_NAMES := segment.tiers segment.rfm segment.kmeans value.clv \
                 recommend.popular recommend.itemknn recommend.als churn.logreg churn.forest \
-                churn.nbayes churn.mlp churn.tree churn.svm \
+                churn.nbayes churn.mlp churn.tree churn.svm churn.palive \
                 channel.outbox-file channel.smtp channel.webhook forecast.holtwinters \
                 sentiment.lexicon sentiment.textnb forecast.theta
 PLUGINS      := $(PLUGIN_NAMES:%=$(BUILD)/plugins/%.so)
@@ -91,6 +91,9 @@ PLUGIN_LIBS_forest = -pthread $(shell pkg-config --libs jansson)
 PLUGIN_SRC_tree = $(SUP_SRC) plugins/forest/cart.c
 PLUGIN_CFLAGS_tree = -Iplugins/supervised -Iplugins/forest $(shell pkg-config --cflags jansson)
 PLUGIN_LIBS_tree = -pthread $(shell pkg-config --libs jansson)
+PLUGIN_SRC_palive = $(SUP_SRC) plugins/clv/bgnbd.c
+PLUGIN_CFLAGS_palive = -Iplugins/supervised $(shell pkg-config --cflags jansson gsl)
+PLUGIN_LIBS_palive = -pthread $(shell pkg-config --libs jansson gsl)
 PLUGIN_SRC_svm = $(SUP_SRC)
 PLUGIN_CFLAGS_svm = -Iplugins/supervised $(shell pkg-config --cflags jansson) -O3
 PLUGIN_LIBS_svm = -pthread $(shell pkg-config --libs jansson)

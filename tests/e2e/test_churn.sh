@@ -384,3 +384,26 @@ t_the_svm_scores_with_reasons_and_checks_its_options() {
 	expect_rc 1
 	expect_in "$T/err" 'loss = "logistic": expected hinge or squared_hinge'
 }
+
+t_p_alive_is_a_churn_score_to_compare() {
+	"$PATRON" --db "$DB" --now 2026-11-23 demo --customers 1500 >/dev/null 2>&1
+	echo 'churn = "palive"' >"$T/patron.conf"
+	run "$PATRON" --db "$DB" --now 2026-11-23 train churn
+	expect_rc 0
+	expect_in "$T/err" "churn.palive: info: BG/NBD on "
+	run "$PATRON" --db "$DB" --now 2026-11-23 score --only churn
+	expect_rc 0
+	# BG/NBD: a one-order customer has not lapsed; among repeat customers,
+	# the longer since the last order, the likelier they are gone.
+	risk="WITH o AS (SELECT customer_id, count(*) n, (unixepoch('2026-11-23') - max(placed_at)) / 86400 rec FROM orders WHERE revenue GROUP BY 1) SELECT avg(s.value) FROM o JOIN scores s ON s.customer_id = o.customer_id AND s.name = 'churn'"
+	expect_eq "$(q "$risk WHERE n = 1 AND s.value > 0" | sed 's/^$/none/')" none "one-order risk"
+	awk -v a="$(q "$risk WHERE n = 2 AND rec >= 180")" -v b="$(q "$risk WHERE n = 2 AND rec < 60")" \
+		'BEGIN { exit !(a > b + 0.1) }' || fail "risk does not grow with the time since the last order"
+	# patron eval churn puts it beside the learnt models, on the same rows.
+	run "$PATRON" --db "$DB" --now 2026-11-23 eval churn --plugin palive --test-split 0.3
+	expect_rc 0
+	expect_in "$T/out" "churn.palive, tested on "
+	held=$(sed -n 's/.*tested on \([0-9]*\) labelled.*/\1/p' "$T/out")
+	run "$PATRON" --db "$DB" --now 2026-11-23 eval churn --plugin logreg --test-split 0.3
+	expect_in "$T/out" "churn.logreg, tested on $held labelled customers"
+}
