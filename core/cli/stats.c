@@ -115,7 +115,7 @@ static void print_kpis(const patron_kpis *k, const char *base)
 		printf("    %-22s %14.2f %s (%lld customers)\n", "predicted CLV", k->clv_total, base,
 		       (long long)k->clv_scored);
 	else
-		printf("    %-22s %14s   (no CLV yet: patron train clv, patron score)\n",
+		printf("    %-22s %14s   (no CLV yet: patron score fits one)\n",
 		       "predicted CLV", "-");
 }
 
