@@ -24,7 +24,8 @@ CORE_SRC := core/util.c core/csv.c core/value.c core/strmap.c core/store.c core/
             core/snapshot.c core/config.c core/plugin.c core/bus.c core/view.c \
             core/rules.c core/rules_scan.c core/actions.c core/event_import.c core/template.c core/mime.c \
             core/profile.c core/consent.c core/outbox.c core/results.c core/design.c core/metrics.c core/learn.c \
-            core/backup.c core/privacy.c core/kpi.c core/svg.c core/report.c
+            core/backup.c core/privacy.c \
+            core/report/kpi.c core/report/svg.c core/report/report.c
 CLI_SRC  := $(wildcard core/cli/*.c)
 GEN_SRC  := scripts/gen/gen.c
 UNIT_SRC := $(wildcard tests/unit/*.c)

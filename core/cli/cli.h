@@ -6,7 +6,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "../kpi.h"
+#include "../report/kpi.h"
 #include "../plugin.h"
 #include "../store.h"
 

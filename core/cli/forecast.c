@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "../config.h"
-#include "../report.h"
+#include "../report/report.h"
 #include "../value.h"
 #include "cli.h"
 

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "../config.h"
-#include "../report.h"
+#include "../report/report.h"
 #include "../value.h"
 #include "cli.h"
 #include "learnopts.h"

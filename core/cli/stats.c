@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "../config.h"
-#include "../kpi.h"
+#include "../report/kpi.h"
 #include "../value.h"
 #include "cli.h"
 #include "learnopts.h"

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "helpers.h"
-#include "svg.h"
+#include "report/svg.h"
 
 /* Fails when the SVG holds nan or inf, a negative width, height or radius,
  * or unbalanced tags. */

@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "../config.h"
+#include "../strmap.h"
+#include "../value.h"
 #include "kpi.h"
-#include "strmap.h"
 #include "svg.h"
-#include "value.h"
 
 #define DAY 86400
 #define COHORTS PATRON_COHORTS	/* acquisition months shown, and months after */

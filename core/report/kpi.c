@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "value.h"
+#include "../value.h"
 
 #define DAY 86400
 

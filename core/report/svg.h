@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include "util.h"
+#include "../util.h"
 
 /* Text with & < > " ' escaped, for HTML and SVG alike. */
 void patron_xml_text(patron_buf *b, const char *s);

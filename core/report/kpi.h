@@ -16,7 +16,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "store.h"
+#include "../store.h"
 
 #define PATRON_ACTIVE_DAYS 365
 

@@ -12,9 +12,9 @@
 
 #include <stdint.h>
 
+#include "../store.h"
+#include "../util.h"
 #include "kpi.h"
-#include "store.h"
-#include "util.h"
 
 /* A forecast of the sales series beyond the last period: values and an
  * interval, per series (revenue in base-currency units, orders). */
