@@ -885,13 +885,48 @@ int patron_plugin_forecast(const patron_plugin_file *pf, const patron_run_env *e
 	return 0;
 }
 
-/* ---- analyzers ---- */
+/* ---- plugins held open across calls: analyzers and channels ---- */
 
-struct patron_analyzer {
+/* One instance from init to free: its own copy of the environment and of
+ * the job's name (the caller's may not outlive it), its context and state. */
+typedef struct {
 	const patron_plugin_file *pf;
 	patron_run_env env;
+	char job[160];
 	patron_ctx ctx;
 	void *state;
+} held;
+
+static int held_open(const patron_plugin_file *pf, const patron_run_env *env, held *h,
+		     patron_err *err)
+{
+	h->pf = pf;
+	h->env = *env;
+	snprintf(h->job, sizeof h->job, "%s", env->job ? env->job : "");
+	h->env.job = h->job;
+	h->ctx.pf = pf;
+	h->ctx.env = &h->env;
+	return init(pf, &h->ctx, &h->state, err);
+}
+
+/* Clears the last call's failure before the next. */
+static void held_ready(held *h)
+{
+	h->ctx.failed = 0;
+	h->ctx.err.msg[0] = '\0';
+}
+
+static void held_close(held *h)
+{
+	calling(h->pf, "free");
+	if (h->pf->desc->free)
+		h->pf->desc->free(h->state);
+	calling(NULL, NULL);
+	free(h->ctx.loaded);
+}
+
+struct patron_analyzer {
+	held h;
 };
 
 int patron_analyzer_open(const patron_plugin_file *pf, const patron_run_env *env,
@@ -904,11 +939,7 @@ int patron_analyzer_open(const patron_plugin_file *pf, const patron_run_env *env
 		return patron_err_set(err, "plugin %s does not score texts (an analyzer with "
 				      "analyze, ABI 1.8)", d->name);
 	patron_analyzer *a = patron_xcalloc(1, sizeof *a);
-	a->pf = pf;
-	a->env = *env;
-	a->ctx.pf = pf;
-	a->ctx.env = &a->env;
-	if (init(pf, &a->ctx, &a->state, err) < 0) {
+	if (held_open(pf, env, &a->h, err) < 0) {
 		free(a);
 		return -1;
 	}
@@ -919,43 +950,35 @@ int patron_analyzer_open(const patron_plugin_file *pf, const patron_run_env *env
 int patron_analyzer_score(patron_analyzer *a, size_t n, const char *const *texts, double *out,
 			  patron_err *err)
 {
-	a->ctx.failed = 0;
-	a->ctx.err.msg[0] = '\0';
-	calling(a->pf, "analyze");
-	int rc = a->pf->desc->analyze(a->state, &a->ctx, n, texts, out);
+	held *h = &a->h;
+	held_ready(h);
+	calling(h->pf, "analyze");
+	int rc = h->pf->desc->analyze(h->state, &h->ctx, n, texts, out);
 	calling(NULL, NULL);
-	if (rc != 0 || a->ctx.failed)
-		return patron_err_set(err, "plugin %s: %s", a->pf->desc->name,
-				      a->ctx.err.msg[0] ? a->ctx.err.msg : "failed, giving no reason");
+	if (rc != 0 || h->ctx.failed)
+		return patron_err_set(err, "plugin %s: %s", h->pf->desc->name,
+				      h->ctx.err.msg[0] ? h->ctx.err.msg : "failed, giving no reason");
 	for (size_t i = 0; i < n; i++)
 		if (!(out[i] >= -1 && out[i] <= 1))
 			return patron_err_set(err, "plugin %s: text %zu scored %g, outside -1 to 1",
-					      a->pf->desc->name, i + 1, out[i]);
+					      h->pf->desc->name, i + 1, out[i]);
 	return 0;
 }
 
-const char *patron_analyzer_model(const patron_analyzer *a) { return a->ctx.model; }
+const char *patron_analyzer_model(const patron_analyzer *a) { return a->h.ctx.model; }
 
 void patron_analyzer_close(patron_analyzer *a)
 {
 	if (!a)
 		return;
-	calling(a->pf, "free");
-	if (a->pf->desc->free)
-		a->pf->desc->free(a->state);
-	calling(NULL, NULL);
-	free(a->ctx.loaded);
+	held_close(&a->h);
 	free(a);
 }
 
 /* ---- channels ---- */
 
 struct patron_channel {
-	const patron_plugin_file *pf;
-	patron_run_env env;
-	char job[160];
-	patron_ctx ctx;
-	void *state;
+	held h;
 };
 
 int patron_channel_open(const patron_plugin_file *pf, const patron_run_env *env,
@@ -966,13 +989,7 @@ int patron_channel_open(const patron_plugin_file *pf, const patron_run_env *env,
 		return patron_err_set(err, "plugin %s is a %s, not a channel", pf->desc->name,
 				      patron_kind_name(pf->desc->kind));
 	patron_channel *ch = patron_xcalloc(1, sizeof *ch);
-	ch->pf = pf;
-	ch->env = *env;
-	snprintf(ch->job, sizeof ch->job, "%s", env->job);
-	ch->env.job = ch->job;
-	ch->ctx.pf = pf;
-	ch->ctx.env = &ch->env;
-	if (init(pf, &ch->ctx, &ch->state, err) < 0) {
+	if (held_open(pf, env, &ch->h, err) < 0) {
 		free(ch);
 		return -1;
 	}
@@ -982,33 +999,33 @@ int patron_channel_open(const patron_plugin_file *pf, const patron_run_env *env,
 
 int patron_channel_deliver(patron_channel *ch, const patron_message *m, char *why, size_t cap)
 {
-	ch->ctx.failed = 0;
-	ch->ctx.err.msg[0] = '\0';
-	calling(ch->pf, "deliver");
-	int rc = ch->pf->desc->deliver(ch->state, &ch->ctx, m);
+	held *h = &ch->h;
+	held_ready(h);
+	calling(h->pf, "deliver");
+	int rc = h->pf->desc->deliver(h->state, &h->ctx, m);
 	calling(NULL, NULL);
 	if (rc < PATRON_DELIVERED || rc > PATRON_BOUNCED)
 		rc = PATRON_REJECTED;
-	if (rc == PATRON_DELIVERED && ch->ctx.failed)
+	if (rc == PATRON_DELIVERED && h->ctx.failed)
 		rc = PATRON_RETRY;	/* said it failed, answered delivered: not trusted */
 	snprintf(why, cap, "%s", rc == PATRON_DELIVERED ? ""
-				 : ch->ctx.err.msg[0] ? ch->ctx.err.msg : "failed, giving no reason");
+				 : h->ctx.err.msg[0] ? h->ctx.err.msg : "failed, giving no reason");
 	return rc;
 }
 
 int patron_channel_forget(patron_channel *ch, const patron_message *m, char *why, size_t cap)
 {
-	const patron_plugin *d = ch->pf->desc;
+	held *h = &ch->h;
+	const patron_plugin *d = h->pf->desc;
 	if (d->size < offsetof(patron_plugin, forget) + sizeof d->forget || !d->forget)
 		return 0;	/* it keeps no copy */
-	ch->ctx.failed = 0;
-	ch->ctx.err.msg[0] = '\0';
-	calling(ch->pf, "forget");
-	int rc = d->forget(ch->state, &ch->ctx, m);
+	held_ready(h);
+	calling(h->pf, "forget");
+	int rc = d->forget(h->state, &h->ctx, m);
 	calling(NULL, NULL);
-	if (rc < 0 || ch->ctx.failed) {
-		snprintf(why, cap, "%s", ch->ctx.err.msg[0] ? ch->ctx.err.msg
-							    : "failed, giving no reason");
+	if (rc < 0 || h->ctx.failed) {
+		snprintf(why, cap, "%s", h->ctx.err.msg[0] ? h->ctx.err.msg
+							   : "failed, giving no reason");
 		return -1;
 	}
 	return rc;
@@ -1018,10 +1035,6 @@ void patron_channel_close(patron_channel *ch)
 {
 	if (!ch)
 		return;
-	calling(ch->pf, "free");
-	if (ch->pf->desc->free)
-		ch->pf->desc->free(ch->state);
-	calling(NULL, NULL);
-	free(ch->ctx.loaded);
+	held_close(&ch->h);
 	free(ch);
 }

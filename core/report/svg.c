@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../template.h"
+
 /* Okabe and Ito's palette: blue, orange, bluish green, vermillion,
  * reddish purple, sky blue; the band is the series' colour, faint. */
 static const char *const palette[] = {"#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7",
@@ -22,19 +24,17 @@ static const char *const palette[] = {"#0072B2", "#E69F00", "#009E73", "#D55E00"
 
 void patron_xml_text(patron_buf *b, const char *s)
 {
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '&': patron_buf_adds(b, "&amp;"); break;
-		case '<': patron_buf_adds(b, "&lt;"); break;
-		case '>': patron_buf_adds(b, "&gt;"); break;
-		case '"': patron_buf_adds(b, "&quot;"); break;
-		case '\'': patron_buf_adds(b, "&#39;"); break;
-		default:
-			/* control characters are not allowed in XML 1.0 */
-			if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
-				patron_buf_adds(b, " ");
-			else
-				patron_buf_add(b, s, 1);
+	/* The HTML escapes of the templates, and a space for each control
+	 * character, which XML 1.0 does not allow (so the page parses as XML). */
+	while (s && *s) {
+		size_t n = 0;
+		while (s[n] && ((unsigned char)s[n] >= 0x20 || s[n] == '\n' || s[n] == '\t'))
+			n++;
+		patron_html_escape(b, s, n);
+		s += n;
+		if (*s) {
+			patron_buf_adds(b, " ");
+			s++;
 		}
 	}
 }
