@@ -17,24 +17,13 @@
 #include <patron/plugin.h>
 
 #include "cart.h"
+#include "cart_json.h"
 #include "supervised.h"
 
 typedef struct {
 	const patron_host *host;
 	forest_opts o;
 } forest_state;
-
-static int whole(const patron_host *h, patron_ctx *ctx, const char *key, double lo, double hi,
-		 size_t *out)
-{
-	double v = (double)*out;
-	if (h->option_number(ctx, key, &v) < 0 || v != floor(v) || v < lo || v > hi) {
-		h->fail(ctx, "option %s: expected a whole number from %g to %g", key, lo, hi);
-		return -1;
-	}
-	*out = (size_t)v;
-	return 0;
-}
 
 static int init(const patron_host *host, patron_ctx *ctx, void **state)
 {
@@ -46,12 +35,12 @@ static int init(const patron_host *host, patron_ctx *ctx, void **state)
 	s->host = host;
 	s->o = (forest_opts){.trees = 100, .min_leaf = 1, .bootstrap = 1, .seed = 1, .threads = 2};
 	size_t seed = 1, boot = 1;
-	if (whole(host, ctx, "trees", 1, 10000, &s->o.trees) < 0 ||
-	    whole(host, ctx, "max_depth", 0, 1000, &s->o.max_depth) < 0 ||
-	    whole(host, ctx, "min_samples_leaf", 1, 1e9, &s->o.min_leaf) < 0 ||
-	    whole(host, ctx, "max_features", 0, 1e6, &s->o.max_features) < 0 ||
-	    whole(host, ctx, "bootstrap", 0, 1, &boot) < 0 ||
-	    whole(host, ctx, "seed", 0, 1e15, &seed) < 0) {
+	if (sup_whole(host, ctx, "trees", 1, 10000, &s->o.trees) < 0 ||
+	    sup_whole(host, ctx, "max_depth", 0, 1000, &s->o.max_depth) < 0 ||
+	    sup_whole(host, ctx, "min_samples_leaf", 1, 1e9, &s->o.min_leaf) < 0 ||
+	    sup_whole(host, ctx, "max_features", 0, 1e6, &s->o.max_features) < 0 ||
+	    sup_whole(host, ctx, "bootstrap", 0, 1, &boot) < 0 ||
+	    sup_whole(host, ctx, "seed", 0, 1e15, &seed) < 0) {
 		free(s);
 		return -1;
 	}
@@ -59,14 +48,6 @@ static int init(const patron_host *host, patron_ctx *ctx, void **state)
 	s->o.seed = seed;
 	*state = s;
 	return 0;
-}
-
-static json_t *ints(const int32_t *v, size_t n)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_integer(v[i]));
-	return a;
 }
 
 static int train(void *state, patron_ctx *ctx)
@@ -89,10 +70,7 @@ static int train(void *state, patron_ctx *ctx)
 	for (size_t k = 0; k < f.n; k++) {
 		const cart_tree *t = &f.tree[k];
 		nodes += t->n;
-		json_array_append_new(trees, json_pack("{s:o, s:o, s:o, s:o, s:o}", "feature",
-			ints(t->feature, t->n), "threshold", sup_array(t->threshold, t->n), "left",
-			ints(t->left, t->n), "right", ints(t->right, t->n), "value",
-			sup_array(t->value, t->n)));
+		json_array_append_new(trees, cart_tree_json(t));
 	}
 	h->log(ctx, PATRON_LOG_INFO, "%zu trees on %zu customers x %zu columns: %zu nodes", f.n, n,
 	       d->cols, nodes);
@@ -110,33 +88,9 @@ static int read_trees(json_t *m, size_t cols, forest *f)
 	f->tree = calloc(f->n ? f->n : 1, sizeof *f->tree);
 	if (!f->tree || !f->n)
 		return -1;
-	for (size_t k = 0; k < f->n; k++) {
-		json_t *j = json_array_get(trees, k);
-		cart_tree *t = &f->tree[k];
-		json_t *fe = json_object_get(j, "feature"), *le = json_object_get(j, "left");
-		json_t *ri = json_object_get(j, "right");
-		t->n = json_array_size(fe);
-		t->feature = malloc((t->n ? t->n : 1) * sizeof *t->feature);
-		t->left = malloc((t->n ? t->n : 1) * sizeof *t->left);
-		t->right = malloc((t->n ? t->n : 1) * sizeof *t->right);
-		t->threshold = malloc((t->n ? t->n : 1) * sizeof *t->threshold);
-		t->value = malloc((t->n ? t->n : 1) * sizeof *t->value);
-		if (!t->n || !t->feature || !t->left || !t->right || !t->threshold || !t->value ||
-		    json_array_size(le) != t->n || json_array_size(ri) != t->n ||
-		    sup_doubles(json_object_get(j, "threshold"), t->threshold, t->n) < 0 ||
-		    sup_doubles(json_object_get(j, "value"), t->value, t->n) < 0)
+	for (size_t k = 0; k < f->n; k++)
+		if (cart_tree_read(json_array_get(trees, k), cols, &f->tree[k]) < 0)
 			return -1;
-		for (size_t i = 0; i < t->n; i++) {
-			t->feature[i] = (int32_t)json_integer_value(json_array_get(fe, i));
-			t->left[i] = (int32_t)json_integer_value(json_array_get(le, i));
-			t->right[i] = (int32_t)json_integer_value(json_array_get(ri, i));
-			/* A damaged node must not send a walk outside the tree. */
-			if (t->feature[i] >= (int32_t)cols ||
-			    (t->feature[i] >= 0 && (t->left[i] <= (int32_t)i || t->right[i] <= (int32_t)i ||
-						    t->left[i] >= (int32_t)t->n || t->right[i] >= (int32_t)t->n)))
-				return -1;
-		}
-	}
 	return 0;
 }
 

@@ -16,6 +16,18 @@ const patron_design *sup_design(const patron_host *h, patron_ctx *ctx)
 	return d;
 }
 
+int sup_whole(const patron_host *h, patron_ctx *ctx, const char *key, double lo, double hi,
+	      size_t *out)
+{
+	double v = (double)*out;
+	if (h->option_number(ctx, key, &v) < 0 || v != floor(v) || v < lo || v > hi) {
+		h->fail(ctx, "option %s: expected a whole number from %g to %g", key, lo, hi);
+		return -1;
+	}
+	*out = (size_t)v;
+	return 0;
+}
+
 size_t sup_train_rows(const patron_design *d, size_t **rows)
 {
 	size_t n = 0;

@@ -16,6 +16,11 @@
  * core older than ABI 1.4). */
 const patron_design *sup_design(const patron_host *h, patron_ctx *ctx);
 
+/* Option KEY, a whole number from LO to HI, into *OUT (kept when the option
+ * is unset). 0, or -1 with h->fail naming the key and the range. */
+int sup_whole(const patron_host *h, patron_ctx *ctx, const char *key, double lo, double hi,
+	      size_t *out);
+
 /* The rows with a label (y 0 or 1): their indexes into *ROWS (malloc'd). */
 size_t sup_train_rows(const patron_design *d, size_t **rows);
 

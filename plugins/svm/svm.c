@@ -57,21 +57,10 @@ static int init(const patron_host *h, patron_ctx *ctx, void **state)
 	} else if (got) {
 		s->o.tol = v;
 	}
-	const struct {
-		const char *key;
-		double lo, hi;
-		size_t *out;
-	} whole[] = {{"max_iter", 1, 1e6, &s->o.max_iter}, {"folds", 2, 20, &s->folds}};
-	for (size_t i = 0; i < 2; i++) {
-		if ((got = h->option_number(ctx, whole[i].key, &v)) < 0 ||
-		    (got && (v != floor(v) || v < whole[i].lo || v > whole[i].hi))) {
-			h->fail(ctx, "option %s: expected a whole number from %g to %g", whole[i].key,
-				whole[i].lo, whole[i].hi);
-			free(s);
-			return -1;
-		}
-		if (got)
-			*whole[i].out = (size_t)v;
+	if (sup_whole(h, ctx, "max_iter", 1, 1e6, &s->o.max_iter) < 0 ||
+	    sup_whole(h, ctx, "folds", 2, 20, &s->folds) < 0) {
+		free(s);
+		return -1;
 	}
 	if ((got = h->option_number(ctx, "seed", &v)) < 0 || (got && (v < 0 || v != floor(v)))) {
 		h->fail(ctx, "option seed: expected a whole number, 0 or more");

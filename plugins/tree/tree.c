@@ -19,6 +19,7 @@
 #include <patron/plugin.h>
 
 #include "cart.h"
+#include "cart_json.h"
 #include "prune.h"
 #include "supervised.h"
 
@@ -37,22 +38,11 @@ static int init(const patron_host *h, patron_ctx *ctx, void **state)
 		return h->fail(ctx, "out of memory"), -1;
 	*s = (tree_state){h, 0, 5, 1, 0.2, NAN};
 	double v;
-	const struct {
-		const char *key;
-		double lo, hi;
-		size_t *out;
-	} whole[] = {{"max_depth", 0, 1000, &s->max_depth}, {"min_samples_leaf", 1, 1e9, &s->min_leaf},
-		     {"seed", 0, 1e15, &s->seed}};
-	for (size_t i = 0; i < sizeof whole / sizeof *whole; i++) {
-		int got = h->option_number(ctx, whole[i].key, &v);
-		if (got < 0 || (got && (v != floor(v) || v < whole[i].lo || v > whole[i].hi))) {
-			h->fail(ctx, "option %s: expected a whole number from %g to %g", whole[i].key,
-				whole[i].lo, whole[i].hi);
-			free(s);
-			return -1;
-		}
-		if (got)
-			*whole[i].out = (size_t)v;
+	if (sup_whole(h, ctx, "max_depth", 0, 1000, &s->max_depth) < 0 ||
+	    sup_whole(h, ctx, "min_samples_leaf", 1, 1e9, &s->min_leaf) < 0 ||
+	    sup_whole(h, ctx, "seed", 0, 1e15, &s->seed) < 0) {
+		free(s);
+		return -1;
 	}
 	int got = h->option_number(ctx, "validation", &v);
 	if (got < 0 || (got && !(v > 0 && v < 0.9))) {
@@ -289,14 +279,6 @@ static json_t *rules(const patron_design *d, const cart_tree *t)
 	return out;
 }
 
-static json_t *ints(const int32_t *v, size_t n)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_integer(v[i]));
-	return a;
-}
-
 static int train(void *state, patron_ctx *ctx)
 {
 	tree_state *s = state;
@@ -328,46 +310,14 @@ static int train(void *state, patron_ctx *ctx)
 	h->log(ctx, PATRON_LOG_INFO, "a tree of %zu nodes on %zu customers, pruned at alpha %.3g "
 	       "(%s) to %zu nodes, %zu leaves", full.n, n, a, isnan(s->alpha) ?
 	       "the best validation AUC" : "ccp_alpha", pruned.n, leaves);
-	json_t *params = json_pack("{s:f, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "alpha", a,
-				   "feature", ints(pruned.feature, pruned.n), "threshold",
-				   sup_array(pruned.threshold, pruned.n), "left",
-				   ints(pruned.left, pruned.n), "right", ints(pruned.right, pruned.n),
-				   "value", sup_array(pruned.value, pruned.n), "count",
-				   sup_array(pruned.count, pruned.n), "rules", rules(d, &pruned));
+	json_t *params = cart_tree_json(&pruned);
+	json_object_set_new(params, "alpha", json_real(a));
+	json_object_set_new(params, "count", sup_array(pruned.count, pruned.n));
+	json_object_set_new(params, "rules", rules(d, &pruned));
 	free(alpha);
 	tree_free(&full);
 	tree_free(&pruned);
 	return sup_save(h, ctx, d, params);
-}
-
-/* The stored tree, checked so that no walk leaves it. */
-static int read_tree(json_t *m, size_t cols, cart_tree *t)
-{
-	memset(t, 0, sizeof *t);
-	json_t *fe = json_object_get(m, "feature"), *le = json_object_get(m, "left");
-	json_t *ri = json_object_get(m, "right");
-	size_t n = json_array_size(fe);
-	t->n = n;
-	t->feature = malloc((n ? n : 1) * sizeof *t->feature);
-	t->left = malloc((n ? n : 1) * sizeof *t->left);
-	t->right = malloc((n ? n : 1) * sizeof *t->right);
-	t->threshold = malloc((n ? n : 1) * sizeof *t->threshold);
-	t->value = malloc((n ? n : 1) * sizeof *t->value);
-	if (!n || !t->feature || !t->left || !t->right || !t->threshold || !t->value ||
-	    json_array_size(le) != n || json_array_size(ri) != n ||
-	    sup_doubles(json_object_get(m, "threshold"), t->threshold, n) < 0 ||
-	    sup_doubles(json_object_get(m, "value"), t->value, n) < 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		t->feature[i] = (int32_t)json_integer_value(json_array_get(fe, i));
-		t->left[i] = (int32_t)json_integer_value(json_array_get(le, i));
-		t->right[i] = (int32_t)json_integer_value(json_array_get(ri, i));
-		if (t->feature[i] >= (int32_t)cols ||
-		    (t->feature[i] >= 0 && (t->left[i] <= (int32_t)i || t->right[i] <= (int32_t)i ||
-					    t->left[i] >= (int32_t)n || t->right[i] >= (int32_t)n)))
-			return -1;
-	}
-	return 0;
 }
 
 static double predict(const void *model, const double *x, double *contrib)
@@ -387,7 +337,7 @@ static int run(void *state, patron_ctx *ctx)
 		return -1;
 	cart_tree t;
 	int rc = -1;
-	if (read_tree(m, d->cols, &t) < 0)
+	if (cart_tree_read(m, d->cols, &t) < 0)
 		h->fail(ctx, "the stored tree cannot be read: train the model again");
 	else
 		rc = sup_score(h, ctx, d, predict, &t);
