@@ -16,23 +16,17 @@ import sys
 import time
 
 import numpy as np
-import pandas as pd
 from sklearn.metrics import roc_auc_score
 from sklearn.naive_bayes import CategoricalNB, GaussianNB
 from sklearn.preprocessing import OrdinalEncoder, StandardScaler
 
-
-def load(path):
-    frame = pd.read_csv(path)
-    y = frame.pop("churn").astype(str).str.lower().eq("yes").astype(int).to_numpy()
-    return frame.drop(columns=["id"]), y
+from mlc import load, text_and_numbers
 
 
 def main(train_csv, test_csv):
     tr, y_tr = load(train_csv)
     te, y_te = load(test_csv)
-    cat = [c for c in tr.columns if not pd.api.types.is_numeric_dtype(tr[c])]
-    num = [c for c in tr.columns if c not in cat]
+    cat, num = text_and_numbers(tr)
     # A value the training rows lack is the extra level, as in Patron.
     enc = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)
     c_tr = enc.fit_transform(tr[cat])

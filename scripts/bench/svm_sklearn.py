@@ -14,29 +14,15 @@ import statistics
 import sys
 import time
 
-import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.compose import ColumnTransformer
 from sklearn.metrics import roc_auc_score
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.svm import LinearSVC
 
-
-def load(path):
-    frame = pd.read_csv(path)
-    y = frame.pop("churn").astype(str).str.lower().eq("yes").astype(int).to_numpy()
-    return frame.drop(columns=["id"]), y
+from mlc import design
 
 
 def main():
-    train, y_train = load(sys.argv[1])
-    test, y_test = load(sys.argv[2])
-    text = [c for c in train.columns if not pd.api.types.is_numeric_dtype(train[c])]
-    numbers = [c for c in train.columns if c not in text]
-    prep = ColumnTransformer([("text", OneHotEncoder(handle_unknown="ignore",
-                                                     sparse_output=False), text),
-                              ("numbers", StandardScaler(), numbers)])
-    x_train, x_test = prep.fit_transform(train), prep.transform(test)
+    x_train, y_train, x_test, y_test = design(sys.argv[1], sys.argv[2])
     times = []
     for _ in range(5):
         model = CalibratedClassifierCV(LinearSVC(loss="squared_hinge", C=1.0, dual=True,
