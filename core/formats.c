@@ -54,13 +54,13 @@ const patron_status_rule patron_common_statuses[] = {
 extern const patron_format patron_format_customers, patron_format_products,
 	patron_format_orders, patron_format_feedback;
 extern const patron_format shopify_orders, shopify_customers, shopify_products,
-	stripe_payments, woocommerce_orders, woocommerce_analytics;
+	stripe_payments, stripe_customers, woocommerce_orders, woocommerce_analytics;
 
 /* Detection tries these in order; the plain formats last, and never by
  * signature. */
 const patron_format *const patron_formats[] = {
 	&shopify_orders, &stripe_payments, &woocommerce_orders, &woocommerce_analytics,
-	&shopify_customers, &shopify_products,
+	&shopify_customers, &shopify_products, &stripe_customers,
 	&patron_format_customers, &patron_format_products, &patron_format_orders,
 	&patron_format_feedback, NULL,
 };

@@ -574,7 +574,7 @@ static int infer_attributes(importer *im, patron_err *err)
 	patron_infer *inf = patron_xmalloc(n * sizeof *inf);
 	for (size_t a = 0; a < n; a++)
 		patron_infer_init(&inf[a]);
-	patron_csv *r = patron_csv_open(im->path, err);
+	patron_csv *r = import_reopen(im, err);
 	if (!r) {
 		free(inf);
 		return -1;
@@ -1043,15 +1043,35 @@ static int choose_format(importer *im, patron_err *err)
 /* Files from this size on are imported under a rollback journal. */
 #define BULK_BYTES (32u << 20)
 
-int patron_import_file(patron_store *s, const char *path, const patron_import_opts *opts,
-		       patron_import_stats *stats, patron_err *err)
+patron_csv *import_reopen(importer *im, patron_err *err)
 {
-	int bulk = 0;
-	importer im = {.s = s, .o = opts, .st = stats, .path = path};
+	return im->data ? patron_csv_open_mem(im->path, im->data, im->data_len)
+			: patron_csv_open(im->path, err);
+}
+
+/* The import of PATH, or of DATA (LEN bytes, named PATH) when not NULL. */
+static int import_any(patron_store *s, const char *path, const char *data, size_t len,
+		      const patron_import_opts *opts, patron_import_stats *stats, patron_err *err)
+{
+	int bulk = 0, began = 0;
+	importer im = {.s = s, .o = opts, .st = stats, .path = path, .data = data,
+		       .data_len = len};
 	memset(stats, 0, sizeof *stats);
 	patron_csv_record rec;
-	patron_csv *r = patron_csv_open_header(path, &rec, "a header line naming the columns",
-					       err);
+	patron_csv *r;
+	if (data) {
+		r = patron_csv_open_mem(path, data, len);
+		int got = patron_csv_next(r, &rec, err);
+		if (got <= 0) {
+			if (got == 0)
+				patron_err_set(err, "%s: empty (expected a header line naming the "
+					       "columns)", path);
+			patron_csv_close(r);
+			return -1;
+		}
+	} else {
+		r = patron_csv_open_header(path, &rec, "a header line naming the columns", err);
+	}
 	if (!r)
 		return -1;
 	int rc;
@@ -1093,8 +1113,11 @@ int patron_import_file(patron_store *s, const char *path, const patron_import_op
 		goto out;
 	/* Worth it from tens of megabytes; small files keep the WAL, which lets
 	 * readers go on during the import. */
-	bulk = patron_csv_size(r) >= BULK_BYTES && patron_store_bulk(s, 1);
-	if (patron_store_begin(s, err) < 0)
+	bulk = !data && sqlite3_get_autocommit(patron_store_db(s)) &&
+	       patron_csv_size(r) >= BULK_BYTES && patron_store_bulk(s, 1);
+	/* A savepoint: the file is its own transaction, or lands whole
+	 * inside the caller's (patron_import_mem). */
+	if (patron_store_savepoint(s, "import", &began, err) < 0)
 		goto out;
 	if (opts->kind == PATRON_IMPORT_CUSTOMERS && infer_attributes(&im, err) < 0)
 		goto fail;
@@ -1143,14 +1166,18 @@ int patron_import_file(patron_store *s, const char *path, const patron_import_op
 		if (!stats->rejected)
 			unlink(tmp);
 	}
-	if (patron_store_commit(s, err) < 0)
-		goto fail;
+	if (patron_store_release(s, "import", began, err) < 0) {
+		if (began)
+			patron_store_rollback(s);
+		goto fail_after;
+	}
 	if (!stats->rejected)
 		stats->rejected_path[0] = '\0';
 	rc = 0;
 	goto out;
 fail:
-	patron_store_rollback(s);
+	patron_store_undo(s, "import", began);
+fail_after:
 	if (rejected)
 		fclose(rejected);
 	unlink(tmp);
@@ -1162,4 +1189,20 @@ out:
 	patron_csv_close(r);
 	importer_free(&im);
 	return rc;
+}
+
+int patron_import_file(patron_store *s, const char *path, const patron_import_opts *opts,
+		       patron_import_stats *stats, patron_err *err)
+{
+	return import_any(s, path, NULL, 0, opts, stats, err);
+}
+
+int patron_import_mem(patron_store *s, const char *name, const char *data, size_t len,
+		      const patron_import_opts *opts, patron_import_stats *stats,
+		      patron_err *err)
+{
+	patron_import_opts o = *opts;
+	o.skip_bad = 0;
+	o.progress = 0;
+	return import_any(s, name, data, len, &o, stats, err);
 }

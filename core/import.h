@@ -78,6 +78,13 @@ void patron_base_currency(patron_store *s, const char *configured, char out[8]);
 int patron_import_file(patron_store *s, const char *path, const patron_import_opts *opts,
 		       patron_import_stats *stats, patron_err *err);
 
+/* Imports LEN bytes of CSV at DATA as a file named NAME would be, inside
+ * the caller's transaction when one is open (a savepoint: on error nothing
+ * of it stays, and the caller's transaction goes on). skip_bad is ignored. */
+int patron_import_mem(patron_store *s, const char *name, const char *data, size_t len,
+		      const patron_import_opts *opts, patron_import_stats *stats,
+		      patron_err *err);
+
 /* The field names --map accepts for KIND, space-separated, for help text. */
 const char *patron_import_fields(patron_import_kind kind);
 

@@ -54,7 +54,9 @@ typedef struct {
 	patron_store *s;
 	const patron_import_opts *o;
 	patron_import_stats *st;
-	const char *path;
+	const char *path;	/* the file's, or the name of the bytes in data */
+	const char *data;	/* the CSV in memory (patron_import_mem), or NULL */
+	size_t data_len;
 	const patron_format *fmt;
 	int col[F_N];		/* column index of each field, -1 when absent */
 	/* A field's next alias present in the file, read when the first is
@@ -93,6 +95,8 @@ typedef struct {
 } importer;
 
 /* import.c */
+/* A new reader of the file (or the bytes) from its first line. */
+patron_csv *import_reopen(importer *im, patron_err *err);
 int import_bad(importer *im, patron_err *why, patron_field f, const char *expected);
 int import_identities(importer *im, char (*vals)[320], const char **kinds, size_t *n,
 		      patron_err *why);

@@ -41,7 +41,7 @@ static void common_currency(importer *im, int col, char out[8])
 	size_t n = 0, rows = 0;
 	patron_err ignored;
 	out[0] = '\0';
-	patron_csv *r = patron_csv_open(im->path, &ignored);
+	patron_csv *r = import_reopen(im, &ignored);
 	if (!r)
 		return;
 	patron_csv_record rec;

@@ -43,3 +43,20 @@ const patron_format stripe_payments = {
 	.fields = payments, .statuses = statuses, .id_kind = "stripe",
 	.flags = PATRON_FORMAT_STATUS_REQUIRED,
 };
+
+/* Stripe's customers export: "id", "Description", "Email", "Name",
+ * "Created (UTC)", and many card and address columns. */
+static const patron_field_spec customers[] = {
+	{F_CUSTOMER_ID, "id", 1},
+	{F_EMAIL, "email", 0},
+	{F_NAME, "name description", 0},
+	{F_PHONE, "phone", 0},
+	{F_CREATED_AT, "created_utc created_date_utc created", 0},
+	PATRON_FIELDS_END,
+};
+
+const patron_format stripe_customers = {
+	.name = "stripe", .title = "the Stripe customers export", .kind = PATRON_IMPORT_CUSTOMERS,
+	.signature = "id description email name created_utc|created_date_utc",
+	.fields = customers, .id_kind = "stripe",
+};
