@@ -104,17 +104,11 @@ static void from_header(patron_buf *b, const char *from)
 
 void patron_message_id(patron_buf *out, const char *key, const char *domain)
 {
-	/* RFC 5322 atext, less '=' (the escape) and '.' (no dots in a row) */
-	static const char ok[] = "!#$%&'*+-/?^_`{|}~";
-	patron_buf_adds(out, "<");
-	for (const unsigned char *c = (const unsigned char *)key; *c; c++) {
-		if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-		    (*c >= '0' && *c <= '9') || strchr(ok, *c))
-			patron_buf_add(out, c, 1);
-		else
-			patron_buf_printf(out, "=%02X", *c);
-	}
-	patron_buf_printf(out, "@%s>", domain && *domain ? domain : "patron.invalid");
+	unsigned char h[16];
+	char hex[33];
+	crypto_generichash(h, sizeof h, (const unsigned char *)key, strlen(key), NULL, 0);
+	sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+	patron_buf_printf(out, "<%s@%s>", hex, domain && *domain ? domain : "patron.invalid");
 }
 
 /* Quoted-printable (RFC 2045 6.7), every line end made CRLF. */

@@ -25,8 +25,9 @@ typedef struct {
 /* The whole email, NUL-terminated; *LEN its length. */
 char *patron_mime_compose(const patron_email *e, size_t *len);
 
-/* "<KEY@DOMAIN>" with every byte of KEY that a Message-ID cannot hold
- * written as =XX, so each key gives one Message-ID and back. */
+/* "<HASH@DOMAIN>": HASH the 32 hex digits of the BLAKE2b-128 of KEY (the
+ * message's idempotency key), so each key gives one Message-ID that says
+ * nothing of the rule, the template or the customer. */
 void patron_message_id(patron_buf *out, const char *key, const char *domain);
 
 /* The address inside FROM ("Shop <a@b>" -> "a@b"), into OUT. */

@@ -154,11 +154,13 @@ START_TEST(headers_are_encoded_words_only_when_needed)
 }
 END_TEST
 
-START_TEST(message_ids_keep_the_key_readable_and_valid)
+START_TEST(message_ids_say_nothing_of_the_rule)
 {
+	/* BLAKE2b with a 16-byte digest of the key, as Python's
+	 * hashlib.blake2b(key, digest_size=16) gives it. */
 	patron_buf b = {0};
 	patron_message_id(&b, "lapsed VIPs|schedule:17|42|1", "shop.example");
-	ck_assert_str_eq(b.data, "<lapsed=20VIPs|schedule=3A17|42|1@shop.example>");
+	ck_assert_str_eq(b.data, "<ac53b939a706912f570bfcb97e074fac@shop.example>");
 	patron_buf_free(&b);
 	char addr[64];
 	patron_mail_address("Shop <hi@shop.example>", addr, sizeof addr);
@@ -203,7 +205,7 @@ Suite *suite_template(void)
 	tcase_add_test(tc, one_file_with_sections);
 	tcase_add_test(tc, mistakes_name_the_file_and_line);
 	tcase_add_test(tc, headers_are_encoded_words_only_when_needed);
-	tcase_add_test(tc, message_ids_keep_the_key_readable_and_valid);
+	tcase_add_test(tc, message_ids_say_nothing_of_the_rule);
 	tcase_add_test(tc, bodies_are_quoted_printable_with_crlf_lines);
 	suite_add_tcase(s, tc);
 	return s;
