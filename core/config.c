@@ -26,7 +26,7 @@ const patron_job patron_jobs[] = {
 /* Keys patron.conf may set besides the jobs. */
 static const char *const other_keys[] = {"channels", "frequency_cap", "templates", "currency",
 					 "rules", "retention", "attribution", "shop",
-					 "campaign_costs", NULL};
+					 "campaign_costs", "public_url", "serve", NULL};
 
 #define CONFIG_MEMORY (8u << 20)	/* bytes a config may allocate */
 #define CONFIG_STEPS 1000000		/* instructions it may run */
@@ -208,6 +208,22 @@ static int validate(patron_config *c, patron_err *err)
 				patron_err_set(err, "%s: currency: expected the shop's base currency as "
 					       "a three-letter code such as \"EUR\", got %s", c->path,
 					       v ? v : type_of(L, -1));
+				lua_pop(L, 2);
+				return -1;
+			}
+		} else if (strcmp(key, "public_url") == 0) {
+			const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+			if (!v || (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)) {
+				patron_err_set(err, "%s: public_url: expected the address patron serve "
+					       "is reached at, like \"https://shop.example/patron\", got %s",
+					       c->path, v ? v : type_of(L, -1));
+				lua_pop(L, 2);
+				return -1;
+			}
+		} else if (strcmp(key, "serve") == 0) {
+			if (lua_type(L, -1) != LUA_TTABLE) {
+				patron_err_set(err, "%s: serve: expected a table such as { listen = "
+					       "\"127.0.0.1:8080\" }, got %s", c->path, type_of(L, -1));
 				lua_pop(L, 2);
 				return -1;
 			}

@@ -7,18 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The signing key: made on first use and kept in settings. */
-static int signing_key(patron_store *s, unsigned char key[crypto_auth_hmacsha256_KEYBYTES],
-		       patron_err *err)
+int patron_store_secret(patron_store *s, const char *name, unsigned char key[32],
+			patron_err *err)
 {
 	if (sodium_init() < 0)
 		return patron_err_set(err, "libsodium cannot start");
 	sqlite3 *db = patron_store_db(s);
 	sqlite3_stmt *st;
 	for (int pass = 0; pass < 2; pass++) {
-		if (sqlite3_prepare_v2(db, "SELECT value FROM settings WHERE name = "
-				       "'unsubscribe_key'", -1, &st, NULL) != SQLITE_OK)
-			return patron_store_fail(s, err, "reading the unsubscribe key");
+		if (sqlite3_prepare_v2(db, "SELECT value FROM settings WHERE name = ?1", -1, &st,
+				       NULL) != SQLITE_OK)
+			return patron_store_fail(s, err, "reading a signing key");
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 		int found = sqlite3_step(st) == SQLITE_ROW;
 		size_t got = 0;
 		if (found) {
@@ -37,15 +37,16 @@ static int signing_key(patron_store *s, unsigned char key[crypto_auth_hmacsha256
 		randombytes_buf(fresh, sizeof fresh);
 		sodium_bin2hex(hex, sizeof hex, fresh, sizeof fresh);
 		if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO settings(name, value) VALUES "
-				       "('unsubscribe_key', ?1)", -1, &st, NULL) != SQLITE_OK)
-			return patron_store_fail(s, err, "making the unsubscribe key");
+				       "(?2, ?1)", -1, &st, NULL) != SQLITE_OK)
+			return patron_store_fail(s, err, "making a signing key");
 		sqlite3_bind_text(st, 1, hex, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 		int rc = sqlite3_step(st);
 		sqlite3_finalize(st);
 		if (rc != SQLITE_DONE)
-			return patron_store_fail(s, err, "making the unsubscribe key");
+			return patron_store_fail(s, err, "making a signing key");
 	}
-	return patron_err_set(err, "the store's unsubscribe key is damaged");
+	return patron_err_set(err, "the store's %s is damaged", name);
 }
 
 static void sign(const unsigned char *key, const char *text, char hex[33])
@@ -59,7 +60,7 @@ int patron_unsubscribe_token(patron_store *s, int64_t cid, const char *channel, 
 			     size_t cap, patron_err *err)
 {
 	unsigned char key[crypto_auth_hmacsha256_KEYBYTES];
-	if (signing_key(s, key, err) < 0)
+	if (patron_store_secret(s, "unsubscribe_key", key, err) < 0)
 		return -1;
 	char text[160], hex[33];
 	snprintf(text, sizeof text, "%lld.%s", (long long)cid, channel);
@@ -82,7 +83,7 @@ int patron_unsubscribe_check(patron_store *s, const char *token, int64_t *cid, c
 		return 0;
 	unsigned char key[crypto_auth_hmacsha256_KEYBYTES];
 	patron_err err;
-	if (signing_key(s, key, &err) < 0)
+	if (patron_store_secret(s, "unsubscribe_key", key, &err) < 0)
 		return -1;
 	char text[160], hex[33];
 	snprintf(text, sizeof text, "%.*s", (int)(dot2 - token), token);

@@ -13,6 +13,11 @@
 #include "bus.h"
 #include "store.h"
 
+/* The store's signing key NAME ("unsubscribe_key", "tracking_key",
+ * "session_key"): 32 random bytes made on first use and kept in settings. */
+int patron_store_secret(patron_store *s, const char *name, unsigned char key[32],
+			patron_err *err);
+
 /* The token for CID on CHANNEL, into OUT (at least 128 bytes). */
 int patron_unsubscribe_token(patron_store *s, int64_t cid, const char *channel, char *out,
 			     size_t cap, patron_err *err);

@@ -17,6 +17,7 @@
 #include "consent.h"
 #include "mime.h"
 #include "profile.h"
+#include "serve/tokens.h"
 #include "template.h"
 #include "value.h"
 
@@ -43,6 +44,10 @@ typedef struct {
 	const char *from;
 	char domain[256];	/* of the Message-ID */
 	const char *unsubscribe_url, *unsubscribe_mailto;
+	/* patron serve's address (public_url): links tracked through it, and
+	 * its one-click unsubscribe page */
+	const char *public_url;
+	char serve_unsub[1100];
 	int email;		/* addressed by email: unsubscribe header and footer */
 	double rate;		/* per second, 0: none */
 	double next_ok;		/* monotonic seconds */
@@ -93,6 +98,20 @@ static int channel_setup(channel *ch, const patron_config *c, const char *name, 
 	ch->email = kind ? strcmp(kind, "email") == 0 : strcmp(name, "sms") != 0;
 	ch->unsubscribe_url = c ? patron_config_string(c, ch->job, "unsubscribe_url") : NULL;
 	ch->unsubscribe_mailto = c ? patron_config_string(c, ch->job, "unsubscribe_mailto") : NULL;
+	ch->public_url = c ? patron_config_top_string(c, "public_url") : NULL;
+	if (ch->public_url && strncmp(ch->public_url, "http://", 7) != 0 &&
+	    strncmp(ch->public_url, "https://", 8) != 0)
+		return patron_err_set(err, "%s: public_url: expected the address patron serve is "
+				      "reached at, like \"https://shop.example/patron\", got \"%s\"",
+				      patron_config_path(c), ch->public_url);
+	if (ch->public_url && !ch->unsubscribe_url && ch->email) {
+		size_t n = strlen(ch->public_url);
+		while (n && ch->public_url[n - 1] == '/')
+			n--;
+		snprintf(ch->serve_unsub, sizeof ch->serve_unsub, "%.*s/u/{token}", (int)n,
+			 ch->public_url);
+		ch->unsubscribe_url = ch->serve_unsub;
+	}
 	double num;
 	int has = c ? patron_config_number(c, ch->job, "rate", &num) : 0;
 	if (has < 0 || (has > 0 && num <= 0))
@@ -315,6 +334,20 @@ static int build(patron_store *s, const channel *ch, const patron_template *t, c
 			b->body.html = with_footer(b->body.html, b->unsub_url, 1);
 	}
 
+	/* Through patron serve: each link and an open pixel come back to it. */
+	if (ch->email && ch->public_url && b->body.html && m->id > 0) {
+		unsigned char key[32];
+		if (patron_store_secret(s, "tracking_key", key, err) < 0) {
+			json_decref(vars);
+			json_decref(cust);
+			return -1;
+		}
+		patron_buf tracked = {0};
+		patron_track_html(key, ch->public_url, m->id, b->body.html, b->unsub_url, &tracked);
+		sodium_memzero(key, sizeof key);
+		free(b->body.html);
+		b->body.html = tracked.data;
+	}
 	patron_message_id(&b->mid, m->key, ch->domain);
 	const char *name = json_string_value(json_object_get(cust, "name"));
 	patron_buf lu = {0};

@@ -194,6 +194,20 @@ static const char *const patron_migrations[] = {
 	/* 9: each feedback's sentiment, from -1 to 1, by the analyzer the
 	 * config chooses (NULL until one has read it). */
 	"ALTER TABLE feedback ADD COLUMN sentiment REAL;",
+
+	/* 10: patron serve. What a webhook sender already delivered (SOURCE
+	 * "shopify" or "stripe", KEY its delivery or event id; a Shopify
+	 * order's id keeps the order's name in VALUE, for its refunds); the
+	 * keys a site's own events are sent with (only their hash); and the
+	 * first open of each message. */
+	"CREATE TABLE webhook_seen ("
+	"  source TEXT NOT NULL, key TEXT NOT NULL, value TEXT, at INTEGER NOT NULL,"
+	"  PRIMARY KEY (source, key)) WITHOUT ROWID;"
+	"CREATE TABLE api_keys ("
+	"  name TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE,"
+	"  created_at INTEGER NOT NULL, revoked_at INTEGER) WITHOUT ROWID;"
+	"CREATE TABLE message_opens ("
+	"  outbox_id INTEGER PRIMARY KEY, at INTEGER NOT NULL);",
 };
 
 #endif

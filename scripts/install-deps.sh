@@ -6,6 +6,7 @@ set -eu
 
 PACKAGES="build-essential pkg-config liblua5.4-dev libsqlite3-dev sqlite3 check
 libcurl4-openssl-dev libjansson-dev libcsv-dev libgsl-dev libsodium-dev libopenblas-dev
+libmicrohttpd-dev
 python3-aiosmtpd $*"
 
 missing=""

@@ -130,6 +130,7 @@ int cli_score_sentiment(cli *c, const struct patron_config *cfg, int quiet, json
 extern const cli_command cmd_init, cmd_import, cmd_customer, cmd_customers, cmd_stats, cmd_report, cmd_forecast, cmd_demo, cmd_plugins,
 	cmd_score, cmd_segments, cmd_snapshot, cmd_train, cmd_models, cmd_run, cmd_rules,
 	cmd_emit, cmd_events, cmd_audit, cmd_outbox, cmd_deliver, cmd_preview, cmd_unsubscribe,
-	cmd_recommend, cmd_eval, cmd_backup, cmd_restore, cmd_check, cmd_export, cmd_erase;
+	cmd_recommend, cmd_eval, cmd_backup, cmd_restore, cmd_check, cmd_export, cmd_erase,
+	cmd_serve, cmd_keys, cmd_passwd;
 
 #endif

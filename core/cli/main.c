@@ -19,7 +19,7 @@ static const cli_command *const commands[] = {
 	&cmd_init, &cmd_import, &cmd_customer, &cmd_customers, &cmd_stats, &cmd_report, &cmd_forecast, &cmd_score, &cmd_segments, &cmd_train,
 	&cmd_models, &cmd_recommend, &cmd_eval, &cmd_plugins,
 	&cmd_run, &cmd_rules, &cmd_emit, &cmd_events, &cmd_audit, &cmd_outbox, &cmd_deliver,
-	&cmd_preview, &cmd_unsubscribe,
+	&cmd_preview, &cmd_unsubscribe, &cmd_serve, &cmd_keys, &cmd_passwd,
 	&cmd_snapshot, &cmd_export, &cmd_erase, &cmd_backup, &cmd_restore, &cmd_check, &cmd_demo,
 	NULL,
 };
@@ -281,7 +281,9 @@ int main(int argc, char **argv)
 			}
 		}
 		c.may_create = commands[i] == &cmd_init || commands[i] == &cmd_import ||
-			       commands[i] == &cmd_demo || commands[i] == &cmd_restore;
+			       commands[i] == &cmd_demo || commands[i] == &cmd_restore ||
+			       commands[i] == &cmd_serve || commands[i] == &cmd_keys ||
+			       commands[i] == &cmd_passwd;
 		/* init says it in its own words */
 		c.quiet_create = commands[i] == &cmd_init;
 		rc = commands[i]->run(&c, argc - 1, argv + 1);

@@ -48,5 +48,6 @@ Suite *suite_bus(void);
 Suite *suite_results(void);
 Suite *suite_knn(void);
 Suite *suite_churn(void);
+Suite *suite_serve(void);
 
 #endif
