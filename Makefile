@@ -213,7 +213,7 @@ check-asan: deps-test
 
 # The peers (the sqlite3 shell, GNU time, scikit-learn, and pandas for the
 # churn baselines) are installed here, not by `make check`.
-BENCH_PEERS := sqlite3 time bc jq python3-sklearn python3-pandas
+BENCH_PEERS := sqlite3 time bc jq python3-sklearn python3-pandas wrk
 
 $(BUILD)/bench-kmeans: scripts/bench/kmeans.c $(BUILD)/obj/plugins/kmeans/lloyd.o
 	$(CC) $(WARN) $(CFLAGS) $(shell pkg-config --cflags gsl) $^ -o $@ $(LDFLAGS) \

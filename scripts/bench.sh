@@ -582,6 +582,9 @@ for method in holtwinters theta; do
 done
 rm -rf "$WORK/demo"
 
+# patron serve under wrk (scripts/bench/serve.sh).
+source scripts/bench/serve.sh
+
 {
 	echo "["
 	for i in "${!entries[@]}"; do

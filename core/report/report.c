@@ -588,12 +588,20 @@ static int section_campaigns(report *r)
 		"  AS message, o.total_cents FROM orders o WHERE o.revenue AND o.placed_at < ?2"
 		"  AND o.customer_id IN (SELECT customer_id FROM outbox WHERE status = 'sent')),"
 		" won AS (SELECT m.rule AS rule, count(*) AS orders, sum(c.total_cents) AS cents"
-		"  FROM credit c JOIN outbox m ON m.id = c.message GROUP BY 1)"
+		"  FROM credit c JOIN outbox m ON m.id = c.message GROUP BY 1),"
+		/* opens and clicks come back through patron serve */
+		" opened AS (SELECT x.rule AS rule, count(*) AS n FROM message_opens mo"
+		"  JOIN outbox x ON x.id = mo.outbox_id WHERE mo.at < ?2 GROUP BY 1),"
+		" clicked AS (SELECT x.rule AS rule, count(DISTINCT x.id) AS n FROM events e"
+		"  JOIN outbox x ON x.id = e.payload ->> 'outbox_id'"
+		"  WHERE e.topic = 'message.clicked' AND e.occurred_at < ?2 GROUP BY 1)"
 		" SELECT coalesce(b.rule, '(sent by hand)'), count(*),"
 		"  count(*) FILTER (WHERE b.status = 'sent'),"
 		"  count(*) FILTER (WHERE b.status = 'dead'),"
 		"  count(*) FILTER (WHERE b.status IN ('queued', 'sending')),"
-		"  coalesce(w.orders, 0), coalesce(w.cents, 0), b.rule"
+		"  coalesce(w.orders, 0), coalesce(w.cents, 0), b.rule,"
+		"  coalesce((SELECT n FROM opened WHERE opened.rule IS b.rule), 0),"
+		"  coalesce((SELECT n FROM clicked WHERE clicked.rule IS b.rule), 0)"
 		" FROM outbox b LEFT JOIN won w ON w.rule IS b.rule"
 		" WHERE b.created_at < ?2 GROUP BY b.rule ORDER BY 2 DESC");
 	if (!st)
@@ -604,7 +612,8 @@ static int section_campaigns(report *r)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (!shown++)
 			patron_buf_printf(r->b, "<table id=\"campaign-table\"><thead><tr><th>rule</th>"
-					  "<th>messages</th><th>sent</th><th>failed</th><th>waiting"
+					  "<th>messages</th><th>sent</th><th>opened</th><th>clicked"
+					  "</th><th>failed</th><th>waiting"
 					  "</th><th>orders within %lld days</th><th>revenue</th>"
 					  "<th>ROI</th></tr></thead><tbody>",
 					  (long long)(r->o->window / DAY));
@@ -627,9 +636,12 @@ static int section_campaigns(report *r)
 		text(r, (const char *)sqlite3_column_text(st, 0));
 		patron_buf_printf(r->b, "</td><td class=\"num\">%lld</td><td class=\"num\">%lld</td>"
 				  "<td class=\"num\">%lld</td><td class=\"num\">%lld</td>"
+				  "<td class=\"num\">%lld</td><td class=\"num\">%lld</td>"
 				  "<td class=\"num\">%lld</td><td class=\"num\">%s</td>"
 				  "<td class=\"num\">%s</td></tr>",
 				  (long long)sqlite3_column_int64(st, 1), (long long)sent,
+				  (long long)sqlite3_column_int64(st, 8),
+				  (long long)sqlite3_column_int64(st, 9),
 				  (long long)sqlite3_column_int64(st, 3),
 				  (long long)sqlite3_column_int64(st, 4),
 				  (long long)sqlite3_column_int64(st, 5), revenue, roi);
@@ -641,7 +653,9 @@ static int section_campaigns(report *r)
 	} else {
 		patron_buf_printf(r->b, "</tbody></table><p class=\"fine\">An order is credited to the "
 				  "latest message its customer received in the %lld days before it. "
-				  "Opens and clicks are not tracked yet.%s</p>",
+				  "Opened: messages whose image loaded (through patron serve; some mail "
+				  "apps load images by themselves, others never); clicked: messages "
+				  "with a link followed.%s</p>",
 				  (long long)(r->o->window / DAY), costed ? " ROI: revenue less cost, "
 				  "over cost." : " Set attribution = { cost_per_message = 0.01 } or "
 				  "campaign_costs = { [\"RULE\"] = 50 } in patron.conf to see the ROI.");

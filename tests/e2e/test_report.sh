@@ -436,7 +436,7 @@ import sys, xml.etree.ElementTree as ET
 root = ET.parse(sys.argv[1]).getroot()
 table = next(t for t in root.iter("table") if t.get("id") == "campaign-table")
 rows = [["".join(td.itertext()) for td in tr] for tr in table.iter("tr")][1:]
-assert rows == [["winback", "2", "2", "0", "0", "2", "50.00", "900%"]], rows
+assert rows == [["winback", "2", "2", "0", "0", "0", "0", "2", "50.00", "900%"]], rows
 PY
 	expect_in "$T/r.html" "An order is credited to the latest message its customer received in the 7 days before it."
 	# A longer window takes bob's order in too.

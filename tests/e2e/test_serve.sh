@@ -426,6 +426,14 @@ t_clicks_opens_and_unsubscribes_come_back_through_the_server() {
 	expect_eq "$(q "SELECT payload ->> 'rule', payload ->> 'url' FROM events WHERE topic = 'message.clicked' LIMIT 1")" \
 		"vip winback|https://shop.example/beans?utm=mail&x=1"
 	expect_eq "$(q "SELECT payload ->> 'outbox_id' FROM events WHERE topic = 'message.opened'")" "$id"
+	# The report counts them per rule: one message opened, one clicked (twice).
+	"$PATRON" --db "$DB" report --out "$T/r.html" >/dev/null
+	/usr/bin/python3 - "$T/r.html" <<-'PY' || fail "campaign row: $(grep -o '<table id="campaign-table">.*</table>' "$T/r.html")"
+	import sys, xml.etree.ElementTree as ET
+	table = next(t for t in ET.parse(sys.argv[1]).getroot().iter("table") if t.get("id") == "campaign-table")
+	rows = [["".join(td.itertext()) for td in tr] for tr in table.iter("tr")][1:]
+	assert [r[:5] for r in rows] == [["vip winback", "2", "2", "1", "1"]], rows
+	PY
 	# A tampered token: no redirect anywhere.
 	bad=$(echo "$click" | sed 's#/t/c/\([0-9]*\)\.#/t/c/\1.aHR0cHM6Ly9ldmlsLmV4YW1wbGU#')
 	out=$(curl -s -o "$T/page" -w '%{http_code} %{redirect_url}' "$bad")
