@@ -93,7 +93,7 @@ static int check_limits(patron_config *c, patron_err *err)
 	double m;
 	int64_t d;
 	int has = patron_config_number(c, "frequency_cap", "messages", &m);
-	if (has < 0 || (has > 0 && (m < 1 || m != (double)(int64_t)m)))
+	if (has < 0 || (has > 0 && !(m >= 1 && m <= 1e9 && m == floor(m))))
 		return patron_err_set(err, "%s: frequency_cap.messages: expected a whole number "
 				      "above 0", c->path);
 	const char *per = patron_config_string(c, "frequency_cap", "per");
