@@ -473,7 +473,9 @@ login() {
 t_the_owner_logs_in_to_see_the_report_and_a_customer() {
 	shopify_order
 	"$PATRON" --db "$DB" import orders "$DATA/shopify_orders.csv" >/dev/null
-	q "INSERT INTO feedback(customer_id, received_at, rating, body) VALUES (1, 1795000000, 1, '<img src=x onerror=alert(1)>')"
+	# HTML in what the store holds is shown as text.
+	q "UPDATE customers SET first_name = '<img src=x onerror=alert(1)>' WHERE id = 1"
+	q "INSERT INTO events(topic, customer_id, payload, occurred_at, recorded_at) VALUES ('track.note', 1, '{\"text\":\"<script>alert(2)</script>\"}', 1795000000, 1795000000)"
 	printf 'short\n' | "$PATRON" --db "$DB" passwd 2>"$T/err" && fail "a short password was taken"
 	echo 'correct horse battery' | "$PATRON" --db "$DB" passwd 2>/dev/null
 	expect_eq "$(q "SELECT substr(value, 1, 10) FROM settings WHERE name = 'owner_password'")" '$argon2id$'
@@ -495,6 +497,11 @@ t_the_owner_logs_in_to_see_the_report_and_a_customer() {
 	expect_eq "$CODE" 200 "a customer"
 	expect_in "$T/page" '<table id="orders">'
 	grep -q '<img src=x' "$T/page" && fail "HTML from the store was not escaped"
+	grep -q '<script>' "$T/page" && fail "a script from the store was not escaped"
+	expect_in "$T/page" '&lt;img src=x onerror=alert(1)&gt;'
+	expect_in "$T/page" '&lt;script&gt;alert(2)&lt;/script&gt;'
+	grep -qi "^Content-Security-Policy: default-src 'none'" <(curl -s -D - -o /dev/null -b "$T/jar" "$URL/customers/1") ||
+		fail "no Content-Security-Policy on the customer's page"
 	CODE=$(curl -s -o "$T/page" -w '%{http_code}' -b "$T/jar" "$URL/")
 	expect_eq "$CODE" 200 "the report"
 	expect_in "$T/page" 'data-value='
