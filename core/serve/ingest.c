@@ -241,7 +241,7 @@ static int shopify_any(patron_store *s, const char *topic, const char *id, json_
 		patron_buf_free(&csv);
 		return rc;
 	}
-	return 1;
+	return PATRON_INGEST_IGNORED;
 }
 
 int patron_ingest_shopify(patron_store *s, const char *topic, const char *id, json_t *body,
@@ -273,7 +273,7 @@ static int stripe_any(patron_store *s, json_t *ev, const patron_ingest_opts *o, 
 	if (dup)
 		return dup;
 	patron_buf csv = {0};
-	int rc = 1;
+	int rc = PATRON_INGEST_IGNORED;
 	if (strncmp(type, "charge.", 7) == 0 && strncmp(type, "charge.dispute.", 15) != 0) {
 		rc = patron_stripe_charge_csv(obj, &csv, err);
 		if (rc == 0)
@@ -583,6 +583,16 @@ static int unsubscribe(patron_store *s, int64_t cid, const char *channel, int64_
 		       patron_err *err)
 {
 	int changed = 0;
+	/* CHANNEL may name several, comma-separated: one event each. */
+	if (channel && strchr(channel, ',')) {
+		char *list = patron_xstrdup(channel), *save = NULL;
+		int rc = 0;
+		for (char *one = strtok_r(list, ",", &save); one && rc == 0;
+		     one = strtok_r(NULL, ",", &save))
+			rc = unsubscribe(s, cid, one, now, err);
+		free(list);
+		return rc;
+	}
 	if (channel && patron_consent_withdraw(s, cid, channel, now, &changed, err) < 0)
 		return -1;
 	if (!channel) {

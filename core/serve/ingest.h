@@ -2,7 +2,8 @@
  * caller's transaction (the server commits many requests together). Each
  * function is all-or-nothing: on error nothing of its request stays and
  * the transaction goes on. Errors name the field ("batch[3].event: ...").
- * Returns 0, 1 for a duplicate that changed nothing, or -1. */
+ * Returns 0, PATRON_INGEST_DUPLICATE (seen before: nothing changed),
+ * PATRON_INGEST_IGNORED (a topic Patron does not use), or -1. */
 #ifndef PATRON_SERVE_INGEST_H
 #define PATRON_SERVE_INGEST_H
 
@@ -12,6 +13,8 @@
 #include "../import.h"
 #include "../store.h"
 
+enum { PATRON_INGEST_DUPLICATE = 1, PATRON_INGEST_IGNORED = 2 };
+
 typedef struct {
 	int64_t now;		/* the wall clock */
 	const char *currency;	/* patron.conf's base currency, or NULL */
@@ -20,12 +23,12 @@ typedef struct {
 /* A Shopify webhook of TOPIC (X-Shopify-Topic) with delivery id ID
  * (X-Shopify-Webhook-Id, or NULL): orders/create|updated|paid|cancelled|
  * fulfilled, refunds/create, customers/create|update. Another topic is
- * accepted and ignored (1). */
+ * accepted and ignored. */
 int patron_ingest_shopify(patron_store *s, const char *topic, const char *id, json_t *body,
 			  const patron_ingest_opts *o, patron_err *err);
 
 /* A Stripe event ({"id", "type", "data": {"object"}}): charge.* and
- * customer.created|updated land; others are ignored (1). */
+ * customer.created|updated land; others are ignored. */
 int patron_ingest_stripe(patron_store *s, json_t *event, const patron_ingest_opts *o,
 			 patron_err *err);
 
@@ -45,8 +48,9 @@ int patron_ingest_open(patron_store *s, int64_t outbox_id, int64_t now, patron_e
 int patron_ingest_click(patron_store *s, int64_t outbox_id, const char *url, int64_t now,
 			patron_err *err);
 
-/* Consent withdrawn by an unsubscribe link: CHANNEL, or every channel the
- * customer has consent for when NULL; customer.unsubscribed is emitted. */
+/* Consent withdrawn by an unsubscribe link: CHANNEL (or several,
+ * comma-separated), or every channel the customer has consent for when
+ * NULL; customer.unsubscribed is emitted for each. */
 int patron_ingest_unsubscribe(patron_store *s, int64_t cid, const char *channel, int64_t now,
 			      patron_err *err);
 

@@ -69,8 +69,6 @@ void patron_page_login(patron_buf *b, const char *shop, const char *next, const 
 void patron_page_unsubscribe(patron_buf *b, const char *shop, patron_store *s, int64_t cid,
 			     const char *channel, const char *token)
 {
-	(void)cid;
-	(void)s;
 	head(b, shop, "Unsubscribe");
 	patron_buf_adds(b, "<h1>Unsubscribe</h1>\n<p>Stop receiving ");
 	esc(b, channel);
@@ -82,8 +80,34 @@ void patron_page_unsubscribe(patron_buf *b, const char *shop, patron_store *s, i
 			   "id=\"stop\">Unsubscribe from ");
 	esc(b, channel);
 	patron_buf_adds(b, "</button></p><p><button type=\"submit\" name=\"stop\" value=\"all\" "
-			   "id=\"stop-all\">Stop every message</button></p></form>\n"
-			   "</body></html>\n");
+			   "id=\"stop-all\">Stop every message</button></p></form>\n");
+	/* Or choose: each channel the person has said yes to, ticked. */
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(patron_store_db(s), "SELECT channel FROM consent WHERE customer_id"
+			       " = ?1 AND granted = 1 ORDER BY channel", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, cid);
+		int any = 0;
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			const char *ch = (const char *)sqlite3_column_text(st, 0);
+			if (!any++) {
+				patron_buf_adds(b, "<h2>Or choose</h2>\n<form method=\"post\" "
+						   "action=\"/u/");
+				esc(b, token);
+				patron_buf_adds(b, "\"><input type=\"hidden\" name=\"save\" "
+						   "value=\"1\"><p>Keep sending me:</p>");
+			}
+			patron_buf_adds(b, "<p><label><input type=\"checkbox\" name=\"keep\" value=\"");
+			esc(b, ch);
+			patron_buf_adds(b, "\" checked> ");
+			esc(b, ch);
+			patron_buf_adds(b, "</label></p>");
+		}
+		if (any)
+			patron_buf_adds(b, "<p><button type=\"submit\" id=\"save\">Save my choices"
+					   "</button></p></form>\n");
+		sqlite3_finalize(st);
+	}
+	patron_buf_adds(b, "</body></html>\n");
 }
 
 void patron_page_wrap_report(patron_buf *b, const patron_buf *report, const char *csrf)

@@ -55,7 +55,8 @@ struct job {
 	char topic[128], id[192];
 	int64_t n;		/* outbox id, customer id */
 	char *url;		/* a click's address (owned) */
-	char channel[128];	/* "" for every channel */
+	char channel[128];	/* comma-separated, "" for every channel */
+	int keep_all;		/* a preference form that stops nothing */
 	struct MHD_Connection *conn;
 	/* the outcome, set by the writer */
 	int rc;
@@ -139,8 +140,9 @@ static void run_job(server *sv, job *j)
 		j->rc = patron_ingest_click(s, j->n, j->url, io.now, &j->err);
 		break;
 	case R_UNSUB:
-		j->rc = patron_ingest_unsubscribe(s, j->n, j->channel[0] ? j->channel : NULL, io.now,
-						  &j->err);
+		j->rc = j->keep_all ? 0
+			: patron_ingest_unsubscribe(s, j->n, j->channel[0] ? j->channel : NULL, io.now,
+						    &j->err);
 		break;
 	default:
 		j->rc = patron_err_set(&j->err, "no such work");
@@ -508,8 +510,11 @@ static enum MHD_Result finish_job(server *sv, struct MHD_Connection *c, req *q)
 	case R_STRIPE:
 		if (j->rc < 0)
 			return json_error(c, q, MHD_HTTP_UNPROCESSABLE_CONTENT, j->err.msg);
+		if (j->rc == PATRON_INGEST_IGNORED)
+			return json_reply(c, q, MHD_HTTP_OK, json_pack("{s:b, s:b}", "ok", 1,
+								       "ignored", 1));
 		return json_reply(c, q, MHD_HTTP_OK, json_pack("{s:b, s:b}", "ok", 1, "duplicate",
-							       j->rc == 1));
+							       j->rc == PATRON_INGEST_DUPLICATE));
 	case R_OPEN:
 		if (j->rc < 0)
 			return respond(c, q, MHD_HTTP_NOT_FOUND, "text/plain", "", 0, NULL);
@@ -528,6 +533,9 @@ static enum MHD_Result finish_job(server *sv, struct MHD_Connection *c, req *q)
 		if (j->rc < 0)
 			patron_page_message(&page, sv->o->title, "Not done",
 					    "Your choice could not be recorded. Please try again.");
+		else if (j->keep_all)
+			patron_page_message(&page, sv->o->title, "Your choices are saved",
+					    "You will go on getting the messages you kept.");
 		else
 			patron_page_message(&page, sv->o->title, "You are unsubscribed",
 					    j->channel[0] ? "You will get no more of these "
@@ -661,12 +669,38 @@ static enum MHD_Result start(server *sv, struct MHD_Connection *c, req *q, const
 			return html_reply(c, q, MHD_HTTP_OK, &page, NULL);
 		}
 		/* RFC 8058's one click ("List-Unsubscribe=One-Click"), or the
-		 * page's form: its channel, or every channel ("all"). */
-		char what[64] = "";
+		 * page's forms: its channel, every channel ("all"), or each
+		 * channel said yes to that is not ticked to keep. */
+		char what[64] = "", save[4] = "";
 		form_field(&q->body, "stop", 0, what, sizeof what);
 		job *j = new_job(q, R_UNSUB);
 		j->n = cid;
-		snprintf(j->channel, sizeof j->channel, "%s", strcmp(what, "all") == 0 ? "" : channel);
+		if (form_field(&q->body, "save", 0, save, sizeof save)) {
+			patron_buf stop = {0};
+			sqlite3_stmt *st;
+			if (sqlite3_prepare_v2(patron_store_db(rd), "SELECT channel FROM consent WHERE"
+					       " customer_id = ?1 AND granted = 1", -1, &st,
+					       NULL) == SQLITE_OK) {
+				sqlite3_bind_int64(st, 1, cid);
+				while (sqlite3_step(st) == SQLITE_ROW) {
+					const char *ch = (const char *)sqlite3_column_text(st, 0);
+					char keep[128];
+					int kept = 0;
+					for (int k = 0; k < 64 && !kept &&
+					     form_field(&q->body, "keep", k, keep, sizeof keep); k++)
+						kept = strcmp(keep, ch) == 0;
+					if (!kept && strlen(ch) < 100)
+						patron_buf_printf(&stop, "%s%s", stop.len ? "," : "", ch);
+				}
+				sqlite3_finalize(st);
+			}
+			snprintf(j->channel, sizeof j->channel, "%s", stop.len ? stop.data : "");
+			j->keep_all = !stop.len;
+			patron_buf_free(&stop);
+		} else {
+			snprintf(j->channel, sizeof j->channel, "%s",
+				 strcmp(what, "all") == 0 ? "" : channel);
+		}
 		return submit(sv, c, j);
 	}
 	case R_SURVEY: {

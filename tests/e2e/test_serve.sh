@@ -169,6 +169,8 @@ t_a_shopify_order_lands_as_its_export_row_would() {
 	# A topic Patron does not use is taken and left alone.
 	shopify "$T/customer.json" products/create delivery-7
 	expect_eq "$CODE" 200 "other topic"
+	expect_eq "$(cat "$T/resp")" '{"ok":true,"ignored":true}'
+
 	grep -q '"path":"/hooks/shopify","status":200' "$T/access.log" || fail "no access log line"
 }
 
@@ -462,6 +464,17 @@ t_clicks_opens_and_unsubscribes_come_back_through_the_server() {
 	CODE=$(curl -s -o /dev/null -w '%{http_code}' -X POST -d 'List-Unsubscribe=One-Click' "$forged")
 	expect_eq "$CODE" 404 "forged unsubscribe"
 	expect_eq "$(q "SELECT granted FROM consent WHERE customer_id = $other AND channel = 'email'")" 1
+	# The page lets a person choose: keep texts, stop emails.
+	q "INSERT INTO consent VALUES ($other, 'sms', 1, 'test', 0)"
+	addr=$(q "SELECT address FROM outbox WHERE customer_id = $other LIMIT 1")
+	theirs=$(grep -l "^To: .*$addr" "$(dirname "$eml")"/*.eml | head -1)
+	link=$(grep '^List-Unsubscribe:' "$theirs" | sed 's/^List-Unsubscribe: <\([^>]*\)>.*/\1/')
+	curl -s -o "$T/page" "$link"
+	expect_in "$T/page" 'name="keep" value="sms" checked'
+	expect_in "$T/page" 'name="keep" value="email" checked'
+	CODE=$(curl -s -o "$T/page" -w '%{http_code}' -X POST -d 'save=1&keep=sms' "$link")
+	expect_eq "$CODE" 200 "choices saved"
+	expect_eq "$(q "SELECT group_concat(channel || '=' || granted) FROM (SELECT * FROM consent WHERE customer_id = $other ORDER BY channel)")" "email=0,sms=1"
 }
 
 # login PASSWORD: logs in with curl's cookie jar $T/jar; the status in $CODE.
