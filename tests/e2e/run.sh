@@ -14,6 +14,7 @@ failed=0
 # E2E_SUITE=NAME runs only tests/e2e/test_NAME.sh (for day-to-day work).
 for suite in "$here"/test_${E2E_SUITE:-*}.sh; do
 	tests=$(bash -c "source '$here/lib.sh'; source '$suite'; declare -F" | awk '$3 ~ /^t_/ {print $3}')
+	suite_passed=$passed suite_failed=$failed
 	for t in $tests; do
 		dir=$(mktemp -d "${TMPDIR:-/tmp}/patron-e2e-XXXXXX")
 		if (
@@ -38,6 +39,7 @@ for suite in "$here"/test_${E2E_SUITE:-*}.sh; do
 		done
 		rm -rf "$dir"
 	done
+	echo "== $(basename "$suite" .sh): $((passed - suite_passed)) passed, $((failed - suite_failed)) failed"
 done
 echo "e2e: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
