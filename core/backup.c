@@ -526,6 +526,12 @@ long patron_check(patron_store *s, void (*out)(void *ud, const char *line), void
 		{"SELECT count(*) FROM orders o WHERE customer_id IS NOT NULL AND NOT EXISTS "
 		 "(SELECT 1 FROM customers c WHERE c.id = o.customer_id)",
 		 "orders belong to a customer that does not exist"},
+		{"SELECT (SELECT count(*) FROM (SELECT customer_id, count(*), sum(total_cents),"
+		 " min(placed_at), max(placed_at) FROM orders WHERE revenue AND customer_id IS NOT NULL"
+		 " GROUP BY 1 EXCEPT SELECT * FROM customer_orders))"
+		 " + (SELECT count(*) FROM customer_orders c WHERE NOT EXISTS"
+		 " (SELECT 1 FROM orders o WHERE o.customer_id = c.customer_id AND o.revenue))",
+		 "customers' order totals differ from their orders (customer_orders)"},
 		{"SELECT count(*) FROM identities i WHERE NOT EXISTS (SELECT 1 FROM customers c "
 		 "WHERE c.id = i.customer_id)", "identities name a customer that does not exist"},
 		{"SELECT count(*) FROM outbox WHERE status NOT IN ('queued', 'sending', 'sent', "

@@ -1138,6 +1138,8 @@ static int import_any(patron_store *s, const char *path, const char *data, size_
 	}
 	if (import_rows(&im, r, rejected, err) < 0)
 		goto fail;
+	if (opts->kind == PATRON_IMPORT_ORDERS && orders_totals(&im, err) < 0)
+		goto fail;
 	sqlite3_stmt *st = patron_store_stmt(s, ST_IMPORT_LOG);
 	sqlite3_bind_text(st, 1, opts->kind == PATRON_IMPORT_CUSTOMERS ? "customers"
 				 : opts->kind == PATRON_IMPORT_PRODUCTS ? "products"

@@ -92,6 +92,9 @@ typedef struct {
 	int64_t last_cid;
 	int64_t last_created;	/* an upper bound of last_cid's created_at */
 	int source_was_empty;	/* no orders of this source before this import */
+	/* customers given a new paid order: their totals are summed at the end */
+	int64_t *touched;
+	size_t ntouched, touched_cap;
 } importer;
 
 /* import.c */
@@ -117,6 +120,9 @@ int import_when(importer *im, patron_field f, int64_t *out, patron_err *why);
 int orders_prepare(importer *im, patron_err *err);
 int orders_row(importer *im, patron_err *why, patron_err *err);
 int orders_flush(importer *im, patron_err *err);
+/* customer_orders brought up to date for the customers this import gave
+ * new paid orders (store.h's schema 11), at its end. */
+int orders_totals(importer *im, patron_err *err);
 void orders_free(importer *im);
 
 #endif

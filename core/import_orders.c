@@ -145,6 +145,7 @@ void orders_free(importer *im)
 	patron_buf_free(&im->ord.text);
 	free(im->ord.lines);
 	free(im->ord.bad_key);
+	free(im->touched);
 }
 
 /* ---- an order's own columns ---- */
@@ -690,6 +691,14 @@ int orders_flush(importer *im, patron_err *err)
 	sqlite3_bind_int64(st, 12, m.disputed);
 	if (import_step(im, st, "adding an order", err) < 0)
 		return -1;
+	if (sqlite3_changes(patron_store_db(im->s)) == 1 && m.revenue && cid) {
+		if (im->ntouched == im->touched_cap) {
+			im->touched_cap = im->touched_cap ? 2 * im->touched_cap : 1024;
+			im->touched = patron_xrealloc(im->touched,
+						      im->touched_cap * sizeof *im->touched);
+		}
+		im->touched[im->ntouched++] = cid;
+	}
 	if (sqlite3_changes(patron_store_db(im->s)) != 1) {
 		/* This file wrote it on rows further up (its rows are not
 		 * adjacent): its lines join it. Remembered from now on, so a
@@ -828,5 +837,113 @@ int orders_row(importer *im, patron_err *why, patron_err *err)
 	l->amount = amount;
 	l->sku = arena_add(&o->text, *im->v[F_SKU] ? im->v[F_SKU] : im->v[F_PRODUCT]);
 	l->name = arena_add(&o->text, im->v[F_PRODUCT]);
+	return 0;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Every customer's totals, summed over one sequential read of the orders
+ * (about twice as fast as GROUP BY, which walks the customer index and
+ * jumps to each row) and written in customer order. */
+static int totals_all(importer *im, patron_err *err)
+{
+	sqlite3 *db = patron_store_db(im->s);
+	sqlite3_stmt *st;
+	int64_t max = 0;
+	if (sqlite3_prepare_v2(db, "SELECT max(id) FROM customers", -1, &st, NULL) != SQLITE_OK)
+		return patron_store_fail(im->s, err, "summing customers' orders");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		max = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	typedef struct { int64_t n, cents, first, last; } total;
+	total *t = patron_xcalloc((size_t)max + 1, sizeof *t);
+	int rc = -1;
+	if (sqlite3_prepare_v2(db, "SELECT customer_id, total_cents, placed_at FROM orders"
+			       " NOT INDEXED WHERE revenue AND customer_id IS NOT NULL", -1, &st,
+			       NULL) != SQLITE_OK) {
+		patron_store_fail(im->s, err, "summing customers' orders");
+		goto out;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int64_t c = sqlite3_column_int64(st, 0), at = sqlite3_column_int64(st, 2);
+		if (c < 1 || c > max)
+			continue;
+		total *x = &t[c];
+		if (!x->n++ || at < x->first)
+			x->first = at;
+		if (x->n == 1 || at > x->last)
+			x->last = at;
+		x->cents += sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (patron_store_exec(im->s, "DELETE FROM customer_orders", err) < 0)
+		goto out;
+	if (sqlite3_prepare_v2(db, "INSERT INTO customer_orders VALUES (?1, ?2, ?3, ?4, ?5)", -1,
+			       &st, NULL) != SQLITE_OK) {
+		patron_store_fail(im->s, err, "summing customers' orders");
+		goto out;
+	}
+	for (int64_t c = 1; c <= max; c++) {
+		if (!t[c].n)
+			continue;
+		sqlite3_bind_int64(st, 1, c);
+		sqlite3_bind_int64(st, 2, t[c].n);
+		sqlite3_bind_int64(st, 3, t[c].cents);
+		sqlite3_bind_int64(st, 4, t[c].first);
+		sqlite3_bind_int64(st, 5, t[c].last);
+		int step = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (step != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			patron_store_fail(im->s, err, "summing customers' orders");
+			goto out;
+		}
+	}
+	sqlite3_finalize(st);
+	rc = 0;
+out:
+	free(t);
+	return rc;
+}
+
+int orders_totals(importer *im, patron_err *err)
+{
+	if (!im->ntouched)
+		return 0;
+	qsort(im->touched, im->ntouched, sizeof *im->touched, cmp_id);
+	size_t n = 0;
+	for (size_t i = 0; i < im->ntouched; i++)
+		if (!n || im->touched[i] != im->touched[n - 1])
+			im->touched[n++] = im->touched[i];
+	sqlite3 *db = patron_store_db(im->s);
+	sqlite3_stmt *st;
+	int64_t rows = 0;
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM customer_orders", -1, &st, NULL) ==
+	    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		rows = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	/* Many customers: every total summed again in one pass over the
+	 * orders; a few: each one's orders, by the customer index. */
+	if ((int64_t)n * 5 > rows)
+		return totals_all(im, err);
+	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO customer_orders SELECT ?1, count(*),"
+			       " sum(total_cents), min(placed_at), max(placed_at) FROM orders"
+			       " WHERE customer_id = ?1 AND revenue HAVING count(*)", -1, &st,
+			       NULL) != SQLITE_OK)
+		return patron_store_fail(im->s, err, "summing customers' orders");
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_bind_int64(st, 1, im->touched[i]);
+		int rc = import_step(im, st, "summing customers' orders", err);
+		sqlite3_reset(st);
+		if (rc < 0) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+	}
+	sqlite3_finalize(st);
 	return 0;
 }

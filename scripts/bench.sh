@@ -378,14 +378,33 @@ rule { name = "every thousandth ping", on = "ping", max_age = false,
   where = function(c, e) return e.data.n % 1000 == 0 end,
   act = function(c, e) log("ping", e.data.n) end }
 LUA
+# The store as a shop's is between daily runs: the import's events already
+# handed to the core's subscribers (a dry run rolls its cursors back, so
+# without this each timed run would read the ten million order events
+# again). A rule that never matches moves them once.
+echo 'rule { name = "catch up", on = "bench.never", act = function(c) end }' >"$WORK/catchup.lua"
+"$PATRON" --db "$BIG/patron.db" --now 2026-06-30 run "$WORK/catchup.lua" --quiet 2>"$WORK/err" ||
+	{ echo "bench: catching up failed: $(cat "$WORK/err")" >&2; exit 1; }
 : >"$WORK/secs"
+: >"$WORK/qsecs"
+# The same question in SQL: spend and last order per customer, HAVING.
+vip_sql="SELECT count(*) FROM (SELECT customer_id FROM orders WHERE revenue AND customer_id IS NOT NULL
+	GROUP BY customer_id HAVING sum(total_cents) >= 200000
+	AND max(placed_at) < strftime('%s', '2026-06-30') - 60 * 86400)"
 for i in $(seq "$RUNS"); do
 	"$TIME" -f '%e %M' -o "$WORK/t" "$PATRON" --db "$BIG/patron.db" --now 2026-06-30 run \
-		"$WORK/vip.lua" --dry-run --quiet 2>"$WORK/err" || { echo "bench: rule failed: $(cat "$WORK/err")" >&2; exit 1; }
+		"$WORK/vip.lua" --dry-run 2>"$WORK/err" >"$WORK/rule.out" || { echo "bench: rule failed: $(cat "$WORK/err")" >&2; exit 1; }
 	read -r s m <"$WORK/t"
 	echo "$s" >>"$WORK/secs"
+	"$TIME" -f '%e %M' -o "$WORK/t" sqlite3 "$BIG/patron.db" "$vip_sql" >"$WORK/sql.out"
+	read -r s m <"$WORK/t"
+	echo "$s" >>"$WORK/qsecs"
 done
 sched_secs=$(median <"$WORK/secs")
+sched_sql_secs=$(median <"$WORK/qsecs")
+sched_matched=$(sed -n 's/^lapsed VIPs: [0-9]* customers checked, \([0-9]*\) matched.*/\1/p' "$WORK/rule.out")
+[ "$sched_matched" = "$(cat "$WORK/sql.out")" ] ||
+	{ echo "bench: the rule matched $sched_matched, SQL $(cat "$WORK/sql.out")" >&2; exit 1; }
 EVENTS=$BIG_CUSTOMERS
 awk -v n="$EVENTS" 'BEGIN { for (i = 1; i <= n; i++)
 	printf "{\"topic\":\"ping\",\"customer\":%d,\"data\":{\"n\":%d}}\n", i, i }' >"$WORK/pings.jsonl"
@@ -411,14 +430,15 @@ event_secs=$(median <"$WORK/esecs")
 append_rate=$(echo "$EVENTS / $append_secs" | bc)
 event_rate=$(echo "$EVENTS / $event_secs" | bc)
 ROWS=$BIG_CUSTOMERS
-printf '%-44s %10s s      (%s customers, where reads spend and recency; target < 1 s)\n' \
-	"scheduled rule over every customer" "$sched_secs" "$BIG_CUSTOMERS"
+printf '%-44s %10s s      (%s customers, %s matched; the same in SQL (GROUP BY, HAVING) %s s; Patron / peer %s; target < 1 s, at most 1.0)\n' \
+	"scheduled rule over every customer" "$sched_secs" "$BIG_CUSTOMERS" "$sched_matched" \
+	"$sched_sql_secs" "$(awk -v a="$sched_secs" -v b="$sched_sql_secs" 'BEGIN { printf "%.2f", a / b }')"
 ROWS=$EVENTS
 printf '%-44s %10s events/s (%s events in %s s; target > 100000/s)\n' \
 	"event rule (on = ...), whole process" "$event_rate" "$EVENTS" "$event_secs"
 printf '%-44s %10s events/s (%s events from JSON Lines in %s s, one transaction)\n' \
 	"durable event append (import events)" "$append_rate" "$EVENTS" "$append_secs"
-figure scheduled_rule_seconds "$sched_secs" "s" null lower
+figure scheduled_rule_seconds "$sched_secs" "s" "$sched_sql_secs" lower
 figure event_rule_events_per_s "$event_rate" "events/s" null higher
 figure event_append_per_s "$append_rate" "events/s" null higher
 

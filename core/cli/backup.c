@@ -141,7 +141,7 @@ static int check(cli *c, int argc, char **argv)
 		printf("%s: %ld problems\n", c->db_path, n);
 	else
 		printf("%s: ok (SQLite's integrity and foreign-key checks, and Patron's own: "
-		       "orders, identities, outbox, cursors, audit)\n", c->db_path);
+		       "orders, order totals, identities, outbox, cursors, audit)\n", c->db_path);
 	return n ? EXIT_FAIL : EXIT_OK;
 }
 

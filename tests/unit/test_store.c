@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "import.h"
 
 START_TEST(creates_a_versioned_schema_in_wal_mode)
 {
@@ -20,9 +21,11 @@ START_TEST(creates_a_versioned_schema_in_wal_mode)
 }
 END_TEST
 
-/* Undoes migrations 10 to 7: no serve tables, the orders table of schema
+/* Undoes migrations 11 to 7: no order totals, no serve tables, the orders table of schema
  * 6, no rates, no erasures, feedback without its sentiment. */
 #define BACK_TO_6 \
+	"DROP TRIGGER customer_orders_update; DROP TRIGGER customer_orders_delete;" \
+	"DROP TABLE customer_orders;" \
 	"DROP TABLE webhook_seen; DROP TABLE api_keys; DROP TABLE message_opens;" \
 	"ALTER TABLE feedback DROP COLUMN sentiment;" \
 	"DROP TABLE erasures; DROP TABLE rates; DROP TABLE order_lines; DROP TABLE orders;" \
@@ -135,7 +138,7 @@ START_TEST(refuses_a_store_from_a_newer_patron)
 	patron_err err;
 	ck_assert_int_eq(patron_store_open(path, &s, &err), -1);
 	ck_assert_ptr_nonnull(strstr(err.msg, "the store has schema version 99, this patron knows "
-					     "up to 10: use a newer patron"));
+					     "up to 11: use a newer patron"));
 	scratch_free();
 }
 END_TEST
@@ -202,6 +205,74 @@ START_TEST(bulk_mode_switches_the_journal_only_when_alone)
 }
 END_TEST
 
+/* customer_orders, the summary a rule over every customer reads, against
+ * the sum of the orders themselves after each kind of change. */
+static const char *totals(patron_store *s)
+{
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM (SELECT customer_id, count(*),"
+				    " sum(total_cents), min(placed_at), max(placed_at) FROM orders"
+				    " WHERE revenue AND customer_id IS NOT NULL GROUP BY 1"
+				    " EXCEPT SELECT * FROM customer_orders)"), 0);
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM customer_orders c WHERE NOT EXISTS"
+				    " (SELECT 1 FROM orders o WHERE o.customer_id = c.customer_id"
+				    " AND o.revenue)"), 0);
+	return sql_text(s, "SELECT group_concat(customer_id || ':' || orders || ':' ||"
+			   " spent_cents || ':' || first_at || ':' || last_at, ' ') FROM"
+			   " (SELECT * FROM customer_orders ORDER BY customer_id)");
+}
+
+START_TEST(order_totals_follow_every_change_of_an_order)
+{
+	patron_store *s = test_store();
+	patron_err err;
+	patron_import_opts o = {.kind = PATRON_IMPORT_ORDERS, .currency = "USD", .now = 1000};
+	patron_import_stats st;
+	/* An import into an empty store sums everyone at its end. */
+	const char *csv = "order_id,email,created_at,total,status\n"
+			  "a,ada@example.com,1970-01-02,10.00,paid\n"
+			  "b,ada@example.com,1970-01-01,5.00,paid\n"
+			  "c,ada@example.com,1970-01-04,9.99,failed\n"
+			  "d,,1970-01-01,7.00,paid\n"
+			  "e,bo@example.com,1970-01-03,3.00,paid\n"
+			  "f,cy@example.com,1970-01-03,1.00,paid\n"
+			  "g,di@example.com,1970-01-03,1.00,paid\n"
+			  "h,ed@example.com,1970-01-03,1.00,paid\n"
+			  "i,fi@example.com,1970-01-03,1.00,paid\n";
+	ck_assert_msg(patron_import_mem(s, "o.csv", csv, strlen(csv), &o, &st, &err) == 0, "%s",
+		      err.msg);
+	const char *ada = "SELECT orders || ':' || spent_cents || ':' || (first_at / 86400) || ':' ||"
+			  " (last_at / 86400) FROM customer_orders WHERE customer_id = 1";
+	totals(s);
+	ck_assert_str_eq(sql_text(s, ada), "2:1500:0:1");
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM customer_orders"), 6);
+	/* A later import for one customer of many sums that one's orders. */
+	csv = "order_id,email,created_at,total,status\nj,ada@example.com,1970-01-09,1.01,paid\n";
+	ck_assert_msg(patron_import_mem(s, "o2.csv", csv, strlen(csv), &o, &st, &err) == 0, "%s",
+		      err.msg);
+	totals(s);
+	ck_assert_str_eq(sql_text(s, ada), "3:1601:0:8");
+	/* a refund, and a failed payment that went through after all */
+	patron_store_exec(s, "UPDATE orders SET total_cents = 400 WHERE order_key = 'a';"
+			  "UPDATE orders SET revenue = 1, status = 'paid' WHERE order_key = 'c'", &err);
+	totals(s);
+	ck_assert_str_eq(sql_text(s, ada), "4:2000:0:8");
+	/* a merge moves orders (an erasure too, to a tombstone customer) */
+	patron_store_exec(s, "UPDATE orders SET customer_id = 2 WHERE customer_id = 1", &err);
+	totals(s);
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM customer_orders WHERE customer_id = 1"), 0);
+	ck_assert_int_eq(sql_int(s, "SELECT orders FROM customer_orders WHERE customer_id = 2"), 5);
+	/* a guest order claimed; an order deleted; every paid order cancelled */
+	patron_store_exec(s, "UPDATE orders SET customer_id = 1 WHERE order_key = 'd';"
+			  "DELETE FROM orders WHERE order_key = 'e'", &err);
+	totals(s);
+	ck_assert_str_eq(sql_text(s, ada), "1:700:0:0");
+	patron_store_exec(s, "UPDATE orders SET revenue = 0", &err);
+	totals(s);
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM customer_orders"), 0);
+	patron_store_close(s);
+}
+END_TEST
+
 Suite *suite_store(void)
 {
 	Suite *s = suite_create("store");
@@ -214,6 +285,7 @@ Suite *suite_store(void)
 	tcase_add_test(t, refuses_a_file_that_is_not_a_store);
 	tcase_add_test(t, merging_moves_everything_and_keeps_withdrawn_consent);
 	tcase_add_test(t, bulk_mode_switches_the_journal_only_when_alone);
+	tcase_add_test(t, order_totals_follow_every_change_of_an_order);
 	suite_add_tcase(s, t);
 	return s;
 }
