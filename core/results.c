@@ -359,18 +359,29 @@ static int write_recommendations(patron_results *r, patron_store *s, const char 
 	return rc;
 }
 
+/* Results from this many rows on are written under a rollback journal. */
+#define BULK_ROWS 200000
+
 int patron_results_commit(patron_results *r, patron_store *s, const char *model, int64_t now,
 			  patron_err *err)
 {
 	if (!r->nsb && !r->nrb)
 		return 0;
-	if (patron_store_begin(s, err) < 0)
-		return -1;
-	if (write_scores(r, s, model, now) < 0 || write_recommendations(r, s, model, now) < 0 ||
-	    patron_store_commit(s, err) < 0) {
+	/* A run over a large store writes most of its results pages: under a
+	 * rollback journal each is written once, not to the WAL and again at
+	 * the checkpoint (patron_store_bulk; the WAL stays when another
+	 * connection has the store open). */
+	int bulk = patron_results_count(r) >= BULK_ROWS && patron_store_bulk(s, 1);
+	int rc = 0;
+	if (patron_store_begin(s, err) < 0) {
+		rc = -1;
+	} else if (write_scores(r, s, model, now) < 0 ||
+		   write_recommendations(r, s, model, now) < 0 || patron_store_commit(s, err) < 0) {
 		patron_store_fail(s, err, "writing results");
 		patron_store_rollback(s);
-		return -1;
+		rc = -1;
 	}
-	return 0;
+	if (bulk)
+		patron_store_bulk(s, 0);
+	return rc;
 }
