@@ -1,6 +1,7 @@
 #include "results.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +16,6 @@ typedef struct {
 	double *values;		/* n, or NULL */
 	uint32_t *labels;	/* n indexes into patron_results.labels, or NULL */
 	size_t *order;		/* rows in ascending id (stable); NULL when ids ascend */
-	size_t rank;		/* the place of name among the batches' names */
 } score_batch;
 
 typedef struct {
@@ -167,105 +167,135 @@ int patron_results_recommendations(const patron_results *r, size_t i, size_t *n,
 	return 0;
 }
 
-/* ---- the merge into (customer, name) order ---- */
-
-static int by_batch_name(const void *a, const void *b)
-{
-	return strcmp((*(score_batch *const *)a)->name, (*(score_batch *const *)b)->name);
-}
-
-typedef struct {
-	const score_batch *sb;
-	size_t *pos;		/* per batch: the next of its rows */
-	size_t *heap;		/* batch indexes, the least key first */
-	size_t n;
-} merge;
+/* ---- writing ---- */
 
 static size_t row_at(const score_batch *b, size_t pos) { return b->order ? b->order[pos] : pos; }
 
-/* Whether batch X's next row goes before batch Y's: by customer, then
- * name, then batch, so a later batch's value for the same key lands last. */
-static int before(const merge *m, size_t x, size_t y)
+/* The id of NAME in table TABLE (score_names with MODEL and NOW, or
+ * score_labels), made when new: > 0, or -1. */
+static int64_t key_of(patron_store *s, const char *table, const char *name, const char *model,
+		      int64_t now)
 {
-	const score_batch *bx = &m->sb[x], *by = &m->sb[y];
-	int64_t ix = bx->ids[row_at(bx, m->pos[x])], iy = by->ids[row_at(by, m->pos[y])];
-	if (ix != iy)
-		return ix < iy;
-	if (bx->rank != by->rank)
-		return bx->rank < by->rank;
-	return x < y;
-}
-
-static void sift_down(merge *m, size_t i)
-{
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, least = i;
-		if (l < m->n && before(m, m->heap[l], m->heap[least]))
-			least = l;
-		if (r < m->n && before(m, m->heap[r], m->heap[least]))
-			least = r;
-		if (least == i)
-			return;
-		size_t t = m->heap[i];
-		m->heap[i] = m->heap[least];
-		m->heap[least] = t;
-		i = least;
+	sqlite3 *db = patron_store_db(s);
+	char sql[300];
+	sqlite3_stmt *st;
+	if (model)
+		snprintf(sql, sizeof sql, "INSERT INTO %s(name, model, computed_at) VALUES (?1, ?2, ?3)"
+			 " ON CONFLICT (name) DO UPDATE SET model = excluded.model,"
+			 " computed_at = excluded.computed_at", table);
+	else
+		snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO %s(label) VALUES (?1)", table);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (model) {
+		sqlite3_bind_text(st, 2, model, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, now);
 	}
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE %s = ?1", table,
+		 model ? "name" : "label");
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	int64_t id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+	sqlite3_finalize(st);
+	return id;
 }
 
+static int by_name(const void *a, const void *b)
+{
+	const score_batch *x = *(const score_batch *const *)a, *y = *(const score_batch *const *)b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : (x < y ? -1 : x > y);
+}
+
+/* Each name's rows replace what the store had under that name: its range
+ * emptied, then written in customer order (a later batch of a name
+ * replacing an earlier one's row for the same customer). */
 static int write_scores(patron_results *r, patron_store *s, const char *model, int64_t now)
 {
 	if (!r->nsb)
 		return 0;
-	/* Ranks of the names: batches of one name share one. */
+	int rc = 0;
+	int64_t *label_ids = patron_xmalloc((r->nlabels ? r->nlabels : 1) * sizeof *label_ids);
+	for (size_t i = 0; i < r->nlabels && rc == 0; i++)
+		if ((label_ids[i] = key_of(s, "score_labels", r->labels[i], NULL, 0)) < 0)
+			rc = -1;
 	score_batch **sorted = patron_xmalloc(r->nsb * sizeof *sorted);
 	for (size_t i = 0; i < r->nsb; i++)
 		sorted[i] = &r->sb[i];
-	qsort(sorted, r->nsb, sizeof *sorted, by_batch_name);
-	for (size_t i = 0, rank = 0; i < r->nsb; i++) {
-		if (i > 0 && strcmp(sorted[i]->name, sorted[i - 1]->name) != 0)
-			rank++;
-		sorted[i]->rank = rank;
+	qsort(sorted, r->nsb, sizeof *sorted, by_name);
+	sqlite3 *db = patron_store_db(s);
+	sqlite3_stmt *del = NULL, *put = NULL;
+	/* Every row must name a customer (what a foreign key checked when
+	 * scores were a table of their own): the customers' ids, as bits. */
+	uint64_t *known = NULL;
+	int64_t max_id = -1;
+	if (rc == 0 && sqlite3_prepare_v2(db, "SELECT id FROM customers ORDER BY id DESC", -1, &del,
+					  NULL) == SQLITE_OK) {
+		while (sqlite3_step(del) == SQLITE_ROW) {
+			int64_t id = sqlite3_column_int64(del, 0);
+			if (!known) {
+				max_id = id;
+				known = patron_xcalloc((size_t)(max_id / 64 + 1), sizeof *known);
+			}
+			if (id >= 0)
+				known[id / 64] |= 1ull << (id % 64);
+		}
 	}
+	sqlite3_finalize(del);
+	del = NULL;
+	if (rc == 0 &&
+	    (sqlite3_prepare_v2(db, "DELETE FROM score_values WHERE name_id = ?1", -1, &del,
+				NULL) != SQLITE_OK ||
+	     sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO score_values VALUES (?1, ?2, ?3, ?4)",
+				-1, &put, NULL) != SQLITE_OK))
+		rc = -1;
+	int64_t name_id = 0;
+	for (size_t i = 0; i < r->nsb && rc == 0; i++) {
+		const score_batch *b = sorted[i];
+		if (i == 0 || strcmp(b->name, sorted[i - 1]->name) != 0) {
+			if ((name_id = key_of(s, "score_names", b->name, model, now)) < 0) {
+				rc = -1;
+				break;
+			}
+			sqlite3_bind_int64(del, 1, name_id);
+			rc = sqlite3_step(del) == SQLITE_DONE ? 0 : -1;
+			sqlite3_reset(del);
+		}
+		sqlite3_bind_int64(put, 1, name_id);
+		for (size_t k = 0; k < b->n && rc == 0; k++) {
+			size_t row = row_at(b, k);
+			int64_t id = b->ids[row];
+			if (id < 0 || id > max_id || !(known[id / 64] >> (id % 64) & 1)) {
+				rc = -1;
+				break;
+			}
+			sqlite3_bind_int64(put, 2, id);
+			double v = b->values ? b->values[row] : NAN;
+			if (v == v)	/* NaN stays NULL */
+				sqlite3_bind_double(put, 3, v);
+			else
+				sqlite3_bind_null(put, 3);
+			uint32_t label = b->labels ? b->labels[row] : NO_LABEL;
+			if (label != NO_LABEL)
+				sqlite3_bind_int64(put, 4, label_ids[label]);
+			else
+				sqlite3_bind_null(put, 4);
+			if (sqlite3_step(put) != SQLITE_DONE)
+				rc = -1;
+			sqlite3_reset(put);
+		}
+	}
+	sqlite3_finalize(del);
+	sqlite3_finalize(put);
 	free(sorted);
-
-	merge m = {.sb = r->sb, .pos = patron_xcalloc(r->nsb, sizeof(size_t)),
-		   .heap = patron_xmalloc(r->nsb * sizeof(size_t))};
-	for (size_t i = 0; i < r->nsb; i++)
-		if (r->sb[i].n)
-			m.heap[m.n++] = i;
-	for (size_t i = m.n; i-- > 0;)
-		sift_down(&m, i);
-
-	sqlite3_stmt *st = patron_store_stmt(s, ST_SCORE_PUT);
-	sqlite3_bind_text(st, 5, model, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, now);
-	int rc = 0;
-	while (m.n && rc == 0) {
-		size_t bi = m.heap[0];
-		const score_batch *b = &r->sb[bi];
-		size_t row = row_at(b, m.pos[bi]);
-		sqlite3_bind_int64(st, 1, b->ids[row]);
-		sqlite3_bind_text(st, 2, b->name, -1, SQLITE_STATIC);
-		double v = b->values ? b->values[row] : NAN;
-		if (v == v)	/* NaN stays NULL */
-			sqlite3_bind_double(st, 3, v);
-		else
-			sqlite3_bind_null(st, 3);
-		uint32_t label = b->labels ? b->labels[row] : NO_LABEL;
-		if (label != NO_LABEL)
-			sqlite3_bind_text(st, 4, r->labels[label], -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(st, 4);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			rc = -1;
-		sqlite3_reset(st);
-		if (++m.pos[bi] == b->n)
-			m.heap[0] = m.heap[--m.n];
-		sift_down(&m, 0);
-	}
-	sqlite3_clear_bindings(st);
-	free(m.pos), free(m.heap);
+	free(label_ids);
+	free(known);
 	return rc;
 }
 

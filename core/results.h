@@ -1,11 +1,10 @@
 /* The results of one plugin run, held until the run ends and then written
  * in one transaction: all of them, or (when the plugin fails) none.
  *
- * Plugins hand scores over one name at a time (rfm.r for every customer,
- * then rfm.f, ...), but the scores table is keyed by (customer, name).
- * Writing name by name visits every page of the table once per name, and
- * in WAL mode each visit copies the page again; written in key order, each
- * page is filled once. So the rows are merged into key order first. */
+ * Scores are stored a name's rows together (score_values, keyed by name id
+ * and customer): a run empties each of its names' range and writes it
+ * again in customer order, so each page is filled once and no row spells
+ * out the name or the model (the scores view puts them back for reading). */
 #ifndef PATRON_RESULTS_H
 #define PATRON_RESULTS_H
 
@@ -22,7 +21,9 @@ void patron_results_free(patron_results *r);
 
 /* N values (NaN: none) or labels (NULL: none) of score NAME, one per id.
  * Everything is copied. A later batch replaces an earlier one's value for
- * the same customer and name. */
+ * the same customer and name. What a run writes under NAME replaces every
+ * row the store had under it: a customer the run leaves out has no NAME
+ * score afterwards. */
 void patron_results_add_scores(patron_results *r, const char *name, size_t n,
 			       const int64_t *ids, const double *values,
 			       const char *const *labels);

@@ -238,6 +238,50 @@ static const char *const patron_migrations[] = {
 	"   min(placed_at), max(placed_at) FROM orders"
 	"   WHERE customer_id = OLD.customer_id AND revenue GROUP BY customer_id;"
 	"  END;",
+
+	/* 12: scores kept compact. A score's name, the model that wrote it and
+	 * when are stored once per name (score_names), labels once each
+	 * (score_labels), and each customer's value under integer keys, a
+	 * name's rows together: a run replaces its names' rows in one range
+	 * each, written in customer order, instead of upserting rows spelling
+	 * out name and model. The view keeps the old shape for reading (and
+	 * writing, by trigger, for the odd row). */
+	"CREATE TABLE score_names ("
+	"  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	"  model TEXT NOT NULL, computed_at INTEGER NOT NULL);"
+	"CREATE TABLE score_labels (id INTEGER PRIMARY KEY, label TEXT NOT NULL UNIQUE);"
+	"CREATE TABLE score_values ("
+	"  name_id INTEGER NOT NULL, customer_id INTEGER NOT NULL, value REAL, label_id INTEGER,"
+	"  PRIMARY KEY (name_id, customer_id)) WITHOUT ROWID;"
+	"INSERT INTO score_names(name, model, computed_at)"
+	"  SELECT name, max(model), max(computed_at) FROM scores GROUP BY name;"
+	"INSERT INTO score_labels(label) SELECT DISTINCT label FROM scores WHERE label IS NOT NULL;"
+	"INSERT INTO score_values SELECT n.id, s.customer_id, s.value, l.id FROM scores s"
+	"  JOIN score_names n ON n.name = s.name LEFT JOIN score_labels l ON l.label = s.label"
+	"  ORDER BY n.id, s.customer_id;"
+	"DROP TABLE scores;"
+	"CREATE VIEW scores AS SELECT v.customer_id AS customer_id, n.name AS name,"
+	"  v.value AS value, l.label AS label, n.model AS model, n.computed_at AS computed_at"
+	"  FROM score_values v JOIN score_names n ON n.id = v.name_id"
+	"  LEFT JOIN score_labels l ON l.id = v.label_id;"
+	"CREATE TRIGGER scores_insert INSTEAD OF INSERT ON scores BEGIN"
+	"  INSERT INTO score_names(name, model, computed_at) VALUES (NEW.name, NEW.model,"
+	"   NEW.computed_at) ON CONFLICT (name) DO UPDATE SET model = excluded.model,"
+	"   computed_at = excluded.computed_at;"
+	"  INSERT OR IGNORE INTO score_labels(label) SELECT NEW.label WHERE NEW.label IS NOT NULL;"
+	"  INSERT OR REPLACE INTO score_values VALUES ((SELECT id FROM score_names WHERE name ="
+	"   NEW.name), NEW.customer_id, NEW.value, (SELECT id FROM score_labels WHERE label ="
+	"   NEW.label));"
+	"  END;"
+	"CREATE TRIGGER scores_delete INSTEAD OF DELETE ON scores BEGIN"
+	"  DELETE FROM score_values WHERE name_id = (SELECT id FROM score_names WHERE name ="
+	"   OLD.name) AND customer_id = OLD.customer_id;"
+	"  END;"
+	/* what was ON DELETE CASCADE: a customer's scores go with them */
+	"CREATE TRIGGER customer_scores_delete AFTER DELETE ON customers BEGIN"
+	"  DELETE FROM score_values WHERE name_id IN (SELECT id FROM score_names)"
+	"   AND customer_id = OLD.id;"
+	"  END;",
 };
 
 #endif

@@ -115,10 +115,6 @@ static const char *const stmt_sql[ST_COUNT_] = {
 				       " recorded_at) VALUES ('feedback.received', ?1,"
 				       " json_object('feedback_id', ?2, 'rating', ?3, 'sentiment', ?6),"
 				       " ?4, ?5)",
-	[ST_SCORE_PUT] = "INSERT INTO scores(customer_id, name, value, label, model, computed_at) "
-			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(customer_id, name) DO UPDATE "
-			 "SET value = excluded.value, label = excluded.label,"
-			 " model = excluded.model, computed_at = excluded.computed_at",
 	[ST_RECS_PUT] = "INSERT OR REPLACE INTO recommendation_lists(customer_id, items, model,"
 			" computed_at) VALUES (?1, ?2, ?3, ?4)",
 	[ST_MODEL_SAVE] = "INSERT INTO models(name, version, plugin_version, params, trained_at, as_of) "

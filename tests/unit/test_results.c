@@ -40,7 +40,8 @@ START_TEST(scores_land_in_key_order_with_the_later_batch_winning)
 	ck_assert_int_eq(patron_results_commit(r, s, "segment.test 1.0", TEST_NOW, &err), 0);
 	patron_results_free(r);
 	ck_assert_str_eq(sql_text(s, "SELECT group_concat(customer_id || ':' || name || '=' || "
-				     "coalesce(value, label, 'null'), ' ') FROM scores"),
+				     "coalesce(value, label, 'null'), ' ') FROM (SELECT * FROM scores"
+				     " ORDER BY customer_id, name)"),
 			 "1:rfm.r=11.0 1:segment=lost 2:rfm.r=22.0 3:rfm.r=30.0 "
 			 "4:rfm.r=null 4:segment=champions");
 	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM scores WHERE model = 'segment.test 1.0'"

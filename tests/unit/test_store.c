@@ -21,9 +21,14 @@ START_TEST(creates_a_versioned_schema_in_wal_mode)
 }
 END_TEST
 
-/* Undoes migrations 11 to 7: no order totals, no serve tables, the orders table of schema
+/* Undoes migrations 12 to 7: scores a table, no order totals, no serve tables, the orders table of schema
  * 6, no rates, no erasures, feedback without its sentiment. */
 #define BACK_TO_6 \
+	"DROP VIEW scores; DROP TRIGGER customer_scores_delete; DROP TABLE score_values;" \
+	"DROP TABLE score_names; DROP TABLE score_labels;" \
+	"CREATE TABLE scores (customer_id INTEGER NOT NULL REFERENCES customers(id)" \
+	" ON DELETE CASCADE, name TEXT NOT NULL, value REAL, label TEXT, model TEXT NOT NULL," \
+	" computed_at INTEGER NOT NULL, PRIMARY KEY (customer_id, name)) WITHOUT ROWID;" \
 	"DROP TRIGGER customer_orders_update; DROP TRIGGER customer_orders_delete;" \
 	"DROP TABLE customer_orders;" \
 	"DROP TABLE webhook_seen; DROP TABLE api_keys; DROP TABLE message_opens;" \
@@ -138,7 +143,7 @@ START_TEST(refuses_a_store_from_a_newer_patron)
 	patron_err err;
 	ck_assert_int_eq(patron_store_open(path, &s, &err), -1);
 	ck_assert_ptr_nonnull(strstr(err.msg, "the store has schema version 99, this patron knows "
-					     "up to 11: use a newer patron"));
+					     "up to 12: use a newer patron"));
 	scratch_free();
 }
 END_TEST
