@@ -224,6 +224,7 @@ for p in itemknn als popular; do
 		"$parts" "$((kb / 1024))" "$target"
 	printf '%-44s %10s        (leave-last-out over the customers with 2+ products)\n' \
 		"  hit rate@10, $p" "$(printf %.4f "$(hit "$WORK/eval")")"
+	[ "$p" = itemknn ] && knn_big_secs=$secs
 	figure "recommend_${p}_seconds" "$secs" "s" null lower
 	figure "recommend_${p}_peak_rss" "$((kb / 1024))" "MiB" null lower
 	figure "recommend_${p}_hit_rate_10" "$(hit "$WORK/eval")" "hit rate" null higher
@@ -601,6 +602,10 @@ for method in holtwinters theta; do
 	done
 done
 rm -rf "$WORK/demo"
+
+# How cost grows: 10,000 and 100,000 customers beside the big store
+# (scripts/bench/scale.sh).
+source scripts/bench/scale.sh
 
 # patron serve under wrk (scripts/bench/serve.sh).
 source scripts/bench/serve.sh
