@@ -216,7 +216,8 @@ static int by_name(const void *a, const void *b)
 /* Each name's rows replace what the store had under that name: its range
  * emptied, then written in customer order (a later batch of a name
  * replacing an earlier one's row for the same customer). */
-static int write_scores(patron_results *r, patron_store *s, const char *model, int64_t now)
+static int write_scores(patron_results *r, patron_store *s, const char *model, int64_t now,
+			int64_t *stranger, const char **stranger_name)
 {
 	if (!r->nsb)
 		return 0;
@@ -272,6 +273,8 @@ static int write_scores(patron_results *r, patron_store *s, const char *model, i
 			size_t row = row_at(b, k);
 			int64_t id = b->ids[row];
 			if (id < 0 || id > max_id || !(known[id / 64] >> (id % 64) & 1)) {
+				*stranger = id;
+				*stranger_name = b->name;
 				rc = -1;
 				break;
 			}
@@ -405,11 +408,19 @@ int patron_results_commit(patron_results *r, patron_store *s, const char *model,
 	int rc = 0;
 	if (patron_store_begin(s, err) < 0) {
 		rc = -1;
-	} else if (write_scores(r, s, model, now) < 0 ||
-		   write_recommendations(r, s, model, now) < 0 || patron_store_commit(s, err) < 0) {
-		patron_store_fail(s, err, "writing results");
-		patron_store_rollback(s);
-		rc = -1;
+	} else {
+		int64_t stranger = 0;
+		const char *name = NULL;
+		if (write_scores(r, s, model, now, &stranger, &name) < 0 ||
+		    write_recommendations(r, s, model, now) < 0 || patron_store_commit(s, err) < 0) {
+			if (name)
+				patron_err_set(err, "writing results: score %s: no customer %lld in "
+					       "the store", name, (long long)stranger);
+			else
+				patron_store_fail(s, err, "writing results");
+			patron_store_rollback(s);
+			rc = -1;
+		}
 	}
 	if (bulk)
 		patron_store_bulk(s, 0);

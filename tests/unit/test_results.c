@@ -63,7 +63,7 @@ START_TEST(a_failed_commit_leaves_the_store_as_it_was)
 	const double v[] = {1, 2, 3};
 	patron_results_add_scores(r, "clv", 3, ids, v, NULL);
 	ck_assert_int_eq(patron_results_commit(r, s, "value.clv 1.0", TEST_NOW, &err), -1);
-	ck_assert_ptr_nonnull(strstr(err.msg, "writing results"));
+	ck_assert_str_eq(err.msg, "writing results: score clv: no customer 99 in the store");
 	patron_results_free(r);
 	ck_assert_str_eq(sql_text(s, "SELECT group_concat(customer_id || '=' || value) FROM scores"),
 			 "1=5.0");
