@@ -21,8 +21,9 @@ START_TEST(creates_a_versioned_schema_in_wal_mode)
 }
 END_TEST
 
-/* Undoes migrations 12 to 7: scores a table, no order totals, no serve tables, the orders table of schema
- * 6, no rates, no erasures, feedback without its sentiment. */
+/* Undoes migrations 12 to 7: scores a table, no order totals, no serve
+ * tables, the orders table of schema 6, no rates, no erasures, feedback
+ * without its sentiment. */
 #define BACK_TO_6 \
 	"DROP VIEW scores; DROP TRIGGER customer_scores_delete; DROP TABLE score_values;" \
 	"DROP TABLE score_names; DROP TABLE score_labels;" \
@@ -55,6 +56,8 @@ START_TEST(migration_7_keeps_every_order_line_and_lets_guests_in)
 					   "INSERT INTO orders VALUES (3,'shopify','#1',1,100,2550,'usd',"
 					   "'paid',1),(4,'stripe','ch_1',1,200,900,NULL,'failed',0);"
 					   "INSERT INTO order_lines VALUES (3,1,7,1,2000,2000),(3,2,7,1,550,550);"
+					   "INSERT INTO scores VALUES (1,'segment',NULL,'champions',"
+					   "'segment.rfm 1.0',5),(1,'churn',0.25,NULL,'churn.logreg 2',6);"
 					   "PRAGMA user_version = 6", &err), 0);
 	patron_store_close(s);
 	s = test_store();
@@ -62,6 +65,11 @@ START_TEST(migration_7_keeps_every_order_line_and_lets_guests_in)
 	/* 9: feedback has room for its sentiment */
 	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM pragma_table_info('feedback')"
 				    " WHERE name = 'sentiment'"), 1);
+	/* 12: the scores, kept compact, read as they were written */
+	ck_assert_str_eq(sql_text(s, "SELECT group_concat(name || '=' || coalesce(value, label) ||"
+				     " '@' || model || '@' || computed_at, ' ') FROM (SELECT * FROM"
+				     " scores ORDER BY name)"),
+			 "churn=0.25@churn.logreg 2@6 segment=champions@segment.rfm 1.0@5");
 	/* Dropping the old orders table must not have cascaded to its lines. */
 	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM order_lines WHERE order_id = 3"), 2);
 	ck_assert_str_eq(sql_text(s, "SELECT group_concat(id || ':' || total_cents || ':' ||"
