@@ -88,6 +88,8 @@ struct patron_view {
 	int64_t max_id;
 	column *cols;
 	size_t ncols;
+	const cell *orders[4];	/* count, cents, first, last once loaded: read for
+				 * every customer, so not looked up by name */
 	patron_strmap interned;
 	char **texts;
 	size_t ntexts;
@@ -346,10 +348,15 @@ static void orders_of(lua_State *L, patron_view *v, const cview *cv, orders_summ
 {
 	memset(o, 0, sizeof *o);
 	if (cv->row >= 0) {
-		o->count = bulk_cell(L, v, "o:count", cv->row)->u.i;
-		o->cents = bulk_cell(L, v, "o:cents", cv->row)->u.i;
-		o->first = bulk_cell(L, v, "o:first", cv->row)->u.i;
-		o->last = bulk_cell(L, v, "o:last", cv->row)->u.i;
+		if (!v->orders[0]) {
+			static const char *const keys[] = {"o:count", "o:cents", "o:first", "o:last"};
+			for (int k = 0; k < 4; k++)
+				v->orders[k] = bulk_cell(L, v, keys[k], 0);
+		}
+		o->count = v->orders[0][cv->row].u.i;
+		o->cents = v->orders[1][cv->row].u.i;
+		o->first = v->orders[2][cv->row].u.i;
+		o->last = v->orders[3][cv->row].u.i;
 		return;
 	}
 	sqlite3_stmt *st = query(L, v, Q_ORDERS, cv->cid);
