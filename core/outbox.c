@@ -43,11 +43,13 @@ typedef struct {
 	char plugin[160];	/* "channel.smtp" */
 	const char *from;
 	char domain[256];	/* of the Message-ID */
-	const char *unsubscribe_url, *unsubscribe_mailto;
-	/* patron serve's address (public_url): links tracked through it, and
-	 * its one-click unsubscribe page */
-	const char *public_url;
-	char serve_unsub[1100];
+	const char *unsubscribe_mailto;
+	/* unsubscribe_url as configured, else patron serve's page under
+	 * public_url ("" for none): read through unsubscribe_url(), since
+	 * channels move when the array holding them grows */
+	const char *unsubscribe_conf;
+	char serve_unsub[900];
+	const char *public_url;	/* patron serve's address: links tracked through it */
 	int email;		/* addressed by email: unsubscribe header and footer */
 	double rate;		/* per second, 0: none */
 	double next_ok;		/* monotonic seconds */
@@ -57,6 +59,12 @@ typedef struct {
 	int down;		/* stopped for this run */
 	char why_down[1100];
 } channel;
+
+static const char *unsubscribe_url(const channel *ch)
+{
+	return ch->unsubscribe_conf ? ch->unsubscribe_conf : ch->serve_unsub[0] ? ch->serve_unsub
+											: NULL;
+}
 
 static double mono(void)
 {
@@ -96,7 +104,7 @@ static int channel_setup(channel *ch, const patron_config *c, const char *name, 
 	if (c)
 		patron_config_channel(c, name, &kind);
 	ch->email = kind ? strcmp(kind, "email") == 0 : strcmp(name, "sms") != 0;
-	ch->unsubscribe_url = c ? patron_config_string(c, ch->job, "unsubscribe_url") : NULL;
+	ch->unsubscribe_conf = c ? patron_config_string(c, ch->job, "unsubscribe_url") : NULL;
 	ch->unsubscribe_mailto = c ? patron_config_string(c, ch->job, "unsubscribe_mailto") : NULL;
 	ch->public_url = c ? patron_config_top_string(c, "public_url") : NULL;
 	if (ch->public_url && strncmp(ch->public_url, "http://", 7) != 0 &&
@@ -104,13 +112,12 @@ static int channel_setup(channel *ch, const patron_config *c, const char *name, 
 		return patron_err_set(err, "%s: public_url: expected the address patron serve is "
 				      "reached at, like \"https://shop.example/patron\", got \"%s\"",
 				      patron_config_path(c), ch->public_url);
-	if (ch->public_url && !ch->unsubscribe_url && ch->email) {
+	if (ch->public_url && !ch->unsubscribe_conf && ch->email) {
 		size_t n = strlen(ch->public_url);
 		while (n && ch->public_url[n - 1] == '/')
 			n--;
 		snprintf(ch->serve_unsub, sizeof ch->serve_unsub, "%.*s/u/{token}", (int)n,
 			 ch->public_url);
-		ch->unsubscribe_url = ch->serve_unsub;
 	}
 	double num;
 	int has = c ? patron_config_number(c, ch->job, "rate", &num) : 0;
@@ -308,13 +315,14 @@ static int build(patron_store *s, const channel *ch, const patron_template *t, c
 	}
 	char from_addr[320];
 	patron_mail_address(ch->from, from_addr, sizeof from_addr);
-	if (b->token[0] && ch->unsubscribe_url) {
-		const char *at = strstr(ch->unsubscribe_url, "{token}");
+	const char *unsub = unsubscribe_url(ch);
+	if (b->token[0] && unsub) {
+		const char *at = strstr(unsub, "{token}");
 		if (at)
 			snprintf(b->unsub_url, sizeof b->unsub_url, "%.*s%s%s",
-				 (int)(at - ch->unsubscribe_url), ch->unsubscribe_url, b->token, at + 7);
+				 (int)(at - unsub), unsub, b->token, at + 7);
 		else
-			snprintf(b->unsub_url, sizeof b->unsub_url, "%s", ch->unsubscribe_url);
+			snprintf(b->unsub_url, sizeof b->unsub_url, "%s", unsub);
 	} else if (b->token[0]) {
 		snprintf(b->unsub_url, sizeof b->unsub_url, "mailto:%s?subject=unsubscribe%%20%s",
 			 ch->unsubscribe_mailto ? ch->unsubscribe_mailto : from_addr, b->token);
@@ -352,7 +360,7 @@ static int build(patron_store *s, const channel *ch, const patron_template *t, c
 	const char *name = json_string_value(json_object_get(cust, "name"));
 	patron_buf lu = {0};
 	if (b->token[0] && ch->email) {
-		if (ch->unsubscribe_url)
+		if (unsub)
 			patron_buf_printf(&lu, "<%s>, ", b->unsub_url);
 		patron_buf_printf(&lu, "<mailto:%s?subject=unsubscribe%%20%s>",
 				  ch->unsubscribe_mailto ? ch->unsubscribe_mailto : from_addr, b->token);
@@ -360,7 +368,7 @@ static int build(patron_store *s, const channel *ch, const patron_template *t, c
 	patron_email e = {.from = ch->from, .to = m->address, .to_name = name,
 			  .subject = b->body.subject, .text = b->body.text, .html = b->body.html,
 			  .message_id = b->mid.data, .list_unsubscribe = lu.len ? lu.data : NULL,
-			  .one_click = ch->unsubscribe_url != NULL, .date = now};
+			  .one_click = unsub != NULL, .date = now};
 	size_t mime_len;
 	b->mime = patron_mime_compose(&e, &mime_len);
 	patron_buf_free(&lu);

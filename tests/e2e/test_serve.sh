@@ -642,3 +642,37 @@ t_a_browser_logs_in_and_reads_the_report_and_a_customer() {
 	[ -n "$(wd_find '#password')" ] || fail "still logged in after logging out"
 	wd DELETE "/session/$WD" >/dev/null
 }
+
+t_every_channel_carries_the_servers_unsubscribe_link() {
+	cat >"$T/customers.csv" <<-CSV
+	email,first_name,accepts_marketing
+	ada@example.com,Ada,yes
+	bo@example.com,Bo,yes
+	CSV
+	"$PATRON" --db "$DB" import customers "$T/customers.csv" >/dev/null
+	q "INSERT INTO consent SELECT customer_id, 'news', 1, 'test', 0 FROM consent"
+	mkdir -p "$T/rules/templates"
+	printf 'Subject: Hi\n\nHello {{customer.first_name}}\n' >"$T/rules/templates/hi.txt"
+	cat >"$T/rules/two.lua" <<-'LUA'
+	rule { name = "both", every = "1d", where = function(c) return true end,
+	  act = function(c)
+	    send{ channel = "email", to = c, template = "hi" }
+	    send{ channel = "news", to = c, template = "hi" }
+	  end }
+	LUA
+	cat >"$T/patron.conf" <<-CONF
+	public_url = "https://shop.example/p/"
+	channels = { email = { from = "Shop <hi@shop.example>" },
+	             news = { from = "News <news@shop.example>", kind = "email" } }
+	CONF
+	run "$PATRON" --db "$DB" run "$T/rules"
+	expect_rc 0
+	# sent in turn (email, news, email, news): each channel's settings
+	# outlive the others being set up
+	expect_eq "$(q "SELECT group_concat(channel || '=' || status) FROM (SELECT * FROM outbox ORDER BY id)")" "email=sent,news=sent,email=sent,news=sent"
+	for f in "$T"/outbox/*.eml; do
+		grep -q '^List-Unsubscribe: <https://shop.example/p/u/[12]\.' "$f" ||
+			fail "no serve unsubscribe link in $(basename "$f"): $(grep -i '^List-Unsub' "$f")"
+		expect_in "$f" "List-Unsubscribe-Post: List-Unsubscribe=One-Click"
+	done
+}
