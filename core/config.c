@@ -564,3 +564,40 @@ void patron_config_channel_names(const patron_config *c, patron_buf *names)
 	}
 	lua_pop(L, 1);
 }
+
+int patron_config_secret(const patron_config *c, const char *job, const char *name,
+			 const char *env_default, char **out, patron_err *err)
+{
+	*out = NULL;
+	char key[128];
+	if (c && patron_config_string(c, job, name))
+		return patron_err_set(err, "option %s: a %s does not belong in patron.conf; give "
+				      "%s_env (an environment variable) or %s_file (a file only "
+				      "you can read)", name, name, name, name);
+	snprintf(key, sizeof key, "%s_env", name);
+	const char *var = c ? patron_config_string(c, job, key) : NULL;
+	snprintf(key, sizeof key, "%s_file", name);
+	const char *file = c ? patron_config_string(c, job, key) : NULL;
+	if (var) {
+		const char *v = getenv(var);
+		if (!v)
+			return patron_err_set(err, "option %s_env: the environment variable %s is not "
+					      "set", name, var);
+		*out = patron_xstrdup(v);
+	} else if (file) {
+		char buf[4096];
+		size_t len;
+		patron_err why;
+		if (patron_read_secret(file, buf, sizeof buf, &len, &why) < 0)
+			return patron_err_set(err, "option %s_file: %s", name, why.msg);
+		buf[strcspn(buf, "\r\n")] = '\0';
+		if (buf[0])
+			*out = patron_xstrdup(buf);
+		memset(buf, 0, sizeof buf);
+		if (!*out)
+			return patron_err_set(err, "option %s_file: %s: empty", name, file);
+	} else if (env_default && getenv(env_default)) {
+		*out = patron_xstrdup(getenv(env_default));
+	}
+	return 0;
+}

@@ -45,6 +45,16 @@ size_t patron_config_choices(const patron_config *c, const char *job);
 const char *patron_config_string(const patron_config *c, const char *job, const char *key);
 int patron_config_number(const patron_config *c, const char *job, const char *key, double *out);
 
+/* A secret of JOB's table (a password, a signing key), never written in
+ * patron.conf itself: from the variable NAME_env names (which must be
+ * set), else the file NAME_file names (which only its owner may read;
+ * its first line), else the variable ENV_DEFAULT. *OUT, owned by the
+ * caller, is NULL when none is given. -1 with err ("option NAME: a NAME
+ * does not belong in patron.conf; ...") when NAME is set, a variable is
+ * missing or the file is refused or empty. */
+int patron_config_secret(const patron_config *c, const char *job, const char *name,
+			 const char *env_default, char **out, patron_err *err);
+
 /* JOB's options (its table's strings, numbers and booleans; "plugin"
  * included), appended to BUF as one JSON object; {} when it has none. */
 void patron_config_job_json(const patron_config *c, const char *job, patron_buf *buf);

@@ -578,44 +578,11 @@ static const char *host_store_dir(patron_ctx *ctx)
 
 static int host_secret(patron_ctx *ctx, const char *name, const char *env_default, char **out)
 {
-	*out = NULL;
-	char key[128];
-	if (host_option_string(ctx, name)) {
-		host_fail(ctx, "option %s: a %s does not belong in patron.conf; give %s_env (an "
-			  "environment variable) or %s_file (a file only you can read)", name, name,
-			  name, name);
+	patron_err err;
+	if (patron_config_secret(ctx->env->config, ctx->env->job, name, env_default, out,
+				 &err) < 0) {
+		host_fail(ctx, "%s", err.msg);
 		return -1;
-	}
-	snprintf(key, sizeof key, "%s_env", name);
-	const char *var = host_option_string(ctx, key);
-	snprintf(key, sizeof key, "%s_file", name);
-	const char *file = host_option_string(ctx, key);
-	if (var) {
-		const char *v = getenv(var);
-		if (!v) {
-			host_fail(ctx, "option %s_env: the environment variable %s is not set", name,
-				  var);
-			return -1;
-		}
-		*out = patron_xstrdup(v);
-	} else if (file) {
-		char buf[4096];
-		size_t len;
-		patron_err err;
-		if (patron_read_secret(file, buf, sizeof buf, &len, &err) < 0) {
-			host_fail(ctx, "option %s_file: %s", name, err.msg);
-			return -1;
-		}
-		buf[strcspn(buf, "\r\n")] = '\0';
-		if (buf[0])
-			*out = patron_xstrdup(buf);
-		memset(buf, 0, sizeof buf);
-		if (!*out) {
-			host_fail(ctx, "option %s_file: %s: empty", name, file);
-			return -1;
-		}
-	} else if (env_default && getenv(env_default)) {
-		*out = patron_xstrdup(getenv(env_default));
 	}
 	return 0;
 }

@@ -14,39 +14,19 @@
 #include "../value.h"
 #include "cli.h"
 
-/* A webhook secret: NAME_env (a variable), NAME_file (a file only its owner
- * reads), else the variable ENV; never patron.conf itself. NULL when none;
- * -1 with the line printed. */
+/* A webhook secret of serve's table (patron_config_secret), or NULL when
+ * none is given or it is empty; -1 with the line printed. */
 static int secret(const patron_config *cfg, const char *name, const char *env, char **out)
 {
-	char key[64];
-	*out = NULL;
-	if (patron_config_string(cfg, "serve", name))
-		return cli_fail(EXIT_FAIL, "%s: serve.%s: a secret does not belong in patron.conf; "
-				"give serve.%s_env (an environment variable) or serve.%s_file (a "
-				"file only you can read)", patron_config_path(cfg), name, name, name);
-	snprintf(key, sizeof key, "%s_env", name);
-	const char *var = patron_config_string(cfg, "serve", key);
-	snprintf(key, sizeof key, "%s_file", name);
-	const char *file = patron_config_string(cfg, "serve", key);
-	if (file) {
-		char buf[1024];
-		size_t len;
-		patron_err err;
-		if (patron_read_secret(file, buf, sizeof buf, &len, &err) < 0)
-			return cli_fail(EXIT_FAIL, "serve.%s_file: %s", name, err.msg);
-		buf[strcspn(buf, "\r\n")] = '\0';
-		if (!buf[0])
-			return cli_fail(EXIT_FAIL, "serve.%s_file: %s: empty", name, file);
-		*out = patron_xstrdup(buf);
-		return 0;
+	patron_err err;
+	if (patron_config_secret(cfg, "serve", name, env, out, &err) < 0) {
+		cli_fail(EXIT_FAIL, "%s: serve: %s", patron_config_path(cfg), err.msg);
+		return -1;
 	}
-	const char *v = getenv(var ? var : env);
-	if (var && !v)
-		return cli_fail(EXIT_FAIL, "serve.%s_env: the environment variable %s is not set",
-				name, var);
-	if (v && *v)
-		*out = patron_xstrdup(v);
+	if (*out && !**out) {
+		free(*out);
+		*out = NULL;
+	}
 	return 0;
 }
 

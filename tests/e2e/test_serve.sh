@@ -676,3 +676,21 @@ t_every_channel_carries_the_servers_unsubscribe_link() {
 		expect_in "$f" "List-Unsubscribe-Post: List-Unsubscribe=One-Click"
 	done
 }
+
+t_webhook_secrets_never_sit_in_patron_conf() {
+	echo 'serve = { shopify_secret = "shpss_in_the_open" }' >"$T/patron.conf"
+	run "$PATRON" --db "$DB" serve --listen 127.0.0.1:0
+	expect_rc 1
+	expect_in "$T/err" "patron.conf: serve: option shopify_secret: a shopify_secret does not belong in patron.conf; give shopify_secret_env"
+	grep -q shpss_in_the_open "$T/err" && fail "the secret is in the error"
+	# From a file only its owner reads, as plugins' secrets are.
+	printf '%s\n' "$SHOPIFY_SECRET" >"$T/shopify.secret"
+	chmod 600 "$T/shopify.secret"
+	echo "serve = { shopify_secret_file = \"$T/shopify.secret\" }" >"$T/patron.conf"
+	SHOPIFY_SECRET_IN_ENV=$SHOPIFY_SECRET
+	SHOPIFY_SECRET=wrong-one serve	# the variable serve() sets is not what is used
+	SHOPIFY_SECRET=$SHOPIFY_SECRET_IN_ENV
+	shopify_order
+	shopify "$T/order.json" orders/create d-1
+	expect_eq "$CODE" 200 "signed with the file's secret"
+}
