@@ -616,6 +616,8 @@ t_a_browser_logs_in_and_reads_the_report_and_a_customer() {
 		\"--no-sandbox\", \"--disable-gpu\", \"--disable-dev-shm-usage\",
 		\"--user-data-dir=$T/chromium\"]}}}}" | jq -r .sessionId)
 	[ -n "$WD" ] && [ "$WD" != null ] || fail "no browser session: $(tail -5 "$T/chromedriver.log")"
+	# The browser goes with the session, whether the test passes or fails.
+	trap 'wd DELETE "/session/$WD" >/dev/null 2>&1 || true' EXIT
 	# The report asks for the password first.
 	wd POST "/session/$WD/url" "{\"url\": \"$URL/\"}" >/dev/null
 	field=$(wd_find '#password')
@@ -640,7 +642,6 @@ t_a_browser_logs_in_and_reads_the_report_and_a_customer() {
 	wd POST "/session/$WD/element/$(wd_find '#logout')/click" '{}' >/dev/null
 	wd POST "/session/$WD/url" "{\"url\": \"$URL/\"}" >/dev/null
 	[ -n "$(wd_find '#password')" ] || fail "still logged in after logging out"
-	wd DELETE "/session/$WD" >/dev/null
 }
 
 t_every_channel_carries_the_servers_unsubscribe_link() {
