@@ -338,6 +338,24 @@ void patron_csv_write_field(FILE *f, const char *s, size_t len)
 	fputc('"', f);
 }
 
+void patron_csv_buf_row(patron_buf *b, const char *const *cells, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			patron_buf_add(b, ",", 1);
+		const char *c = cells[i] ? cells[i] : "";
+		/* Always quoted: a value can hold commas, quotes or line ends. */
+		patron_buf_add(b, "\"", 1);
+		for (const char *p = c; *p; p++) {
+			if (*p == '"')
+				patron_buf_add(b, "\"", 1);
+			patron_buf_add(b, p, 1);
+		}
+		patron_buf_add(b, "\"", 1);
+	}
+	patron_buf_add(b, "\r\n", 2);
+}
+
 patron_csv *patron_csv_open_header(const char *path, patron_csv_record *header,
 				   const char *want, patron_err *err)
 {

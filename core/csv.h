@@ -53,5 +53,8 @@ uint64_t patron_csv_size(const patron_csv *r);
 
 /* Writes one field, quoted only when RFC 4180 needs it. */
 void patron_csv_write_field(FILE *f, const char *s, size_t len);
+/* Appends one record of N cells (NULL: empty), each quoted, CRLF-ended:
+ * a CSV made in memory for an import (patron_import_mem). */
+void patron_csv_buf_row(patron_buf *b, const char *const *cells, size_t n);
 
 #endif

@@ -98,25 +98,6 @@ int patron_stripe_verify(const char *secret, const char *body, size_t len,
 
 /* ---- rows ---- */
 
-/* One CSV row from NULL-terminated cells (NULL: empty). */
-static void row(patron_buf *b, const char *const *cells, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			patron_buf_add(b, ",", 1);
-		const char *c = cells[i] ? cells[i] : "";
-		/* Always quoted: a value can hold commas, quotes or line ends. */
-		patron_buf_add(b, "\"", 1);
-		for (const char *p = c; *p; p++) {
-			if (*p == '"')
-				patron_buf_add(b, "\"", 1);
-			patron_buf_add(b, p, 1);
-		}
-		patron_buf_add(b, "\"", 1);
-	}
-	patron_buf_add(b, "\r\n", 2);
-}
-
 /* A member as text: strings as they are, numbers written out, booleans as
  * yes/no; NULL for null or absent. BUF holds 32 bytes. */
 static const char *text(json_t *o, const char *key, char *buf)
@@ -230,7 +211,7 @@ int patron_shopify_order_csv(json_t *order, patron_buf *csv, patron_err *err)
 	json_t *lines = json_object_get(order, "line_items");
 	if (!json_is_array(lines) || !json_array_size(lines))
 		return patron_err_set(err, "line_items: expected a list of at least one line");
-	row(csv, head, N);
+	patron_csv_buf_row(csv, head, N);
 	json_array_foreach(lines, i, r) {
 		if (!json_is_object(r))
 			return patron_err_set(err, "line_items[%zu]: expected an object", i);
@@ -252,7 +233,7 @@ int patron_shopify_order_csv(json_t *order, patron_buf *csv, patron_err *err)
 			i ? NULL : text(bill, "zip", b[15]), i ? NULL : text(bill, "company", b[16]),
 			i ? NULL : text(order, "source_name", b[17]),
 		};
-		row(csv, cells, N);
+		patron_csv_buf_row(csv, cells, N);
 	}
 	return 0;
 }
@@ -285,8 +266,8 @@ int patron_shopify_customer_csv(json_t *c, patron_buf *csv, patron_err *err)
 		text(addr, "city", b[9]), text(addr, "zip", b[10]), text(addr, "company", b[11]),
 		text(c, "total_spent", b[12]), text(c, "orders_count", b[13]),
 	};
-	row(csv, head, N);
-	row(csv, cells, N);
+	patron_csv_buf_row(csv, head, N);
+	patron_csv_buf_row(csv, cells, N);
 	return 0;
 }
 
@@ -377,8 +358,8 @@ int patron_stripe_charge_csv(json_t *ch, patron_buf *csv, patron_err *err)
 		text(bill, "phone", b[5]), text(bill, "name", b[6]), text(addr, "country", b[7]),
 		text(addr, "city", b[8]), text(addr, "postal_code", b[9]),
 	};
-	row(csv, head, N);
-	row(csv, cells, N);
+	patron_csv_buf_row(csv, head, N);
+	patron_csv_buf_row(csv, cells, N);
 	return 0;
 }
 
@@ -401,7 +382,7 @@ int patron_stripe_customer_csv(json_t *c, patron_buf *csv, patron_err *err)
 	}
 	const char *cells[N] = {id, text(c, "description", b[1]), text(c, "email", b[2]),
 				text(c, "name", b[3]), when[0] ? when : NULL, text(c, "phone", b[4])};
-	row(csv, head, N);
-	row(csv, cells, N);
+	patron_csv_buf_row(csv, head, N);
+	patron_csv_buf_row(csv, cells, N);
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../bus.h"
+#include "../csv.h"
 #include "../consent.h"
 #include "../value.h"
 #include "hooks.h"
@@ -368,25 +369,19 @@ static int who(patron_store *s, json_t *m, const char *where, const patron_inges
 					      "yes/no", where, k);
 		}
 	}
-	patron_buf csv = {0};
-	int first = 1;
-	for (int pass = 0; pass < 2; pass++) {
-		first = 1;
-		json_object_foreach(cols, k, v) {
-			const char *cell = pass ? json_string_value(v) : k;
-			if (!first)
-				patron_buf_add(&csv, ",", 1);
-			first = 0;
-			patron_buf_add(&csv, "\"", 1);
-			for (const char *p = cell; *p; p++) {
-				if (*p == '"')
-					patron_buf_add(&csv, "\"", 1);
-				patron_buf_add(&csv, p, 1);
-			}
-			patron_buf_add(&csv, "\"", 1);
-		}
-		patron_buf_add(&csv, "\n", 1);
+	/* the header, then the row */
+	size_t ncols = json_object_size(cols), c = 0;
+	const char **head = patron_xmalloc(ncols * sizeof *head);
+	const char **cells = patron_xmalloc(ncols * sizeof *cells);
+	json_object_foreach(cols, k, v) {
+		head[c] = k;
+		cells[c++] = json_string_value(v);
 	}
+	patron_buf csv = {0};
+	patron_csv_buf_row(&csv, head, ncols);
+	patron_csv_buf_row(&csv, cells, ncols);
+	free(head);
+	free(cells);
 	json_decref(cols);
 	char name[160];
 	snprintf(name, sizeof name, "%.150s", where[0] ? where : "identify");
