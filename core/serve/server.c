@@ -385,9 +385,7 @@ static void session_mac(server *sv, const char *expiry, const char *pw, char out
 {
 	patron_buf t = {0};
 	patron_buf_printf(&t, "s.%s.%s", expiry, pw);
-	unsigned char mac[32];
-	patron_hmac_sha256(sv->session_key, 32, t.data, t.len, mac);
-	sodium_bin2base64(out, 32, mac, 16, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	patron_mac16(sv->session_key, t.data, t.len, out);
 	patron_buf_free(&t);
 }
 
@@ -423,9 +421,7 @@ static void csrf_of(server *sv, const char *sess, char out[32])
 {
 	patron_buf t = {0};
 	patron_buf_printf(&t, "csrf.%s", sess);
-	unsigned char mac[32];
-	patron_hmac_sha256(sv->session_key, 32, t.data, t.len, mac);
-	sodium_bin2base64(out, 32, mac, 16, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	patron_mac16(sv->session_key, t.data, t.len, out);
 	patron_buf_free(&t);
 }
 

@@ -13,7 +13,7 @@
 
 #define MAC_CHARS 22	/* 16 bytes, base64url without padding */
 
-static void mac_of(const unsigned char key[32], const char *text, size_t len, char out[32])
+void patron_mac16(const unsigned char key[32], const char *text, size_t len, char out[32])
 {
 	unsigned char full[32];
 	patron_hmac_sha256(key, 32, text, len, full);
@@ -38,7 +38,7 @@ void patron_track_token(const unsigned char key[32], int64_t id, const char *url
 	/* The kind is signed too: an open token is never a click's. */
 	patron_buf signed_text = {0};
 	patron_buf_printf(&signed_text, "%c.%.*s", url ? 'c' : 'o', (int)t.len, t.data);
-	mac_of(key, signed_text.data, signed_text.len, mac);
+	patron_mac16(key, signed_text.data, signed_text.len, mac);
 	patron_buf_add(out, t.data, t.len);
 	patron_buf_printf(out, ".%s", mac);
 	patron_buf_free(&t);
@@ -71,7 +71,7 @@ int patron_track_check(const unsigned char key[32], const char *token, int click
 	patron_buf t = {0};
 	patron_buf_printf(&t, "%c.%.*s", click ? 'c' : 'o', (int)body, token);
 	char want[32];
-	mac_of(key, t.data, t.len, want);
+	patron_mac16(key, t.data, t.len, want);
 	patron_buf_free(&t);
 	if (sodium_memcmp(want, mac, MAC_CHARS) != 0)
 		return 0;

@@ -16,6 +16,11 @@
 /* The longest address a click token carries. */
 #define PATRON_TRACK_URL_MAX 2048
 
+/* The first 16 bytes of the HMAC-SHA256 of TEXT under KEY, base64url
+ * without padding (22 characters), into OUT: what every token and cookie
+ * of patron serve is signed with. */
+void patron_mac16(const unsigned char key[32], const char *text, size_t len, char out[32]);
+
 /* Appends the token for message ID (URL NULL: the open pixel's). */
 void patron_track_token(const unsigned char key[32], int64_t id, const char *url,
 			patron_buf *out);
