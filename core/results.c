@@ -236,10 +236,11 @@ static int write_scores(patron_results *r, patron_store *s, const char *model, i
 	 * scores were a table of their own): the customers' ids, as bits. */
 	uint64_t *known = NULL;
 	int64_t max_id = -1;
-	if (rc == 0 && sqlite3_prepare_v2(db, "SELECT id FROM customers ORDER BY id DESC", -1, &del,
+	sqlite3_stmt *ids = NULL;
+	if (rc == 0 && sqlite3_prepare_v2(db, "SELECT id FROM customers ORDER BY id DESC", -1, &ids,
 					  NULL) == SQLITE_OK) {
-		while (sqlite3_step(del) == SQLITE_ROW) {
-			int64_t id = sqlite3_column_int64(del, 0);
+		while (sqlite3_step(ids) == SQLITE_ROW) {
+			int64_t id = sqlite3_column_int64(ids, 0);
 			if (!known) {
 				max_id = id;
 				known = patron_xcalloc((size_t)(max_id / 64 + 1), sizeof *known);
@@ -248,8 +249,7 @@ static int write_scores(patron_results *r, patron_store *s, const char *model, i
 				known[id / 64] |= 1ull << (id % 64);
 		}
 	}
-	sqlite3_finalize(del);
-	del = NULL;
+	sqlite3_finalize(ids);
 	if (rc == 0 &&
 	    (sqlite3_prepare_v2(db, "DELETE FROM score_values WHERE name_id = ?1", -1, &del,
 				NULL) != SQLITE_OK ||
