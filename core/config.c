@@ -26,7 +26,8 @@ const patron_job patron_jobs[] = {
 /* Keys patron.conf may set besides the jobs. */
 static const char *const other_keys[] = {"channels", "frequency_cap", "templates", "currency",
 					 "rules", "retention", "attribution", "shop",
-					 "campaign_costs", "public_url", "serve", NULL};
+					 "campaign_costs", "public_url", "serve", "inbox", "sla",
+					 NULL};
 
 #define CONFIG_MEMORY (8u << 20)	/* bytes a config may allocate */
 #define CONFIG_STEPS 1000000		/* instructions it may run */
@@ -224,6 +225,28 @@ static int validate(patron_config *c, patron_err *err)
 			if (lua_type(L, -1) != LUA_TTABLE) {
 				patron_err_set(err, "%s: serve: expected a table such as { listen = "
 					       "\"127.0.0.1:8080\" }, got %s", c->path, type_of(L, -1));
+				lua_pop(L, 2);
+				return -1;
+			}
+		} else if (strcmp(key, "inbox") == 0) {
+			if (lua_type(L, -1) != LUA_TTABLE) {
+				patron_err_set(err, "%s: inbox: expected a table such as { addresses = "
+					       "\"help@shop.example\" }, got %s", c->path, type_of(L, -1));
+				lua_pop(L, 2);
+				return -1;
+			}
+		} else if (strcmp(key, "sla") == 0) {
+			int64_t secs;
+			int ok = lua_type(L, -1) == LUA_TTABLE;
+			if (ok) {
+				lua_getfield(L, -1, "first_response");
+				ok = lua_isnil(L, -1) || (lua_type(L, -1) == LUA_TSTRING &&
+					patron_parse_duration(lua_tostring(L, -1), &secs) == 0 && secs > 0);
+				lua_pop(L, 1);
+			}
+			if (!ok) {
+				patron_err_set(err, "%s: sla: expected a table such as { first_response "
+					       "= \"24h\" }", c->path);
 				lua_pop(L, 2);
 				return -1;
 			}

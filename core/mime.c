@@ -171,6 +171,23 @@ char *patron_mime_compose(const patron_email *e, size_t *len)
 	}
 	patron_buf_printf(&b, "\r\nDate: %s\r\nMessage-ID: %s\r\nMIME-Version: 1.0\r\n", date,
 			  e->message_id);
+	/* ids are "<...>" words of printable ASCII: nothing to encode, and
+	 * folded at their spaces to keep lines short */
+	if (e->in_reply_to)
+		patron_buf_printf(&b, "In-Reply-To: %s\r\n", e->in_reply_to);
+	if (e->references) {
+		patron_buf_adds(&b, "References:");
+		for (const char *p = e->references; *p;) {
+			size_t n = strcspn(p, " ");
+			if (n)
+				patron_buf_printf(&b, "%s%.*s", p == e->references ? " " : "\r\n ",
+						  (int)n, p);
+			p += n;
+			while (*p == ' ')
+				p++;
+		}
+		patron_buf_adds(&b, "\r\n");
+	}
 	if (e->list_unsubscribe) {
 		patron_buf_printf(&b, "List-Unsubscribe: %s\r\n", e->list_unsubscribe);
 		if (e->one_click)

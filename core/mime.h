@@ -19,6 +19,8 @@ typedef struct {
 	const char *message_id;		/* "<...@...>" */
 	const char *list_unsubscribe;	/* the header's value, or NULL */
 	int one_click;			/* List-Unsubscribe-Post (RFC 8058) */
+	const char *in_reply_to;	/* an answer: the "<id>" it answers, or NULL */
+	const char *references;		/* and the conversation's ids, space-separated */
 	int64_t date;			/* Unix seconds */
 } patron_email;
 

@@ -404,6 +404,68 @@ static int build(patron_store *s, const channel *ch, const patron_template *t, c
 	return 0;
 }
 
+/* The answer a row carries when it is the shop's reply to a customer's
+ * email (patron ticket --reply): a new reference, or NULL. */
+static json_t *reply_of(const row *m)
+{
+	if (m->tmpl_path[0] || strcmp(m->tmpl, "reply") != 0)
+		return NULL;
+	json_t *vars = json_loads(m->vars, 0, NULL);
+	json_t *r = json_incref(json_object_get(vars, "reply"));
+	json_decref(vars);
+	if (r && !json_is_object(r)) {
+		json_decref(r);
+		r = NULL;
+	}
+	return r;
+}
+
+static char *reply_str(json_t *reply, const char *key)
+{
+	const char *v = json_string_value(json_object_get(reply, key));
+	return v ? patron_xstrdup(v) : NULL;
+}
+
+/* A reply as its channel gets it: the shop's own words as they were
+ * written, threaded by In-Reply-To and References under the Message-ID it
+ * was kept with in its ticket. No template, no unsubscribe footer, no
+ * tracking, and no marketing consent asked: the customer wrote first. */
+static void build_reply(const channel *ch, const row *m, json_t *reply, int64_t now, built *b)
+{
+	memset(b, 0, sizeof *b);
+	b->body.subject = reply_str(reply, "subject");
+	b->body.text = reply_str(reply, "text");
+	if (!b->body.text)
+		b->body.text = patron_xstrdup("");
+	char *mid = reply_str(reply, "message_id");
+	if (mid)
+		patron_buf_adds(&b->mid, mid);
+	else
+		patron_message_id(&b->mid, m->key, ch->domain);
+	free(mid);
+	const char *irt = json_string_value(json_object_get(reply, "in_reply_to"));
+	const char *refs = json_string_value(json_object_get(reply, "references"));
+	patron_email e = {.from = ch->from, .to = m->address, .subject = b->body.subject,
+			  .text = b->body.text, .message_id = b->mid.data, .date = now,
+			  .in_reply_to = irt, .references = refs};
+	size_t mime_len;
+	b->mime = patron_mime_compose(&e, &mime_len);
+	json_t *j = json_pack("{s:s, s:I, s:s, s:s, s:{s:I}, s:s, s:s?, s:s, s:s?, s:s?, s:I}",
+			      "id", m->key, "outbox_id", (json_int_t)m->id, "channel", ch->name,
+			      "to", m->address, "customer", "id", (json_int_t)m->cid, "template",
+			      m->tmpl, "subject", b->body.subject, "text", b->body.text,
+			      "in_reply_to", irt, "references", refs, "created_at",
+			      (json_int_t)m->created_at);
+	b->json = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	b->m = (patron_message){
+		.id = m->id, .key = m->key, .message_id = b->mid.data, .channel = ch->name,
+		.customer_id = m->cid, .to = m->address, .from = ch->from,
+		.subject = b->body.subject, .text = b->body.text, .mime = b->mime,
+		.mime_len = mime_len, .json = b->json, .attempt = (unsigned)m->attempts + 1,
+	};
+}
+
 static int exec_id(patron_store *s, const char *sql, int64_t id, patron_err *err)
 {
 	sqlite3_stmt *st;
@@ -479,7 +541,8 @@ static int one(run *r, const row *m, patron_err *err)
 		return -1;
 	if (ch->down)
 		return 0;
-	if (m->cid > 0) {	/* consent again: it may have gone since the rule ran */
+	json_t *reply = reply_of(m);
+	if (m->cid > 0 && !reply) {	/* consent again: it may have gone since the rule ran */
 		sqlite3_reset(r->consent);
 		sqlite3_bind_int64(r->consent, 1, m->cid);
 		sqlite3_bind_text(r->consent, 2, m->channel, -1, SQLITE_STATIC);
@@ -495,14 +558,21 @@ static int one(run *r, const row *m, patron_err *err)
 		}
 	}
 	char why[1024];
-	patron_template *t = template_of(r, m, why, sizeof why);
 	built b;
-	patron_err berr;
-	if (t && build(r->s, ch, t, m, r->o->now, &b, &berr) < 0) {
-		snprintf(why, sizeof why, "%s", berr.msg);	/* build left nothing to free */
-		t = NULL;
+	int ok = 1;
+	if (reply) {
+		build_reply(ch, m, reply, r->o->now, &b);
+		json_decref(reply);
+	} else {
+		patron_template *t = template_of(r, m, why, sizeof why);
+		patron_err berr;
+		if (t && build(r->s, ch, t, m, r->o->now, &b, &berr) < 0) {
+			snprintf(why, sizeof why, "%s", berr.msg);	/* build left nothing to free */
+			t = NULL;
+		}
+		ok = t != NULL;
 	}
-	if (!t) {
+	if (!ok) {
 		r->st->dead++;
 		say(r, m, "failed", why);
 		return settle(r, m, "dead", 0, why, "message.failed", err);
@@ -750,14 +820,16 @@ int patron_outbox_render(patron_store *s, const patron_config *c, int64_t now, i
 	}
 	run r = {.s = s};
 	char why[1024];
-	patron_template *t = template_of(&r, &m, why, sizeof why);
+	json_t *reply = reply_of(&m);
+	patron_template *t = reply ? NULL : template_of(&r, &m, why, sizeof why);
 	channel ch;
 	built b;
 	int rc = -1;
-	if (!t)
+	if (!t && !reply)
 		patron_err_set(err, "%s", why);
 	else if (channel_setup(&ch, c, m.channel, err) == 0 &&
-		 build(s, &ch, t, &m, now, &b, err) == 0) {
+		 (reply ? (build_reply(&ch, &m, reply, now, &b), 0)
+			: build(s, &ch, t, &m, now, &b, err)) == 0) {
 		if (raw) {
 			*out = patron_xstrdup(b.mime);
 		} else {
@@ -774,6 +846,7 @@ int patron_outbox_render(patron_store *s, const patron_config *c, int64_t now, i
 		built_free(&b);
 		rc = 0;
 	}
+	json_decref(reply);
 	for (size_t i = 0; i < r.ntpls; i++)
 		patron_template_free(r.tpls[i].t);
 	free(r.tpls);

@@ -59,6 +59,10 @@ json_t *patron_person_export(patron_store *s, int64_t cid, int64_t now)
 		{"recommendations", "SELECT rank, product_id, score, model, computed_at FROM "
 				    "recommendations WHERE customer_id = ?1 ORDER BY rank"},
 		{"audit", "SELECT * FROM audit WHERE customer_id = ?1 ORDER BY id"},
+		{"tickets", "SELECT * FROM tickets WHERE customer_id = ?1 ORDER BY id"},
+		{"ticket_messages", "SELECT m.* FROM ticket_messages m JOIN tickets t ON t.id ="
+				    " m.ticket_id WHERE t.customer_id = ?1 ORDER BY m.ticket_id,"
+				    " m.sent_at, m.id"},
 	};
 	for (size_t i = 0; i < sizeof parts / sizeof *parts; i++)
 		json_object_set_new(doc, parts[i].key, rows(s, parts[i].sql, cid));
@@ -122,7 +126,7 @@ int patron_person_erase(patron_store *s, int64_t cid, const patron_config *cfg,
 				"updated_at) VALUES (NULL, NULL, ?1, ?2)", created, now, NULL) : 0;
 	st->tombstone = buyer && n > 0 ? sqlite3_last_insert_rowid(db) : 0;
 	int64_t t = st->tombstone;
-	long counts[12];
+	long counts[13];
 	static const char *const steps[] = {
 		/* The shop's figures stay: orders move to the anonymous customer. */
 		"UPDATE orders SET customer_id = ?2 WHERE customer_id = ?1",
@@ -131,6 +135,9 @@ int patron_person_erase(patron_store *s, int64_t cid, const patron_config *cfg,
 		 "WHERE customer_id = ?1"),
 		"UPDATE audit SET detail = '{}', customer_id = NULL WHERE customer_id = ?1",
 		"DELETE FROM feedback WHERE customer_id = ?1",
+		/* what they wrote to the shop, and its answers (messages go with
+		 * their tickets) */
+		"DELETE FROM tickets WHERE customer_id = ?1",
 		("DELETE FROM score_values WHERE name_id IN (SELECT id FROM score_names) AND "
 		 "customer_id = ?1"),
 		"DELETE FROM recommendation_lists WHERE customer_id = ?1",
@@ -156,19 +163,23 @@ int patron_person_erase(patron_store *s, int64_t cid, const patron_config *cfg,
 		long a = b < 0 ? -1 : change(s, "UPDATE audit SET detail = '{}', reason = NULL WHERE "
 					     "instr(detail, ?3) > 0 OR instr(coalesce(reason, ''), ?3) "
 					     "> 0", 0, 0, text);
-		n = a;
+		/* a message they wrote into someone else's conversation */
+		n = a < 0 ? -1 : change(s, "UPDATE ticket_messages SET sender = '(erased)', body ="
+					" '(erased)', subject = '' WHERE sender = ?3", 0, 0, text);
 		if (e > 0)
 			counts[1] += e;
 	}
 	if (n >= 0) {
 		st->identities = json_array_size(values);
 		st->orders = counts[0], st->events = counts[1], st->messages = counts[2];
-		st->audit = counts[3], st->feedback = counts[4], st->scores = counts[5];
+		st->audit = counts[3], st->feedback = counts[4], st->scores = counts[6];
+		st->tickets = counts[5];
 		char detail[300];
 		snprintf(detail, sizeof detail, "{\"identities\":%ld,\"orders\":%ld,\"events\":%ld,"
-			 "\"messages\":%ld,\"files\":%ld,\"audit\":%ld,\"feedback\":%ld}",
+			 "\"messages\":%ld,\"files\":%ld,\"audit\":%ld,\"feedback\":%ld,"
+			 "\"tickets\":%ld}",
 			 st->identities, st->orders, st->events, st->messages, st->files, st->audit,
-			 st->feedback);
+			 st->feedback, st->tickets);
 		n = change(s, "INSERT INTO erasures(at, tombstone, counts) VALUES (?1, nullif(?2, 0), "
 			   "?3)", now,
 			   t, detail);

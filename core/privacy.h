@@ -16,11 +16,12 @@ json_t *patron_person_export(patron_store *s, int64_t cid, int64_t now);
 
 typedef struct {
 	int64_t tombstone;	/* the id the orders are kept under; 0: there were none */
-	long identities, orders, events, messages, files, audit, feedback, scores;
+	long identities, orders, events, messages, files, audit, feedback, scores, tickets;
 } patron_erase_stats;
 
 /* Erases customer CID: the customer row, identities, attributes, tags,
- * consent, feedback, scores and recommendations go; orders (amounts, dates,
+ * consent, feedback, tickets (what they wrote to the shop), scores and
+ * recommendations go; orders (amounts, dates,
  * lines) move to a new anonymous customer, made only when there are any;
  * the events, messages and audit rows about the person keep their counts
  * and times but lose their text and addresses, as do other events naming

@@ -742,7 +742,10 @@ static int event_index(lua_State *L)
 		sqlite3_reset(st);
 		lua_setfield(L, -2, "number");
 	} else {
-		return 0;
+		/* any other field is the payload's: event.text is event.data.text */
+		lua_getfield(L, 1, "data");
+		lua_getfield(L, -1, k);
+		return 1;
 	}
 	lua_pushvalue(L, -1);
 	lua_setfield(L, 1, k);	/* once read, kept */

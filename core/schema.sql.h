@@ -282,6 +282,33 @@ static const char *const patron_migrations[] = {
 	"  DELETE FROM score_values WHERE name_id IN (SELECT id FROM score_names)"
 	"   AND customer_id = OLD.id;"
 	"  END;",
+	/* 13: the inbox. A ticket is a conversation with a customer by email:
+	 * TOPIC its subject without "Re:" and tags (how a reply without
+	 * references is threaded), WAITING_SINCE the customer's oldest message
+	 * not answered yet (NULL once answered). Each message is kept once,
+	 * under its Message-ID; BODY is what the sender wrote, without the
+	 * quoted earlier messages. An answer from the shop (DIRECTION 'out')
+	 * sent by Patron names its outbox row. */
+	"CREATE TABLE tickets ("
+	"  id INTEGER PRIMARY KEY,"
+	"  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+	"  subject TEXT NOT NULL, topic TEXT NOT NULL,"
+	"  status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'waiting', 'solved')),"
+	"  priority TEXT NOT NULL DEFAULT 'normal' CHECK (priority IN ('low', 'normal', 'high')),"
+	"  intent TEXT, confidence REAL, sentiment REAL,"
+	"  opened_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, waiting_since INTEGER,"
+	"  first_response_at INTEGER, solved_at INTEGER, overdue_at INTEGER);"
+	"CREATE INDEX tickets_status ON tickets(status, opened_at);"
+	"CREATE INDEX tickets_customer ON tickets(customer_id, topic);"
+	"CREATE TABLE ticket_messages ("
+	"  id INTEGER PRIMARY KEY,"
+	"  ticket_id INTEGER NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,"
+	"  message_id TEXT NOT NULL UNIQUE,"
+	"  direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),"
+	"  sender TEXT NOT NULL, subject TEXT NOT NULL, sent_at INTEGER NOT NULL,"
+	"  body TEXT NOT NULL, attachments INTEGER NOT NULL DEFAULT 0, sentiment REAL,"
+	"  refs TEXT, outbox_id INTEGER, recorded_at INTEGER NOT NULL);"
+	"CREATE INDEX ticket_messages_ticket ON ticket_messages(ticket_id, sent_at);",
 };
 
 #endif

@@ -131,6 +131,9 @@ extern const cli_command cmd_init, cmd_import, cmd_customer, cmd_customers, cmd_
 	cmd_score, cmd_segments, cmd_snapshot, cmd_train, cmd_models, cmd_run, cmd_rules,
 	cmd_emit, cmd_events, cmd_audit, cmd_outbox, cmd_deliver, cmd_preview, cmd_unsubscribe,
 	cmd_recommend, cmd_eval, cmd_backup, cmd_restore, cmd_check, cmd_export, cmd_erase,
-	cmd_serve, cmd_keys, cmd_passwd;
+	cmd_serve, cmd_keys, cmd_passwd, cmd_inbox, cmd_ticket;
+
+/* patron import inbox PATH...: customers' emails into tickets. */
+int cli_import_inbox(cli *c, int argc, char **argv);
 
 #endif

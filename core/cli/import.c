@@ -158,6 +158,8 @@ static int run(cli *c, int argc, char **argv)
 		return import_events(c, argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "rates") == 0)
 		return import_rates(c, argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "inbox") == 0)
+		return cli_import_inbox(c, argc, argv);
 	patron_import_opts o = {.now = c->now, .progress = isatty(2)};
 	const char *files[256];
 	int nfiles = 0, have_kind = 0;
@@ -264,6 +266,7 @@ const cli_command cmd_import = {
 	"usage: patron import customers|products|orders|feedback FILE.csv... [options]\n"
 	"       patron import events FILE.csv|FILE.jsonl...\n"
 	"       patron import rates FILE.csv...\n"
+	"       patron import inbox MAILDIR|MBOX|MESSAGE...\n"
 	"\n"
 	"Loads CSV files (RFC 4180: quoted fields, embedded commas, quotes and newlines,\n"
 	"CRLF, a UTF-8 byte-order mark) into the store. Each file is one transaction:\n"
@@ -318,5 +321,17 @@ const cli_command cmd_import = {
 	"Events (for the rules: patron run) come as CSV with a topic column and\n"
 	"optionally customer (id or email), at (when it happened, default --now) and\n"
 	"data (a JSON object; other columns become its text fields), or as JSON Lines\n"
-	"(.jsonl): {\"topic\": ..., \"customer\": ..., \"at\": ..., \"data\": {...}}.\n",
+	"(.jsonl): {\"topic\": ..., \"customer\": ..., \"at\": ..., \"data\": {...}}.\n"
+	"\n"
+	"Inbox: customers' emails from a Maildir (its new/ and cur/), a folder of\n"
+	"message files, an mbox file or one message (MIME, any charset, quoted-\n"
+	"printable and base64, HTML-only mail read as text, attachments left out).\n"
+	"Each message is kept once under its Message-ID (importing the mailbox again\n"
+	"adds only what is new), matched to the customer by the sender's address (an\n"
+	"unknown sender becomes a new customer), threaded into a ticket by\n"
+	"In-Reply-To and References (else by subject), scored for sentiment, and\n"
+	"announced to the rules as inquiry.received. The shop's answers sent from its\n"
+	"own mail program (inbox.addresses in patron.conf, and every channel's from)\n"
+	"are kept as the ticket's first response. Bounces, out-of-office answers and\n"
+	"mailing lists are left out. patron inbox lists the tickets.\n",
 };

@@ -103,8 +103,9 @@ static int erase_person(cli *c, int argc, char **argv)
 		return cli_fail(EXIT_FAIL, "customer %lld: %s; nothing was erased", (long long)id,
 				err.msg);
 	printf("erased customer %lld: %ld identities, %ld messages (%ld delivered copies), "
-	       "%ld events, %ld audit rows and %ld feedback cleared", (long long)id,
-	       st.identities, st.messages, st.files, st.events, st.audit, st.feedback);
+	       "%ld events, %ld audit rows, %ld feedback and %ld tickets cleared", (long long)id,
+	       st.identities, st.messages, st.files, st.events, st.audit, st.feedback,
+	       st.tickets);
 	if (st.tombstone)
 		printf("; %ld orders kept, anonymous, as customer %lld\n", st.orders,
 		       (long long)st.tombstone);
@@ -119,8 +120,8 @@ const cli_command cmd_export = {
 	"\n"
 	"Writes everything the store holds on the customer (an id, an email, an\n"
 	"external id or a phone): the customer row, identities, attributes, tags,\n"
-	"consent, orders and their lines, feedback, events, messages, scores,\n"
-	"recommendations and the audit of what rules did, as one JSON document; to\n"
+	"consent, orders and their lines, feedback, tickets and their emails,\n"
+	"events, messages, scores, recommendations and the audit of what rules did, as one JSON document; to\n"
 	"FILE (readable by you only) or to stdout.\n",
 };
 
@@ -129,8 +130,8 @@ const cli_command cmd_erase = {
 	"usage: patron erase CUSTOMER --yes\n"
 	"\n"
 	"Removes the customer's personal data everywhere: the customer row,\n"
-	"identities, attributes, tags, consent, feedback, scores and\n"
-	"recommendations; the addresses and contents of their messages, their\n"
+	"identities, attributes, tags, consent, feedback, tickets (the emails\n"
+	"they wrote and the answers), scores and recommendations; the addresses and contents of their messages, their\n"
 	"events' data and the audit's details; other events that spell out one of\n"
 	"their addresses; and the copies channels keep of what they sent (the\n"
 	"outbox-file channel's .eml files and messages.jsonl lines). Orders keep\n"

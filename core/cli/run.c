@@ -14,6 +14,7 @@
 #include "../rules.h"
 #include "../template.h"
 #include "../value.h"
+#include "../inbox/inbox.h"
 #include "cli.h"
 #include "learnopts.h"
 
@@ -109,6 +110,21 @@ static int run(cli *c, int argc, char **argv)
 		patron_parse_duration(limit, &seconds);
 	/* Models due for retraining first, so the rules see today's. */
 	int retrained = cli_retrain_due(c, cfg, dry, quiet);
+	/* sla.first_response: tickets unanswered longer are said, once each,
+	 * before the rules read the events */
+	const char *sla = patron_config_string(cfg, "sla", "first_response");
+	int64_t sla_secs = 0, overdue = 0;
+	if (sla && !dry && patron_parse_duration(sla, &sla_secs) == 0 && sla_secs > 0) {
+		patron_err serr;
+		if (patron_tickets_overdue(c->store, sla_secs, c->now, &overdue, &serr) < 0) {
+			patron_config_free(cfg);
+			free(paths);
+			return cli_fail(EXIT_FAIL, "%s", serr.msg);
+		}
+		if (overdue && !quiet)
+			printf("%lld tickets waited longer than sla.first_response (%s) for an "
+			       "answer: ticket.overdue\n", (long long)overdue, sla);
+	}
 	patron_rules_opts o = {.store = c->store, .config = cfg, .now = c->now, .dry_run = dry,
 			       .out = quiet ? NULL : stdout, .verbose = verbose, .show_max = -1,
 			       .seconds = seconds};

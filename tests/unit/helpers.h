@@ -49,5 +49,6 @@ Suite *suite_results(void);
 Suite *suite_knn(void);
 Suite *suite_churn(void);
 Suite *suite_serve(void);
+Suite *suite_mail(void);
 
 #endif

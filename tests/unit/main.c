@@ -24,6 +24,7 @@ int main(void)
 	srunner_add_suite(sr, suite_knn());
 	srunner_add_suite(sr, suite_churn());
 	srunner_add_suite(sr, suite_serve());
+	srunner_add_suite(sr, suite_mail());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

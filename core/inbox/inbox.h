@@ -1,0 +1,80 @@
+/* The inbox: what customers write by email, kept as tickets. A message is
+ * matched to its customer by the sender's address (a new customer is made
+ * for an unknown one), threaded into a ticket by In-Reply-To and
+ * References (else by subject, for the same customer), stored once under
+ * its Message-ID, and announced as inquiry.received. Answers the shop sent
+ * from its own mail program (its addresses in patron.conf) are kept in
+ * their ticket as the first response. */
+#ifndef PATRON_INBOX_H
+#define PATRON_INBOX_H
+
+#include <stdint.h>
+
+#include "../store.h"
+
+typedef struct {
+	int64_t now;
+	const char *const *shop;	/* the shop's addresses, normalized */
+	size_t nshop;
+	/* Scores a text's sentiment (-1 to 1) into *out; NULL when patron.conf
+	 * chooses none. An angry message from a customer who matters gets
+	 * high priority. */
+	int (*sentiment)(void *ctx, const char *text, double *out, patron_err *err);
+	void *sentiment_ctx;
+	double churn_threshold;	/* churn risk that counts as at risk (0.5) */
+	int progress;		/* a progress line on stderr after a second */
+} patron_inbox_opts;
+
+typedef struct {
+	uint64_t read;		/* messages read from the source */
+	uint64_t added;		/* customers' messages stored */
+	uint64_t answers;	/* the shop's answers stored */
+	uint64_t present;	/* already in the store */
+	uint64_t automatic;	/* bounces, out-of-office answers, lists: left out */
+	uint64_t unreadable;	/* no sender address: left out */
+	uint64_t outside;	/* the shop's messages that answer no ticket: left out */
+	uint64_t tickets_new, customers_new;
+} patron_inbox_stats;
+
+typedef struct patron_inbox patron_inbox;
+
+int patron_inbox_open(patron_store *s, const patron_inbox_opts *o, patron_inbox **out,
+		      patron_err *err);
+/* Adds the message of LEN bytes at DATA inside the caller's transaction. */
+int patron_inbox_add(patron_inbox *in, const char *data, size_t len, patron_inbox_stats *st,
+		     patron_err *err);
+void patron_inbox_close(patron_inbox *in);
+
+/* Calls FN with each message of PATH in the order it arrived: a Maildir
+ * (its new/ and cur/), a folder of message files, an mbox file, or one
+ * message. FN's nonzero return stops the reading and is returned. -1 with
+ * err when PATH cannot be read. */
+typedef int (*patron_mail_fn)(const char *data, size_t len, void *ud, patron_err *err);
+int patron_mailbox_read(const char *path, patron_mail_fn fn, void *ud, patron_err *err);
+
+/* Imports every message of PATH (as patron_mailbox_read reads it) in one
+ * transaction: all of it or, on an error, nothing. */
+int patron_inbox_import(patron_store *s, const char *path, const patron_inbox_opts *o,
+			patron_inbox_stats *st, patron_err *err);
+
+/* Tickets: status "open" (waiting for the shop), "waiting" (on the
+ * customer), "solved". */
+
+/* Queues the shop's answer TEXT to ticket ID on CHANNEL (an email channel;
+ * FROM its sender's address, DOMAIN the one of its Message-IDs) as a reply
+ * to the customer's latest message, with In-Reply-To and References so
+ * their mail program threads it, and puts the ticket to waiting (on the
+ * customer). The answer is kept in the ticket; *OUTBOX_ID is its row. */
+int patron_ticket_reply(patron_store *s, int64_t id, const char *channel, const char *from,
+			const char *domain, const char *text, int64_t now, int64_t *outbox_id,
+			patron_err *err);
+/* Marks ticket ID solved (ticket.solved). */
+int patron_ticket_solve(patron_store *s, int64_t id, int64_t now, patron_err *err);
+
+/* Open tickets whose first answer is later than FIRST_RESPONSE seconds
+ * after they opened, not said yet: each gets ticket.overdue, once. *N is
+ * how many. */
+int patron_tickets_overdue(patron_store *s, int64_t first_response, int64_t now, int64_t *n,
+			   patron_err *err);
+
+#endif
