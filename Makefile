@@ -242,7 +242,7 @@ check-long: deps
 # part of make check; a crash found becomes a regression test.
 FUZZ         := build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := csv values template config mime events webhooks tokens
+FUZZ_TARGETS := csv values template config mime events webhooks tokens mail
 FUZZ_FLAGS   := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
                 -fno-sanitize-recover=all
 FUZZ_OBJ     := $(CORE_SRC:%.c=$(FUZZ)/obj/%.o)

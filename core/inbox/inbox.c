@@ -18,40 +18,39 @@
 
 enum {
 	Q_BY_MID, Q_BY_TOPIC, Q_TICKET, Q_TICKET_NEW, Q_TICKET_IN, Q_TICKET_OUT, Q_MSG_NEW,
-	Q_NAMES, Q_SPENT, Q_CHURN, Q_TO_CUSTOMER, NQ
+	Q_NAMES, Q_SPENT, Q_CHURN, NQ
 };
 
 static const char *const sql[NQ] = {
-	[Q_BY_MID] = "SELECT ticket_id FROM ticket_messages WHERE message_id = ?1",
-	[Q_BY_TOPIC] = "SELECT id FROM tickets WHERE customer_id = ?1 AND topic = ?2 AND"
+	[Q_BY_MID] = ("SELECT ticket_id FROM ticket_messages WHERE message_id = ?1"),
+	[Q_BY_TOPIC] = ("SELECT id FROM tickets WHERE customer_id = ?1 AND topic = ?2 AND"
 		       " updated_at >= ?3 AND (?4 OR status <> 'solved')"
-		       " ORDER BY updated_at DESC LIMIT 1",
-	[Q_TICKET] = "SELECT customer_id, status, priority FROM tickets WHERE id = ?1",
-	[Q_TICKET_NEW] = "INSERT INTO tickets(customer_id, subject, topic, priority, sentiment,"
+		       " ORDER BY updated_at DESC LIMIT 1"),
+	[Q_TICKET] = ("SELECT customer_id, status, priority FROM tickets WHERE id = ?1"),
+	[Q_TICKET_NEW] = ("INSERT INTO tickets(customer_id, subject, topic, priority, sentiment,"
 			 " opened_at, updated_at, waiting_since) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6,"
-			 " ?6)",
+			 " ?6)"),
 	/* a customer's message: the ticket is theirs to answer again */
-	[Q_TICKET_IN] = "UPDATE tickets SET status = 'open', priority = ?2,"
+	[Q_TICKET_IN] = ("UPDATE tickets SET status = 'open', priority = ?2,"
 			" sentiment = coalesce(?3, sentiment),"
 			" updated_at = max(updated_at, ?4),"
 			" waiting_since = CASE WHEN status = 'open' THEN"
 			"  min(coalesce(waiting_since, ?4), ?4) ELSE ?4 END,"
-			" solved_at = NULL WHERE id = ?1",
+			" solved_at = NULL WHERE id = ?1"),
 	/* the shop's answer, sent from its own mail program */
-	[Q_TICKET_OUT] = "UPDATE tickets SET first_response_at = min(coalesce(first_response_at,"
+	[Q_TICKET_OUT] = ("UPDATE tickets SET first_response_at = min(coalesce(first_response_at,"
 			 " ?2), ?2), updated_at = max(updated_at, ?2),"
 			 " status = CASE WHEN status = 'open' AND ?2 >= coalesce(waiting_since, 0)"
 			 "  THEN 'waiting' ELSE status END,"
 			 " waiting_since = CASE WHEN ?2 >= coalesce(waiting_since, 0) THEN NULL"
-			 "  ELSE waiting_since END WHERE id = ?1",
-	[Q_MSG_NEW] = "INSERT INTO ticket_messages(ticket_id, message_id, direction, sender,"
+			 "  ELSE waiting_since END WHERE id = ?1"),
+	[Q_MSG_NEW] = ("INSERT INTO ticket_messages(ticket_id, message_id, direction, sender,"
 		      " subject, sent_at, body, attachments, sentiment, refs, recorded_at)"
-		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-	[Q_NAMES] = "UPDATE customers SET first_name = ?2, last_name = ?3 WHERE id = ?1"
-		    " AND first_name IS NULL AND last_name IS NULL",
-	[Q_SPENT] = "SELECT spent_cents FROM customer_orders WHERE customer_id = ?1",
-	[Q_CHURN] = "SELECT value FROM scores WHERE customer_id = ?1 AND name = 'churn'",
-	[Q_TO_CUSTOMER] = "SELECT customer_id FROM tickets WHERE id = ?1",
+		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
+	[Q_NAMES] = ("UPDATE customers SET first_name = ?2, last_name = ?3 WHERE id = ?1"
+		    " AND first_name IS NULL AND last_name IS NULL"),
+	[Q_SPENT] = ("SELECT spent_cents FROM customer_orders WHERE customer_id = ?1"),
+	[Q_CHURN] = ("SELECT value FROM scores WHERE customer_id = ?1 AND name = 'churn'"),
 };
 
 struct patron_inbox {
