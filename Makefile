@@ -4,7 +4,7 @@
 CC      ?= cc
 BUILD   ?= build
 PREFIX  ?= /usr/local
-PKGS    := sqlite3 jansson lua5.4 libsodium libmicrohttpd
+PKGS    := sqlite3 jansson lua5.4 libsodium libmicrohttpd libcurl
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 WARN    := -std=c11 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -pthread
@@ -25,7 +25,7 @@ CORE_SRC := core/util.c core/csv.c core/value.c core/strmap.c core/store.c core/
             core/rules.c core/rules_scan.c core/actions.c core/event_import.c core/template.c core/mime.c \
             core/profile.c core/consent.c core/outbox.c core/results.c core/design.c core/metrics.c core/learn.c \
             core/backup.c core/privacy.c \
-            core/inbox/mail.c core/inbox/inbox.c core/inbox/mailbox.c core/inbox/tickets.c \
+            core/inbox/mail.c core/inbox/inbox.c core/inbox/mailbox.c core/inbox/tickets.c core/inbox/imap.c \
             core/report/kpi.c core/report/svg.c core/report/report.c \
             core/serve/hooks.c core/serve/ingest.c core/serve/tokens.c \
             core/serve/pages.c core/serve/server.c
@@ -192,7 +192,7 @@ test: all $(UNIT) $(TEST_PLUGINS)
 
 # What the tests alone need (make demo does not install them): Debian's
 # chromium, which renders the report, and jq, which reads JSON output.
-TEST_DEPS = chromium chromium-driver jq
+TEST_DEPS = chromium chromium-driver jq dovecot-imapd
 deps-test:
 	@scripts/install-deps.sh $(TEST_DEPS)
 

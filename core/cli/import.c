@@ -267,6 +267,7 @@ const cli_command cmd_import = {
 	"       patron import events FILE.csv|FILE.jsonl...\n"
 	"       patron import rates FILE.csv...\n"
 	"       patron import inbox MAILDIR|MBOX|MESSAGE...\n"
+	"       patron import inbox --imap imaps://HOST/INBOX [--user NAME]\n"
 	"\n"
 	"Loads CSV files (RFC 4180: quoted fields, embedded commas, quotes and newlines,\n"
 	"CRLF, a UTF-8 byte-order mark) into the store. Each file is one transaction:\n"
@@ -333,5 +334,12 @@ const cli_command cmd_import = {
 	"announced to the rules as inquiry.received. The shop's answers sent from its\n"
 	"own mail program (inbox.addresses in patron.conf, and every channel's from)\n"
 	"are kept as the ticket's first response. Bounces, out-of-office answers and\n"
-	"mailing lists are left out. patron inbox lists the tickets.\n",
+	"mailing lists are left out. patron inbox lists the tickets.\n"
+	"\n"
+	"--imap reads an IMAP mailbox (or inbox.imap in patron.conf, with inbox.user):\n"
+	"the messages since the last import (the store remembers where it stopped),\n"
+	"which the server then marks read. The password comes from the variable\n"
+	"PATRON_IMAP_PASSWORD, or inbox.password_env / inbox.password_file, never\n"
+	"from patron.conf or the address; imaps:// or STARTTLS is required except to\n"
+	"this machine.\n",
 };

@@ -1,6 +1,8 @@
 /* The inbox from the command line: patron import inbox, patron inbox,
  * patron ticket. */
+#include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -78,15 +80,49 @@ static void inbox_summary(const char *path, const patron_inbox_stats *st)
 
 int cli_import_inbox(cli *c, int argc, char **argv)
 {
-	if (argc < 3)
-		return cli_usage(&cmd_import, "expected a Maildir, an mbox file or message files");
-	for (int i = 2; i < argc; i++)
-		if (argv[i][0] == '-' && argv[i][1])
-			return cli_usage(&cmd_import, "inbox takes no options, got \"%s\"", argv[i]);
+	const char *imap = NULL, *user = NULL, *paths[256];
+	int npaths = 0;
+	for (int i = 2; i < argc; i++) {
+		const char *v;
+		int r;
+		if ((r = cli_opt_value(argc, argv, &i, "--imap", &v)) != 0) {
+			if (r < 0)
+				return cli_usage(&cmd_import, "--imap needs the mailbox's address, such as "
+						 "imaps://mail.shop.example/INBOX");
+			imap = v;
+		} else if ((r = cli_opt_value(argc, argv, &i, "--user", &v)) != 0) {
+			if (r < 0)
+				return cli_usage(&cmd_import, "--user needs the mailbox's user name");
+			user = v;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			return cli_usage(&cmd_import, "unknown option \"%s\" (inbox takes --imap URL "
+					 "and --user NAME)", argv[i]);
+		} else if (npaths < 256) {
+			paths[npaths++] = argv[i];
+		}
+	}
 	patron_store *s = cli_store(c);
 	patron_config *cfg = s ? cli_config(c) : NULL;
 	if (!cfg)
 		return EXIT_FAIL;
+	if (!imap && !npaths)
+		imap = patron_config_string(cfg, "inbox", "imap");
+	if (!imap && !npaths) {
+		patron_config_free(cfg);
+		return cli_usage(&cmd_import, "expected a Maildir, an mbox file or message files, or "
+				 "--imap URL (or inbox.imap in patron.conf)");
+	}
+	char *password = NULL;
+	patron_err err;
+	if (imap) {
+		if (!user)
+			user = patron_config_string(cfg, "inbox", "user");
+		if (patron_config_secret(cfg, "inbox", "password", "PATRON_IMAP_PASSWORD", &password,
+					 &err) < 0) {
+			patron_config_free(cfg);
+			return cli_fail(EXIT_FAIL, "%s", err.msg);
+		}
+	}
 	char addrs[32][320];
 	const char *shop[32];
 	size_t nshop = shop_addresses(cfg, addrs, 32);
@@ -97,6 +133,7 @@ int cli_import_inbox(cli *c, int argc, char **argv)
 	patron_plugins ps = {0};
 	patron_analyzer *analyzer = NULL;
 	if (cli_sentiment_open(c, cfg, &ps, &analyzer) < 0) {
+		free(password);
 		patron_plugins_free(&ps);
 		patron_config_free(cfg);
 		return EXIT_FAIL;
@@ -107,20 +144,26 @@ int cli_import_inbox(cli *c, int argc, char **argv)
 	}
 	json_t *all = c->json ? json_array() : NULL;
 	int rc = EXIT_OK;
-	for (int i = 2; i < argc; i++) {
+	for (int i = imap ? -1 : 0; i < npaths; i++) {
 		patron_inbox_stats st;
-		patron_err err;
-		if (patron_inbox_import(s, argv[i], &o, &st, &err) < 0) {
+		const char *source = i < 0 ? imap : paths[i];
+		int r = i < 0 ? patron_inbox_import_imap(s, imap, user, password, &o, &st, &err)
+			      : patron_inbox_import(s, paths[i], &o, &st, &err);
+		if (r < 0) {
 			rc = cli_fail(EXIT_FAIL, "%s", err.msg);	/* nothing of it landed */
 			break;
 		}
 		if (all)
-			json_array_append_new(all, inbox_json(argv[i], &st));
+			json_array_append_new(all, inbox_json(source, &st));
 		else
-			inbox_summary(argv[i], &st);
+			inbox_summary(source, &st);
 	}
 	if (all)
 		cli_print_json(all);
+	if (password) {
+		sodium_memzero(password, strlen(password));
+		free(password);
+	}
 	patron_analyzer_close(analyzer);
 	patron_plugins_free(&ps);
 	patron_config_free(cfg);

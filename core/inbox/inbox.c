@@ -1,6 +1,7 @@
 /* The inbox: customers' messages into tickets. */
 #include <jansson.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -442,6 +443,50 @@ int patron_inbox_import(patron_store *s, const char *path, const patron_inbox_op
 	if (c.shown > 0)
 		fprintf(stderr, "\r%*s\r", 40, "");
 	patron_inbox_close(in);
+	if (rc != 0) {
+		patron_store_rollback(s);
+		return -1;
+	}
+	return patron_store_commit(s, err);
+}
+
+int patron_inbox_import_imap(patron_store *s, const char *url, const char *user,
+			     const char *password, const patron_inbox_opts *o,
+			     patron_inbox_stats *st, patron_err *err)
+{
+	memset(st, 0, sizeof *st);
+	patron_inbox *in;
+	if (patron_store_begin(s, err) < 0)
+		return -1;
+	if (patron_inbox_open(s, o, &in, err) < 0) {
+		patron_store_rollback(s);
+		return -1;
+	}
+	/* where the last import stopped: "UIDVALIDITY:UID", per mailbox and user */
+	char key[1200];
+	snprintf(key, sizeof key, "imap.%s.%s", user ? user : "", url);
+	uint64_t validity = 0, last = 0;
+	sqlite3_stmt *q = patron_store_stmt(s, ST_SETTING_GET);
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW &&
+	    sscanf((const char *)sqlite3_column_text(q, 0), "%" SCNu64 ":%" SCNu64, &validity, &last) != 2)
+		validity = last = 0;
+	sqlite3_reset(q);
+	import_ctx c = {.in = in, .st = st, .start = patron_clock(), .progress = o->progress};
+	int rc = patron_imap_read(url, user, password, &validity, &last, add_one, &c, err);
+	if (c.shown > 0)
+		fprintf(stderr, "\r%*s\r", 40, "");
+	patron_inbox_close(in);
+	if (rc == 0) {
+		char value[64];
+		snprintf(value, sizeof value, "%" PRIu64 ":%" PRIu64, validity, last);
+		q = patron_store_stmt(s, ST_SETTING_PUT);
+		sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, value, -1, SQLITE_STATIC);
+		rc = sqlite3_step(q) == SQLITE_DONE ? 0 : patron_store_fail(s, err, "remembering the "
+									"mailbox");
+		sqlite3_reset(q);
+	}
 	if (rc != 0) {
 		patron_store_rollback(s);
 		return -1;

@@ -52,6 +52,22 @@ void patron_inbox_close(patron_inbox *in);
 typedef int (*patron_mail_fn)(const char *data, size_t len, void *ud, patron_err *err);
 int patron_mailbox_read(const char *path, patron_mail_fn fn, void *ud, patron_err *err);
 
+/* Fetches the messages of the IMAP mailbox URL ("imaps://host/INBOX";
+ * plain imap:// only to this machine, else STARTTLS is required) as USER
+ * with PASSWORD, those with a UID above *LAST_UID, in UID order, each given
+ * to FN; *LAST_UID follows the last one read. *VALIDITY is the mailbox's
+ * UIDVALIDITY: when the server's differs (the mailbox was made again) all
+ * of it is read. A fetched message is marked read on the server, as a
+ * mail program marks it. */
+int patron_imap_read(const char *url, const char *user, const char *password, uint64_t *validity,
+		     uint64_t *last_uid, patron_mail_fn fn, void *ud, patron_err *err);
+
+/* Imports the messages of the IMAP mailbox URL not read before (the store
+ * remembers the last UID per mailbox) in one transaction. */
+int patron_inbox_import_imap(patron_store *s, const char *url, const char *user,
+			     const char *password, const patron_inbox_opts *o,
+			     patron_inbox_stats *st, patron_err *err);
+
 /* Imports every message of PATH (as patron_mailbox_read reads it) in one
  * transaction: all of it or, on an error, nothing. */
 int patron_inbox_import(patron_store *s, const char *path, const patron_inbox_opts *o,

@@ -298,3 +298,103 @@ t_bad_sources_are_refused_and_erasure_takes_the_tickets() {
 	grep -c "teapot" "$DB" >/dev/null && fail "what Ada wrote is still in the store file"
 	true
 }
+
+# start_dovecot PORT: Debian's IMAP server on 127.0.0.1:PORT with a
+# throwaway config, one user "shop" (password in $IMAP_PASSWORD) whose
+# Maildir is $T/imap/home/shop/Maildir. As root its processes run as
+# Debian's dovecot users (it refuses root); otherwise as the caller.
+start_dovecot() {
+	local port=$1 D=$T/imap internal login uid gid
+	command -v dovecot >/dev/null || fail "dovecot is not installed (make check installs dovecot-imapd)"
+	mkdir -p "$D/run" "$D/state" "$D/home/shop/Maildir/new" "$D/home/shop/Maildir/cur" "$D/home/shop/Maildir/tmp"
+	if [ "$(id -u)" -eq 0 ]; then
+		internal=dovecot login=dovenull uid=dovecot gid=dovecot
+	else
+		internal=$(id -un) login=$(id -un) uid=$(id -u) gid=$(id -g)
+	fi
+	cat >"$D/dovecot.conf" <<-CONF
+	base_dir = $D/run
+	state_dir = $D/state
+	log_path = $D/dovecot.log
+	protocols = imap
+	listen = 127.0.0.1
+	ssl = no
+	disable_plaintext_auth = no
+	auth_mechanisms = plain
+	first_valid_uid = 0
+	default_internal_user = $internal
+	default_internal_group = $(id -gn "$internal")
+	default_login_user = $login
+	passdb {
+	  driver = passwd-file
+	  args = scheme=PLAIN username_format=%u $D/users
+	}
+	userdb {
+	  driver = static
+	  args = uid=$uid gid=$gid home=$D/home/%u
+	}
+	mail_location = maildir:~/Maildir
+	service imap-login {
+	  chroot =
+	  inet_listener imap {
+	    address = 127.0.0.1
+	    port = $port
+	  }
+	  inet_listener imaps {
+	    port = 0
+	  }
+	}
+	service anvil {
+	  chroot =
+	}
+	CONF
+	echo "shop:{PLAIN}$IMAP_PASSWORD::::::" >"$D/users"
+	cp "$T"/Maildir/cur/* "$T"/Maildir/new/* "$D/home/shop/Maildir/new/"
+	if [ "$(id -u)" -eq 0 ]; then
+		# the server's own users reach the passwords and the mailbox
+		chmod 755 "$T" "$D"
+		chown -R "$uid:$gid" "$D/home"
+	fi
+	dovecot -F -c "$D/dovecot.conf" >"$D/master.log" 2>&1 &
+	echo $! >"$T/.server-dovecot.pid"
+	for _ in $(seq 100); do
+		/usr/bin/python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$port" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "dovecot did not start: $(cat "$D/master.log" "$D/dovecot.log" 2>/dev/null | tail -5)"
+}
+
+t_an_imap_mailbox_is_read_from_a_real_server() {
+	conf
+	maildir
+	IMAP_PASSWORD=imap-s3cret-$$
+	port=$(free_port)
+	start_dovecot "$port"
+	URL="imap://127.0.0.1:$port/INBOX"
+	# the password only from the environment (or a file): never the address
+	run "$PATRON" --db "$DB" --now $NOW import inbox --imap "imap://shop:$IMAP_PASSWORD@127.0.0.1:$port/INBOX"
+	expect_rc 1
+	expect_in "$T/err" "a password does not belong in the mailbox's address"
+	run env PATRON_IMAP_PASSWORD=wrong "$PATRON" --db "$DB" --now $NOW import inbox --imap "$URL" --user shop
+	expect_rc 1
+	expect_in "$T/err" "$URL: Login denied"
+	expect_eq "$(q "SELECT count(*) FROM ticket_messages")" 0
+	run env PATRON_IMAP_PASSWORD="$IMAP_PASSWORD" "$PATRON" --db "$DB" --now $NOW import inbox --imap "$URL" --user shop
+	expect_rc 0
+	expect_in "$T/out" "$URL: 5 messages: 3 new from customers in 2 new tickets, 1 answers from the shop, 0 already in the store; 2 new customers"
+	expect_eq "$(q "SELECT body FROM ticket_messages WHERE message_id = '<CAF-ada-2@mail.gmail.com>'")" \
+		"It came, très bien. Thank you!"
+	grep -rqF "$IMAP_PASSWORD" "$T/out" "$T/err" "$DB" && fail "the password was written down"
+	# Later: only what arrived since is fetched
+	printf 'From: new@example.com\nSubject: Hello\nMessage-ID: <new-1@example.com>\n\nAre you open on Sunday?\n' \
+		>"$T/imap/home/shop/Maildir/new/1796100000.M9P9.mx"
+	if [ "$(id -u)" -eq 0 ]; then chown -R dovecot:dovecot "$T/imap/home"; fi
+	cat >>"$T/patron.conf" <<-CONF
+	inbox = { imap = "$URL", user = "shop", addresses = "help@shop.example, owner@gmail.example" }
+	CONF
+	run env PATRON_IMAP_PASSWORD="$IMAP_PASSWORD" "$PATRON" --db "$DB" --now $NOW import inbox
+	expect_rc 0
+	expect_in "$T/out" "$URL: 1 messages: 1 new from customers in 1 new tickets"
+	expect_eq "$(q "SELECT count(*) FROM tickets")" 3
+	stop_server dovecot
+}
