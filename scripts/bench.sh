@@ -610,6 +610,9 @@ source scripts/bench/scale.sh
 # patron serve under wrk (scripts/bench/serve.sh).
 source scripts/bench/serve.sh
 
+# customers' emails into tickets (scripts/bench/inbox.sh).
+source scripts/bench/inbox.sh
+
 {
 	echo "["
 	for i in "${!entries[@]}"; do

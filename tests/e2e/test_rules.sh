@@ -390,8 +390,13 @@ t_the_example_rules_act_on_the_demo_shop() {
 	expect_eq "$(q "SELECT json_array_length(items) FROM recommendation_lists WHERE customer_id = $cid")" 10
 	"$PATRON" --db "$DB" --now $NOW emit score.changed --customer "$cid" \
 		--data '{"score":"churn","value":0.82,"previous":0.41}' >/dev/null
+	# The best customer writes, upset.
+	vip=$(q "SELECT value FROM identities WHERE kind = 'email' AND customer_id = (SELECT customer_id FROM customer_orders ORDER BY spent_cents DESC LIMIT 1)")
+	printf 'From: %s\nSubject: Broken teapot\nMessage-ID: <vip-1@example.com>\n\nThe teapot arrived broken. This is really disappointing.\n' "$vip" >"$T/vip.eml"
+	"$PATRON" --db "$DB" --now $NOW import inbox "$T/vip.eml" >/dev/null
 	run "$PATRON" --db "$DB" --now $NOW run "$ex" --dry-run
 	expect_rc 0
+	expect_in "$T/out" "[escalate an angry valuable customer] would tag"
 	for line in '[email lapsed VIPs] would send email "winback"' \
 		'[welcome new customers] would send email "welcome"' \
 		'[thank on third order] would send email "thank_you"' \
@@ -408,6 +413,7 @@ t_the_example_rules_act_on_the_demo_shop() {
 	expect_eq "$(q "SELECT json_extract(vars, '\$.products[0]') IS NOT NULL FROM outbox WHERE rule = 'recommendations follow-up' AND customer_id = $cid")" 1
 	expect_eq "$(q "SELECT count(*) FROM outbox WHERE rule = 'recommendations follow-up' AND json_extract(vars, '\$.products[0]') IS NULL")" 0
 	expect_eq "$(q "SELECT count(*) FROM tags WHERE tag = 'churn-risk' AND customer_id = $cid")" 1
+	expect_eq "$(q "SELECT count(*) FROM tags t JOIN identities i ON i.customer_id = t.customer_id WHERE t.tag = 'needs-care' AND i.value = '$vip'")" 1
 	before=$(q 'SELECT count(*) FROM outbox')
 	run "$PATRON" --db "$DB" --now $NOW run "$ex"
 	expect_eq "$(q 'SELECT count(*) FROM outbox')" "$before"

@@ -1,0 +1,24 @@
+-- The inbox (patron import inbox): an angry message from a customer who
+-- matters is tagged for the owner's attention at once, and a question left
+-- unanswered past sla.first_response in patron.conf is tagged too, so
+-- the owner finds them by their tags and at the top of `patron inbox`.
+rule {
+  name = "escalate an angry valuable customer",
+  on = "inquiry.received",
+  where = function(c, e)
+    return c ~= nil and e.sentiment ~= nil and e.sentiment <= -0.3
+       and (c.segment == "champions" or c.segment == "loyal" or c.total_spent >= 200)
+  end,
+  act = function(c, e)
+    tag(c, "needs-care")
+    log("ticket " .. e.ticket .. " from a valuable customer sounds angry: " .. e.subject)
+  end,
+}
+rule {
+  name = "unanswered question",
+  on = "ticket.overdue",
+  act = function(c, e)
+    tag(c, "waiting-on-us")
+    log("ticket " .. e.ticket .. " has waited " .. e.hours_waiting .. " hours: " .. e.subject)
+  end,
+}
