@@ -23,8 +23,14 @@ static int local_host(const char *url)
 	const char *at = strchr(h, '@'), *slash = strchr(h, '/');
 	if (at && (!slash || at < slash))
 		h = at + 1;
-	return strncmp(h, "127.0.0.1", 9) == 0 || strncmp(h, "localhost", 9) == 0 ||
-	       strncmp(h, "[::1]", 5) == 0;
+	static const char *const local[] = {"127.0.0.1", "localhost", "[::1]"};
+	for (size_t i = 0; i < sizeof local / sizeof *local; i++) {
+		size_t n = strlen(local[i]);
+		/* the whole host: "localhost.example.com" is not this machine */
+		if (strncmp(h, local[i], n) == 0 && (!h[n] || h[n] == ':' || h[n] == '/'))
+			return 1;
+	}
+	return 0;
 }
 
 /* The mailbox URL names, percent-decoded ("INBOX" when it names none). */

@@ -463,8 +463,8 @@ static void read_ctype(const entity *e, int in_digest, ctype *ct)
 		snprintf(ct->sub, sizeof ct->sub, "%s", in_digest ? "rfc822" : "plain");
 	} else {
 		*slash = 0;
-		snprintf(ct->type, sizeof ct->type, "%s", tok);
-		snprintf(ct->sub, sizeof ct->sub, "%s", slash + 1);
+		snprintf(ct->type, sizeof ct->type, "%.*s", (int)sizeof ct->type - 1, tok);
+		snprintf(ct->sub, sizeof ct->sub, "%.*s", (int)sizeof ct->sub - 1, slash + 1);
 	}
 	patron_buf_free(&v);
 }
