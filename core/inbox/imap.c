@@ -149,7 +149,8 @@ int patron_imap_read(const char *url, const char *user, const char *password, ui
 			uids[n++] = uid;
 		}
 	}
-	qsort(uids, n, sizeof *uids, by_value);
+	if (n)
+		qsort(uids, n, sizeof *uids, by_value);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		patron_buf_clear(&one);
 		patron_buf_printf(&one, "%s/;UID=%llu", base.data, (unsigned long long)uids[i]);

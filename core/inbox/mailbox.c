@@ -187,7 +187,7 @@ int patron_mailbox_read(const char *path, patron_mail_fn fn, void *ud, patron_er
 	if (!maildir && rc == 0)
 		rc = list_dir(path, &names, &n, err);
 	patron_buf_free(&sub);
-	if (rc == 0)
+	if (rc == 0 && n)
 		qsort(names, n, sizeof *names, maildir ? by_base_name : by_name);
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = one_file(names[i], fn, ud, err);
