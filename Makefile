@@ -49,7 +49,7 @@ PLUGIN_NAMES := segment.tiers segment.rfm segment.kmeans value.clv \
                 recommend.popular recommend.itemknn recommend.als churn.logreg churn.forest \
                 churn.nbayes churn.mlp churn.tree churn.svm churn.palive \
                 channel.outbox-file channel.smtp channel.webhook forecast.holtwinters \
-                sentiment.lexicon sentiment.textnb forecast.theta
+                sentiment.lexicon sentiment.textnb forecast.theta intent.bayes intent.linear
 PLUGINS      := $(PLUGIN_NAMES:%=$(BUILD)/plugins/%.so)
 # Refused on purpose by the tests: each a build flag of tests/plugins/broken.c.
 TEST_PLUGINS := $(addprefix $(BUILD)/test-plugins/,no-entry.so bad-abi.so init-fails.so \
@@ -122,6 +122,13 @@ PLUGIN_CFLAGS_lexicon = -Iplugins/text
 PLUGIN_SRC_textnb = $(TEXT_SRC)
 PLUGIN_CFLAGS_textnb = -Iplugins/text $(shell pkg-config --cflags jansson)
 PLUGIN_LIBS_textnb = $(shell pkg-config --libs jansson)
+TEXTCLASS_SRC = $(TEXT_SRC) plugins/text/tfidf.c plugins/text/textclass.c
+PLUGIN_SRC_bayes = $(TEXTCLASS_SRC)
+PLUGIN_CFLAGS_bayes = -Iplugins/text $(shell pkg-config --cflags jansson)
+PLUGIN_LIBS_bayes = $(shell pkg-config --libs jansson)
+PLUGIN_SRC_linear = $(TEXTCLASS_SRC)
+PLUGIN_CFLAGS_linear = -Iplugins/text $(shell pkg-config --cflags jansson gsl)
+PLUGIN_LIBS_linear = $(shell pkg-config --libs jansson gsl)
 PLUGIN_CFLAGS_holtwinters = $(shell pkg-config --cflags gsl)
 PLUGIN_CFLAGS_kmeans = $(shell pkg-config --cflags gsl)
 PLUGIN_LIBS_outbox-file = $(shell pkg-config --libs jansson)
@@ -165,7 +172,8 @@ CLV_OBJ := $(BUILD)/obj/plugins/clv/bgnbd.o $(BUILD)/obj/plugins/kmeans/lloyd.o 
            $(BUILD)/obj/plugins/itemknn/knn.o $(BUILD)/obj/plugins/logreg/irls.o \
            $(BUILD)/obj/plugins/logreg/spd.o $(BUILD)/obj/plugins/forest/cart.o \
            $(BUILD)/obj/plugins/nbayes/nb.o $(BUILD)/obj/plugins/holtwinters/hw.o \
-           $(BUILD)/obj/plugins/text/text.o $(BUILD)/obj/plugins/lexicon/score.o \
+           $(BUILD)/obj/plugins/text/text.o $(BUILD)/obj/plugins/text/tfidf.o \
+           $(BUILD)/obj/plugins/lexicon/score.o \
            $(BUILD)/obj/plugins/textnb/mnb.o $(BUILD)/obj/plugins/theta/theta_fit.o \
            $(BUILD)/obj/plugins/tree/prune.o $(BUILD)/obj/plugins/svm/dcd.o
 GSL_LIBS = $(shell pkg-config --libs gsl)

@@ -20,6 +20,7 @@ const patron_job patron_jobs[] = {
 	{"recommend", PATRON_KIND_RECOMMENDER, "itemknn", 0},
 	{"sentiment", PATRON_KIND_ANALYZER, "lexicon", 0},
 	{"forecast", PATRON_KIND_FORECASTER, "holtwinters", 0},
+	{"intent", PATRON_KIND_ANALYZER, "bayes", 0},
 	{NULL, 0, NULL, 0},
 };
 

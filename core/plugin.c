@@ -123,7 +123,10 @@ static void load_one(patron_plugins *ps, const char *path)
 		return;
 	}
 	int analyzes = d->kind == PATRON_KIND_ANALYZER &&
-		       d->size >= offsetof(patron_plugin, analyze) + sizeof d->analyze && d->analyze;
+		       ((d->size >= offsetof(patron_plugin, analyze) + sizeof d->analyze &&
+			 d->analyze) ||
+			(d->size >= offsetof(patron_plugin, classify) + sizeof d->classify &&
+			 d->classify));
 	if (!d->init || (d->kind != PATRON_KIND_CHANNEL && d->kind != PATRON_KIND_FORECASTER &&
 			 !analyzes && !d->run)) {
 		refuse(f, "plugin %s: a %s needs init and run callbacks", d->name,
@@ -901,10 +904,12 @@ int patron_analyzer_open(const patron_plugin_file *pf, const patron_run_env *env
 {
 	*out = NULL;
 	const patron_plugin *d = pf->desc;
-	if (d->kind != PATRON_KIND_ANALYZER || d->size < offsetof(patron_plugin, analyze) +
-	    sizeof d->analyze || !d->analyze)
-		return patron_err_set(err, "plugin %s does not score texts (an analyzer with "
-				      "analyze, ABI 1.8)", d->name);
+	int scores = d->size >= offsetof(patron_plugin, analyze) + sizeof d->analyze && d->analyze;
+	int labels = d->size >= offsetof(patron_plugin, classify) + sizeof d->classify &&
+		     d->classify;
+	if (d->kind != PATRON_KIND_ANALYZER || (!scores && !labels))
+		return patron_err_set(err, "plugin %s does not read texts (an analyzer with "
+				      "analyze, ABI 1.8, or classify, ABI 1.10)", d->name);
 	patron_analyzer *a = patron_xcalloc(1, sizeof *a);
 	if (held_open(pf, env, &a->h, err) < 0) {
 		free(a);
@@ -914,10 +919,40 @@ int patron_analyzer_open(const patron_plugin_file *pf, const patron_run_env *env
 	return 0;
 }
 
+int patron_analyzer_classify(patron_analyzer *a, size_t n, const char *const *texts,
+			     const char **labels, double *confidence, patron_err *err)
+{
+	held *h = &a->h;
+	const patron_plugin *d = h->pf->desc;
+	if (d->size < offsetof(patron_plugin, classify) + sizeof d->classify || !d->classify)
+		return patron_err_set(err, "plugin %s does not label texts (classify, ABI 1.10)",
+				      d->name);
+	held_ready(h);
+	calling(h->pf, "classify");
+	int rc = d->classify(h->state, &h->ctx, n, texts, labels, confidence);
+	calling(NULL, NULL);
+	if (h->ctx.not_ready) {
+		patron_err_set(err, "%s", h->ctx.err.msg);
+		return 1;
+	}
+	if (rc != 0 || h->ctx.failed)
+		return patron_err_set(err, "plugin %s: %s", d->name,
+				      h->ctx.err.msg[0] ? h->ctx.err.msg : "failed, giving no reason");
+	for (size_t i = 0; i < n; i++)
+		if (!labels[i] || !*labels[i] || !(confidence[i] >= 0 && confidence[i] <= 1))
+			return patron_err_set(err, "plugin %s: text %zu got no label or a confidence "
+					      "outside 0 to 1", d->name, i + 1);
+	return 0;
+}
+
 int patron_analyzer_score(patron_analyzer *a, size_t n, const char *const *texts, double *out,
 			  patron_err *err)
 {
 	held *h = &a->h;
+	if (!h->pf->desc->analyze || h->pf->desc->size < offsetof(patron_plugin, analyze) +
+	    sizeof h->pf->desc->analyze)
+		return patron_err_set(err, "plugin %s does not score texts (analyze, ABI 1.8)",
+				      h->pf->desc->name);
 	held_ready(h);
 	calling(h->pf, "analyze");
 	int rc = h->pf->desc->analyze(h->state, &h->ctx, n, texts, out);

@@ -94,6 +94,11 @@ int patron_analyzer_open(const patron_plugin_file *pf, const patron_run_env *env
 /* N texts into OUT (each from -1 to 1, checked): 0, or -1 with err. */
 int patron_analyzer_score(patron_analyzer *a, size_t n, const char *const *texts, double *out,
 			  patron_err *err);
+/* ABI 1.10, text classifiers: the label and its probability of N texts
+ * (labels owned by the plugin until close). 1, with err saying why, when
+ * the plugin has nothing trained yet. */
+int patron_analyzer_classify(patron_analyzer *a, size_t n, const char *const *texts,
+			     const char **labels, double *confidence, patron_err *err);
 const char *patron_analyzer_model(const patron_analyzer *a);	/* "NAME VERSION" */
 void patron_analyzer_close(patron_analyzer *a);
 

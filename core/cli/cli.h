@@ -80,9 +80,9 @@ struct patron_config *cli_config(cli *c);
  * else the store's. -1, with the line printed, when the config fails. */
 int cli_base_currency(cli *c, patron_store *s, char out[8]);
 
-/* Loads the plugins into PS and finds JOB's: JOB.CHOICE, or the one
- * patron.conf chooses when CHOICE is NULL. NULL, with the line printed,
- * when none is chosen or there is no such plugin. */
+/* Loads the plugins into PS (unless it holds them already) and finds JOB's:
+ * JOB.CHOICE, or the one patron.conf chooses when CHOICE is NULL. NULL,
+ * with the line printed, when none is chosen or there is no such plugin. */
 const patron_plugin_file *cli_job_plugin(cli *c, const struct patron_config *cfg,
 					 const char *job, const char *choice, patron_plugins *ps);
 
@@ -132,6 +132,17 @@ extern const cli_command cmd_init, cmd_import, cmd_customer, cmd_customers, cmd_
 	cmd_emit, cmd_events, cmd_audit, cmd_outbox, cmd_deliver, cmd_preview, cmd_unsubscribe,
 	cmd_recommend, cmd_eval, cmd_backup, cmd_restore, cmd_check, cmd_export, cmd_erase,
 	cmd_serve, cmd_keys, cmd_passwd, cmd_inbox, cmd_ticket;
+
+/* The intent classifier patron.conf chooses (intent = "bayes" unless set;
+ * CHOICE overrides), opened (*OUT NULL when intent = false); -1 with the
+ * line printed. cli_intent_one labels one text (1: nothing trained yet). */
+int cli_intent_open(cli *c, const struct patron_config *cfg, const char *choice,
+		    patron_plugins *ps, patron_analyzer **out);
+int cli_intent_one(void *ctx, const char *text, const char **label, double *confidence,
+		   patron_err *err);
+/* patron train intents FILE.csv, patron eval intents --test FILE.csv */
+int cli_train_intents(cli *c, const char *choice, const char *path);
+int cli_eval_intents(cli *c, const char *choice, const char *path);
 
 /* patron import inbox PATH...: customers' emails into tickets. */
 int cli_import_inbox(cli *c, int argc, char **argv);

@@ -496,11 +496,34 @@ static int run_churn(cli *c, int argc, char **argv)
 static int run(cli *c, int argc, char **argv)
 {
 	if (argc < 2)
-		return cli_usage(&cmd_eval, "what to evaluate? recs or churn");
+		return cli_usage(&cmd_eval, "what to evaluate? recs, churn or intents");
 	if (strcmp(argv[1], "churn") == 0)
 		return run_churn(c, argc, argv);
+	if (strcmp(argv[1], "intents") == 0 || strcmp(argv[1], "intent") == 0) {
+		const char *plugin = NULL, *test = NULL;
+		for (int i = 2; i < argc; i++) {
+			const char *v;
+			int r;
+			if ((r = cli_opt_value(argc, argv, &i, "--plugin", &v)) != 0) {
+				if (r < 0)
+					return cli_usage(&cmd_eval, "--plugin needs a name");
+				plugin = v;
+			} else if ((r = cli_opt_value(argc, argv, &i, "--test", &v)) != 0) {
+				if (r < 0)
+					return cli_usage(&cmd_eval, "--test needs a CSV file (text, "
+							 "intent)");
+				test = v;
+			} else {
+				return cli_usage(&cmd_eval, "unexpected argument \"%s\"", argv[i]);
+			}
+		}
+		if (!test)
+			return cli_usage(&cmd_eval, "intents: --test FILE.csv names the labelled "
+					 "messages to measure on (columns text, intent)");
+		return cli_eval_intents(c, plugin, test);
+	}
 	if (strcmp(argv[1], "recs") != 0)
-		return cli_usage(&cmd_eval, "cannot evaluate \"%s\" (expected recs or churn)",
+		return cli_usage(&cmd_eval, "cannot evaluate \"%s\" (expected recs, churn or intents)",
 				 argv[1]);
 	const char *plugin = NULL, *matrix = NULL, *kv = NULL;
 	for (int i = 2; i < argc; i++) {
@@ -541,6 +564,7 @@ const cli_command cmd_eval = {
 	"                         [--seed N] [--json]\n"
 	"       patron eval churn --drift [--plugin NAME]\n"
 	"       patron eval recs [--plugin NAME] [--k K] [--matrix FILE.csv] [--json]\n"
+	"       patron eval intents --test FILE.csv [--plugin bayes|linear] [--json]\n"
 	"\n"
 	"churn: trains the plugin (patron.conf's churn, or --plugin NAME) on the store's\n"
 	"labelled customers (labels as for patron train) but those held out, and reports\n"
@@ -567,5 +591,10 @@ const cli_command cmd_eval = {
 	"  --matrix FILE    a user x item 0/1 CSV with a header row of item names (and a\n"
 	"                   first column of user labels headed id, user, customer or\n"
 	"                   respondent); the 1 with the highest column index of each user\n"
-	"                   is held out. Compare with published figures on public data.\n",
+	"                   is held out. Compare with published figures on public data.\n"
+	"\n"
+	"intents: labels each message of FILE.csv (columns text, intent) with the\n"
+	"stored intent model (patron.conf's intent, or --plugin) and reports accuracy,\n"
+	"macro-F1 (the mean of each label's F1, over the labels of the truth and of\n"
+	"the answers), each label's precision, recall and F1, and the confusion matrix.\n",
 };

@@ -142,8 +142,20 @@ int cli_import_inbox(cli *c, int argc, char **argv)
 		o.sentiment = cli_sentiment_one;
 		o.sentiment_ctx = analyzer;
 	}
+	patron_analyzer *intents = NULL;
+	if (cli_intent_open(c, cfg, NULL, &ps, &intents) < 0) {
+		free(password);
+		patron_analyzer_close(analyzer);
+		patron_plugins_free(&ps);
+		patron_config_free(cfg);
+		return EXIT_FAIL;
+	}
+	if (intents) {
+		o.intent = cli_intent_one;
+		o.intent_ctx = intents;
+	}
 	json_t *all = c->json ? json_array() : NULL;
-	int rc = EXIT_OK;
+	int rc = EXIT_OK, untrained = 0;
 	for (int i = imap ? -1 : 0; i < npaths; i++) {
 		patron_inbox_stats st;
 		const char *source = i < 0 ? imap : paths[i];
@@ -153,17 +165,22 @@ int cli_import_inbox(cli *c, int argc, char **argv)
 			rc = cli_fail(EXIT_FAIL, "%s", err.msg);	/* nothing of it landed */
 			break;
 		}
+		untrained |= st.untrained;
 		if (all)
 			json_array_append_new(all, inbox_json(source, &st));
 		else
 			inbox_summary(source, &st);
 	}
+	if (untrained && !all)
+		printf("  what each message is about is not known yet: patron train intents "
+		       "FILE.csv (examples/intents.csv to start) learns it\n");
 	if (all)
 		cli_print_json(all);
 	if (password) {
 		sodium_memzero(password, strlen(password));
 		free(password);
 	}
+	patron_analyzer_close(intents);
 	patron_analyzer_close(analyzer);
 	patron_plugins_free(&ps);
 	patron_config_free(cfg);

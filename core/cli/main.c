@@ -145,7 +145,10 @@ const patron_plugin_file *cli_job_plugin(cli *c, const patron_config *cfg, const
 	}
 	char name[256];
 	snprintf(name, sizeof name, "%s.%s", job, choice);
-	patron_plugins_load(ps, c->exe_dir);
+	/* loaded once per set: loading again would move the files an open
+	 * plugin of an earlier call points at */
+	if (!ps->n)
+		patron_plugins_load(ps, c->exe_dir);
 	const patron_plugin_file *pf = patron_plugins_find(ps, name);
 	if (!pf)
 		cli_fail(EXIT_FAIL, "there is no plugin %s (see patron plugins)", name);

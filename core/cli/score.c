@@ -182,8 +182,10 @@ int cli_score(cli *c, const char *only)
 	json_t *all = c->json ? json_array() : NULL;
 	int rc = EXIT_OK, ran = 0, waiting = 0;
 	for (const patron_job *j = patron_jobs; j->job; j++) {
-		if ((only && strcmp(only, j->job) != 0) || j->kind == PATRON_KIND_FORECASTER)
-			continue;	/* forecasts are made for the report, not stored */
+		if ((only && strcmp(only, j->job) != 0) || j->kind == PATRON_KIND_FORECASTER ||
+		    strcmp(j->job, "intent") == 0)
+			continue;	/* forecasts are made for the report, not stored; intents
+					 * label tickets, as they arrive */
 		/* segment = { "rfm", "kmeans" }: each segmentation stored, the
 		 * first as c.segment and each as segment.NAME */
 		size_t n = patron_config_choices(cfg, j->job);

@@ -123,7 +123,7 @@ out:
 
 static int train(cli *c, int argc, char **argv)
 {
-	const char *job = NULL, *choice = NULL;
+	const char *job = NULL, *choice = NULL, *file = NULL;
 	learn_cli lo = {0};
 	int learn_opts_given = 0;
 	for (int i = 1; i < argc; i++) {
@@ -142,11 +142,22 @@ static int train(cli *c, int argc, char **argv)
 			learn_opts_given = 1;
 		else if (!job)
 			job = argv[i];
+		else if (!file && (strcmp(job, "intents") == 0 || strcmp(job, "intent") == 0))
+			file = argv[i];
 		else
 			return cli_usage(&cmd_train, "unexpected argument \"%s\"", argv[i]);
 	}
 	if (!job)
 		return cli_usage(&cmd_train, "expected a job (segment, churn, value, ...)");
+	if (strcmp(job, "intents") == 0 || strcmp(job, "intent") == 0) {
+		if (!file)
+			return cli_usage(&cmd_train, "intents learn from a CSV file of labelled "
+					 "messages (columns text, intent), e.g. "
+					 "examples/intents.csv");
+		if (learn_opts_given)
+			return cli_usage(&cmd_train, "intents take --plugin only");
+		return cli_train_intents(c, choice, file);
+	}
 	const patron_job *j = patron_jobs;
 	while (j->job && strcmp(j->job, job) != 0)
 		j++;
@@ -387,6 +398,7 @@ static int models(cli *c, int argc, char **argv)
 const cli_command cmd_train = {
 	"train", train, "fit a job's model and store it as a new version",
 	"usage: patron train JOB [--plugin NAME] [--now DATE] [--json]\n"
+	"       patron train intents FILE.csv [--plugin bayes|linear]\n"
 	"       patron train churn [--plugin NAME] (--label ATTRIBUTE | [--cutoff DATE]\n"
 	"                          --horizon 90d) [--holdout 0.2] [--seed N]\n"
 	"\n"
@@ -408,7 +420,15 @@ const cli_command cmd_train = {
 	"Text attributes become one-hot columns, numbers are standardized and missing\n"
 	"values take the median with a missing-indicator column, all fitted on the\n"
 	"training customers and stored with the model. `label` and `horizon` may be set\n"
-	"in patron.conf: churn = { plugin = \"forest\", label = \"churned\" }.\n",
+	"in patron.conf: churn = { plugin = \"forest\", label = \"churned\" }.\n"
+	"\n"
+	"intents learn what customers' messages are about from FILE.csv, labelled\n"
+	"examples with the columns text and intent (examples/intents.csv covers what a\n"
+	"small shop hears: order_status, shipping, return_refund, product_question,\n"
+	"complaint, billing, unsubscribe, other): intent.bayes (naive Bayes, the\n"
+	"default) or intent.linear (logistic regression, one label against the rest),\n"
+	"both over TF-IDF of words, word pairs and character 3-grams. The open tickets\n"
+	"without an intent are labelled at once; new messages as they are imported.\n",
 };
 
 const cli_command cmd_models = {

@@ -29,12 +29,14 @@ static const char *const sql[NQ] = {
 		       " ORDER BY updated_at DESC LIMIT 1"),
 	[Q_TICKET] = ("SELECT customer_id, status, priority FROM tickets WHERE id = ?1"),
 	[Q_TICKET_NEW] = ("INSERT INTO tickets(customer_id, subject, topic, priority, sentiment,"
-			 " opened_at, updated_at, waiting_since) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6,"
-			 " ?6)"),
+			 " opened_at, updated_at, waiting_since, intent, confidence) VALUES (?1, ?2,"
+			 " ?3, ?4, ?5, ?6, ?6, ?6, ?7, ?8)"),
 	/* a customer's message: the ticket is theirs to answer again */
 	[Q_TICKET_IN] = ("UPDATE tickets SET status = 'open', priority = ?2,"
 			" sentiment = coalesce(?3, sentiment),"
 			" updated_at = max(updated_at, ?4),"
+			" intent = coalesce(intent, ?5), confidence = CASE WHEN intent IS NULL"
+			"  THEN ?6 ELSE confidence END,"
 			" waiting_since = CASE WHEN status = 'open' THEN"
 			"  min(coalesce(waiting_since, ?4), ?4) ELSE ?4 END,"
 			" solved_at = NULL WHERE id = ?1"),
@@ -315,6 +317,23 @@ int patron_inbox_add(patron_inbox *in, const char *data, size_t len, patron_inbo
 	    in->o.sentiment(in->o.sentiment_ctx, m.reply, &sentiment, err) < 0)
 		goto out;
 	const char *priority = from_shop ? "normal" : priority_of(in, cid, sentiment);
+	/* what it is about, from its subject and what the customer wrote */
+	const char *intent = NULL;
+	double confidence = NAN;
+	if (!from_shop && in->o.intent) {
+		patron_buf both = {0};
+		patron_buf_printf(&both, "%s\n%s", m.subject, m.reply);
+		int irc = in->o.intent(in->o.intent_ctx, both.data, &intent, &confidence, err);
+		patron_buf_free(&both);
+		if (irc < 0)
+			goto out;
+		if (irc == 1) {	/* nothing trained: the import goes on without */
+			in->o.intent = NULL;
+			st->untrained = 1;
+			intent = NULL;
+			confidence = NAN;
+		}
+	}
 	int new_ticket = 0;
 	if (!from_shop && !ticket && topic[0]) {
 		/* no references: the same customer's conversation of this subject */
@@ -345,6 +364,9 @@ int patron_inbox_add(patron_inbox *in, const char *data, size_t len, patron_inbo
 		if (!isnan(sentiment))
 			sqlite3_bind_double(s, 3, sentiment);
 		sqlite3_bind_int64(s, 4, when);
+		bind_text(s, 5, intent);
+		if (intent)
+			sqlite3_bind_double(s, 6, confidence);
 		if (done(in, s, err) < 0)
 			goto out;
 	} else if (!from_shop) {
@@ -356,6 +378,9 @@ int patron_inbox_add(patron_inbox *in, const char *data, size_t len, patron_inbo
 		if (!isnan(sentiment))
 			sqlite3_bind_double(s, 5, sentiment);
 		sqlite3_bind_int64(s, 6, when);
+		bind_text(s, 7, intent);
+		if (intent)
+			sqlite3_bind_double(s, 8, confidence);
 		if (done(in, s, err) < 0)
 			goto out;
 		ticket = sqlite3_last_insert_rowid(patron_store_db(in->s));
@@ -393,7 +418,8 @@ int patron_inbox_add(patron_inbox *in, const char *data, size_t len, patron_inbo
 			      "priority", priority, "new_ticket", new_ticket, "attachments",
 			      (json_int_t)m.attachments);
 	json_object_set_new(p, "sentiment", isnan(sentiment) ? json_null() : json_real(sentiment));
-	json_object_set_new(p, "intent", json_null());
+	json_object_set_new(p, "intent", intent ? json_string(intent) : json_null());
+	json_object_set_new(p, "intent_confidence", intent ? json_real(confidence) : json_null());
 	char *payload = json_dumps(p, JSON_COMPACT | JSON_REAL_PRECISION(6));
 	json_decref(p);
 	rc = patron_event_append(in->s, "inquiry.received", cid, payload, when, in->o.now, err);

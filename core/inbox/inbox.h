@@ -21,6 +21,12 @@ typedef struct {
 	 * high priority. */
 	int (*sentiment)(void *ctx, const char *text, double *out, patron_err *err);
 	void *sentiment_ctx;
+	/* Labels what a message is about ("order_status") with its
+	 * probability: 0, 1 when nothing is trained yet (then no message is
+	 * labelled), -1 with err. NULL when patron.conf chooses none. */
+	int (*intent)(void *ctx, const char *text, const char **label, double *confidence,
+		      patron_err *err);
+	void *intent_ctx;
 	double churn_threshold;	/* churn risk that counts as at risk (0.5) */
 	int progress;		/* a progress line on stderr after a second */
 } patron_inbox_opts;
@@ -34,6 +40,7 @@ typedef struct {
 	uint64_t unreadable;	/* no sender address: left out */
 	uint64_t outside;	/* the shop's messages that answer no ticket: left out */
 	uint64_t tickets_new, customers_new;
+	int untrained;		/* the intent classifier has no model yet */
 } patron_inbox_stats;
 
 typedef struct patron_inbox patron_inbox;

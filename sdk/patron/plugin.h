@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 #define PATRON_ABI_MAJOR 1
-#define PATRON_ABI_MINOR 9
+#define PATRON_ABI_MINOR 10
 
 /* What a plugin does. The job it serves is the first part of its name:
  * "segment.tiers" is the segmenter chosen by `segment = "tiers"` in
@@ -42,7 +42,8 @@ typedef enum {
 	PATRON_KIND_SCORER = 2,		/* writes a number per customer */
 	PATRON_KIND_RECOMMENDER = 3,	/* top-N products per customer */
 	PATRON_KIND_CHANNEL = 4,	/* delivers messages (the deliver callback) */
-	PATRON_KIND_ANALYZER = 5,	/* turns text into scores (analyze, ABI 1.8) */
+	PATRON_KIND_ANALYZER = 5,	/* turns text into scores (analyze, ABI 1.8) or
+					 * labels (classify, ABI 1.10) */
 	PATRON_KIND_FORECASTER = 6,	/* fits a time series, predicts it (ABI 1.7) */
 } patron_kind;
 
@@ -170,6 +171,9 @@ typedef struct {
 	size_t n;
 	const char *const *texts;	/* UTF-8 */
 	const double *ratings;
+	/* ABI 1.10: for a text classifier (the intent job), each text's
+	 * label ("order_status"); NULL otherwise. */
+	const char *const *labels;
 } patron_texts;
 
 /* What deliver answers. A failure also gives its reason with host->fail. */
@@ -343,6 +347,13 @@ typedef struct patron_plugin {
 	 * as there are texts, between init and free. 0, or -1 with host->fail. */
 	int (*analyze)(void *state, patron_ctx *ctx, size_t n, const char *const *texts,
 		       double *out);
+
+	/* ABI 1.10, text classifiers (the intent job; instead of analyze):
+	 * the label of each of N texts into LABELS (strings the plugin keeps
+	 * until free) and the model's probability of it into CONFIDENCE. 0,
+	 * or -1 with host->fail (host->not_ready when nothing is trained). */
+	int (*classify)(void *state, patron_ctx *ctx, size_t n, const char *const *texts,
+			const char **labels, double *confidence);
 } patron_plugin;
 
 /* Recommenders read the length of each customer's list from the option "n"

@@ -71,7 +71,7 @@ START_TEST(names_the_key_and_what_was_expected)
 		const char *text, *want;
 	} cases[] = {
 		{"segmnt = \"rfm\"\n", ": unknown key \"segmnt\" (expected one of: segment, churn,"
-		 " value, recommend, sentiment, forecast, channels, frequency_cap, templates,"
+		 " value, recommend, sentiment, forecast, intent, channels, frequency_cap, templates,"
 		 " currency, rules, retention, attribution, shop, campaign_costs, public_url, serve, inbox, sla)"},
 		{"campaign_costs = { winback = -1 }\n", ": campaign_costs[winback]: expected a rule's "
 		 "name and a cost, 0 or more, in the base currency"},

@@ -7,6 +7,7 @@
 
 #include "../../plugins/lexicon/lexicon.h"
 #include "../../plugins/text/text.h"
+#include "../../plugins/text/tfidf.h"
 #include "../../plugins/textnb/mnb.h"
 #include "helpers.h"
 
@@ -134,6 +135,61 @@ START_TEST(naive_bayes_gives_the_hand_computed_answer)
 }
 END_TEST
 
+static void join_feature(const char *f, void *ud)
+{
+	char *out = ud;
+	if (*out)
+		strcat(out, "|");
+	strcat(out, f);
+}
+
+START_TEST(tfidf_weighs_words_pairs_and_trigrams_by_hand)
+{
+	char got[512] = "";
+	tfidf_features("Don't stop! Go", join_feature, got);
+	/* a mark ends the pairs; each word's 3-grams with a space at each end */
+	ck_assert_str_eq(got, "w:don't|c: do|c:don|c:on'|c:n't|c:'t |w:stop|w:don't stop|c: st|"
+			      "c:sto|c:top|c:op |w:go|c: go|c:go ");
+	got[0] = 0;
+	tfidf_features("Café", join_feature, got);	/* 3-grams of characters, not bytes */
+	ck_assert_str_eq(got, "w:café|c: ca|c:caf|c:afé|c:fé ");
+
+	/* "a" and "a b": idf ln(3/3) + 1 = 1 for what both have, ln(3/2) + 1
+	 * for the rest; each group scaled to length 1 */
+	const char *texts[] = {"a", "a b"};
+	tfidf *t = tfidf_fit(2, texts);
+	ck_assert_uint_eq(tfidf_size(t), 5);
+	tfidf_row r = {0};
+	tfidf_vector(t, "a b c", &r);	/* c is not in the vocabulary */
+	ck_assert_uint_eq(r.n, 5);
+	double want_word[3] = {0.4494364165239821, 0.6316672017376245, 0.6316672017376245};
+	for (size_t i = 0; i < r.n; i++) {
+		const char *f = tfidf_feature(t, r.idx[i]);
+		double w = !strcmp(f, "w:a") ? want_word[0] : !strcmp(f, "w:b") ? want_word[1]
+			   : !strcmp(f, "w:a b") ? want_word[2] : !strcmp(f, "c: a ") ? 0.5797386715376657
+			   : !strcmp(f, "c: b ") ? 0.8148024746671689 : -1;
+		ck_assert_msg(fabs(r.val[i] - w) < 1e-12, "%s: %g, expected %g", f, r.val[i], w);
+		if (i)
+			ck_assert_uint_lt(r.idx[i - 1], r.idx[i]);
+	}
+	/* a stored vocabulary gives the same vector */
+	tfidf *u = tfidf_new();
+	for (size_t i = 0; i < tfidf_size(t); i++)
+		tfidf_add(u, tfidf_feature(t, i), tfidf_idf(t, i));
+	tfidf_row r2 = {0};
+	tfidf_vector(u, "a b c", &r2);
+	ck_assert_uint_eq(r2.n, r.n);
+	for (size_t i = 0; i < r.n; i++)
+		ck_assert(fabs(r.val[i] - r2.val[i]) < 1e-15);
+	tfidf_vector(u, "", &r2);
+	ck_assert_uint_eq(r2.n, 0);
+	tfidf_row_free(&r);
+	tfidf_row_free(&r2);
+	tfidf_free(t);
+	tfidf_free(u);
+}
+END_TEST
+
 Suite *suite_text(void)
 {
 	Suite *s = suite_create("text");
@@ -141,6 +197,7 @@ Suite *suite_text(void)
 	tcase_add_test(t, text_is_split_into_words_pairs_and_marks);
 	tcase_add_test(t, the_lexicon_reads_negation_intensity_and_emphasis);
 	tcase_add_test(t, naive_bayes_gives_the_hand_computed_answer);
+	tcase_add_test(t, tfidf_weighs_words_pairs_and_trigrams_by_hand);
 	suite_add_tcase(s, t);
 	return s;
 }
