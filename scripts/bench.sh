@@ -70,7 +70,7 @@ figure() {
 	if [ "${4:-null}" != null ]; then
 		ratio=$(awk -v a="$2" -v b="$4" 'BEGIN { if (b == 0) print "null"; else printf "%.6g", a / b }')
 		case $3 in
-		"ROC AUC" | "hit rate") diff=$(awk -v a="$2" -v b="$4" 'BEGIN { printf "%.6g", a - b }') ;;
+		"ROC AUC" | "hit rate" | "macro-F1") diff=$(awk -v a="$2" -v b="$4" 'BEGIN { printf "%.6g", a - b }') ;;
 		esac
 		src="\"${6:-live}\""
 	fi
@@ -612,6 +612,9 @@ source scripts/bench/serve.sh
 
 # customers' emails into tickets (scripts/bench/inbox.sh).
 source scripts/bench/inbox.sh
+
+# what the messages are about (scripts/bench/intents.sh).
+source scripts/bench/intents.sh
 
 {
 	echo "["
