@@ -287,8 +287,10 @@ static const char *const patron_migrations[] = {
 	 * references is threaded), WAITING_SINCE the customer's oldest message
 	 * not answered yet (NULL once answered). Each message is kept once,
 	 * under its Message-ID; BODY is what the sender wrote, without the
-	 * quoted earlier messages. An answer from the shop (DIRECTION 'out')
-	 * sent by Patron names its outbox row. */
+	 * quoted earlier messages, ENTITIES what it names (orders, tracking
+	 * numbers, amounts, dates, products: entities.h) and ORDER_ID the
+	 * sender's order a ticket is about. An answer from the shop (DIRECTION
+	 * 'out') sent by Patron names its outbox row. */
 	"CREATE TABLE tickets ("
 	"  id INTEGER PRIMARY KEY,"
 	"  customer_id INTEGER NOT NULL REFERENCES customers(id),"
@@ -297,7 +299,8 @@ static const char *const patron_migrations[] = {
 	"  priority TEXT NOT NULL DEFAULT 'normal' CHECK (priority IN ('low', 'normal', 'high')),"
 	"  intent TEXT, confidence REAL, sentiment REAL,"
 	"  opened_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, waiting_since INTEGER,"
-	"  first_response_at INTEGER, solved_at INTEGER, overdue_at INTEGER);"
+	"  first_response_at INTEGER, solved_at INTEGER, overdue_at INTEGER,"
+	"  order_id INTEGER);"
 	"CREATE INDEX tickets_status ON tickets(status, opened_at);"
 	"CREATE INDEX tickets_customer ON tickets(customer_id, topic);"
 	"CREATE TABLE ticket_messages ("
@@ -307,7 +310,8 @@ static const char *const patron_migrations[] = {
 	"  direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),"
 	"  sender TEXT NOT NULL, subject TEXT NOT NULL, sent_at INTEGER NOT NULL,"
 	"  body TEXT NOT NULL, attachments INTEGER NOT NULL DEFAULT 0, sentiment REAL,"
-	"  refs TEXT, outbox_id INTEGER, recorded_at INTEGER NOT NULL);"
+	"  refs TEXT, outbox_id INTEGER, recorded_at INTEGER NOT NULL,"
+	"  entities TEXT CHECK (entities IS NULL OR json_valid(entities)));"
 	"CREATE INDEX ticket_messages_ticket ON ticket_messages(ticket_id, sent_at);",
 };
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "inbox.h"
+#include "entities.h"
 #include "mail.h"
 #include "../value.h"
 
@@ -19,7 +20,7 @@
 
 enum {
 	Q_BY_MID, Q_BY_TOPIC, Q_TICKET, Q_TICKET_NEW, Q_TICKET_IN, Q_TICKET_OUT, Q_MSG_NEW,
-	Q_NAMES, Q_SPENT, Q_CHURN, NQ
+	Q_NAMES, Q_SPENT, Q_CHURN, Q_TICKET_ORDER, NQ
 };
 
 static const char *const sql[NQ] = {
@@ -48,8 +49,9 @@ static const char *const sql[NQ] = {
 			 " waiting_since = CASE WHEN ?2 >= coalesce(waiting_since, 0) THEN NULL"
 			 "  ELSE waiting_since END WHERE id = ?1"),
 	[Q_MSG_NEW] = ("INSERT INTO ticket_messages(ticket_id, message_id, direction, sender,"
-		      " subject, sent_at, body, attachments, sentiment, refs, recorded_at)"
-		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
+		      " subject, sent_at, body, attachments, sentiment, refs, recorded_at, entities)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
+	[Q_TICKET_ORDER] = ("UPDATE tickets SET order_id = coalesce(order_id, ?2) WHERE id = ?1"),
 	[Q_NAMES] = ("UPDATE customers SET first_name = ?2, last_name = ?3 WHERE id = ?1"
 		    " AND first_name IS NULL AND last_name IS NULL"),
 	[Q_SPENT] = ("SELECT spent_cents FROM customer_orders WHERE customer_id = ?1"),
@@ -61,6 +63,7 @@ struct patron_inbox {
 	patron_inbox_opts o;
 	sqlite3_stmt *q[NQ];
 	int64_t valuable_cents;	/* spending at or above this: the top fifth of customers */
+	patron_catalogue *catalogue;	/* the products, to find them named */
 };
 
 int patron_inbox_open(patron_store *s, const patron_inbox_opts *o, patron_inbox **out,
@@ -88,6 +91,7 @@ int patron_inbox_open(patron_store *s, const patron_inbox_opts *o, patron_inbox 
 			in->valuable_cents = sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);
 	}
+	in->catalogue = patron_catalogue_load(s);
 	*out = in;
 	return 0;
 }
@@ -96,6 +100,7 @@ void patron_inbox_close(patron_inbox *in)
 {
 	if (!in)
 		return;
+	patron_catalogue_free(in->catalogue);
 	for (int i = 0; i < NQ; i++)
 		sqlite3_finalize(in->q[i]);
 	free(in);
@@ -387,6 +392,37 @@ int patron_inbox_add(patron_inbox *in, const char *data, size_t len, patron_inbo
 		new_ticket = 1;
 		st->tickets_new++;
 	}
+	/* what it names: the sender's order ties the ticket to it */
+	patron_entity ents[16];
+	size_t nents = 0;
+	int64_t order_id = 0;
+	json_t *ej = NULL;
+	if (!from_shop) {
+		patron_buf both = {0};
+		patron_buf_printf(&both, "%s\n%s", m.subject, m.reply);
+		nents = patron_entities(in->s, in->catalogue, cid, both.data, when, ents, 16);
+		patron_buf_free(&both);
+		ej = json_array();
+		for (size_t i = 0; i < nents; i++) {
+			json_t *e = json_pack("{s:s, s:s}", "kind", ents[i].kind, "value", ents[i].value);
+			if (ents[i].id)
+				json_object_set_new(e, "id", json_integer(ents[i].id));
+			json_array_append_new(ej, e);
+			if (!order_id && ents[i].id && strcmp(ents[i].kind, "order") == 0)
+				order_id = ents[i].id;
+		}
+	}
+	char *ents_text = ej && nents ? json_dumps(ej, JSON_COMPACT) : NULL;
+	if (order_id) {
+		s = q(in, Q_TICKET_ORDER);
+		sqlite3_bind_int64(s, 1, ticket);
+		sqlite3_bind_int64(s, 2, order_id);
+		if (done(in, s, err) < 0) {
+			free(ents_text);
+			json_decref(ej);
+			goto out;
+		}
+	}
 	/* what an answer's References start from (RFC 5322 3.6.4) */
 	const char *refs = m.references ? m.references : m.in_reply_to;
 	size_t body_len = utf8_cut(m.reply, BODY_MAX);
@@ -403,8 +439,13 @@ int patron_inbox_add(patron_inbox *in, const char *data, size_t len, patron_inbo
 		sqlite3_bind_double(s, 9, sentiment);
 	bind_text(s, 10, refs);
 	sqlite3_bind_int64(s, 11, in->o.now);
-	if (done(in, s, err) < 0)
+	bind_text(s, 12, ents_text);
+	int mrc = done(in, s, err);
+	free(ents_text);
+	if (mrc < 0) {
+		json_decref(ej);
 		goto out;
+	}
 	int64_t msg = sqlite3_last_insert_rowid(patron_store_db(in->s));
 	if (from_shop) {
 		st->answers++;
@@ -418,6 +459,9 @@ int patron_inbox_add(patron_inbox *in, const char *data, size_t len, patron_inbo
 			      "priority", priority, "new_ticket", new_ticket, "attachments",
 			      (json_int_t)m.attachments);
 	json_object_set_new(p, "sentiment", isnan(sentiment) ? json_null() : json_real(sentiment));
+	json_object_set_new(p, "entities", ej);
+	if (order_id)	/* e.order reads it */
+		json_object_set_new(p, "order_id", json_integer(order_id));
 	json_object_set_new(p, "intent", intent ? json_string(intent) : json_null());
 	json_object_set_new(p, "intent_confidence", intent ? json_real(confidence) : json_null());
 	char *payload = json_dumps(p, JSON_COMPACT | JSON_REAL_PRECISION(6));

@@ -1,6 +1,7 @@
 /* Customers' emails: any bytes parse without a crash or a read past their
  * end, into valid UTF-8, with a reply no longer than the text; any header
- * value decodes to valid UTF-8. */
+ * value decodes to valid UTF-8; entities are found in any text. */
+#include "../../core/inbox/entities.h"
 #include "../../core/inbox/mail.h"
 #include "common.h"
 
@@ -44,6 +45,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	patron_buf_free(&b);
 	char *s = text_of(data, size);
 	patron_mail_date(s);
+	patron_entity e[16];	/* no store: nothing is looked up */
+	size_t n = patron_entities(NULL, NULL, 0, s, 1796000000, e, 16);
+	for (size_t i = 0; i < n; i++)
+		if (!e[i].value[0] || e[i].id)
+			abort();
 	char base[256];
 	patron_mail_base_subject(s, base, sizeof base);
 	free(s);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../core/inbox/entities.h"
 #include "../../core/inbox/mail.h"
 #include "helpers.h"
 
@@ -301,6 +302,76 @@ START_TEST(a_twenty_megabyte_message_is_read)
 }
 END_TEST
 
+/* a.value for the entity of KIND number K (0-based), or "" */
+static const char *ent(const patron_entity *e, size_t n, const char *kind, size_t k, int64_t *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(e[i].kind, kind) == 0 && k-- == 0) {
+			if (id)
+				*id = e[i].id;
+			return e[i].value;
+		}
+	return "";
+}
+
+START_TEST(entities_name_the_senders_orders_and_what_else_they_say)
+{
+	patron_store *s = test_store();
+	patron_err err;
+	ck_assert_int_eq(patron_store_exec(s,
+		"INSERT INTO customers VALUES (1, 'Ada', NULL, 0, 0), (2, 'Bob', NULL, 0, 0);"
+		"INSERT INTO products VALUES (7, 'TEA-01', 'Blue Teapot', NULL, NULL, 0),"
+		" (8, 'MUG-7', 'Mug', NULL, NULL, 0);"
+		"INSERT INTO orders(id, source, order_key, customer_id, placed_at, total_cents,"
+		" amount_cents, gross_cents, status, revenue) VALUES"
+		" (3, 'shopify', '#1042', 1, 100, 4500, 4500, 4500, 'paid', 1),"
+		" (4, 'woocommerce', '1043', 2, 100, 2400, 2400, 2400, 'paid', 1),"
+		" (5, 'stripe', 'ch_3Nx9', 1, 100, 900, 900, 900, 'paid', 1);", &err), 0);
+	patron_catalogue *cat = patron_catalogue_load(s);
+	patron_entity e[16];
+	int64_t id = -1;
+	size_t n = patron_entities(s, cat, 1,
+		"Where is order #1042? I paid $45.00 on Nov 20th for the blue teapot. "
+		"Tracking 1Z999AA10123456784 says nothing since 28 November. Is my order 1043 "
+		"there (no: that is Bob's), or order no. 1042, or ch_3Nx9? Refund 12,50 EUR "
+		"or 40 euros, or RR123456785GB. I want to order 2 mugs.", TEST_NOW, e, 16);
+	ck_assert_str_eq(ent(e, n, "order", 0, &id), "#1042");
+	ck_assert_int_eq(id, 3);	/* Ada's */
+	ck_assert_str_eq(ent(e, n, "order", 1, &id), "1043");
+	ck_assert_int_eq(id, 0);	/* Bob's: not tied to Ada's message */
+	ck_assert_str_eq(ent(e, n, "order", 2, &id), "1042");
+	ck_assert_int_eq(id, 3);
+	ck_assert_str_eq(ent(e, n, "order", 3, &id), "ch_3Nx9");
+	ck_assert_int_eq(id, 5);
+	ck_assert_str_eq(ent(e, n, "order", 4, NULL), "");	/* "order 2 mugs" is no order */
+	ck_assert_str_eq(ent(e, n, "amount", 0, NULL), "45.00 USD");
+	ck_assert_str_eq(ent(e, n, "amount", 1, NULL), "12.50 EUR");
+	ck_assert_str_eq(ent(e, n, "amount", 2, NULL), "40.00 EUR");
+	/* 2026-11-23 is now: November 20 and 28 without a year are this year's
+	 * 20th and last year's 28th */
+	ck_assert_str_eq(ent(e, n, "date", 0, NULL), "2026-11-20");
+	ck_assert_str_eq(ent(e, n, "date", 1, NULL), "2025-11-28");
+	ck_assert_str_eq(ent(e, n, "tracking", 0, NULL), "1Z999AA10123456784");
+	ck_assert_str_eq(ent(e, n, "tracking", 1, NULL), "RR123456785GB");
+	ck_assert_str_eq(ent(e, n, "product", 0, &id), "TEA-01");	/* by its name */
+	ck_assert_int_eq(id, 7);
+	ck_assert_str_eq(ent(e, n, "product", 1, NULL), "");	/* the name "Mug" is not "mugs" */
+	n = patron_entities(s, cat, 1, "Is the mug-7 dishwasher safe?", TEST_NOW, e, 16);
+	ck_assert_str_eq(ent(e, n, "product", 0, &id), "MUG-7");	/* by its SKU, any case */
+	ck_assert_int_eq(id, 8);
+	/* nobody: no order is tied; a ten-digit number is tracking only when
+	 * the message speaks of tracking */
+	n = patron_entities(s, cat, 0, "Call me at 0612345678 about #1042", TEST_NOW, e, 16);
+	ck_assert_str_eq(ent(e, n, "order", 0, &id), "#1042");
+	ck_assert_int_eq(id, 0);
+	ck_assert_str_eq(ent(e, n, "tracking", 0, NULL), "");
+	n = patron_entities(s, cat, 0, "my tracking number is 0612345678", TEST_NOW, e, 16);
+	ck_assert_str_eq(ent(e, n, "tracking", 0, NULL), "0612345678");
+	patron_catalogue_free(cat);
+	patron_store_close(s);
+}
+END_TEST
+
 Suite *suite_mail(void)
 {
 	Suite *s = suite_create("mail");
@@ -315,6 +386,7 @@ Suite *suite_mail(void)
 	tcase_add_test(t, automatic_messages_are_told_apart);
 	tcase_add_test(t, broken_mail_is_read_as_far_as_it_goes);
 	tcase_add_test(t, a_twenty_megabyte_message_is_read);
+	tcase_add_test(t, entities_name_the_senders_orders_and_what_else_they_say);
 	suite_add_tcase(s, t);
 	return s;
 }
