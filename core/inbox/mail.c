@@ -896,7 +896,7 @@ int64_t patron_mail_date(const char *s)
 	}
 	p = skip_space(p);
 	int have_year = 0;
-	if (!month_first || !(isdigit((unsigned char)p[0]) && (p[1] == ':' || p[2] == ':'))) {
+	if (!month_first || !(isdigit((unsigned char)p[0]) && (p[1] == ':' || (p[1] && p[2] == ':')))) {
 		if (!(k = read_num(&p, 4, &year)))
 			return -1;
 		year = k == 2 ? (year < 50 ? 2000 + year : 1900 + year) : k == 3 ? 1900 + year : year;
@@ -1133,6 +1133,8 @@ void patron_mail_parse(const char *data, size_t len, patron_mail *m)
 	if (v.len)
 		parse_from(v.data, &m->from_addr, &m->from_name);
 	if (!m->from_addr && from) {	/* a From the address cannot be read from */
+		free(m->from_name);
+		m->from_name = NULL;
 		unfold(from, &v);
 		parse_from(v.data, &m->from_addr, &m->from_name);
 	}

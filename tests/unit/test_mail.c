@@ -64,6 +64,7 @@ START_TEST(dates_of_every_shape_read_as_unix_seconds)
 	ck_assert_int_eq(patron_mail_date("32 Nov 2025 10:00:00 +0000"), -1);
 	ck_assert_int_eq(patron_mail_date("30 Foo 2025 10:00:00 +0000"), -1);
 	ck_assert_int_eq(patron_mail_date(""), -1);
+	ck_assert_int_eq(patron_mail_date("Nov 30 1"), -1);	/* ends early: found by fuzzing */
 }
 END_TEST
 
@@ -209,6 +210,11 @@ START_TEST(threads_are_found_by_ids_and_subjects)
 	m = parse("From: a@b.example\n\nx");
 	ck_assert_ptr_null(m.message_id);
 	ck_assert_str_eq(m.subject, "");
+	patron_mail_free(&m);
+	/* a From without an address: the Reply-To's, with its own name */
+	m = parse("From: \"Shop Form\" <>\nReply-To: Zoe <zoe@example.com>\n\nx");
+	ck_assert_str_eq(m.from_addr, "zoe@example.com");
+	ck_assert_str_eq(m.from_name, "Zoe");
 	patron_mail_free(&m);
 	/* an address in the older form "a@b (Name)" */
 	m = parse("From: bob@example.org (Bob Smith)\n\nx");
