@@ -26,6 +26,7 @@ CORE_SRC := core/util.c core/csv.c core/value.c core/strmap.c core/store.c core/
             core/profile.c core/consent.c core/outbox.c core/results.c core/design.c core/metrics.c core/learn.c \
             core/backup.c core/privacy.c \
             core/inbox/mail.c core/inbox/inbox.c core/inbox/mailbox.c core/inbox/tickets.c core/inbox/imap.c core/inbox/entities.c \
+            core/inbox/faq.c plugins/text/text.c \
             core/report/kpi.c core/report/svg.c core/report/report.c \
             core/serve/hooks.c core/serve/ingest.c core/serve/tokens.c \
             core/serve/pages.c core/serve/server.c
@@ -172,7 +173,7 @@ CLV_OBJ := $(BUILD)/obj/plugins/clv/bgnbd.o $(BUILD)/obj/plugins/kmeans/lloyd.o 
            $(BUILD)/obj/plugins/itemknn/knn.o $(BUILD)/obj/plugins/logreg/irls.o \
            $(BUILD)/obj/plugins/logreg/spd.o $(BUILD)/obj/plugins/forest/cart.o \
            $(BUILD)/obj/plugins/nbayes/nb.o $(BUILD)/obj/plugins/holtwinters/hw.o \
-           $(BUILD)/obj/plugins/text/text.o $(BUILD)/obj/plugins/text/tfidf.o \
+           $(BUILD)/obj/plugins/text/tfidf.o \
            $(BUILD)/obj/plugins/lexicon/score.o \
            $(BUILD)/obj/plugins/textnb/mnb.o $(BUILD)/obj/plugins/theta/theta_fit.o \
            $(BUILD)/obj/plugins/tree/prune.o $(BUILD)/obj/plugins/svm/dcd.o

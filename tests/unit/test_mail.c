@@ -1,10 +1,13 @@
 /* Customers' emails as they arrive: MIME shapes, encodings and charsets,
  * dates, the reply without what it quotes, and mail that is broken. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../../core/inbox/entities.h"
+#include "../../core/inbox/faq.h"
 #include "../../core/inbox/mail.h"
 #include "helpers.h"
 
@@ -378,6 +381,53 @@ START_TEST(entities_name_the_senders_orders_and_what_else_they_say)
 }
 END_TEST
 
+START_TEST(faq_answers_are_ranked_by_bm25_worked_out_by_hand)
+{
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s/faq", scratch_new());
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	scratch_file("faq/shipping.md", "# How long does shipping take?\n- delivery time\n\n"
+					"Three to five days, {{first_name}}.\nOrder {{order}}: {{ order_status }}.\n");
+	scratch_file("faq/returns.md", "# How do I return an item?\n\nWithin 30 days.\n");
+	patron_faq *f;
+	patron_err err;
+	ck_assert_int_eq(patron_faq_load(dir, &f, &err), 0);
+	ck_assert_uint_eq(patron_faq_size(f), 2);
+	ck_assert_str_eq(patron_faq_name(f, 0), "returns");
+	ck_assert_str_eq(patron_faq_answer(f, 0), "Within 30 days.");
+	/* 2 entries of 6 and 7 words (avgdl 6.5); "shipping" and "time" are in
+	 * one entry each: idf ln(1 + 1.5 / 1.5) = ln 2, and in shipping (7
+	 * words) each adds ln 2 x 2.2 / (1 + 1.2 (0.25 + 0.75 x 7 / 6.5)) */
+	patron_faq_hit h[3];
+	size_t n = patron_faq_search(f, "Shipping time, please?", h, 3);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(patron_faq_name(f, h[0].entry), "shipping");
+	ck_assert(fabs(h[0].score - 1.3440006348484366) < 1e-12);
+	/* "how" is in both, idf ln 1.2; the shorter entry ranks first */
+	n = patron_faq_search(f, "how how how", h, 3);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(patron_faq_name(f, h[0].entry), "returns");
+	ck_assert(fabs(h[0].score - 0.188245361888343) < 1e-12);
+	ck_assert(fabs(h[1].score - 0.17675920421380006) < 1e-12);
+	ck_assert_uint_eq(patron_faq_search(f, "bonjour", h, 3), 0);
+	/* the answer filled in */
+	patron_buf b = {0};
+	const char *vars[] = {"first_name", "Ada", "order", "#1042", NULL};
+	patron_faq_fill(patron_faq_answer(f, 1), vars, &b);
+	ck_assert_str_eq(b.data, "Three to five days, Ada.\nOrder #1042: .");
+	patron_buf_free(&b);
+	patron_faq_free(f);
+	/* no folder: no answers; a file without its question: named */
+	ck_assert_int_eq(patron_faq_load("/nonexistent/faq", &f, &err), 0);
+	ck_assert_uint_eq(patron_faq_size(f), 0);
+	patron_faq_free(f);
+	scratch_file("faq/zz.md", "Just an answer\n");
+	ck_assert_int_eq(patron_faq_load(dir, &f, &err), -1);
+	ck_assert_msg(strstr(err.msg, "zz.md:1: expected the question") != NULL, "%s", err.msg);
+	scratch_free();
+}
+END_TEST
+
 Suite *suite_mail(void)
 {
 	Suite *s = suite_create("mail");
@@ -393,6 +443,7 @@ Suite *suite_mail(void)
 	tcase_add_test(t, broken_mail_is_read_as_far_as_it_goes);
 	tcase_add_test(t, a_twenty_megabyte_message_is_read);
 	tcase_add_test(t, entities_name_the_senders_orders_and_what_else_they_say);
+	tcase_add_test(t, faq_answers_are_ranked_by_bm25_worked_out_by_hand);
 	suite_add_tcase(s, t);
 	return s;
 }
