@@ -27,7 +27,7 @@ const patron_job patron_jobs[] = {
 /* Keys patron.conf may set besides the jobs. */
 static const char *const other_keys[] = {"channels", "frequency_cap", "templates", "currency",
 					 "rules", "retention", "attribution", "shop",
-					 "campaign_costs", "public_url", "serve", "inbox", "sla",
+					 "campaign_costs", "public_url", "serve", "inbox", "sla", "auto_reply",
 					 NULL};
 
 #define CONFIG_MEMORY (8u << 20)	/* bytes a config may allocate */
@@ -233,6 +233,36 @@ static int validate(patron_config *c, patron_err *err)
 			if (lua_type(L, -1) != LUA_TTABLE) {
 				patron_err_set(err, "%s: inbox: expected a table such as { addresses = "
 					       "\"help@shop.example\" }, got %s", c->path, type_of(L, -1));
+				lua_pop(L, 2);
+				return -1;
+			}
+		} else if (strcmp(key, "auto_reply") == 0) {
+			/* { INTENT = "off"|"draft"|"send", ..., confidence = 0.7, min_score = 1 } */
+			int ok = lua_type(L, -1) == LUA_TTABLE;
+			const char *bad = NULL;
+			lua_pushnil(L);
+			while (ok && lua_next(L, -2)) {
+				const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+				const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+				double x = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : NAN;
+				if (!k)
+					ok = 0;
+				else if (!strcmp(k, "confidence"))
+					ok = x >= 0 && x <= 1;
+				else if (!strcmp(k, "min_score"))
+					ok = x >= 0;
+				else
+					ok = v && (!strcmp(v, "off") || !strcmp(v, "draft") ||
+						   !strcmp(v, "send"));
+				if (!ok)
+					bad = k;
+				lua_pop(L, 1);
+			}
+			if (!ok) {
+				lua_pop(L, 1);	/* the key lua_next left, or the nil */
+				patron_err_set(err, "%s: auto_reply%s%s: expected { INTENT = \"off\", "
+					       "\"draft\" or \"send\", confidence = 0 to 1, min_score = "
+					       "0 or more }", c->path, bad ? "." : "", bad ? bad : "");
 				lua_pop(L, 2);
 				return -1;
 			}

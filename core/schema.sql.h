@@ -289,7 +289,9 @@ static const char *const patron_migrations[] = {
 	 * under its Message-ID; BODY is what the sender wrote, without the
 	 * quoted earlier messages, ENTITIES what it names (orders, tracking
 	 * numbers, amounts, dates, products: entities.h) and ORDER_ID the
-	 * sender's order a ticket is about. An answer from the shop (DIRECTION
+	 * sender's order a ticket is about, DRAFT an answer suggested (from
+	 * DRAFT_SOURCE, "faq:NAME" or "order_status", with its BM25 score) that
+	 * waits for the owner's approval. An answer from the shop (DIRECTION
 	 * 'out') sent by Patron names its outbox row. */
 	"CREATE TABLE tickets ("
 	"  id INTEGER PRIMARY KEY,"
@@ -300,7 +302,7 @@ static const char *const patron_migrations[] = {
 	"  intent TEXT, confidence REAL, sentiment REAL,"
 	"  opened_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, waiting_since INTEGER,"
 	"  first_response_at INTEGER, solved_at INTEGER, overdue_at INTEGER,"
-	"  order_id INTEGER);"
+	"  order_id INTEGER, draft TEXT, draft_source TEXT, draft_score REAL);"
 	"CREATE INDEX tickets_status ON tickets(status, opened_at);"
 	"CREATE INDEX tickets_customer ON tickets(customer_id, topic);"
 	"CREATE TABLE ticket_messages ("

@@ -1,5 +1,6 @@
 /* The inbox from the command line: patron import inbox, patron inbox,
  * patron ticket. */
+#include <libgen.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,10 +8,50 @@
 #include <unistd.h>
 
 #include "../config.h"
+#include "../inbox/faq.h"
 #include "../inbox/inbox.h"
 #include "../mime.h"
 #include "../value.h"
 #include "cli.h"
+
+/* ---- where answers go out ---- */
+
+/* inbox.channel (default "email"), its sender and the domain of its
+ * Message-IDs (the channel's domain option, else the sender's). */
+typedef struct {
+	patron_reply_from r;
+	char from[320];
+} reply_via;
+
+static void reply_from(const patron_config *cfg, reply_via *v)
+{
+	const char *channel = patron_config_string(cfg, "inbox", "channel");
+	v->r.channel = channel ? channel : "email";
+	char job[200], addr[320];
+	snprintf(job, sizeof job, "channels.%s", v->r.channel);
+	const char *from = patron_config_string(cfg, job, "from");
+	patron_mail_address(from ? from : "patron@localhost", addr, sizeof addr);
+	if (patron_normalize_email(addr, v->from, sizeof v->from) < 0)
+		snprintf(v->from, sizeof v->from, "%s", addr);
+	v->r.from = v->from;
+	const char *domain = patron_config_string(cfg, job, "domain");
+	const char *at = strrchr(v->from, '@');
+	v->r.domain = domain ? domain : at ? at + 1 : "patron.invalid";
+}
+
+/* The FAQ: inbox.faq (relative to the store's folder), default faq/. */
+static int load_faq(cli *c, const patron_config *cfg, patron_faq **faq, patron_err *err)
+{
+	char dir[4200];
+	const char *fd = cfg ? patron_config_string(cfg, "inbox", "faq") : NULL;
+	char *copy = patron_xstrdup(c->db_path);
+	if (fd && fd[0] == '/')
+		snprintf(dir, sizeof dir, "%s", fd);
+	else
+		snprintf(dir, sizeof dir, "%s/%s", dirname(copy), fd ? fd : "faq");
+	free(copy);
+	return patron_faq_load(dir, faq, err);
+}
 
 /* ---- patron import inbox ---- */
 
@@ -51,13 +92,15 @@ static size_t shop_addresses(const patron_config *cfg, char (*out)[320], size_t 
 
 static json_t *inbox_json(const char *path, const patron_inbox_stats *st)
 {
-	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "source", path,
+	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "source",
+			 path,
 			 "messages", (json_int_t)st->read, "added", (json_int_t)st->added,
 			 "answers", (json_int_t)st->answers, "already_stored",
 			 (json_int_t)st->present, "tickets_new", (json_int_t)st->tickets_new,
 			 "customers_new", (json_int_t)st->customers_new, "automatic",
 			 (json_int_t)st->automatic, "without_sender", (json_int_t)st->unreadable,
-			 "shop_outside_tickets", (json_int_t)st->outside);
+			 "shop_outside_tickets", (json_int_t)st->outside, "answered",
+			 (json_int_t)st->auto_sent, "drafts", (json_int_t)st->drafts);
 }
 
 static void inbox_summary(const char *path, const patron_inbox_stats *st)
@@ -76,6 +119,10 @@ static void inbox_summary(const char *path, const patron_inbox_stats *st)
 	if (st->outside)
 		printf("  %llu messages from the shop's own addresses that answer no ticket left "
 		       "out\n", (unsigned long long)st->outside);
+	if (st->auto_sent || st->drafts)
+		printf("  %llu answered at once, %llu suggested answers waiting for your approval "
+		       "(patron ticket ID --approve)\n", (unsigned long long)st->auto_sent,
+		       (unsigned long long)st->drafts);
 }
 
 int cli_import_inbox(cli *c, int argc, char **argv)
@@ -142,9 +189,47 @@ int cli_import_inbox(cli *c, int argc, char **argv)
 		o.sentiment = cli_sentiment_one;
 		o.sentiment_ctx = analyzer;
 	}
+	/* answers written as messages arrive: auto_reply = { shipping = "send",
+	 * order_status = "draft", confidence = 0.7, min_score = 1 } */
+	reply_via via;
+	reply_from(cfg, &via);
+	o.reply = &via.r;
+	o.auto_confidence = 0.7;
+	o.faq_min_score = 1.0;
+	patron_buf aj = {0};
+	patron_config_job_json(cfg, "auto_reply", &aj);
+	json_t *auto_conf = json_loads(aj.data ? aj.data : "{}", 0, NULL);
+	patron_buf_free(&aj);
+	const char *modes[64];
+	size_t nm = 0;
+	const char *key;
+	json_t *val;
+	json_object_foreach(auto_conf, key, val) {
+		if (strcmp(key, "confidence") == 0)
+			o.auto_confidence = json_number_value(val);
+		else if (strcmp(key, "min_score") == 0)
+			o.faq_min_score = json_number_value(val);
+		else if (json_is_string(val) && nm + 3 < sizeof modes / sizeof *modes) {
+			modes[nm++] = key;
+			modes[nm++] = json_string_value(val);
+		}
+	}
+	modes[nm] = NULL;
+	o.auto_reply = modes;
+	patron_faq *faq = NULL;
+	if (load_faq(c, cfg, &faq, &err) < 0) {
+		json_decref(auto_conf);
+		free(password);
+		patron_plugins_free(&ps);
+		patron_config_free(cfg);
+		return cli_fail(EXIT_FAIL, "%s", err.msg);
+	}
+	o.faq = faq;
 	patron_analyzer *intents = NULL;
 	if (cli_intent_open(c, cfg, NULL, &ps, &intents) < 0) {
 		free(password);
+		patron_faq_free(faq);
+		json_decref(auto_conf);
 		patron_analyzer_close(analyzer);
 		patron_plugins_free(&ps);
 		patron_config_free(cfg);
@@ -182,6 +267,8 @@ int cli_import_inbox(cli *c, int argc, char **argv)
 	}
 	patron_analyzer_close(intents);
 	patron_analyzer_close(analyzer);
+	patron_faq_free(faq);
+	json_decref(auto_conf);
 	patron_plugins_free(&ps);
 	patron_config_free(cfg);
 	return rc;
@@ -465,10 +552,67 @@ static int show(cli *c, patron_store *s, int64_t id)
 		printf("\n%s\n", body);
 	}
 	sqlite3_finalize(st);
+	/* the answer waiting for approval, and the FAQ's best matches for the
+	 * customer's latest message */
+	json_t *draft = json_null(), *sugg = json_array();
+	if (sqlite3_prepare_v2(db, "SELECT t.draft, t.draft_source, t.draft_score, t.subject ||"
+			       " char(10) || coalesce((SELECT body FROM ticket_messages WHERE ticket_id"
+			       " = t.id AND direction = 'in' ORDER BY sent_at DESC, id DESC LIMIT 1),"
+			       " '') FROM tickets t WHERE t.id = ?1", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, id);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
+				json_decref(draft);
+				draft = json_pack("{s:s, s:s, s:f}", "text", sqlite3_column_text(st, 0),
+						  "source", sqlite3_column_text(st, 1), "score",
+						  sqlite3_column_double(st, 2));
+			}
+			patron_config *cfg = cli_config(c);
+			patron_faq *faq = NULL;
+			patron_err err;
+			if (cfg && load_faq(c, cfg, &faq, &err) == 0) {
+				patron_faq_hit hits[3];
+				size_t n = patron_faq_search(faq, (const char *)sqlite3_column_text(st, 3),
+							     hits, 3);
+				for (size_t i = 0; i < n; i++)
+					json_array_append_new(sugg, json_pack(
+						"{s:s, s:s, s:f, s:s}", "faq",
+						patron_faq_name(faq, hits[i].entry), "question",
+						patron_faq_question(faq, hits[i].entry), "score",
+						hits[i].score, "answer", patron_faq_answer(faq, hits[i].entry)));
+			} else if (cfg) {
+				fprintf(stderr, "patron: %s\n", err.msg);
+			}
+			patron_faq_free(faq);
+			patron_config_free(cfg);
+		}
+		sqlite3_finalize(st);
+	}
 	if (j) {
 		json_object_set_new(j, "thread", msgs);
+		json_object_set_new(j, "draft", draft);
+		json_object_set_new(j, "suggestions", sugg);
 		cli_print_json(j);
+		return EXIT_OK;
 	}
+	if (!json_is_null(draft)) {
+		printf("\n--- a suggested answer waits for your approval (%s, score %.2f): patron "
+		       "ticket %lld --approve\n%s\n",
+		       json_string_value(json_object_get(draft, "source")),
+		       json_real_value(json_object_get(draft, "score")), (long long)id,
+		       json_string_value(json_object_get(draft, "text")));
+	}
+	if (json_array_size(sugg)) {
+		printf("\nFAQ answers that match the latest message, best first (faq/NAME.md):\n");
+		size_t i;
+		json_t *h;
+		json_array_foreach(sugg, i, h)
+			printf("  %-20s %6.2f  %s\n", json_string_value(json_object_get(h, "faq")),
+			       json_real_value(json_object_get(h, "score")),
+			       json_string_value(json_object_get(h, "question")));
+	}
+	json_decref(draft);
+	json_decref(sugg);
 	return EXIT_OK;
 }
 
@@ -501,7 +645,7 @@ static char *read_text(const char *path, patron_err *err)
 static int ticket(cli *c, int argc, char **argv)
 {
 	const char *reply = NULL;
-	int solve = 0, send = 0;
+	int solve = 0, send = 0, approve = 0;
 	int64_t id = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *v;
@@ -513,6 +657,8 @@ static int ticket(cli *c, int argc, char **argv)
 			reply = v;
 		} else if (strcmp(argv[i], "--solve") == 0) {
 			solve = 1;
+		} else if (strcmp(argv[i], "--approve") == 0) {
+			approve = 1;
 		} else if (strcmp(argv[i], "--send") == 0) {
 			send = 1;
 		} else if (argv[i][0] == '-' && !id) {
@@ -526,40 +672,31 @@ static int ticket(cli *c, int argc, char **argv)
 	}
 	if (!id)
 		return cli_usage(&cmd_ticket, "expected a ticket's number (patron inbox lists them)");
-	if (send && !reply)
-		return cli_usage(&cmd_ticket, "--send sends a --reply");
+	if (send && !reply && !approve)
+		return cli_usage(&cmd_ticket, "--send sends a --reply or the --approve'd answer");
+	if (reply && approve)
+		return cli_usage(&cmd_ticket, "--reply FILE or --approve (the suggested answer), not "
+				 "both");
 	patron_store *s = cli_store(c);
 	if (!s)
 		return EXIT_FAIL;
-	if (!reply && !solve)
+	if (!reply && !solve && !approve)
 		return show(c, s, id);
 	patron_err err;
-	if (reply) {
+	if (reply || approve) {
 		patron_config *cfg = cli_config(c);
 		if (!cfg)
 			return EXIT_FAIL;
-		char *text = read_text(reply, &err);
-		if (!text) {
+		char *text = reply ? read_text(reply, &err) : NULL;
+		if (reply && !text) {
 			patron_config_free(cfg);
 			return cli_fail(EXIT_FAIL, "%s", err.msg);
 		}
-		/* The answer goes out on inbox.channel (default "email"), from its
-		 * sender, with a Message-ID of its domain. */
-		const char *channel = patron_config_string(cfg, "inbox", "channel");
-		if (!channel)
-			channel = "email";
-		char job[200], addr[320], from_norm[320];
-		snprintf(job, sizeof job, "channels.%s", channel);
-		const char *from = patron_config_string(cfg, job, "from");
-		patron_mail_address(from ? from : "patron@localhost", addr, sizeof addr);
-		if (patron_normalize_email(addr, from_norm, sizeof from_norm) < 0)
-			snprintf(from_norm, sizeof from_norm, "%s", addr);
-		const char *domain = patron_config_string(cfg, job, "domain");
-		const char *at = strrchr(from_norm, '@');
+		reply_via via;
+		reply_from(cfg, &via);
 		int64_t outbox_id;
-		int rc = patron_ticket_reply(s, id, channel, from_norm,
-					     domain ? domain : at ? at + 1 : "patron.invalid", text,
-					     c->now, &outbox_id, &err);
+		int rc = reply ? patron_ticket_reply(s, id, &via.r, text, c->now, &outbox_id, &err)
+			       : patron_ticket_approve(s, id, &via.r, c->now, &outbox_id, &err);
 		free(text);
 		if (rc < 0) {
 			patron_config_free(cfg);
@@ -569,8 +706,9 @@ static int ticket(cli *c, int argc, char **argv)
 			cli_print_json(json_pack("{s:I, s:I, s:s}", "ticket", (json_int_t)id, "outbox_id",
 						 (json_int_t)outbox_id, "status", "waiting"));
 		else if (!c->json)
-			printf("ticket %lld: answer queued as message #%lld on %s%s\n", (long long)id,
-			       (long long)outbox_id, channel,
+			printf("ticket %lld: %s queued as message #%lld on %s%s\n", (long long)id,
+			       approve ? "the suggested answer" : "answer", (long long)outbox_id,
+			       via.r.channel,
 			       send ? "" : " (patron deliver sends it, as does the next patron run)");
 		int sent = send ? cli_deliver(c, cfg, 0, 0, c->json, 0) : EXIT_OK;
 		patron_config_free(cfg);
@@ -593,10 +731,13 @@ const cli_command cmd_ticket = {
 	"ticket", ticket, "show a ticket's conversation, answer it or mark it solved",
 	"usage: patron ticket ID [--json]\n"
 	"       patron ticket ID --reply FILE|- [--send] [--solve]\n"
+	"       patron ticket ID --approve [--send]\n"
 	"       patron ticket ID --solve\n"
 	"\n"
 	"Shows ticket ID (from patron inbox): the customer, their standing, and every\n"
-	"message of the conversation, each without the earlier ones it quoted.\n"
+	"message of the conversation, each without the earlier ones it quoted; then the\n"
+	"suggested answer waiting for approval, if any, and the FAQ entries (faq/*.md\n"
+	"beside the store, or inbox.faq) that best match the latest message, by BM25.\n"
 	"\n"
 	"  --reply FILE   answers the customer's latest message with the text of FILE\n"
 	"                 (- reads it from standard input): queued in the outbox on\n"
@@ -605,6 +746,8 @@ const cli_command cmd_ticket = {
 	"                 customer asked is sent without asking marketing consent, with\n"
 	"                 no unsubscribe footer. The ticket then waits on the customer;\n"
 	"                 their next message opens it again.\n"
+	"  --approve      sends the suggested answer waiting in the ticket (written from\n"
+	"                 the FAQ or the order's state when auto_reply says \"draft\")\n"
 	"  --send         deliver it now (else patron deliver or the next patron run do)\n"
 	"  --solve        marks the ticket solved (ticket.solved, for a satisfaction\n"
 	"                 survey rule)\n",

@@ -223,15 +223,26 @@ void patron_faq_fill(const char *answer, const char *const *vars, patron_buf *ou
 			break;
 		}
 		patron_buf_add(out, p, (size_t)(open - p));
-		const char *name = open + 2;
+		const char *name = open + 2, *bar = memchr(name, '|', (size_t)(close - name));
 		while (*name == ' ')
 			name++;
-		size_t len = (size_t)(close - name);
+		size_t len = (size_t)((bar ? bar : close) - name);
 		while (len && name[len - 1] == ' ')
 			len--;
+		const char *value = NULL;
 		for (const char *const *v = vars; v && v[0]; v += 2)
-			if (strlen(v[0]) == len && strncmp(v[0], name, len) == 0 && v[1])
-				patron_buf_adds(out, v[1]);
+			if (strlen(v[0]) == len && strncmp(v[0], name, len) == 0 && v[1] && *v[1])
+				value = v[1];
+		if (value) {
+			patron_buf_adds(out, value);
+		} else if (bar) {	/* {{first_name | "there"}}: the default */
+			const char *d = bar + 1, *e = close;
+			while (d < e && (*d == ' ' || *d == '"'))
+				d++;
+			while (e > d && (e[-1] == ' ' || e[-1] == '"'))
+				e--;
+			patron_buf_add(out, d, (size_t)(e - d));
+		}
 		p = close + 2;
 	}
 	patron_buf_add(out, "", 0);

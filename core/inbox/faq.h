@@ -5,7 +5,7 @@
  *     - When will my order arrive?
  *     - how many days for delivery
  *
- *     Standard shipping takes 3 to 5 working days, {{first_name}}.
+ *     Standard shipping takes 3 to 5 working days, {{first_name | "friend"}}.
  *
  * a question, its other wordings, and the answer (everything after them,
  * {{first_name}}, {{order}}, {{order_date}}, {{order_total}} and
@@ -24,6 +24,7 @@
 #include "../util.h"
 
 typedef struct patron_faq patron_faq;
+
 
 typedef struct {
 	size_t entry;
@@ -45,7 +46,7 @@ size_t patron_faq_search(const patron_faq *f, const char *text, patron_faq_hit *
 
 /* ANSWER with its {{first_name}} and {{order...}} filled in from VARS
  * (name, value pairs, NULL-terminated), appended to OUT; a field not given
- * is left empty. */
+ * or empty is left empty, or takes its default: {{first_name | "there"}}. */
 void patron_faq_fill(const char *answer, const char *const *vars, patron_buf *out);
 
 #endif

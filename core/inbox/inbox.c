@@ -11,7 +11,9 @@
 
 #include "inbox.h"
 #include "entities.h"
+#include "faq.h"
 #include "mail.h"
+#include "../import.h"
 #include "../value.h"
 
 #define BODY_MAX (256u << 10)	/* what a message's kept text may hold */
@@ -194,17 +196,18 @@ static void split_name(const char *name, char *first, char *last, size_t cap)
 	snprintf(last, cap, "%s", sp);
 }
 
-/* The customer a sender is: found by address, else made (customer.created). */
+/* The customer a sender is: found by address, else made (customer.created);
+ * named from the display name when they have no name yet. */
 static int customer_of(patron_inbox *in, const char *email, const char *name, int64_t when,
 		       patron_inbox_stats *st, int64_t *cid, patron_err *err)
 {
 	*cid = patron_customer_find(in->s, "email", email);
-	if (*cid)
-		return 0;
-	if (patron_customer_new(in->s, when, cid, err) < 0 ||
-	    patron_identity_add(in->s, *cid, "email", email, err) < 0)
+	int known = *cid != 0;
+	if (!known && (patron_customer_new(in->s, when, cid, err) < 0 ||
+		       patron_identity_add(in->s, *cid, "email", email, err) < 0))
 		return -1;
-	st->customers_new++;
+	st->customers_new += !known;
+	/* the name the sender signs with, for a customer who has none yet */
 	char first[200], last[200];
 	split_name(name, first, last, sizeof first);
 	if (first[0] || last[0]) {
@@ -215,6 +218,8 @@ static int customer_of(patron_inbox *in, const char *email, const char *name, in
 		if (done(in, s, err) < 0)
 			return -1;
 	}
+	if (known)
+		return 0;
 	sqlite3_stmt *ev = patron_store_stmt(in->s, ST_EVENT_CUSTOMER_CREATED);
 	sqlite3_bind_int64(ev, 1, *cid);
 	sqlite3_bind_text(ev, 2, "email", -1, SQLITE_STATIC);
@@ -260,6 +265,166 @@ static size_t utf8_cut(const char *s, size_t max)
 	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
 		max--;
 	return max;
+}
+
+/* ---- answers written as messages arrive ---- */
+
+static const char *mode_of(const patron_inbox *in, const char *intent)
+{
+	for (const char *const *p = in->o.auto_reply; intent && p && p[0]; p += 2)
+		if (strcmp(p[0], intent) == 0)
+			return p[1];
+	return "off";
+}
+
+static const char *status_words(const char *status)
+{
+	static const struct {
+		const char *status, *words;
+	} w[] = {{"paid", "paid"}, {"pending", "waiting for payment"}, {"refunded", "refunded"},
+		 {"partially_refunded", "partly refunded"}, {"cancelled", "cancelled"},
+		 {"voided", "cancelled"}, {"failed", "not paid (the payment failed)"},
+		 {"disputed", "under a payment dispute"}};
+	for (size_t i = 0; i < sizeof w / sizeof *w; i++)
+		if (strcmp(status, w[i].status) == 0)
+			return w[i].words;
+	return status;
+}
+
+/* The answer to an order-status question: the order ORDER_ID, else the
+ * customer's latest, in faq/order_status.md's words or Patron's own. 0
+ * when there is no order to speak of. */
+static int order_answer(patron_inbox *in, int64_t cid, int64_t order_id, patron_buf *out)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(patron_store_db(in->s),
+			       "SELECT o.order_key, o.placed_at, o.total_cents, o.status,"
+			       " coalesce(c.first_name, '') FROM orders o JOIN customers c ON c.id ="
+			       " o.customer_id WHERE o.customer_id = ?1 AND (?2 = 0 OR o.id = ?2)"
+			       " ORDER BY o.placed_at DESC, o.id DESC LIMIT 1", -1, &st,
+			       NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int64(st, 1, cid);
+	sqlite3_bind_int64(st, 2, order_id);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return 0;
+	}
+	char date[32], money[40], base[8], total[64];
+	patron_format_day(sqlite3_column_int64(st, 1), date);
+	patron_base_currency(in->s, NULL, base);
+	snprintf(total, sizeof total, "%s%s%s", patron_format_money(sqlite3_column_int64(st, 2), money),
+		 *base ? " " : "", base);
+	const char *vars[] = {"order", (const char *)sqlite3_column_text(st, 0), "order_date", date,
+			      "order_total", total, "order_status",
+			      status_words((const char *)sqlite3_column_text(st, 3)), "first_name",
+			      (const char *)sqlite3_column_text(st, 4), NULL};
+	const char *wording = NULL;
+	for (size_t i = 0; i < patron_faq_size(in->o.faq); i++)
+		if (strcmp(patron_faq_name(in->o.faq, i), "order_status") == 0)
+			wording = patron_faq_answer(in->o.faq, i);
+	patron_faq_fill(wording ? wording
+				: "Hello {{first_name | there}},\n\nyour order {{order}} of "
+				  "{{order_date}} ({{order_total}}) is {{order_status}}.",
+			vars, out);
+	sqlite3_finalize(st);
+	return 1;
+}
+
+static int audit_draft(patron_inbox *in, int64_t ticket, int64_t cid, const char *source,
+		       double score, patron_err *err)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(patron_store_db(in->s), "INSERT INTO audit(rule, trigger, customer_id,"
+			       " action, detail, status, at) VALUES ('inbox.auto_reply', 'ticket', ?1,"
+			       " 'draft', json_object('ticket', ?2, 'source', ?3, 'score', ?4), 'done',"
+			       " ?5)", -1, &st, NULL) != SQLITE_OK)
+		return patron_store_fail(in->s, err, "auditing a draft");
+	sqlite3_bind_int64(st, 1, cid);
+	sqlite3_bind_int64(st, 2, ticket);
+	sqlite3_bind_text(st, 3, source, -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, 4, score);
+	sqlite3_bind_int64(st, 5, in->o.now);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : patron_store_fail(in->s, err, "auditing");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Writes an answer to the customer's message TEXT in ticket TICKET when
+ * auto_reply says so for INTENT: sent, or kept as the ticket's draft. */
+static int auto_reply(patron_inbox *in, int64_t ticket, int64_t cid, int64_t order_id,
+		      const char *intent, double confidence, const char *text,
+		      patron_inbox_stats *st, patron_err *err)
+{
+	const char *mode = mode_of(in, intent);
+	if (strcmp(mode, "draft") != 0 && strcmp(mode, "send") != 0)
+		return 0;
+	patron_buf answer = {0};
+	char source[300] = "";
+	double score = 0;
+	if (strcmp(intent, "order_status") == 0 && order_answer(in, cid, order_id, &answer)) {
+		snprintf(source, sizeof source, "order_status");
+	} else if (patron_faq_size(in->o.faq)) {
+		patron_faq_hit hit;
+		if (patron_faq_search(in->o.faq, text, &hit, 1) == 1 &&
+		    hit.score >= in->o.faq_min_score) {
+			sqlite3_stmt *q;
+			const char *first = "";
+			char name[200] = "";
+			if (sqlite3_prepare_v2(patron_store_db(in->s), "SELECT coalesce(first_name, '')"
+					       " FROM customers WHERE id = ?1", -1, &q, NULL) == SQLITE_OK) {
+				sqlite3_bind_int64(q, 1, cid);
+				if (sqlite3_step(q) == SQLITE_ROW)
+					snprintf(name, sizeof name, "%s", sqlite3_column_text(q, 0));
+				sqlite3_finalize(q);
+				first = name;
+			}
+			const char *vars[] = {"first_name", first, NULL};
+			patron_faq_fill(patron_faq_answer(in->o.faq, hit.entry), vars, &answer);
+			snprintf(source, sizeof source, "faq:%s", patron_faq_name(in->o.faq, hit.entry));
+			score = hit.score;
+		}
+	}
+	if (!source[0])
+		return 0;	/* nothing fits: the owner answers */
+	int withdrawn = 0;
+	sqlite3_stmt *q;
+	if (in->o.reply && sqlite3_prepare_v2(patron_store_db(in->s), "SELECT NOT granted FROM"
+					      " consent WHERE customer_id = ?1 AND channel = ?2", -1,
+					      &q, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(q, 1, cid);
+		sqlite3_bind_text(q, 2, in->o.reply->channel, -1, SQLITE_STATIC);
+		withdrawn = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0);
+		sqlite3_finalize(q);
+	}
+	int rc;
+	if (strcmp(mode, "send") == 0 && in->o.reply && confidence >= in->o.auto_confidence &&
+	    !withdrawn) {
+		int64_t outbox_id;
+		rc = patron_ticket_reply_tx(in->s, ticket, in->o.reply, answer.data, "inbox.auto_reply",
+					    in->o.now, &outbox_id, err);
+		if (rc == 0)
+			st->auto_sent++;
+	} else {
+		sqlite3_stmt *up;
+		rc = sqlite3_prepare_v2(patron_store_db(in->s), "UPDATE tickets SET draft = ?2,"
+					" draft_source = ?3, draft_score = ?4 WHERE id = ?1", -1, &up,
+					NULL) == SQLITE_OK ? 0 : -1;
+		if (rc == 0) {
+			sqlite3_bind_int64(up, 1, ticket);
+			sqlite3_bind_text(up, 2, answer.data, -1, SQLITE_STATIC);
+			sqlite3_bind_text(up, 3, source, -1, SQLITE_STATIC);
+			sqlite3_bind_double(up, 4, score);
+			rc = sqlite3_step(up) == SQLITE_DONE ? 0 : -1;
+			sqlite3_finalize(up);
+		}
+		rc = rc < 0 ? patron_store_fail(in->s, err, "keeping a draft")
+			    : audit_draft(in, ticket, cid, source, score, err);
+		if (rc == 0)
+			st->drafts++;
+	}
+	patron_buf_free(&answer);
+	return rc;
 }
 
 int patron_inbox_add(patron_inbox *in, const char *data, size_t len, patron_inbox_stats *st,
@@ -468,6 +633,12 @@ int patron_inbox_add(patron_inbox *in, const char *data, size_t len, patron_inbo
 	json_decref(p);
 	rc = patron_event_append(in->s, "inquiry.received", cid, payload, when, in->o.now, err);
 	free(payload);
+	if (rc == 0 && intent) {
+		patron_buf both = {0};
+		patron_buf_printf(&both, "%s\n%s", m.subject, m.reply);
+		rc = auto_reply(in, ticket, cid, order_id, intent, confidence, both.data, st, err);
+		patron_buf_free(&both);
+	}
 out:
 	patron_mail_free(&m);
 	return rc;

@@ -28,6 +28,18 @@ typedef struct {
 		      patron_err *err);
 	void *intent_ctx;
 	double churn_threshold;	/* churn risk that counts as at risk (0.5) */
+	/* Answers written as messages arrive (auto_reply in patron.conf): per
+	 * intent (AUTO_REPLY: intent, mode pairs, NULL-terminated) "draft"
+	 * keeps the answer in the ticket for the owner's approval; "send"
+	 * sends it when the intent is at least AUTO_CONFIDENCE sure and the
+	 * customer has not withdrawn email consent (else it is a draft). The
+	 * answer to an order-status question is the order's state (the order
+	 * named, else the latest; faq/order_status.md words it, if present);
+	 * to others, the best FAQ entry scoring at least FAQ_MIN_SCORE. */
+	const struct patron_faq *faq;
+	const char *const *auto_reply;
+	double auto_confidence, faq_min_score;
+	const struct patron_reply_from *reply;
 	int progress;		/* a progress line on stderr after a second */
 } patron_inbox_opts;
 
@@ -40,6 +52,7 @@ typedef struct {
 	uint64_t unreadable;	/* no sender address: left out */
 	uint64_t outside;	/* the shop's messages that answer no ticket: left out */
 	uint64_t tickets_new, customers_new;
+	uint64_t auto_sent, drafts;	/* answers sent, and waiting for approval */
 	int untrained;		/* the intent classifier has no model yet */
 } patron_inbox_stats;
 
@@ -83,14 +96,25 @@ int patron_inbox_import(patron_store *s, const char *path, const patron_inbox_op
 /* Tickets: status "open" (waiting for the shop), "waiting" (on the
  * customer), "solved". */
 
-/* Queues the shop's answer TEXT to ticket ID on CHANNEL (an email channel;
- * FROM its sender's address, DOMAIN the one of its Message-IDs) as a reply
- * to the customer's latest message, with In-Reply-To and References so
- * their mail program threads it, and puts the ticket to waiting (on the
- * customer). The answer is kept in the ticket; *OUTBOX_ID is its row. */
-int patron_ticket_reply(patron_store *s, int64_t id, const char *channel, const char *from,
-			const char *domain, const char *text, int64_t now, int64_t *outbox_id,
-			patron_err *err);
+/* Where the shop's answers go out: CHANNEL (an email channel of
+ * patron.conf), FROM its sender's address, DOMAIN its Message-IDs'. */
+typedef struct patron_reply_from {
+	const char *channel, *from, *domain;
+} patron_reply_from;
+
+/* Queues the shop's answer TEXT to ticket ID as a reply to the customer's
+ * latest message, with In-Reply-To and References so their mail program
+ * threads it, keeps it in the ticket, and puts the ticket to waiting (on
+ * the customer); any draft goes. *OUTBOX_ID is its row. _tx runs inside
+ * the caller's transaction, the answer written by RULE (NULL: the owner). */
+int patron_ticket_reply(patron_store *s, int64_t id, const patron_reply_from *via,
+			const char *text, int64_t now, int64_t *outbox_id, patron_err *err);
+int patron_ticket_reply_tx(patron_store *s, int64_t id, const patron_reply_from *via,
+			   const char *text, const char *rule, int64_t now, int64_t *outbox_id,
+			   patron_err *err);
+/* Sends ticket ID's suggested answer (its draft) as the reply. */
+int patron_ticket_approve(patron_store *s, int64_t id, const patron_reply_from *via, int64_t now,
+			  int64_t *outbox_id, patron_err *err);
 /* Marks ticket ID solved (ticket.solved). */
 int patron_ticket_solve(patron_store *s, int64_t id, int64_t now, patron_err *err);
 

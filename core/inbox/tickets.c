@@ -68,27 +68,22 @@ static void references(const char *list, const char *id, patron_buf *out)
 	patron_buf_adds(out, id);
 }
 
-int patron_ticket_reply(patron_store *s, int64_t id, const char *channel, const char *from,
-			const char *domain, const char *text, int64_t now, int64_t *outbox_id,
-			patron_err *err)
+int patron_ticket_reply_tx(patron_store *s, int64_t id, const patron_reply_from *via,
+			   const char *text, const char *rule, int64_t now, int64_t *outbox_id,
+			   patron_err *err)
 {
 	sqlite3 *db = patron_store_db(s);
 	sqlite3_stmt *st;
-	if (patron_store_begin(s, err) < 0)
-		return -1;
 	if (sqlite3_prepare_v2(db, "SELECT t.customer_id, t.subject, m.message_id, m.refs, m.sender,"
 			       " (SELECT count(*) FROM ticket_messages WHERE ticket_id = t.id AND"
 			       "  direction = 'out') FROM tickets t LEFT JOIN ticket_messages m ON"
 			       " m.id = (SELECT id FROM ticket_messages WHERE ticket_id = t.id AND"
 			       "  direction = 'in' ORDER BY sent_at DESC, id DESC LIMIT 1)"
-			       " WHERE t.id = ?1", -1, &st, NULL) != SQLITE_OK) {
-		patron_store_rollback(s);
+			       " WHERE t.id = ?1", -1, &st, NULL) != SQLITE_OK)
 		return patron_store_fail(s, err, "reading the ticket");
-	}
 	sqlite3_bind_int64(st, 1, id);
 	if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_type(st, 2) == SQLITE_NULL) {
 		sqlite3_finalize(st);
-		patron_store_rollback(s);
 		return patron_err_set(err, "there is no ticket %lld (patron inbox lists them)",
 				      (long long)id);
 	}
@@ -103,7 +98,7 @@ int patron_ticket_reply(patron_store *s, int64_t id, const char *channel, const 
 	patron_buf_printf(&key, "reply|%lld|%lld", (long long)id,
 			  (long long)sqlite3_column_int64(st, 5) + 1);
 	sqlite3_finalize(st);
-	patron_message_id(&mid, key.data, domain);
+	patron_message_id(&mid, key.data, via->domain);
 
 	json_t *vars = json_pack("{s:{s:s, s:s, s:s, s:s, s:s}}", "reply", "subject", re.data,
 				 "text", text, "in_reply_to", parent_id, "references", refs.data,
@@ -111,29 +106,32 @@ int patron_ticket_reply(patron_store *s, int64_t id, const char *channel, const 
 	char *vtext = json_dumps(vars, JSON_COMPACT);
 	json_decref(vars);
 	int rc = run(s, "INSERT INTO outbox(key, channel, customer_id, address, template, vars,"
-		     " created_at) VALUES (?1, ?2, ?3, ?4, 'reply', ?5, ?6)", err, "ttitti",
-		     key.data, channel, cid, to, vtext, now);
+		     " rule, created_at) VALUES (?1, ?2, ?3, ?4, 'reply', ?5, ?6, ?7)", err, "ttittti",
+		     key.data, via->channel, cid, to, vtext, rule, now);
 	*outbox_id = sqlite3_last_insert_rowid(db);
 	if (rc == 0)
 		rc = run(s, "INSERT INTO ticket_messages(ticket_id, message_id, direction, sender,"
 			 " subject, sent_at, body, refs, outbox_id, recorded_at) VALUES (?1, ?2, 'out',"
-			 " ?3, ?4, ?5, ?6, ?7, ?8, ?5)", err, "itttitti", id, mid.data, from, re.data,
-			 now, text, refs.data, *outbox_id);
+			 " ?3, ?4, ?5, ?6, ?7, ?8, ?5)", err, "itttitti", id, mid.data, via->from,
+			 re.data, now, text, refs.data, *outbox_id);
 	if (rc == 0)
 		rc = run(s, "UPDATE tickets SET status = 'waiting', waiting_since = NULL,"
-			 " first_response_at = coalesce(first_response_at, ?2), updated_at = ?2"
-			 " WHERE id = ?1", err, "ii", id, now);
+			 " first_response_at = coalesce(first_response_at, ?2), updated_at = ?2,"
+			 " draft = NULL, draft_source = NULL, draft_score = NULL WHERE id = ?1", err,
+			 "ii", id, now);
 	if (rc == 0) {
 		char detail[120];
 		snprintf(detail, sizeof detail, "{\"ticket\":%lld,\"outbox\":%lld}", (long long)id,
 			 (long long)*outbox_id);
 		rc = run(s, "INSERT INTO audit(rule, trigger, customer_id, action, detail, status, at)"
-			 " VALUES ('inbox', ?1, ?2, 'reply', ?3, 'done', ?4)", err, "titi", "ticket",
-			 cid, detail, now);
+			 " VALUES (?1, ?2, ?3, 'reply', ?4, 'done', ?5)", err, "ttiti",
+			 rule ? rule : "inbox", "ticket", cid, detail, now);
 	}
 	if (rc == 0)
-		rc = event(s, "ticket.replied", cid, json_pack("{s:I, s:I}", "ticket", (json_int_t)id,
-							       "outbox", (json_int_t)*outbox_id),
+		rc = event(s, "ticket.replied", cid, json_pack("{s:I, s:I, s:s}", "ticket",
+							       (json_int_t)id, "outbox",
+							       (json_int_t)*outbox_id, "by",
+							       rule ? rule : "the shop"),
 			   now, err);
 	free(vtext);
 	free(parent_id);
@@ -142,6 +140,40 @@ int patron_ticket_reply(patron_store *s, int64_t id, const char *channel, const 
 	patron_buf_free(&refs);
 	patron_buf_free(&mid);
 	patron_buf_free(&key);
+	return rc;
+}
+
+int patron_ticket_reply(patron_store *s, int64_t id, const patron_reply_from *via,
+			const char *text, int64_t now, int64_t *outbox_id, patron_err *err)
+{
+	if (patron_store_begin(s, err) < 0)
+		return -1;
+	if (patron_ticket_reply_tx(s, id, via, text, NULL, now, outbox_id, err) < 0) {
+		patron_store_rollback(s);
+		return -1;
+	}
+	return patron_store_commit(s, err);
+}
+
+int patron_ticket_approve(patron_store *s, int64_t id, const patron_reply_from *via, int64_t now,
+			  int64_t *outbox_id, patron_err *err)
+{
+	if (patron_store_begin(s, err) < 0)
+		return -1;
+	sqlite3_stmt *st;
+	char *draft = NULL;
+	if (sqlite3_prepare_v2(patron_store_db(s), "SELECT draft FROM tickets WHERE id = ?1", -1,
+			       &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, id);
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+			draft = patron_xstrdup((const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+	}
+	int rc = draft ? patron_ticket_reply_tx(s, id, via, draft, NULL, now, outbox_id, err)
+		       : patron_err_set(err, "ticket %lld has no suggested answer waiting (patron "
+					"ticket %lld --reply FILE answers it)", (long long)id,
+					(long long)id);
+	free(draft);
 	if (rc < 0) {
 		patron_store_rollback(s);
 		return -1;

@@ -116,3 +116,71 @@ t_tickets_are_labelled_and_rules_see_the_intent() {
 	expect_rc 0
 	expect_eq "$(q "SELECT intent IS NULL FROM tickets WHERE subject = 'Returns'")" 1
 }
+
+# auto_reply: a shipping question answered at once from the FAQ; an order's
+# state suggested for approval, then sent; a customer who withdrew consent
+# gets a draft, not an email.
+t_questions_are_answered_from_the_faq_and_the_orders() {
+	mkdir -p "$T/faq"
+	cat >"$T/faq/shipping.md" <<-'MD'
+	# How long does shipping take?
+	- How long does delivery take?
+	- Do you ship to Canada?
+
+	Hello {{first_name | "there"}}, shipping takes 3 to 5 working days.
+	MD
+	cat >"$T/faq/returns.md" <<-'MD'
+	# How do I return an item?
+	- Can I send it back?
+
+	Returns are free within 30 days.
+	MD
+	cat >"$T/patron.conf" <<-'CONF'
+	currency = "EUR"
+	channels = { email = { from = "Shop Help <help@shop.example>" } }
+	auto_reply = { shipping = "send", order_status = "draft", confidence = 0.3 }
+	CONF
+	printf 'order_id,email,first_name,created_at,total,currency\n#1042,ada@example.com,Ada,2026-11-20,45.00,EUR\n' >"$T/o.csv"
+	printf 'email,consent\nbob@example.com,no\n' >"$T/c.csv"
+	"$PATRON" --db "$DB" --now $NOW import orders "$T/o.csv" >/dev/null
+	"$PATRON" --db "$DB" --now $NOW import customers "$T/c.csv" >/dev/null
+	"$PATRON" --db "$DB" --now $NOW train intents "$ROOT/examples/intents.csv" >/dev/null
+	mail "$T/1.eml" "Ada <ada@example.com>" "Delivery" "How long does delivery to Canada take?"
+	mail "$T/2.eml" "Ada <ada@example.com>" "Order" "Where is my order #1042? It has not arrived."
+	mail "$T/3.eml" bob@example.com "Shipping" "How long does shipping take to Canada?"
+	run "$PATRON" --db "$DB" --now $NOW import inbox "$T/1.eml" "$T/2.eml" "$T/3.eml"
+	expect_rc 0
+	expect_in "$T/out" "1 answered at once, 0 suggested answers waiting"
+	expect_eq "$(grep -c 'suggested answers waiting' "$T/out")" 3
+	# Ada's shipping question: answered from faq/shipping.md, threaded, audited
+	expect_eq "$(q "SELECT t.intent, t.status, o.rule FROM tickets t JOIN ticket_messages m ON m.ticket_id = t.id AND m.direction = 'out' JOIN outbox o ON o.id = m.outbox_id WHERE t.id = 1")" \
+		"shipping|waiting|inbox.auto_reply"
+	expect_eq "$(q "SELECT body FROM ticket_messages WHERE ticket_id = 1 AND direction = 'out'")" \
+		"Hello Ada, shipping takes 3 to 5 working days."
+	expect_eq "$(q "SELECT count(*) FROM audit WHERE rule = 'inbox.auto_reply' AND action = 'reply'")" 1
+	# Bob withdrew email consent: the same answer waits as a draft
+	expect_eq "$(q "SELECT draft_source FROM tickets WHERE id = 3")" "faq:shipping"
+	expect_eq "$(q "SELECT count(*) FROM outbox WHERE customer_id = (SELECT customer_id FROM tickets WHERE id = 3)")" 0
+	# Ada's order question: her order's state, for approval
+	expect_eq "$(q "SELECT draft_source, draft FROM tickets WHERE id = 2")" "order_status|Hello Ada,
+
+your order #1042 of 2026-11-20 (45.00 EUR) is paid."
+	run "$PATRON" --db "$DB" --now $NOW ticket 2
+	expect_in "$T/out" "a suggested answer waits for your approval (order_status"
+	run "$PATRON" --db "$DB" --now $NOW --json ticket 1
+	expect_eq "$(jq -r '.suggestions[0].faq + " " + (.suggestions[0].score > 0 | tostring)' "$T/out")" "shipping true"
+	run "$PATRON" --db "$DB" --now $NOW ticket 2 --approve --send
+	expect_rc 0
+	expect_in "$T/out" "ticket 2: the suggested answer queued as message"
+	expect_in "$T/out" "deliver: 2 sent"
+	grep -l "your order #1042" "$T"/outbox/*.eml >/dev/null || fail "the approved answer was not sent"
+	expect_eq "$(q "SELECT status, draft IS NULL FROM tickets WHERE id = 2")" "waiting|1"
+	run "$PATRON" --db "$DB" --now $NOW ticket 2 --approve
+	expect_rc 1
+	expect_in "$T/err" "ticket 2 has no suggested answer waiting"
+	# a bad auto_reply is named
+	echo 'auto_reply = { shipping = "maybe" }' >"$T/patron.conf"
+	run "$PATRON" --db "$DB" --now $NOW import inbox "$T/1.eml"
+	expect_rc 1
+	expect_in "$T/err" 'auto_reply.shipping: expected { INTENT = "off", "draft" or "send"'
+}

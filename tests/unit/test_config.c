@@ -72,7 +72,7 @@ START_TEST(names_the_key_and_what_was_expected)
 	} cases[] = {
 		{"segmnt = \"rfm\"\n", ": unknown key \"segmnt\" (expected one of: segment, churn,"
 		 " value, recommend, sentiment, forecast, intent, channels, frequency_cap, templates,"
-		 " currency, rules, retention, attribution, shop, campaign_costs, public_url, serve, inbox, sla)"},
+		 " currency, rules, retention, attribution, shop, campaign_costs, public_url, serve, inbox, sla, auto_reply)"},
 		{"campaign_costs = { winback = -1 }\n", ": campaign_costs[winback]: expected a rule's "
 		 "name and a cost, 0 or more, in the base currency"},
 		{"shop = { name = \"x\" }\n", ": shop: expected the shop's name as a string, got "

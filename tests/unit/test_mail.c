@@ -415,6 +415,10 @@ START_TEST(faq_answers_are_ranked_by_bm25_worked_out_by_hand)
 	const char *vars[] = {"first_name", "Ada", "order", "#1042", NULL};
 	patron_faq_fill(patron_faq_answer(f, 1), vars, &b);
 	ck_assert_str_eq(b.data, "Three to five days, Ada.\nOrder #1042: .");
+	patron_buf_clear(&b);
+	const char *none[] = {"first_name", "", NULL};
+	patron_faq_fill("Hi {{first_name | \"there\"}}, {{ x|y }}!", none, &b);
+	ck_assert_str_eq(b.data, "Hi there, y!");
 	patron_buf_free(&b);
 	patron_faq_free(f);
 	/* no folder: no answers; a file without its question: named */
