@@ -26,7 +26,7 @@ CORE_SRC := core/util.c core/csv.c core/value.c core/strmap.c core/store.c core/
             core/profile.c core/consent.c core/outbox.c core/results.c core/design.c core/metrics.c core/learn.c \
             core/backup.c core/privacy.c \
             core/inbox/mail.c core/inbox/inbox.c core/inbox/mailbox.c core/inbox/tickets.c core/inbox/imap.c core/inbox/entities.c \
-            core/inbox/faq.c plugins/text/text.c \
+            core/inbox/faq.c core/inbox/survey.c plugins/text/text.c \
             core/report/kpi.c core/report/svg.c core/report/report.c \
             core/serve/hooks.c core/serve/ingest.c core/serve/tokens.c \
             core/serve/pages.c core/serve/server.c

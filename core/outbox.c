@@ -16,6 +16,7 @@
 #include "bus.h"
 #include "consent.h"
 #include "mime.h"
+#include "inbox/survey.h"
 #include "profile.h"
 #include "serve/tokens.h"
 #include "template.h"
@@ -329,6 +330,36 @@ static int build(patron_store *s, const channel *ch, const patron_template *t, c
 	}
 	json_t *ctx = json_pack("{s:O, s:O, s:s}", "customer", cust, "vars", vars,
 				"unsubscribe_url", b->unsub_url);
+	/* vars = { survey = "nps" }: a signed link per score (survey.h) */
+	const char *survey = json_string_value(json_object_get(vars, "survey"));
+	int lo, hi;
+	if (m->id > 0 && patron_survey_range(survey, &lo, &hi) == 0) {
+		unsigned char key[32];
+		if (patron_survey_key(s, 1, key, err) < 0) {
+			json_decref(ctx);
+			json_decref(vars);
+			json_decref(cust);
+			return -1;
+		}
+		char token[80];
+		json_t *links = json_array();
+		size_t base = ch->public_url ? strlen(ch->public_url) : 0;
+		while (base && ch->public_url[base - 1] == '/')
+			base--;
+		for (int score = lo; score <= hi && ch->public_url; score++) {
+			patron_survey_token(key, m->id, score, token, sizeof token);
+			patron_buf url = {0};
+			patron_buf_printf(&url, "%.*s/s/%s", (int)base, ch->public_url, token);
+			json_array_append_new(links, json_pack("{s:i, s:s}", "score", score, "url",
+							       url.data));
+			patron_buf_free(&url);
+		}
+		patron_survey_token(key, m->id, -1, token, sizeof token);
+		sodium_memzero(key, sizeof key);
+		json_object_set_new(ctx, "survey", json_pack("{s:s, s:s, s:o, s:i, s:i}", "kind",
+							     survey, "token", token, "links", links,
+							     "low", lo, "high", hi));
+	}
 	int rc = patron_template_render(t, ctx, &b->body, err);
 	json_decref(ctx);
 	if (rc < 0) {

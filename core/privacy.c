@@ -60,6 +60,7 @@ json_t *patron_person_export(patron_store *s, int64_t cid, int64_t now)
 				    "recommendations WHERE customer_id = ?1 ORDER BY rank"},
 		{"audit", "SELECT * FROM audit WHERE customer_id = ?1 ORDER BY id"},
 		{"tickets", "SELECT * FROM tickets WHERE customer_id = ?1 ORDER BY id"},
+		{"survey_answers", "SELECT * FROM survey_answers WHERE customer_id = ?1 ORDER BY id"},
 		{"ticket_messages", "SELECT m.* FROM ticket_messages m JOIN tickets t ON t.id ="
 				    " m.ticket_id WHERE t.customer_id = ?1 ORDER BY m.ticket_id,"
 				    " m.sent_at, m.id"},
@@ -126,7 +127,7 @@ int patron_person_erase(patron_store *s, int64_t cid, const patron_config *cfg,
 				"updated_at) VALUES (NULL, NULL, ?1, ?2)", created, now, NULL) : 0;
 	st->tombstone = buyer && n > 0 ? sqlite3_last_insert_rowid(db) : 0;
 	int64_t t = st->tombstone;
-	long counts[13];
+	long counts[14];
 	static const char *const steps[] = {
 		/* The shop's figures stay: orders move to the anonymous customer. */
 		"UPDATE orders SET customer_id = ?2 WHERE customer_id = ?1",
@@ -138,6 +139,7 @@ int patron_person_erase(patron_store *s, int64_t cid, const patron_config *cfg,
 		/* what they wrote to the shop, and its answers (messages go with
 		 * their tickets) */
 		"DELETE FROM tickets WHERE customer_id = ?1",
+		"DELETE FROM survey_answers WHERE customer_id = ?1",
 		("DELETE FROM score_values WHERE name_id IN (SELECT id FROM score_names) AND "
 		 "customer_id = ?1"),
 		"DELETE FROM recommendation_lists WHERE customer_id = ?1",
@@ -172,7 +174,7 @@ int patron_person_erase(patron_store *s, int64_t cid, const patron_config *cfg,
 	if (n >= 0) {
 		st->identities = json_array_size(values);
 		st->orders = counts[0], st->events = counts[1], st->messages = counts[2];
-		st->audit = counts[3], st->feedback = counts[4], st->scores = counts[6];
+		st->audit = counts[3], st->feedback = counts[4], st->scores = counts[7];
 		st->tickets = counts[5];
 		char detail[300];
 		snprintf(detail, sizeof detail, "{\"identities\":%ld,\"orders\":%ld,\"events\":%ld,"

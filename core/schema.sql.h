@@ -314,7 +314,16 @@ static const char *const patron_migrations[] = {
 	"  body TEXT NOT NULL, attachments INTEGER NOT NULL DEFAULT 0, sentiment REAL,"
 	"  refs TEXT, outbox_id INTEGER, recorded_at INTEGER NOT NULL,"
 	"  entities TEXT CHECK (entities IS NULL OR json_valid(entities)));"
-	"CREATE INDEX ticket_messages_ticket ON ticket_messages(ticket_id, sent_at);",
+	"CREATE INDEX ticket_messages_ticket ON ticket_messages(ticket_id, sent_at);"
+	/* Satisfaction surveys' answers (survey.h): to the survey message
+	 * OUTBOX_ID (the latest answer kept), or imported (no message). */
+	"CREATE TABLE survey_answers ("
+	"  id INTEGER PRIMARY KEY,"
+	"  customer_id INTEGER NOT NULL REFERENCES customers(id),"
+	"  kind TEXT NOT NULL CHECK (kind IN ('nps', 'csat')), score INTEGER NOT NULL,"
+	"  outbox_id INTEGER UNIQUE, ticket_id INTEGER, comment TEXT,"
+	"  answered_at INTEGER NOT NULL, source TEXT NOT NULL);"
+	"CREATE INDEX survey_answers_customer ON survey_answers(customer_id, answered_at);",
 };
 
 #endif

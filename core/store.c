@@ -435,6 +435,7 @@ int patron_customer_merge(patron_store *s, int64_t into, int64_t from, int64_t n
 		"UPDATE orders SET customer_id = ?1 WHERE customer_id = ?2",
 		"UPDATE feedback SET customer_id = ?1 WHERE customer_id = ?2",
 		"UPDATE tickets SET customer_id = ?1 WHERE customer_id = ?2",
+		"UPDATE survey_answers SET customer_id = ?1 WHERE customer_id = ?2",
 		"UPDATE events SET customer_id = ?1 WHERE customer_id = ?2",
 		"UPDATE audit SET customer_id = ?1 WHERE customer_id = ?2",
 		"UPDATE outbox SET customer_id = ?1 WHERE customer_id = ?2",

@@ -235,7 +235,8 @@ static int parse_nodes(parser *p, const char *s, const char *e, const char *clos
 }
 
 /* Checks the names a part uses: outside sections, a name is customer.FIELD,
- * vars.NAME or unsubscribe_url; inside one, it may also be the item's. */
+ * vars.NAME, unsubscribe_url or survey.NAME (a survey's links and token:
+ * inbox/survey.h); inside one, it may also be the item's. */
 static int check_names(const part *pt, const node *ns, size_t n, int depth, patron_err *err)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -263,10 +264,10 @@ static int check_names(const part *pt, const node *ns, size_t n, int depth, patr
 			}
 		} else if (depth == 0 && strcmp(nm, "customer") != 0 &&
 			   strncmp(nm, "vars.", 5) != 0 && strcmp(nm, "vars") != 0 &&
-			   strcmp(nm, "unsubscribe_url") != 0) {
+			   strcmp(nm, "unsubscribe_url") != 0 && strncmp(nm, "survey.", 7) != 0) {
 			return patron_err_set(err, "%s:%d: {{%s}}: unknown name (expected "
-					      "customer.FIELD, vars.NAME or unsubscribe_url)", pt->file,
-					      x->line, nm);
+					      "customer.FIELD, vars.NAME, unsubscribe_url or survey.links, "
+					      "survey.token)", pt->file, x->line, nm);
 		}
 		if (x->kind != N_VAR && check_names(pt, x->kids, x->nkids, depth + 1, err) < 0)
 			return -1;

@@ -35,14 +35,16 @@ typedef struct {
 typedef enum {
 	F_ID, F_EMAIL, F_PHONE, F_FIRST_NAME, F_LAST_NAME, F_NAME, F_CREATED_AT,
 	F_ORDERS, F_TOTAL_SPENT, F_FIRST_ORDER_AT, F_LAST_ORDER_AT, F_DAYS_SINCE_LAST_ORDER,
-	F_SEGMENT, F_CHURN, F_CLV, F_P_ALIVE, F_EXPECTED_PURCHASES, F_SENTIMENT, F_RFM, F_SCORES,
+	F_SEGMENT, F_CHURN, F_CLV, F_P_ALIVE, F_EXPECTED_PURCHASES, F_SENTIMENT, F_NPS, F_CSAT,
+	F_RFM, F_SCORES,
 	F_TAGS, F_CONSENT, F_ATTRIBUTES, F_RECOMMENDATIONS, F_SEGMENTS, F_CHURN_REASONS,
 	F_ATTRIBUTE
 } field;
 static const char *const field_names[] = {
 	"id", "email", "phone", "first_name", "last_name", "name", "created_at",
 	"orders", "total_spent", "first_order_at", "last_order_at", "days_since_last_order",
-	"segment", "churn", "clv", "p_alive", "expected_purchases", "sentiment", "rfm", "scores",
+	"segment", "churn", "clv", "p_alive", "expected_purchases", "sentiment", "nps", "csat",
+	"rfm", "scores",
 	"tags", "consent", "attributes", "recommendations", "segments", "churn_reasons", NULL,
 };
 
@@ -558,6 +560,8 @@ static int view_index(lua_State *L)
 	case F_P_ALIVE:
 	case F_EXPECTED_PURCHASES:
 	case F_SENTIMENT:
+	case F_NPS:	/* the latest survey answers (inbox/survey.h) */
+	case F_CSAT:
 		push_score(L, v, cv, key, 0);
 		break;
 	case F_CHURN_REASONS: {

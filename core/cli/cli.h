@@ -131,7 +131,10 @@ extern const cli_command cmd_init, cmd_import, cmd_customer, cmd_customers, cmd_
 	cmd_score, cmd_segments, cmd_snapshot, cmd_train, cmd_models, cmd_run, cmd_rules,
 	cmd_emit, cmd_events, cmd_audit, cmd_outbox, cmd_deliver, cmd_preview, cmd_unsubscribe,
 	cmd_recommend, cmd_eval, cmd_backup, cmd_restore, cmd_check, cmd_export, cmd_erase,
-	cmd_serve, cmd_keys, cmd_passwd, cmd_inbox, cmd_ticket;
+	cmd_serve, cmd_keys, cmd_passwd, cmd_inbox, cmd_ticket, cmd_survey;
+
+/* The surveys of the last DAYS as JSON (NPS, CSAT, detractors, NPS by month). */
+int cli_survey_summary(cli *c, patron_store *s, int days, json_t **out);
 
 /* The intent classifier patron.conf chooses (intent = "bayes" unless set;
  * CHOICE overrides), opened (*OUT NULL when intent = false); -1 with the

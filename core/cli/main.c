@@ -19,7 +19,7 @@ static const cli_command *const commands[] = {
 	&cmd_init, &cmd_import, &cmd_customer, &cmd_customers, &cmd_stats, &cmd_report, &cmd_forecast, &cmd_score, &cmd_segments, &cmd_train,
 	&cmd_models, &cmd_recommend, &cmd_eval, &cmd_plugins,
 	&cmd_run, &cmd_rules, &cmd_emit, &cmd_events, &cmd_audit, &cmd_outbox, &cmd_deliver,
-	&cmd_preview, &cmd_unsubscribe, &cmd_inbox, &cmd_ticket, &cmd_serve, &cmd_keys, &cmd_passwd,
+	&cmd_preview, &cmd_unsubscribe, &cmd_inbox, &cmd_ticket, &cmd_survey, &cmd_serve, &cmd_keys, &cmd_passwd,
 	&cmd_snapshot, &cmd_export, &cmd_erase, &cmd_backup, &cmd_restore, &cmd_check, &cmd_demo,
 	NULL,
 };

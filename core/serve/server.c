@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../consent.h"
+#include "../inbox/survey.h"
 #include "../profile.h"
 #include "../store.h"
 #include "../template.h"
@@ -57,6 +58,7 @@ struct job {
 	char *url;		/* a click's address (owned) */
 	char channel[128];	/* comma-separated, "" for every channel */
 	int keep_all;		/* a preference form that stops nothing */
+	int score;		/* a survey answer's */
 	struct MHD_Connection *conn;
 	/* the outcome, set by the writer */
 	int rc;
@@ -143,6 +145,9 @@ static void run_job(server *sv, job *j)
 		j->rc = j->keep_all ? 0
 			: patron_ingest_unsubscribe(s, j->n, j->channel[0] ? j->channel : NULL, io.now,
 						    &j->err);
+		break;
+	case R_SURVEY:	/* the comment, when the page's form sent one, in url */
+		j->rc = patron_survey_record_tx(s, j->n, j->score, j->url, "link", io.now, &j->err);
 		break;
 	default:
 		j->rc = patron_err_set(&j->err, "no such work");
@@ -539,6 +544,15 @@ static enum MHD_Result finish_job(server *sv, struct MHD_Connection *c, req *q)
 		return html_reply(c, q, j->rc < 0 ? MHD_HTTP_INTERNAL_SERVER_ERROR : MHD_HTTP_OK,
 				  &page, NULL);
 	}
+	case R_SURVEY: {
+		patron_buf page = {0};
+		if (j->rc < 0)
+			patron_page_message(&page, sv->o->title, "Not recorded", j->err.msg);
+		else
+			patron_page_survey(&page, sv->o->title, q->token, j->score, j->url != NULL);
+		return html_reply(c, q, j->rc < 0 ? MHD_HTTP_UNPROCESSABLE_CONTENT : MHD_HTTP_OK,
+				  &page, NULL);
+	}
 	default:
 		return json_error(c, q, MHD_HTTP_INTERNAL_SERVER_ERROR, "no such work");
 	}
@@ -700,10 +714,30 @@ static enum MHD_Result start(server *sv, struct MHD_Connection *c, req *q, const
 		return submit(sv, c, j);
 	}
 	case R_SURVEY: {
-		patron_buf page = {0};
-		patron_page_message(&page, sv->o->title, "Surveys are not open yet",
-				    "This shop does not take survey answers here yet.");
-		return html_reply(c, q, MHD_HTTP_NOT_FOUND, &page, NULL);
+		/* /s/ID.SCORE.MAC: the score the link signs, recorded (again, with
+		 * a comment, when the thank-you page's form is sent) */
+		if (!(rd = reader(sv)))
+			return json_error(c, q, MHD_HTTP_SERVICE_UNAVAILABLE, "the store cannot "
+					  "be opened");
+		unsigned char key[32];
+		patron_err kerr;
+		int64_t id;
+		int score;
+		if (patron_survey_key(rd, 0, key, &kerr) != 0 ||
+		    !patron_survey_check(key, q->token, &id, &score) || score < 0) {
+			patron_buf page = {0};
+			patron_page_message(&page, sv->o->title, "This link is not valid",
+					    "It may have been copied only in part.");
+			return html_reply(c, q, MHD_HTTP_NOT_FOUND, &page, NULL);
+		}
+		sodium_memzero(key, sizeof key);
+		job *j = new_job(q, R_SURVEY);
+		j->n = id;
+		j->score = score;
+		char comment[2000];
+		if (form_field(&q->body, "comment", 0, comment, sizeof comment) && comment[0])
+			j->url = patron_xstrdup(comment);
+		return submit(sv, c, j);
 	}
 	case R_HEALTH:
 		return respond(c, q, MHD_HTTP_OK, "text/plain", "ok\n", 3, NULL);

@@ -29,7 +29,7 @@ t_export_gives_everything_held_on_one_person() {
 	expect_eq "$(check 'len(d["messages"])')" "$(q "SELECT count(*) FROM outbox WHERE customer_id = $CID")"
 	expect_eq "$(check 'len(d["events"])')" "$(q "SELECT count(*) FROM events WHERE customer_id = $CID")"
 	expect_eq "$(check 'len(d["audit"])')" "$(q "SELECT count(*) FROM audit WHERE customer_id = $CID")"
-	expect_eq "$(check 'sorted(d)')" "['attributes', 'audit', 'consent', 'customer', 'events', 'exported_at', 'feedback', 'identities', 'messages', 'order_lines', 'orders', 'patron_export', 'recommendations', 'scores', 'tags', 'ticket_messages', 'tickets']"
+	expect_eq "$(check 'sorted(d)')" "['attributes', 'audit', 'consent', 'customer', 'events', 'exported_at', 'feedback', 'identities', 'messages', 'order_lines', 'orders', 'patron_export', 'recommendations', 'scores', 'survey_answers', 'tags', 'ticket_messages', 'tickets']"
 	run "$PATRON" --db "$DB" export nobody@example.com
 	expect_rc 1
 	expect_in "$T/err" 'no customer "nobody@example.com"'

@@ -25,7 +25,7 @@ END_TEST
  * tables, the orders table of schema 6, no rates, no erasures, feedback
  * without its sentiment. */
 #define BACK_TO_6 \
-	"DROP TABLE ticket_messages; DROP TABLE tickets;" \
+	"DROP TABLE survey_answers; DROP TABLE ticket_messages; DROP TABLE tickets;" \
 	"DROP VIEW scores; DROP TRIGGER customer_scores_delete; DROP TABLE score_values;" \
 	"DROP TABLE score_names; DROP TABLE score_labels;" \
 	"CREATE TABLE scores (customer_id INTEGER NOT NULL REFERENCES customers(id)" \
