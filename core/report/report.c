@@ -886,6 +886,133 @@ static int section_feedback(report *r)
 	return 0;
 }
 
+/* ---- customer service: the inbox and satisfaction ---- */
+
+static int by_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int section_service(report *r)
+{
+	patron_buf_adds(r->b, "<section id=\"service\"><h2>Customer service</h2>");
+	int64_t start, end;
+	patron_kpi_bounds(r->o->now, r->o->days, &start, &end);
+	/* the period's tickets and how fast they were first answered */
+	sqlite3_stmt *st = prepare(r, "SELECT count(*), sum(status = 'solved'), (SELECT count(*)"
+				   " FROM tickets WHERE status = 'open' AND opened_at < ?2), (SELECT"
+				   " count(*) FROM tickets WHERE status = 'open' AND priority = 'high'"
+				   " AND opened_at < ?2) FROM tickets WHERE opened_at >= ?1 AND"
+				   " opened_at < ?2");
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, start);
+	sqlite3_bind_int64(st, 2, end);
+	int rc = sqlite3_step(st);
+	int64_t opened = sqlite3_column_int64(st, 0), solved = sqlite3_column_int64(st, 1);
+	int64_t open_now = sqlite3_column_int64(st, 2), high = sqlite3_column_int64(st, 3);
+	if (finish(r, st, rc == SQLITE_ROW ? SQLITE_DONE : rc) < 0)
+		return -1;
+	st = prepare(r, "SELECT (first_response_at - opened_at) / 3600.0 FROM tickets WHERE"
+		     " opened_at >= ?1 AND opened_at < ?2 AND first_response_at IS NOT NULL");
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, start);
+	sqlite3_bind_int64(st, 2, end);
+	double *hours = NULL;
+	size_t nh = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		hours = patron_xrealloc(hours, (nh + 1) * sizeof *hours);
+		hours[nh++] = sqlite3_column_double(st, 0);
+	}
+	if (finish(r, st, rc) < 0) {
+		free(hours);
+		return -1;
+	}
+	if (opened || open_now) {
+		patron_buf_printf(r->b, "<table id=\"tickets\"><tbody><tr><td>questions that came in"
+				  "</td><td class=\"num\">%lld</td></tr><tr><td>of them solved</td>"
+				  "<td class=\"num\">%lld</td></tr><tr><td>open now (waiting for you)"
+				  "</td><td class=\"num\">%lld</td></tr><tr><td>of them high priority"
+				  "</td><td class=\"num\">%lld</td></tr>", (long long)opened,
+				  (long long)solved, (long long)open_now, (long long)high);
+		if (nh) {
+			qsort(hours, nh, sizeof *hours, by_double);
+			double med = nh % 2 ? hours[nh / 2] : (hours[nh / 2 - 1] + hours[nh / 2]) / 2;
+			patron_buf_printf(r->b, "<tr><td>median time to the first answer</td>"
+					  "<td class=\"num\">%.1f h</td></tr>", med);
+		}
+		patron_buf_adds(r->b, "</tbody></table>");
+	}
+	free(hours);
+	/* NPS per month, the last twelve */
+	st = prepare(r, "SELECT strftime('%Y-%m', answered_at, 'unixepoch'), count(*),"
+		     " sum(score >= 9), sum(score <= 6) FROM survey_answers WHERE kind = 'nps' AND"
+		     " answered_at < ?1 AND answered_at >= ?1 - 365 * 86400 GROUP BY 1 ORDER BY 1");
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, end);
+	double nps[13];
+	char months[13][8];
+	const char *mp[13];
+	size_t n = 0;
+	double answers = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < 13) {
+		snprintf(months[n], sizeof months[n], "%s", (const char *)sqlite3_column_text(st, 0));
+		mp[n] = months[n];
+		double k = sqlite3_column_double(st, 1);
+		answers += k;
+		nps[n++] = 100 * (sqlite3_column_double(st, 2) - sqlite3_column_double(st, 3)) / k;
+	}
+	if (finish(r, st, rc == SQLITE_ROW ? SQLITE_DONE : rc) < 0)
+		return -1;
+	if (n) {
+		patron_svg_series sr[1] = {{"NPS", nps, NULL, NULL, 0}};
+		patron_svg_lines(r->b, "Net Promoter Score per month (promoters 9-10 less "
+				 "detractors 0-6, in %)", mp, n, sr, 1, "nps");
+		patron_buf_printf(r->b, "<p class=\"fine\">%.0f answers in the last twelve months."
+				  "</p>", answers);
+	}
+	/* the detractors to follow up: their latest answer, of the last 90 days */
+	st = prepare(r, "WITH latest AS (SELECT a.*, row_number() OVER (PARTITION BY customer_id"
+		     " ORDER BY answered_at DESC, id DESC) AS k FROM survey_answers a WHERE kind ="
+		     " 'nps' AND answered_at < ?1 AND answered_at >= ?1 - 90 * 86400)"
+		     " SELECT l.answered_at, l.score, l.customer_id, coalesce((SELECT value FROM"
+		     " identities WHERE customer_id = l.customer_id AND kind = 'email' ORDER BY value"
+		     " LIMIT 1), ''), coalesce(l.comment, '') FROM latest l WHERE k = 1 AND"
+		     " score <= 6 ORDER BY score, answered_at DESC LIMIT 20");
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, end);
+	int shown = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!shown++)
+			patron_buf_adds(r->b, "<h3>Detractors to follow up (their latest answer 0-6, "
+					"the last 90 days)</h3><table id=\"detractors\"><thead><tr>"
+					"<th>date</th><th>score</th><th>customer</th><th>email</th>"
+					"<th>comment</th></tr></thead><tbody>");
+		char day[32];
+		patron_buf_printf(r->b, "<tr><td>%s</td><td class=\"num\">%d</td><td class=\"num\">"
+				  "%lld</td><td>", patron_format_day(sqlite3_column_int64(st, 0), day),
+				  sqlite3_column_int(st, 1), (long long)sqlite3_column_int64(st, 2));
+		text(r, (const char *)sqlite3_column_text(st, 3));
+		patron_buf_adds(r->b, "</td><td>");
+		text(r, (const char *)sqlite3_column_text(st, 4));
+		patron_buf_adds(r->b, "</td></tr>");
+	}
+	if (finish(r, st, rc) < 0)
+		return -1;
+	if (shown)
+		patron_buf_adds(r->b, "</tbody></table>");
+	if (!opened && !open_now && !n)
+		note(r, "No customer emails or survey answers yet: patron import inbox MAILDIR "
+		     "brings the questions in, and a rule sending vars = { survey = \"nps\" } asks "
+		     "for a score.");
+	patron_buf_adds(r->b, "</section>");
+	return 0;
+}
+
 /* ---- the page ---- */
 
 static const char *const style =
@@ -930,7 +1057,8 @@ int patron_report_html(patron_store *s, const patron_report_opts *o, patron_buf 
 			  patron_format_date(o->now, made));
 	int rc = section_kpis(&r) < 0 || section_sales(&r) < 0 || section_cohorts(&r) < 0 ||
 		 section_segments(&r) < 0 || section_churn(&r) < 0 ||
-		 section_campaigns(&r) < 0 || section_feedback(&r) < 0 ? -1 : 0;
+		 section_campaigns(&r) < 0 || section_feedback(&r) < 0 || section_service(&r) < 0
+		 ? -1 : 0;
 	free_segments(&r);
 	if (rc < 0)
 		return -1;

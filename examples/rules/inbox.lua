@@ -22,3 +22,5 @@ rule {
     log("ticket " .. e.ticket .. " has waited " .. e.hours_waiting .. " hours: " .. e.subject)
   end,
 }
+-- Shipping questions are answered from faq/shipping.md without a rule: set
+-- auto_reply = { shipping = "send", order_status = "draft" } in patron.conf.

@@ -123,6 +123,10 @@ Adá"
 	expect_in "$T/out" "0 new from customers in 0 new tickets, 0 answers from the shop, 4 already in the store; 0 new customers"
 	expect_eq "$(q "SELECT count(*) FROM ticket_messages")" 4
 	expect_eq "$(q "SELECT count(*) FROM events")" "$before"
+	# the report counts them
+	run "$PATRON" --db "$DB" --now $NOW report --out "$T/r.html"
+	expect_in "$T/r.html" "<tr><td>questions that came in</td><td class=\"num\">2</td></tr>"
+	expect_in "$T/r.html" "<tr><td>median time to the first answer</td><td class=\"num\">3.0 h</td></tr>"
 	# --json says the same
 	run "$PATRON" --db "$DB" --now $NOW --json import inbox "$T/Maildir"
 	expect_eq "$(/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))[0]; print(d["messages"], d["already_stored"], d["automatic"])' "$T/out")" "5 4 1"

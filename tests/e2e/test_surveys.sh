@@ -113,6 +113,13 @@ t_answers_import_from_csv_and_bad_rows_are_named() {
 	run "$PATRON" --db "$DB" --now $NOW --json survey
 	# one promoter, one detractor: 0; CSAT 0 % satisfied
 	expect_eq "$(jq -r '.nps, .csat, .detractors[0].email' "$T/out" | tr '\n' ' ')" "0 0 bob@example.com "
+	# the report: NPS per month and the detractor to follow up
+	run "$PATRON" --db "$DB" --now $NOW report --out "$T/r.html"
+	expect_rc 0
+	expect_in "$T/r.html" '<section id="service"><h2>Customer service</h2>'
+	expect_in "$T/r.html" "Net Promoter Score per month"
+	expect_in "$T/r.html" "<td>bob@example.com</td>"
+	grep -q "<td>ada@example.com</td>" "$T/r.html" && fail "a promoter listed as a detractor"
 	printf 'email,score\nada@example.com,12\n' >"$T/bad.csv"
 	run "$PATRON" --db "$DB" --now $NOW survey import "$T/bad.csv"
 	expect_rc 1
@@ -122,4 +129,35 @@ t_answers_import_from_csv_and_bad_rows_are_named() {
 	expect_rc 1
 	expect_in "$T/err" 'who.csv:2: no customer "nobody@example.com"'
 	expect_eq "$(q "SELECT count(*) FROM survey_answers")" 3
+}
+
+# The shipped example rules: a solved ticket asks for a score; a promoter is
+# asked for a review, a detractor tagged for a call.
+t_the_example_satisfaction_rules_work() {
+	printf 'email,first_name,consent\nada@example.com,Ada,yes\nbob@example.com,Bob,yes\n' >"$T/c.csv"
+	"$PATRON" --db "$DB" --now $NOW import customers "$T/c.csv" >/dev/null
+	printf 'From: ada@example.com\nSubject: Lid\nMessage-ID: <a1@x>\n\nThe lid is missing.\n' >"$T/1.eml"
+	printf 'From: bob@example.com\nSubject: Mug\nMessage-ID: <b1@x>\n\nThe mug is chipped.\n' >"$T/2.eml"
+	"$PATRON" --db "$DB" --now $NOW import inbox "$T/1.eml" "$T/2.eml" >/dev/null
+	mkdir -p "$T/rules"
+	cp "$ROOT/examples/rules/satisfaction.lua" "$T/rules/"
+	cp -r "$ROOT/examples/rules/templates" "$T/rules/"
+	"$PATRON" --db "$DB" --now $NOW ticket 1 --solve >/dev/null
+	"$PATRON" --db "$DB" --now $NOW ticket 2 --solve >/dev/null
+	run "$PATRON" --db "$DB" --now $NOW run "$T/rules"
+	expect_rc 0
+	expect_in "$T/out" "deliver: 2 sent"
+	for who in ada bob; do
+		f=$(grep -l "To: .*$who@example.com" "$T"/outbox/*.eml)
+		eval "ref_$who=\$(tr -d '\\r' <\"\$f\" | sed -n 's/.*your reference is \\(.*\\)\\.\$/\\1/p')"
+	done
+	[ -n "$ref_ada" ] && [ -n "$ref_bob" ] || fail "no survey reference in the emails"
+	"$PATRON" --db "$DB" --now $NOW survey record "$ref_ada" 10 >/dev/null
+	"$PATRON" --db "$DB" --now $NOW survey record "$ref_bob" 3 --comment "Slow answer" >/dev/null
+	run "$PATRON" --db "$DB" --now $NOW run "$T/rules"
+	expect_rc 0
+	expect_eq "$(q "SELECT json_extract(detail, '$.message') FROM audit WHERE rule = 'follow up on detractors' AND action = 'log'")" \
+		"customer 2 scored us 3: Slow answer"
+	expect_eq "$(q "SELECT template FROM outbox o JOIN identities i ON i.customer_id = o.customer_id WHERE i.value = 'ada@example.com' ORDER BY o.id DESC LIMIT 1")" review_request
+	expect_eq "$(q "SELECT i.value FROM tags t JOIN identities i ON i.customer_id = t.customer_id WHERE t.tag = 'detractor'")" bob@example.com
 }
