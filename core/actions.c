@@ -1,4 +1,4 @@
-/* What a rule can do: send, tag, untag, set, emit, log. Each action writes
+/* What a rule can do: send, reply, tag, untag, set, emit, log. Each action writes
  * its effect and an audit row in the transaction of the call that made it;
  * consent and the frequency cap are checked here, whatever the rule says. */
 #include <lauxlib.h>
@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "inbox/faq.h"
+#include "inbox/inbox.h"
 #include "outbox.h"
 #include "rules_impl.h"
 #include "template.h"
@@ -346,6 +348,111 @@ static int l_send(lua_State *L)
 	return 0;
 }
 
+/* reply{ ticket = e.ticket, faq = "shipping" } or reply{ ticket = ..., text =
+ * "..." }: the shop's answer to a ticket, threaded (In-Reply-To) and kept in
+ * it, on inbox.channel. An answer is not marketing: it needs no consent,
+ * but a customer who withdrew it, or the frequency cap, refuses it. */
+static int l_reply(lua_State *L)
+{
+	patron_rules *r = owner(L);
+	rule_call *k = acting(L, r, "reply");
+	luaL_checktype(L, 1, LUA_TTABLE);
+	static const char *const keys[] = {"ticket", "text", "faq", NULL};
+	check_fields(L, "reply", keys);
+	lua_getfield(L, 1, "ticket");
+	if (!lua_isinteger(L, -1))
+		return luaL_error(L, "reply: ticket: expected a ticket's number (e.ticket)");
+	int64_t ticket = lua_tointeger(L, -1);
+	lua_pop(L, 1);
+	lua_getfield(L, 1, "text");
+	lua_getfield(L, 1, "faq");
+	const char *text = lua_tostring(L, -2), *faq_name = lua_tostring(L, -1);
+	if (!text == !faq_name)
+		return luaL_error(L, "reply: expected text = \"...\" or faq = \"NAME\" (faq/NAME.md)");
+	sqlite3 *db = patron_store_db(r->o.store);
+	sqlite3_stmt *st;
+	int64_t cid = 0;
+	char first[200] = "";
+	if (sqlite3_prepare_v2(db, "SELECT t.customer_id, coalesce(c.first_name, '') FROM tickets t"
+			       " JOIN customers c ON c.id = t.customer_id WHERE t.id = ?1", -1, &st,
+			       NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, ticket);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			cid = sqlite3_column_int64(st, 0);
+			snprintf(first, sizeof first, "%s", sqlite3_column_text(st, 1));
+		}
+		sqlite3_finalize(st);
+	}
+	if (!cid)
+		return luaL_error(L, "reply: there is no ticket %lld", (long long)ticket);
+	patron_buf answer = {0};
+	if (faq_name) {
+		patron_faq *f = NULL;
+		patron_err ferr;
+		if (patron_faq_load_for(r->o.config, patron_store_path(r->o.store), &f, &ferr) < 0)
+			return luaL_error(L, "reply: %s", ferr.msg);
+		for (size_t i = 0; i < patron_faq_size(f) && !answer.len; i++)
+			if (strcmp(patron_faq_name(f, i), faq_name) == 0) {
+				const char *vars[] = {"first_name", first, NULL};
+				patron_faq_fill(patron_faq_answer(f, i), vars, &answer);
+			}
+		patron_faq_free(f);
+		if (!answer.len)
+			return luaL_error(L, "reply: faq: no faq/%s.md", faq_name);
+	} else {
+		patron_buf_adds(&answer, text);
+	}
+	lua_pop(L, 2);
+	patron_reply_from via;
+	char from[320];
+	patron_reply_from_config(r->o.config, &via, from);
+	const char *reason = NULL;
+	char why[128];
+	st = patron_rules_stmt(r, A_CONSENT);
+	sqlite3_bind_int64(st, 1, cid);
+	sqlite3_bind_text(st, 2, via.channel, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 0) {
+		snprintf(why, sizeof why, "consent for %s withdrawn", via.channel);
+		reason = why;
+	}
+	sqlite3_reset(st);
+	if (!reason && r->cap_messages > 0) {
+		st = patron_rules_stmt(r, A_CAP);
+		sqlite3_bind_int64(st, 1, cid);
+		sqlite3_bind_int64(st, 2, r->o.now - r->cap_per);
+		int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+		sqlite3_reset(st);
+		if (n >= r->cap_messages) {
+			snprintf(why, sizeof why, "frequency cap: %lld messages in %lld days",
+				 (long long)n, (long long)(r->cap_per / 86400));
+			reason = why;
+		}
+	}
+	char whom[512];
+	who(r, cid, whom, sizeof whom);
+	if (reason) {
+		audit_or_fail(L, r, "reply", cid, json_pack("{s:I}", "ticket", (json_int_t)ticket),
+			      "refused", reason, NULL);
+		patron_buf_free(&answer);
+		k->r->st.refused++;
+		if (!k->r->refusal[0])
+			snprintf(k->r->refusal, sizeof k->r->refusal, "%s", reason);
+		patron_rules_show(r, "refuse reply to ticket %lld (%s): %s", (long long)ticket, whom,
+				  reason);
+		return 0;
+	}
+	int64_t outbox_id;
+	patron_err err;
+	int rc = patron_ticket_reply_tx(r->o.store, ticket, &via, answer.data, k->r->name, r->o.now,
+					&outbox_id, &err);
+	patron_buf_free(&answer);
+	if (rc < 0)
+		return luaL_error(L, "reply: %s", err.msg);
+	k->r->st.send++;
+	patron_rules_show(r, "reply to ticket %lld (%s)", (long long)ticket, whom);
+	return 0;
+}
+
 static const char *tag_arg(lua_State *L, const char *what)
 {
 	const char *tag = luaL_checkstring(L, 2);
@@ -538,7 +645,7 @@ static int l_print(lua_State *L)
 void patron_actions_register(lua_State *L, patron_rules *r)
 {
 	static const luaL_Reg fns[] = {
-		{"send", l_send}, {"tag", l_tag}, {"untag", l_untag}, {"set", l_set},
+		{"send", l_send}, {"reply", l_reply}, {"tag", l_tag}, {"untag", l_untag}, {"set", l_set},
 		{"emit", l_emit}, {"log", l_log}, {"print", l_print}, {NULL, NULL},
 	};
 	lua_pushlightuserdata(L, r);

@@ -16,8 +16,6 @@
 
 /* ---- where answers go out ---- */
 
-/* inbox.channel (default "email"), its sender and the domain of its
- * Message-IDs (the channel's domain option, else the sender's). */
 typedef struct {
 	patron_reply_from r;
 	char from[320];
@@ -25,32 +23,12 @@ typedef struct {
 
 static void reply_from(const patron_config *cfg, reply_via *v)
 {
-	const char *channel = patron_config_string(cfg, "inbox", "channel");
-	v->r.channel = channel ? channel : "email";
-	char job[200], addr[320];
-	snprintf(job, sizeof job, "channels.%s", v->r.channel);
-	const char *from = patron_config_string(cfg, job, "from");
-	patron_mail_address(from ? from : "patron@localhost", addr, sizeof addr);
-	if (patron_normalize_email(addr, v->from, sizeof v->from) < 0)
-		snprintf(v->from, sizeof v->from, "%s", addr);
-	v->r.from = v->from;
-	const char *domain = patron_config_string(cfg, job, "domain");
-	const char *at = strrchr(v->from, '@');
-	v->r.domain = domain ? domain : at ? at + 1 : "patron.invalid";
+	patron_reply_from_config(cfg, &v->r, v->from);
 }
 
-/* The FAQ: inbox.faq (relative to the store's folder), default faq/. */
 static int load_faq(cli *c, const patron_config *cfg, patron_faq **faq, patron_err *err)
 {
-	char dir[4200];
-	const char *fd = cfg ? patron_config_string(cfg, "inbox", "faq") : NULL;
-	char *copy = patron_xstrdup(c->db_path);
-	if (fd && fd[0] == '/')
-		snprintf(dir, sizeof dir, "%s", fd);
-	else
-		snprintf(dir, sizeof dir, "%s/%s", dirname(copy), fd ? fd : "faq");
-	free(copy);
-	return patron_faq_load(dir, faq, err);
+	return patron_faq_load_for(cfg, c->db_path, faq, err);
 }
 
 /* ---- patron import inbox ---- */

@@ -1,5 +1,6 @@
 /* The FAQ: Markdown files read, and searched by BM25. */
 #include <dirent.h>
+#include <libgen.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 
 #include "faq.h"
+#include "../config.h"
 #include "../../plugins/text/text.h"
 
 #define K1 1.2
@@ -132,6 +134,20 @@ int patron_faq_load(const char *dir, patron_faq **out, patron_err *err)
 		*out = NULL;
 	}
 	return rc;
+}
+
+int patron_faq_load_for(const patron_config *cfg, const char *store_path, patron_faq **out,
+			patron_err *err)
+{
+	char dir[4200];
+	const char *fd = cfg ? patron_config_string(cfg, "inbox", "faq") : NULL;
+	char *copy = patron_xstrdup(store_path);
+	if (fd && fd[0] == '/')
+		snprintf(dir, sizeof dir, "%s", fd);
+	else
+		snprintf(dir, sizeof dir, "%s/%s", dirname(copy), fd ? fd : "faq");
+	free(copy);
+	return patron_faq_load(dir, out, err);
 }
 
 void patron_faq_free(patron_faq *f)

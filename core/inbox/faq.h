@@ -35,6 +35,11 @@ typedef struct {
  * a file without its "# question" line is refused, naming it. */
 int patron_faq_load(const char *dir, patron_faq **out, patron_err *err);
 void patron_faq_free(patron_faq *f);
+/* The shop's FAQ: inbox.faq of CFG (relative to the folder of the store at
+ * STORE_PATH), default faq/ beside the store. */
+struct patron_config;
+int patron_faq_load_for(const struct patron_config *cfg, const char *store_path,
+			patron_faq **out, patron_err *err);
 
 size_t patron_faq_size(const patron_faq *f);
 const char *patron_faq_name(const patron_faq *f, size_t i);	/* the file's name, no .md */

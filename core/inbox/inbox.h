@@ -102,6 +102,13 @@ typedef struct patron_reply_from {
 	const char *channel, *from, *domain;
 } patron_reply_from;
 
+/* inbox.channel of CFG (default "email"), its sender (normalized into
+ * FROM) and the domain of its Message-IDs (the channel's domain option,
+ * else the sender's). */
+struct patron_config;
+void patron_reply_from_config(const struct patron_config *cfg, patron_reply_from *r,
+			      char from[320]);
+
 /* Queues the shop's answer TEXT to ticket ID as a reply to the customer's
  * latest message, with In-Reply-To and References so their mail program
  * threads it, keeps it in the ticket, and puts the ticket to waiting (on

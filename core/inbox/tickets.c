@@ -6,7 +6,9 @@
 #include <strings.h>
 
 #include "inbox.h"
+#include "../config.h"
 #include "../mime.h"
+#include "../value.h"
 
 #define REFERENCES_MAX 20	/* ids a reply's References keeps, the latest */
 
@@ -66,6 +68,22 @@ static void references(const char *list, const char *id, patron_buf *out)
 	for (size_t i = 0; i < n; i++)
 		patron_buf_printf(out, "%.*s ", (int)lens[i], ids[i]);
 	patron_buf_adds(out, id);
+}
+
+void patron_reply_from_config(const patron_config *cfg, patron_reply_from *r, char from[320])
+{
+	const char *channel = cfg ? patron_config_string(cfg, "inbox", "channel") : NULL;
+	r->channel = channel ? channel : "email";
+	char job[200], addr[320];
+	snprintf(job, sizeof job, "channels.%s", r->channel);
+	const char *f = cfg ? patron_config_string(cfg, job, "from") : NULL;
+	patron_mail_address(f ? f : "patron@localhost", addr, sizeof addr);
+	if (patron_normalize_email(addr, from, 320) < 0)
+		snprintf(from, 320, "%s", addr);
+	r->from = from;
+	const char *domain = cfg ? patron_config_string(cfg, job, "domain") : NULL;
+	const char *at = strrchr(from, '@');
+	r->domain = domain ? domain : at ? at + 1 : "patron.invalid";
 }
 
 int patron_ticket_reply_tx(patron_store *s, int64_t id, const patron_reply_from *via,

@@ -24,3 +24,13 @@ rule {
 }
 -- Shipping questions are answered from faq/shipping.md without a rule: set
 -- auto_reply = { shipping = "send", order_status = "draft" } in patron.conf.
+-- Or from a rule, with any condition: the answer of faq/shipping.md (copy
+-- examples/faq/ beside the store), threaded as a reply to the question.
+rule {
+  name = "answer shipping questions",
+  on = "inquiry.received",
+  where = function(c, e)
+    return e.intent == "shipping" and (e.intent_confidence or 0) >= 0.7 and e.new_ticket
+  end,
+  act = function(c, e) reply{ ticket = e.ticket, faq = "shipping" } end,
+}

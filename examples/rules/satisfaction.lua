@@ -28,3 +28,12 @@ rule {
     log("customer " .. c.id .. " scored us " .. e.score .. ": " .. (e.comment or "no comment"))
   end,
 }
+rule {
+  name = "CSAT a week after an order",
+  every = "1d",
+  where = function(c) return c.days_since_last_order == 7 end,
+  act = function(c)
+    send{ channel = "email", to = c, template = "csat", vars = { survey = "csat" } }
+  end,
+  cooldown = "60d",
+}

@@ -184,3 +184,38 @@ your order #1042 of 2026-11-20 (45.00 EUR) is paid."
 	expect_rc 1
 	expect_in "$T/err" 'auto_reply.shipping: expected { INTENT = "off", "draft" or "send"'
 }
+
+# A rule answers from the FAQ with reply{}: threaded, kept in the ticket,
+# refused for a customer who withdrew consent.
+t_a_rule_answers_a_ticket_from_the_faq() {
+	mkdir -p "$T/faq" "$T/rules"
+	cp "$ROOT/examples/faq/"*.md "$T/faq/"
+	printf 'channels = { email = { from = "Shop <help@shop.example>" } }\n' >"$T/patron.conf"
+	cat >"$T/rules/r.lua" <<-'LUA'
+	rule { name = "answer", on = "inquiry.received",
+	  act = function(c, e) reply{ ticket = e.ticket, faq = "shipping" } end }
+	LUA
+	printf 'email,consent\nbob@example.com,no\n' >"$T/c.csv"
+	"$PATRON" --db "$DB" --now $NOW import customers "$T/c.csv" >/dev/null
+	mail "$T/1.eml" "Ada Lovelace <ada@example.com>" "Parcel" "When will my parcel arrive?"
+	mail "$T/2.eml" bob@example.com "Parcel" "When will my parcel arrive?"
+	"$PATRON" --db "$DB" --now $NOW import inbox "$T/1.eml" "$T/2.eml" >/dev/null
+	run "$PATRON" --db "$DB" --now $NOW run "$T/rules" -v
+	expect_rc 0
+	expect_in "$T/out" "[answer] reply to ticket 1"
+	expect_in "$T/out" "refuse reply to ticket 2"
+	expect_in "$T/out" "consent for email withdrawn"
+	expect_in "$T/out" "deliver: 1 sent"
+	eml=$(ls "$T"/outbox/*.eml)
+	expect_in "$eml" "In-Reply-To: <1.eml@example.com>"
+	expect_in "$eml" "Hello Ada,"
+	expect_eq "$(q "SELECT status FROM tickets ORDER BY id")" "waiting
+open"
+	expect_eq "$(q "SELECT rule FROM audit WHERE action = 'reply' AND status = 'done'")" answer
+	# a FAQ entry that is not there is the rule's error, named
+	sed -i 's/faq = "shipping"/faq = "nothing"/' "$T/rules/r.lua"
+	mail "$T/3.eml" cy@example.com "Parcel" "Hello?"
+	"$PATRON" --db "$DB" --now $NOW import inbox "$T/3.eml" >/dev/null
+	run "$PATRON" --db "$DB" --now $NOW run "$T/rules"
+	expect_in "$T/err" "reply: faq: no faq/nothing.md"
+}

@@ -402,13 +402,14 @@ t_the_example_rules_act_on_the_demo_shop() {
 		'[thank on third order] would send email "thank_you"' \
 		'[thank on third order] would tag' \
 		'[birthday greeting] would send email "birthday"' \
+		"[CSAT a week after an order] would send email \"csat\" to $email" \
 		"[churn-risk save offer] would send email \"save_offer\" to $email" \
 		"[recommendations follow-up] would send email \"recommendations\" to $email (customer $cid) because days_since_last_order=7 recommendations=(table)"; do
 		expect_in "$T/out" "$line"
 	done
 	run "$PATRON" --db "$DB" --now $NOW run "$ex"
 	expect_rc 0
-	expect_eq "$(q 'SELECT count(DISTINCT rule) FROM outbox')" 6
+	expect_eq "$(q 'SELECT count(DISTINCT rule) FROM outbox')" 7
 	expect_eq "$(q "SELECT count(*) FROM outbox o JOIN consent k ON k.customer_id = o.customer_id AND k.channel = 'email' WHERE NOT k.granted")" 0
 	expect_eq "$(q "SELECT json_extract(vars, '\$.products[0]') IS NOT NULL FROM outbox WHERE rule = 'recommendations follow-up' AND customer_id = $cid")" 1
 	expect_eq "$(q "SELECT count(*) FROM outbox WHERE rule = 'recommendations follow-up' AND json_extract(vars, '\$.products[0]') IS NULL")" 0
