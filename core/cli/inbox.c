@@ -172,6 +172,11 @@ int cli_import_inbox(cli *c, int argc, char **argv)
 	reply_via via;
 	reply_from(cfg, &via);
 	o.reply = &via.r;
+	double cap;
+	const char *per = patron_config_string(cfg, "frequency_cap", "per");
+	if (per && patron_config_number(cfg, "frequency_cap", "messages", &cap) > 0 &&
+	    patron_parse_duration(per, &o.cap_per) == 0)
+		o.cap_messages = (int64_t)cap;
 	o.auto_confidence = 0.7;
 	o.faq_min_score = 1.0;
 	patron_buf aj = {0};

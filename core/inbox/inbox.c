@@ -397,9 +397,18 @@ static int auto_reply(patron_inbox *in, int64_t ticket, int64_t cid, int64_t ord
 		withdrawn = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0);
 		sqlite3_finalize(q);
 	}
+	int capped = 0;	/* frequency_cap, as for any message */
+	if (in->o.cap_messages > 0 &&
+	    sqlite3_prepare_v2(patron_store_db(in->s), "SELECT count(*) FROM outbox WHERE"
+			       " customer_id = ?1 AND created_at > ?2", -1, &q, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(q, 1, cid);
+		sqlite3_bind_int64(q, 2, in->o.now - in->o.cap_per);
+		capped = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int64(q, 0) >= in->o.cap_messages;
+		sqlite3_finalize(q);
+	}
 	int rc;
 	if (strcmp(mode, "send") == 0 && in->o.reply && confidence >= in->o.auto_confidence &&
-	    !withdrawn) {
+	    !withdrawn && !capped) {
 		int64_t outbox_id;
 		rc = patron_ticket_reply_tx(in->s, ticket, in->o.reply, answer.data, "inbox.auto_reply",
 					    in->o.now, &outbox_id, err);

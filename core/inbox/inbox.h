@@ -32,14 +32,16 @@ typedef struct {
 	 * intent (AUTO_REPLY: intent, mode pairs, NULL-terminated) "draft"
 	 * keeps the answer in the ticket for the owner's approval; "send"
 	 * sends it when the intent is at least AUTO_CONFIDENCE sure and the
-	 * customer has not withdrawn email consent (else it is a draft). The
-	 * answer to an order-status question is the order's state (the order
-	 * named, else the latest; faq/order_status.md words it, if present);
-	 * to others, the best FAQ entry scoring at least FAQ_MIN_SCORE. */
+	 * customer has neither withdrawn email consent nor reached the
+	 * frequency cap (else it is a draft). The answer to an order-status
+	 * question is the order's state (the order named, else the latest;
+	 * faq/order_status.md words it, if present); to others, the best FAQ
+	 * entry scoring at least FAQ_MIN_SCORE. */
 	const struct patron_faq *faq;
 	const char *const *auto_reply;
 	double auto_confidence, faq_min_score;
 	const struct patron_reply_from *reply;
+	int64_t cap_messages, cap_per;	/* frequency_cap: a "send" over it is a draft */
 	int progress;		/* a progress line on stderr after a second */
 } patron_inbox_opts;
 

@@ -178,6 +178,13 @@ your order #1042 of 2026-11-20 (45.00 EUR) is paid."
 	run "$PATRON" --db "$DB" --now $NOW ticket 2 --approve
 	expect_rc 1
 	expect_in "$T/err" "ticket 2 has no suggested answer waiting"
+	# the frequency cap: Ada has had two messages; a third question waits as a draft
+	cat >>"$T/patron.conf" <<-'CONF'
+	frequency_cap = { messages = 2, per = "7d" }
+	CONF
+	mail "$T/4.eml" "Ada <ada@example.com>" "Delivery again" "How long does delivery to Canada take?"
+	run "$PATRON" --db "$DB" --now $NOW import inbox "$T/4.eml"
+	expect_in "$T/out" "0 answered at once, 1 suggested answers waiting"
 	# a bad auto_reply is named
 	echo 'auto_reply = { shipping = "maybe" }' >"$T/patron.conf"
 	run "$PATRON" --db "$DB" --now $NOW import inbox "$T/1.eml"
