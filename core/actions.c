@@ -216,6 +216,23 @@ static const char *string_field(lua_State *L, const char *what, const char *key,
 
 /* send{channel=, to=, template=, vars=}: queues one message in the outbox,
  * unless consent or the frequency cap refuse it. */
+/* 1, saying so in WHY, when customer CID has had frequency_cap's messages. */
+static int capped(patron_rules *r, int64_t cid, char *why, size_t cap)
+{
+	if (r->cap_messages <= 0)
+		return 0;
+	sqlite3_stmt *st = patron_rules_stmt(r, A_CAP);
+	sqlite3_bind_int64(st, 1, cid);
+	sqlite3_bind_int64(st, 2, r->o.now - r->cap_per);
+	int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (n < r->cap_messages)
+		return 0;
+	snprintf(why, cap, "frequency cap: %lld messages in %lld days", (long long)n,
+		 (long long)(r->cap_per / 86400));
+	return 1;
+}
+
 static int l_send(lua_State *L)
 {
 	patron_rules *r = owner(L);
@@ -294,18 +311,8 @@ static int l_send(lua_State *L)
 			reason = why_cap;
 		}
 	}
-	if (!reason && r->cap_messages > 0) {
-		sqlite3_stmt *st = patron_rules_stmt(r, A_CAP);
-		sqlite3_bind_int64(st, 1, cid);
-		sqlite3_bind_int64(st, 2, r->o.now - r->cap_per);
-		int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-		sqlite3_reset(st);
-		if (n >= r->cap_messages) {
-			snprintf(why_cap, sizeof why_cap, "frequency cap: %lld messages in %lld days",
-				 (long long)n, (long long)(r->cap_per / 86400));
-			reason = why_cap;
-		}
-	}
+	if (!reason && capped(r, cid, why_cap, sizeof why_cap))
+		reason = why_cap;
 	json_t *detail = json_pack("{s:s, s:s, s:O}", "channel", channel, "template", tmpl,
 				   "vars", vars);
 	if (!reason)
@@ -416,18 +423,8 @@ static int l_reply(lua_State *L)
 		reason = why;
 	}
 	sqlite3_reset(st);
-	if (!reason && r->cap_messages > 0) {
-		st = patron_rules_stmt(r, A_CAP);
-		sqlite3_bind_int64(st, 1, cid);
-		sqlite3_bind_int64(st, 2, r->o.now - r->cap_per);
-		int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-		sqlite3_reset(st);
-		if (n >= r->cap_messages) {
-			snprintf(why, sizeof why, "frequency cap: %lld messages in %lld days",
-				 (long long)n, (long long)(r->cap_per / 86400));
-			reason = why;
-		}
-	}
+	if (!reason && capped(r, cid, why, sizeof why))
+		reason = why;
 	char whom[512];
 	who(r, cid, whom, sizeof whom);
 	if (reason) {

@@ -23,9 +23,7 @@ typedef struct {
 	const patron_host *h;
 	double c;
 	double iterations;
-	textclass model;
-	int loaded;
-	tfidf_row row;
+	textclass_held held;
 } state;
 
 static int init(const patron_host *h, patron_ctx *ctx, void **out)
@@ -171,24 +169,14 @@ static int classify(void *p, patron_ctx *ctx, size_t n, const char *const *texts
 		    const char **labels, double *confidence)
 {
 	state *s = p;
-	if (!s->loaded) {
-		if (textclass_load(s->h, ctx, &s->model) != 0)
-			return -1;
-		s->loaded = 1;
-	}
-	for (size_t i = 0; i < n; i++)
-		labels[i] = textclass_label(&s->model, texts[i], &s->row, &confidence[i]);
-	return 0;
+	return textclass_classify(&s->held, s->h, ctx, n, texts, labels, confidence);
 }
 
 static void destroy(void *p)
 {
 	state *s = p;
-	if (!s)
-		return;
-	if (s->loaded)
-		textclass_free(&s->model);
-	tfidf_row_free(&s->row);
+	if (s)
+		textclass_held_free(&s->held);
 	free(s);
 }
 

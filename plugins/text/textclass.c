@@ -206,3 +206,24 @@ const char *textclass_label(const textclass *m, const char *text, tfidf_row *r,
 		free(score);
 	return m->labels[best];
 }
+
+int textclass_classify(textclass_held *held, const patron_host *h, patron_ctx *ctx, size_t n,
+		       const char *const *texts, const char **labels, double *confidence)
+{
+	if (!held->loaded) {
+		if (textclass_load(h, ctx, &held->model) != 0)
+			return -1;
+		held->loaded = 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		labels[i] = textclass_label(&held->model, texts[i], &held->row, &confidence[i]);
+	return 0;
+}
+
+void textclass_held_free(textclass_held *held)
+{
+	if (held->loaded)
+		textclass_free(&held->model);
+	tfidf_row_free(&held->row);
+	memset(held, 0, sizeof *held);
+}

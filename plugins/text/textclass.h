@@ -48,6 +48,18 @@ int textclass_save(const patron_host *h, patron_ctx *ctx, const textclass *m);
 int textclass_load(const patron_host *h, patron_ctx *ctx, textclass *m);
 void textclass_free(textclass *m);
 
+/* What a plugin keeps between calls: the stored model, read on first use. */
+typedef struct {
+	textclass model;
+	int loaded;
+	tfidf_row row;
+} textclass_held;
+
+/* The classify callback's work: labels N texts with the stored model. */
+int textclass_classify(textclass_held *held, const patron_host *h, patron_ctx *ctx, size_t n,
+		       const char *const *texts, const char **labels, double *confidence);
+void textclass_held_free(textclass_held *held);
+
 /* The label of TEXT and its probability. */
 const char *textclass_label(const textclass *m, const char *text, tfidf_row *scratch,
 			    double *probability);

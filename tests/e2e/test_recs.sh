@@ -204,7 +204,7 @@ t_recommender_bad_input_gets_one_clear_line() {
 	expect_in "$T/err" "--k: expected a whole number from 1 to 1000"
 	run "$PATRON" --db "$DB" eval widgets
 	expect_rc 2
-	expect_in "$T/err" 'cannot evaluate "widgets" (expected recs or churn)'
+	expect_in "$T/err" 'cannot evaluate "widgets" (expected recs, churn or intents)'
 	printf 'id,x,y,z\n1,1,0,1\n2,0,2,1\n' >"$T/m.csv"
 	run "$PATRON" --db "$DB" eval recs --matrix "$T/m.csv"
 	expect_rc 1
