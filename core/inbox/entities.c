@@ -12,12 +12,39 @@
 
 #define CATALOGUE_MAX 20000	/* products matched by name; beyond, by SKU only */
 
+/* A key a product is found by: its SKU, or the first word of its name. */
+typedef struct {
+	const char *key;	/* into sku[] or name[] */
+	size_t len;
+	size_t product;
+	int by_name;
+} lookup;
+
 struct patron_catalogue {
 	int64_t *id;
 	char **sku, **name;	/* lower-cased */
 	char **shown;		/* the SKU as written, or the name */
 	size_t n;
+	lookup *keys;		/* sorted by key, so a message's words are looked up */
+	size_t nkeys;
 };
+
+static int by_key(const void *a, const void *b)
+{
+	const lookup *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->key, y->key, n);
+	return c ? c : x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* The length of the first word of S (letters, digits, UTF-8). */
+static size_t first_word(const char *s)
+{
+	size_t k = 0;
+	while (s[k] && (isalnum((unsigned char)s[k]) || ((unsigned char)s[k] & 0x80)))
+		k++;
+	return k;
+}
 
 static char *lower_dup(const char *s)
 {
@@ -52,6 +79,16 @@ patron_catalogue *patron_catalogue_load(patron_store *s)
 		c->name[c->n++] = lower_dup((const char *)sqlite3_column_text(st, 2));
 	}
 	sqlite3_finalize(st);
+	c->keys = patron_xcalloc(2 * c->n + 1, sizeof *c->keys);
+	for (size_t i = 0; i < c->n; i++) {
+		if (*c->sku[i])
+			c->keys[c->nkeys++] = (lookup){c->sku[i], strlen(c->sku[i]), i, 0};
+		size_t fw = first_word(c->name[i]);
+		if (strlen(c->name[i]) >= 4 && fw)
+			c->keys[c->nkeys++] = (lookup){c->name[i], fw, i, 1};
+	}
+	if (c->nkeys)
+		qsort(c->keys, c->nkeys, sizeof *c->keys, by_key);
 	return c;
 }
 
@@ -65,6 +102,7 @@ void patron_catalogue_free(patron_catalogue *c)
 		free(c->shown[i]);
 	}
 	free(c->shown);
+	free(c->keys);
 	free(c->id);
 	free(c->sku);
 	free(c->name);
@@ -344,22 +382,38 @@ size_t patron_entities(patron_store *s, const patron_catalogue *cat, int64_t cid
 				add_date(out, &n, cap, y, m, d, now);
 		}
 	}
-	/* products: an SKU as a word, a name as words of the text */
-	if (cat && text) {
+	/* products: each word looked up among the SKUs and the names' first
+	 * words; a name then matches as whole words of the text */
+	if (cat && text && cat->nkeys) {
 		char *low = lower_dup(text);
-		for (size_t p = 0; p < cat->n && n < cap; p++) {
-			const char *sku = cat->sku[p], *name = cat->name[p];
-			int hit = 0;
-			for (size_t i = 0; i < nw && !hit && *sku; i++)
-				hit = w[i].len == strlen(sku) && strncasecmp(w[i].s, sku, w[i].len) == 0;
-			if (!hit && strlen(name) >= 4) {
-				size_t len = strlen(name);
-				for (const char *f = strstr(low, name); f && !hit; f = strstr(f + 1, name))
-					hit = (f == low || !isalnum((unsigned char)f[-1])) &&
-					      !isalnum((unsigned char)f[len]);
+		for (size_t i = 0; i < nw && n < cap; i++) {
+			const char *at = low + (w[i].s - text);
+			size_t wl = w[i].s[0] == '#' ? 0 : w[i].len;
+			size_t fw = first_word(at);
+			for (int pass = 0; pass < 2; pass++) {	/* the whole word, its first part */
+				lookup want = {at, pass ? fw : wl, 0, 0};
+				if (!want.len || (pass && fw == wl))
+					continue;
+				size_t lo = 0, hi = cat->nkeys;
+				while (lo < hi) {	/* the first key not below the word */
+					size_t mid = (lo + hi) / 2;
+					if (by_key(&cat->keys[mid], &want) < 0)
+						lo = mid + 1;
+					else
+						hi = mid;
+				}
+				for (size_t k = lo; k < cat->nkeys && !by_key(&cat->keys[k], &want); k++) {
+					const lookup *l = &cat->keys[k];
+					const char *name = cat->name[l->product];
+					size_t len = strlen(name);
+					int hit = !l->by_name ? l->len == w[i].len
+						  : strncmp(at, name, len) == 0 &&
+						    !isalnum((unsigned char)at[len]);
+					if (hit)
+						add(out, &n, cap, "product", cat->shown[l->product],
+						    cat->id[l->product]);
+				}
 			}
-			if (hit)
-				add(out, &n, cap, "product", cat->shown[p], cat->id[p]);
 		}
 		free(low);
 	}
