@@ -2,7 +2,8 @@
  * us?") and CSAT (1 to 5, "how satisfied were you?"). A rule sends one as
  * any message, with vars = { survey = "nps" } (or "csat"): its template
  * then gets survey.links, one signed link per score (patron serve's
- * /s/TOKEN records the answer without a login), and survey.token for an
+ * /s/TOKEN shows it, and records it when its form is sent, without a
+ * login), and survey.token for an
  * answer given another way (patron survey record TOKEN SCORE). A token is
  * "OUTBOX_ID.SCORE.MAC" (or "OUTBOX_ID.MAC" without a score): the MAC, an
  * HMAC-SHA256 under the store's survey key, covers the score, so a changed

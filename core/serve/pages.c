@@ -49,19 +49,22 @@ void patron_page_message(patron_buf *b, const char *shop, const char *heading,
 }
 
 void patron_page_survey(patron_buf *b, const char *shop, const char *token, int score,
-			int commented)
+			int recorded)
 {
-	head(b, shop, "Thank you");
-	patron_buf_printf(b, "<h1>Thank you</h1>\n<p>Your answer, %d, is recorded.", score);
-	if (commented) {
-		patron_buf_adds(b, " So are your words: thank you for them.</p>\n</body></html>\n");
+	if (recorded) {
+		head(b, shop, "Thank you");
+		patron_buf_printf(b, "<h1>Thank you</h1>\n<p>Your answer, %d, is recorded.</p>\n"
+				  "</body></html>\n", score);
 		return;
 	}
-	patron_buf_adds(b, " You may tell us more:</p>\n<form method=\"post\" action=\"/s/");
+	head(b, shop, "Your answer");
+	patron_buf_printf(b, "<h1>Your answer: %d</h1>\n<form method=\"post\" action=\"/s/", score);
 	esc(b, token);
-	patron_buf_adds(b, "\"><p><textarea name=\"comment\" rows=\"5\" cols=\"50\" "
-			"maxlength=\"1900\"></textarea></p>\n<p><button type=\"submit\">Send"
-			"</button></p></form>\n</body></html>\n");
+	patron_buf_adds(b, "\"><p><label for=\"comment\">Anything you would like to tell us? "
+			"(you may leave it empty)</label></p>\n<p><textarea id=\"comment\" "
+			"name=\"comment\" rows=\"5\" cols=\"50\" maxlength=\"1900\"></textarea></p>\n"
+			"<p><button type=\"submit\">Send my answer</button></p></form>\n"
+			"</body></html>\n");
 }
 
 void patron_page_login(patron_buf *b, const char *shop, const char *next, const char *error)

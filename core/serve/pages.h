@@ -15,10 +15,10 @@ void patron_page_message(patron_buf *b, const char *shop, const char *heading,
 void patron_page_login(patron_buf *b, const char *shop, const char *next, const char *error);
 /* The unsubscribe confirmation for customer CID's CHANNEL: one button for
  * it, one for every message. Posts back to /u/TOKEN. */
-/* A survey answered (score SCORE, from link TOKEN): thanks, and a form for
- * a comment unless COMMENTED. */
+/* A survey's answer SCORE from link TOKEN: the form that records it (with
+ * room for a comment), or, once RECORDED, the thanks. */
 void patron_page_survey(patron_buf *b, const char *shop, const char *token, int score,
-			int commented);
+			int recorded);
 void patron_page_unsubscribe(patron_buf *b, const char *shop, patron_store *s, int64_t cid,
 			     const char *channel, const char *token);
 /* The report REPORT with the owner's bar (refresh, log out) after <body>. */

@@ -32,7 +32,7 @@
 
 typedef enum {
 	R_NONE, R_TRACK, R_IDENTIFY, R_SHOPIFY, R_STRIPE, R_OPEN, R_CLICK, R_UNSUB_PAGE,
-	R_UNSUB, R_SURVEY, R_LOGIN_PAGE, R_LOGIN, R_LOGOUT, R_REPORT, R_REFRESH, R_CUSTOMER,
+	R_UNSUB, R_SURVEY_PAGE, R_SURVEY, R_LOGIN_PAGE, R_LOGIN, R_LOGOUT, R_REPORT, R_REFRESH, R_CUSTOMER,
 	R_HEALTH, R_NOT_FOUND, R_BAD_METHOD
 } route;
 
@@ -288,7 +288,7 @@ static route route_of(const char *method, const char *url, const char **token, c
 		{"/t/o/", "/t/o/:token", R_OPEN, R_NONE},
 		{"/t/c/", "/t/c/:token", R_CLICK, R_NONE},
 		{"/u/", "/u/:token", R_UNSUB_PAGE, R_UNSUB},
-		{"/s/", "/s/:token", R_SURVEY, R_SURVEY},
+		{"/s/", "/s/:token", R_SURVEY_PAGE, R_SURVEY},
 	};
 	for (size_t i = 0; i < sizeof tokened / sizeof *tokened; i++) {
 		size_t n = strlen(tokened[i].prefix);
@@ -549,7 +549,7 @@ static enum MHD_Result finish_job(server *sv, struct MHD_Connection *c, req *q)
 		if (j->rc < 0)
 			patron_page_message(&page, sv->o->title, "Not recorded", j->err.msg);
 		else
-			patron_page_survey(&page, sv->o->title, q->token, j->score, j->url != NULL);
+			patron_page_survey(&page, sv->o->title, q->token, j->score, 1);
 		return html_reply(c, q, j->rc < 0 ? MHD_HTTP_UNPROCESSABLE_CONTENT : MHD_HTTP_OK,
 				  &page, NULL);
 	}
@@ -713,9 +713,12 @@ static enum MHD_Result start(server *sv, struct MHD_Connection *c, req *q, const
 		}
 		return submit(sv, c, j);
 	}
+	case R_SURVEY_PAGE:
 	case R_SURVEY: {
-		/* /s/ID.SCORE.MAC: the score the link signs, recorded (again, with
-		 * a comment, when the thank-you page's form is sent) */
+		/* /s/ID.SCORE.MAC: the score the link signs. Opening the link shows
+		 * it with a button (and room for a comment); only sending the form
+		 * records it, so a mail scanner that opens every link of an email
+		 * answers nothing. */
 		if (!(rd = reader(sv)))
 			return json_error(c, q, MHD_HTTP_SERVICE_UNAVAILABLE, "the store cannot "
 					  "be opened");
@@ -731,6 +734,11 @@ static enum MHD_Result start(server *sv, struct MHD_Connection *c, req *q, const
 			return html_reply(c, q, MHD_HTTP_NOT_FOUND, &page, NULL);
 		}
 		sodium_memzero(key, sizeof key);
+		if (q->r == R_SURVEY_PAGE) {
+			patron_buf page = {0};
+			patron_page_survey(&page, sv->o->title, q->token, score, 0);
+			return html_reply(c, q, MHD_HTTP_OK, &page, NULL);
+		}
 		job *j = new_job(q, R_SURVEY);
 		j->n = id;
 		j->score = score;
