@@ -797,8 +797,11 @@ static void parse_from(const char *v, char **addr, char **name)
 		if ((unsigned char)b.data[i] > ' ' && b.data[i] != 0x7f)
 			b.data[k++] = b.data[i];
 	b.len = k;
-	patron_buf_add(&b, "", 0);
-	*addr = k && strchr(b.data, '@') ? patron_xstrdup(b.data) : NULL;
+	patron_buf utf = {0};	/* 8-bit bytes as UTF-8, as everything this returns */
+	to_utf8("", b.data ? b.data : "", k, &utf);
+	patron_buf_add(&utf, "", 0);
+	*addr = utf.len && strchr(utf.data, '@') ? patron_xstrdup(utf.data) : NULL;
+	patron_buf_free(&utf);
 	patron_buf_free(&b);
 }
 

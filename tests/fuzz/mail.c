@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	patron_mail m;
 	patron_mail_parse(copy, size, &m);
 	if (!valid_utf8(m.subject) || !valid_utf8(m.text) || !valid_utf8(m.reply) ||
-	    (m.from_name && !valid_utf8(m.from_name)))
+	    (m.from_name && !valid_utf8(m.from_name)) || (m.from_addr && !valid_utf8(m.from_addr)))
 		abort();
 	if (strlen(m.reply) > strlen(m.text))
 		abort();

@@ -219,6 +219,10 @@ START_TEST(threads_are_found_by_ids_and_subjects)
 	ck_assert_str_eq(m.from_addr, "zoe@example.com");
 	ck_assert_str_eq(m.from_name, "Zoe");
 	patron_mail_free(&m);
+	/* an address in Latin-1 bytes comes out as UTF-8 */
+	m = parse("From: caf\xe9@example.com\n\nx");
+	ck_assert_str_eq(m.from_addr, "café@example.com");
+	patron_mail_free(&m);
 	/* an address in the older form "a@b (Name)" */
 	m = parse("From: bob@example.org (Bob Smith)\n\nx");
 	ck_assert_str_eq(m.from_addr, "bob@example.org");
