@@ -61,6 +61,31 @@ static int by_value(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The UIDs of a "* SEARCH 3 4 7" answer above ABOVE, ascending ("N:*" names
+ * the last message even when it is older). */
+static uint64_t *search_result(const char *answer, uint64_t above, size_t *n)
+{
+	uint64_t *uids = NULL;
+	*n = 0;
+	const char *p = strstr(answer, "* SEARCH");
+	for (p = p ? p + 8 : NULL; p;) {
+		while (*p == ' ')
+			p++;
+		if (!isdigit((unsigned char)*p))
+			break;
+		char *end;
+		uint64_t uid = strtoull(p, &end, 10);
+		p = end;
+		if (uid > above) {
+			uids = patron_xrealloc(uids, (*n + 1) * sizeof *uids);
+			uids[(*n)++] = uid;
+		}
+	}
+	if (*n)
+		qsort(uids, *n, sizeof *uids, by_value);
+	return uids;
+}
+
 static int perform(CURL *c, const char *url, const char *custom, patron_buf *b, const char *errbuf,
 		   patron_err *err)
 {
@@ -133,24 +158,19 @@ int patron_imap_read(const char *url, const char *user, const char *password, ui
 		patron_buf_printf(&cmd, "UID SEARCH UID %llu:*", (unsigned long long)*last_uid + 1);
 		rc = perform(c, base.data, cmd.data, &b, errbuf, err);
 	}
-	uint64_t *uids = NULL;
-	size_t n = 0;
-	const char *p = rc == 0 ? strstr(b.data, "* SEARCH") : NULL;
-	for (p = p ? p + 8 : NULL; p;) {
-		while (*p == ' ')
-			p++;
-		if (!isdigit((unsigned char)*p))
-			break;
-		char *end;
-		uint64_t uid = strtoull(p, &end, 10);
-		p = end;
-		if (uid > *last_uid) {	/* "N:*" names the last message even when it is older */
-			uids = patron_xrealloc(uids, (n + 1) * sizeof *uids);
-			uids[n++] = uid;
-		}
+	uint64_t *uids = NULL, *unseen = NULL;
+	size_t n = 0, nu = 0;
+	if (rc == 0)
+		uids = search_result(b.data, *last_uid, &n);
+	/* the messages the owner has not read yet: fetching marks them read,
+	 * so they are marked unread again after */
+	if (rc == 0 && n) {
+		patron_buf_clear(&cmd);
+		patron_buf_printf(&cmd, "UID SEARCH UNSEEN UID %llu:*", (unsigned long long)*last_uid + 1);
+		rc = perform(c, base.data, cmd.data, &b, errbuf, err);
+		if (rc == 0)
+			unseen = search_result(b.data, *last_uid, &nu);
 	}
-	if (n)
-		qsort(uids, n, sizeof *uids, by_value);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		patron_buf_clear(&one);
 		patron_buf_printf(&one, "%s/;UID=%llu", base.data, (unsigned long long)uids[i]);
@@ -159,7 +179,17 @@ int patron_imap_read(const char *url, const char *user, const char *password, ui
 			rc = fn(b.data, b.len, ud, err);
 		if (rc == 0)
 			*last_uid = uids[i];
+		if (rc == 0 && nu && bsearch(&uids[i], unseen, nu, sizeof *unseen, by_value)) {
+			patron_buf_clear(&cmd);
+			patron_buf_printf(&cmd, "UID STORE %llu -FLAGS.SILENT (\\Seen)",
+					  (unsigned long long)uids[i]);
+			patron_err ignored;	/* a mailbox that refuses: the message stays read */
+			patron_buf store = {0};
+			perform(c, base.data, cmd.data, &store, errbuf, &ignored);
+			patron_buf_free(&store);
+		}
 	}
+	free(unseen);
 	free(uids);
 	curl_easy_cleanup(c);
 	patron_buf_free(&b);

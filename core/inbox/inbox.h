@@ -79,8 +79,8 @@ int patron_mailbox_read(const char *path, patron_mail_fn fn, void *ud, patron_er
  * with PASSWORD, those with a UID above *LAST_UID, in UID order, each given
  * to FN; *LAST_UID follows the last one read. *VALIDITY is the mailbox's
  * UIDVALIDITY: when the server's differs (the mailbox was made again) all
- * of it is read. A fetched message is marked read on the server, as a
- * mail program marks it. */
+ * of it is read. A message the owner had not read is marked unread again
+ * once fetched (fetching marks it read). */
 int patron_imap_read(const char *url, const char *user, const char *password, uint64_t *validity,
 		     uint64_t *last_uid, patron_mail_fn fn, void *ud, patron_err *err);
 

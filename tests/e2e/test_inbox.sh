@@ -383,12 +383,17 @@ t_an_imap_mailbox_is_read_from_a_real_server() {
 	expect_rc 1
 	expect_in "$T/err" "$URL: Login denied"
 	expect_eq "$(q "SELECT count(*) FROM ticket_messages")" 0
+	unseen=$(curl -s --user "shop:$IMAP_PASSWORD" "$URL" -X 'UID SEARCH UNSEEN' | tr -d '\r')
+	expect_eq "$unseen" "* SEARCH 3 4 5"	# the ones delivered to new/ (cur/'s are seen)
 	run env PATRON_IMAP_PASSWORD="$IMAP_PASSWORD" "$PATRON" --db "$DB" --now $NOW import inbox --imap "$URL" --user shop
 	expect_rc 0
 	expect_in "$T/out" "$URL: 5 messages: 3 new from customers in 2 new tickets, 1 answers from the shop, 0 already in the store; 2 new customers"
 	expect_eq "$(q "SELECT body FROM ticket_messages WHERE message_id = '<CAF-ada-2@mail.gmail.com>'")" \
 		"It came, très bien. Thank you!"
 	grep -rqF "$IMAP_PASSWORD" "$T/out" "$T/err" "$DB" && fail "the password was written down"
+	# what the owner had not read is still unread in their mail program
+	expect_eq "$(curl -s --user "shop:$IMAP_PASSWORD" "$URL" -X 'UID SEARCH UNSEEN' | tr -d '\r')" \
+		"$unseen"
 	# Later: only what arrived since is fetched
 	printf 'From: new@example.com\nSubject: Hello\nMessage-ID: <new-1@example.com>\n\nAre you open on Sunday?\n' \
 		>"$T/imap/home/shop/Maildir/new/1796100000.M9P9.mx"
