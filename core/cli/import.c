@@ -338,8 +338,8 @@ const cli_command cmd_import = {
 	"\n"
 	"--imap reads an IMAP mailbox (or inbox.imap in patron.conf, with inbox.user):\n"
 	"the messages since the last import (the store remembers where it stopped),\n"
-	"leaving unread what the owner had not read. The password comes from the variable\n"
-	"PATRON_IMAP_PASSWORD, or inbox.password_env / inbox.password_file, never\n"
-	"from patron.conf or the address; imaps:// or STARTTLS is required except to\n"
-	"this machine.\n",
+	"leaving unread what the owner had not read. The password comes from the\n"
+	"variable PATRON_IMAP_PASSWORD, or inbox.password_env / inbox.password_file,\n"
+	"never from patron.conf or the address; imaps:// or STARTTLS is required\n"
+	"except to this machine.\n",
 };

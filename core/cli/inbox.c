@@ -443,8 +443,8 @@ static int inbox(cli *c, int argc, char **argv)
 
 const cli_command cmd_inbox = {
 	"inbox", inbox, "list the customers' questions, the ones that matter most first",
-	"usage: patron inbox [--status open|waiting|solved|all] [--sort priority|oldest|value]\n"
-	"                    [--limit N] [--json]\n"
+	"usage: patron inbox [--status open|waiting|solved|all]\n"
+	"                    [--sort priority|oldest|value] [--limit N] [--json]\n"
 	"\n"
 	"Lists the tickets made from the customers' emails (patron import inbox): open\n"
 	"ones wait for the shop's answer, waiting ones for the customer's, solved ones\n"
