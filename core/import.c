@@ -742,35 +742,6 @@ static int row_feedback(importer *im, patron_err *why, patron_err *err)
 
 /* ---- bytes ---- */
 
-/* The length of the valid UTF-8 sequence at P (at most N bytes), or 0. */
-static size_t utf8_char(const unsigned char *p, size_t n)
-{
-	size_t len;
-	uint32_t cp;
-	if (p[0] < 0x80)
-		return 1;
-	if ((p[0] & 0xe0) == 0xc0)
-		len = 2, cp = p[0] & 0x1f;
-	else if ((p[0] & 0xf0) == 0xe0)
-		len = 3, cp = p[0] & 0x0f;
-	else if ((p[0] & 0xf8) == 0xf0)
-		len = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	/* overlong forms, surrogates and code points past Unicode's end */
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
 /* The 1-based byte of S's first NUL or invalid UTF-8, or 0 when it is clean. */
 static size_t first_bad_byte(const char *s, size_t len, int *nul)
 {
@@ -784,7 +755,7 @@ static size_t first_bad_byte(const char *s, size_t len, int *nul)
 			i++;
 			continue;
 		}
-		size_t k = utf8_char(p + i, len - i);
+		size_t k = patron_utf8_len(p + i, len - i);
 		if (!k) {
 			*nul = 0;
 			return i + 1;
@@ -794,14 +765,6 @@ static size_t first_bad_byte(const char *s, size_t len, int *nul)
 	return 0;
 }
 
-/* Windows-1252's 0x80-0x9f (0: unassigned); the rest is ISO-8859-1. */
-static const uint16_t cp1252_high[32] = {
-	0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
-	0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017d, 0,
-	0, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
-	0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0, 0x017e, 0x0178,
-};
-
 /* Appends S (LEN bytes in ENC) to B as UTF-8; the 1-based byte that has no
  * character in ENC, or 0. */
 static size_t transcode(patron_buf *b, const char *s, size_t len, patron_encoding enc)
@@ -810,24 +773,9 @@ static size_t transcode(patron_buf *b, const char *s, size_t len, patron_encodin
 		unsigned c = (unsigned char)s[i];
 		if (c == 0)
 			return i + 1;
-		if (c >= 0x80 && c < 0xa0 && enc == PATRON_ENCODING_CP1252) {
-			c = cp1252_high[c - 0x80];
-			if (!c)
-				return i + 1;
-		}
-		char u[3];
-		size_t n = 0;
-		if (c < 0x80) {
-			u[n++] = (char)c;
-		} else if (c < 0x800) {
-			u[n++] = (char)(0xc0 | c >> 6);
-			u[n++] = (char)(0x80 | (c & 0x3f));
-		} else {
-			u[n++] = (char)(0xe0 | c >> 12);
-			u[n++] = (char)(0x80 | (c >> 6 & 0x3f));
-			u[n++] = (char)(0x80 | (c & 0x3f));
-		}
-		patron_buf_add(b, u, n);
+		if (enc == PATRON_ENCODING_CP1252 && !(c = patron_cp1252((unsigned char)c)))
+			return i + 1;
+		patron_utf8_put(b, c);
 	}
 	patron_buf_add(b, "", 1);
 	return 0;

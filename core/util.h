@@ -51,4 +51,13 @@ void patron_escape(const char *in, char *out, size_t cap);
  * may read the file, or when it holds CAP bytes or more. */
 int patron_read_secret(const char *path, char *buf, size_t cap, size_t *len, patron_err *err);
 
+/* Text's bytes: the length of the valid UTF-8 sequence at P (N bytes left;
+ * overlong forms, surrogates and code points past U+10FFFF are not), or 0;
+ * code point CP appended as UTF-8 (U+FFFD for 0, a surrogate or one past
+ * U+10FFFF); and the character of Windows-1252 byte C (0 for the five it
+ * leaves unassigned; a byte outside 0x80-0x9F is its ISO-8859-1 self). */
+size_t patron_utf8_len(const unsigned char *p, size_t n);
+void patron_utf8_put(patron_buf *b, uint32_t cp);
+uint32_t patron_cp1252(unsigned char c);
+
 #endif

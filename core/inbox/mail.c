@@ -162,69 +162,24 @@ static void b64_decode(const char *s, size_t n, patron_buf *out)
 	}
 }
 
-static void put_utf8(patron_buf *out, uint32_t cp)
-{
-	char b[4];
-	if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		cp = 0xfffd;
-	if (cp < 0x80) {
-		b[0] = (char)cp;
-		patron_buf_add(out, b, 1);
-	} else if (cp < 0x800) {
-		b[0] = (char)(0xc0 | cp >> 6), b[1] = (char)(0x80 | (cp & 0x3f));
-		patron_buf_add(out, b, 2);
-	} else if (cp < 0x10000) {
-		b[0] = (char)(0xe0 | cp >> 12), b[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-		b[2] = (char)(0x80 | (cp & 0x3f));
-		patron_buf_add(out, b, 3);
-	} else {
-		b[0] = (char)(0xf0 | cp >> 18), b[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-		b[2] = (char)(0x80 | (cp >> 6 & 0x3f)), b[3] = (char)(0x80 | (cp & 0x3f));
-		patron_buf_add(out, b, 4);
-	}
-}
-
-/* The length of the valid UTF-8 sequence at P (N bytes left), or 0. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-	if (p[0] < 0x80)
-		return 1;
-	size_t len = p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : p[0] >= 0xe0 && p[0] <= 0xef ? 3
-		     : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
-	if (!len || len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
-	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
-		return 0;	/* overlong, a surrogate, beyond U+10FFFF */
-	return len;
-}
-
 static int utf8_valid(const char *s, size_t n)
 {
 	for (size_t i = 0, k; i < n; i += k)
-		if (!(k = utf8_len((const unsigned char *)s + i, n - i)))
+		if (!(k = patron_utf8_len((const unsigned char *)s + i, n - i)))
 			return 0;
 	return 1;
 }
 
-/* Windows-1252's 0x80-0x9F; the five it leaves undefined keep their
- * ISO-8859-1 (C1) code points. Every other byte is its own code point. */
-static const uint16_t cp1252_high[32] = {
-	0x20ac, 0x81, 0x201a, 0x192, 0x201e, 0x2026, 0x2020, 0x2021, 0x2c6, 0x2030, 0x160,
-	0x2039, 0x152, 0x8d, 0x17d, 0x8f, 0x90, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022,
-	0x2013, 0x2014, 0x2dc, 0x2122, 0x161, 0x203a, 0x153, 0x9d, 0x17e, 0x178,
-};
-
+/* Windows-1252, the five bytes it leaves unassigned read as ISO-8859-1's
+ * (C1) characters, so nothing is refused. */
 static void cp1252_to_utf8(const char *s, size_t n, patron_buf *out)
 {
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c == 0)
 			continue;
-		put_utf8(out, c >= 0x80 && c < 0xa0 ? cp1252_high[c - 0x80] : c);
+		uint32_t cp = patron_cp1252(c);
+		patron_utf8_put(out, cp ? cp : c);
 	}
 }
 
@@ -276,7 +231,7 @@ static void to_utf8(const char *charset, const char *s, size_t n, patron_buf *ou
 			if (*p)
 				patron_buf_add(out, p, 1);
 		if (r == (size_t)-1 && errno != E2BIG) {	/* a byte the charset has no use for */
-			put_utf8(out, 0xfffd);
+			patron_utf8_put(out, 0xfffd);
 			in++;
 			left--;
 			iconv(cd, NULL, NULL, NULL, NULL);
@@ -509,13 +464,13 @@ static void html_entity(const char *s, size_t n, size_t *i, patron_buf *out)
 			patron_buf_add(out, "&", 1);
 			return;
 		}
-		put_utf8(out, cp == 0xa0 ? ' ' : cp > 0x10ffff ? 0xfffd : (uint32_t)cp);
+		patron_utf8_put(out, cp == 0xa0 ? ' ' : cp > 0x10ffff ? 0xfffd : (uint32_t)cp);
 		*i = j;
 		return;
 	}
 	for (size_t k = 0; k < sizeof names / sizeof *names; k++)
 		if (strcmp(name, names[k].name) == 0) {
-			put_utf8(out, names[k].cp);
+			patron_utf8_put(out, names[k].cp);
 			*i = j;
 			return;
 		}
