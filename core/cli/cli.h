@@ -116,10 +116,11 @@ int cli_forecast_series(cli *c, const struct patron_config *cfg, const double *y
 			size_t season, size_t horizon, double *mean, double *lo, double *hi,
 			char *method, size_t cap, char *why, size_t why_cap);
 
-/* The sentiment analyzer patron.conf chooses, opened (*OUT NULL when
- * sentiment = false); -1 with the line printed. Its plugins live in PS. */
-int cli_sentiment_open(cli *c, const struct patron_config *cfg, patron_plugins *ps,
-		       patron_analyzer **out);
+/* The analyzer patron.conf chooses for JOB ("sentiment", "intent"), or
+ * JOB.CHOICE, opened (*OUT NULL when JOB = false); -1 with the line
+ * printed. Its plugins live in PS. */
+int cli_analyzer_open(cli *c, const struct patron_config *cfg, const char *job,
+		      const char *choice, patron_plugins *ps, patron_analyzer **out);
 /* Scores one text with the analyzer CTX (for patron_import_opts). */
 int cli_sentiment_one(void *ctx, const char *text, double *out, patron_err *err);
 /* The sentiment job of patron score: every feedback scored again, and each
@@ -136,11 +137,7 @@ extern const cli_command cmd_init, cmd_import, cmd_customer, cmd_customers, cmd_
 /* The surveys of the last DAYS as JSON (NPS, CSAT, detractors, NPS by month). */
 int cli_survey_summary(cli *c, patron_store *s, int days, json_t **out);
 
-/* The intent classifier patron.conf chooses (intent = "bayes" unless set;
- * CHOICE overrides), opened (*OUT NULL when intent = false); -1 with the
- * line printed. cli_intent_one labels one text (1: nothing trained yet). */
-int cli_intent_open(cli *c, const struct patron_config *cfg, const char *choice,
-		    patron_plugins *ps, patron_analyzer **out);
+/* Labels one text with the intent analyzer CTX (1: nothing trained yet). */
 int cli_intent_one(void *ctx, const char *text, const char **label, double *confidence,
 		   patron_err *err);
 /* patron train intents FILE.csv, patron eval intents --test FILE.csv */

@@ -27,7 +27,7 @@ static int import_one(cli *c, const char *dir, const char *file, patron_import_k
 	patron_plugins ps = {0};
 	patron_analyzer *a = NULL;
 	if (kind == PATRON_IMPORT_FEEDBACK &&
-	    (!(cfg = cli_config(c)) || cli_sentiment_open(c, cfg, &ps, &a) < 0)) {
+	    (!(cfg = cli_config(c)) || cli_analyzer_open(c, cfg, "sentiment", NULL, &ps, &a) < 0)) {
 		patron_plugins_free(&ps);
 		patron_config_free(cfg);
 		return EXIT_FAIL;

@@ -228,7 +228,7 @@ static int run(cli *c, int argc, char **argv)
 	 * says it arrived carries it. */
 	patron_plugins ps = {0};
 	patron_analyzer *analyzer = NULL;
-	if (o.kind == PATRON_IMPORT_FEEDBACK && cli_sentiment_open(c, cfg, &ps, &analyzer) < 0) {
+	if (o.kind == PATRON_IMPORT_FEEDBACK && cli_analyzer_open(c, cfg, "sentiment", NULL, &ps, &analyzer) < 0) {
 		patron_plugins_free(&ps);
 		patron_config_free(cfg);
 		return EXIT_FAIL;

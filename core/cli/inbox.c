@@ -14,23 +14,6 @@
 #include "../value.h"
 #include "cli.h"
 
-/* ---- where answers go out ---- */
-
-typedef struct {
-	patron_reply_from r;
-	char from[320];
-} reply_via;
-
-static void reply_from(const patron_config *cfg, reply_via *v)
-{
-	patron_reply_from_config(cfg, &v->r, v->from);
-}
-
-static int load_faq(cli *c, const patron_config *cfg, patron_faq **faq, patron_err *err)
-{
-	return patron_faq_load_for(cfg, c->db_path, faq, err);
-}
-
 /* ---- patron import inbox ---- */
 
 /* The shop's own addresses: inbox.addresses (comma-separated) and the
@@ -157,7 +140,7 @@ int cli_import_inbox(cli *c, int argc, char **argv)
 	patron_config_number(cfg, "churn", "threshold", &o.churn_threshold);
 	patron_plugins ps = {0};
 	patron_analyzer *analyzer = NULL;
-	if (cli_sentiment_open(c, cfg, &ps, &analyzer) < 0) {
+	if (cli_analyzer_open(c, cfg, "sentiment", NULL, &ps, &analyzer) < 0) {
 		free(password);
 		patron_plugins_free(&ps);
 		patron_config_free(cfg);
@@ -169,9 +152,10 @@ int cli_import_inbox(cli *c, int argc, char **argv)
 	}
 	/* answers written as messages arrive: auto_reply = { shipping = "send",
 	 * order_status = "draft", confidence = 0.7, min_score = 1 } */
-	reply_via via;
-	reply_from(cfg, &via);
-	o.reply = &via.r;
+	patron_reply_from via;	/* inbox.channel, its sender and domain */
+	char via_from[320];
+	patron_reply_from_config(cfg, &via, via_from);
+	o.reply = &via;
 	double cap;
 	const char *per = patron_config_string(cfg, "frequency_cap", "per");
 	if (per && patron_config_number(cfg, "frequency_cap", "messages", &cap) > 0 &&
@@ -200,7 +184,7 @@ int cli_import_inbox(cli *c, int argc, char **argv)
 	modes[nm] = NULL;
 	o.auto_reply = modes;
 	patron_faq *faq = NULL;
-	if (load_faq(c, cfg, &faq, &err) < 0) {
+	if (patron_faq_load_for(cfg, c->db_path, &faq, &err) < 0) {
 		json_decref(auto_conf);
 		free(password);
 		patron_plugins_free(&ps);
@@ -209,7 +193,7 @@ int cli_import_inbox(cli *c, int argc, char **argv)
 	}
 	o.faq = faq;
 	patron_analyzer *intents = NULL;
-	if (cli_intent_open(c, cfg, NULL, &ps, &intents) < 0) {
+	if (cli_analyzer_open(c, cfg, "intent", NULL, &ps, &intents) < 0) {
 		free(password);
 		patron_faq_free(faq);
 		json_decref(auto_conf);
@@ -553,7 +537,7 @@ static int show(cli *c, patron_store *s, int64_t id)
 			patron_config *cfg = cli_config(c);
 			patron_faq *faq = NULL;
 			patron_err err;
-			if (cfg && load_faq(c, cfg, &faq, &err) == 0) {
+			if (cfg && patron_faq_load_for(cfg, c->db_path, &faq, &err) == 0) {
 				patron_faq_hit hits[3];
 				size_t n = patron_faq_search(faq, (const char *)sqlite3_column_text(st, 3),
 							     hits, 3);
@@ -675,11 +659,12 @@ static int ticket(cli *c, int argc, char **argv)
 			patron_config_free(cfg);
 			return cli_fail(EXIT_FAIL, "%s", err.msg);
 		}
-		reply_via via;
-		reply_from(cfg, &via);
+		patron_reply_from via;
+		char via_from[320];
+		patron_reply_from_config(cfg, &via, via_from);
 		int64_t outbox_id;
-		int rc = reply ? patron_ticket_reply(s, id, &via.r, text, c->now, &outbox_id, &err)
-			       : patron_ticket_approve(s, id, &via.r, c->now, &outbox_id, &err);
+		int rc = reply ? patron_ticket_reply(s, id, &via, text, c->now, &outbox_id, &err)
+			       : patron_ticket_approve(s, id, &via, c->now, &outbox_id, &err);
 		free(text);
 		if (rc < 0) {
 			patron_config_free(cfg);
@@ -691,7 +676,7 @@ static int ticket(cli *c, int argc, char **argv)
 		else if (!c->json)
 			printf("ticket %lld: %s queued as message #%lld on %s%s\n", (long long)id,
 			       approve ? "the suggested answer" : "answer", (long long)outbox_id,
-			       via.r.channel,
+			       via.channel,
 			       send ? "" : " (patron deliver sends it, as does the next patron run)");
 		int sent = send ? cli_deliver(c, cfg, 0, 0, c->json, 0) : EXIT_OK;
 		patron_config_free(cfg);

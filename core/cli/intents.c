@@ -80,24 +80,6 @@ static int read_labelled(const char *path, labelled *out, patron_err *err)
 	return 0;
 }
 
-int cli_intent_open(cli *c, const patron_config *cfg, const char *choice, patron_plugins *ps,
-		    patron_analyzer **out)
-{
-	*out = NULL;
-	if (!choice && !patron_config_plugin(cfg, "intent"))
-		return 0;	/* intent = false */
-	const patron_plugin_file *pf = cli_job_plugin(c, cfg, "intent", choice, ps);
-	if (!pf)
-		return -1;
-	patron_run_env env = {.store = c->store, .config = cfg, .job = "intent", .now = c->now};
-	patron_err err;
-	if (patron_analyzer_open(pf, &env, out, &err) < 0) {
-		cli_fail(EXIT_FAIL, "%s", err.msg);
-		return -1;
-	}
-	return 0;
-}
-
 int cli_intent_one(void *ctx, const char *text, const char **label, double *confidence,
 		   patron_err *err)
 {
@@ -182,7 +164,7 @@ int cli_train_intents(cli *c, const char *choice, const char *path)
 	/* The open tickets without an intent get one now. */
 	patron_analyzer *a = NULL;
 	long labelled_now = 0;
-	if (cli_intent_open(c, cfg, pf->desc->name + strlen("intent."), &ps, &a) < 0 ||
+	if (cli_analyzer_open(c, cfg, "intent", pf->desc->name + strlen("intent."), &ps, &a) < 0 ||
 	    (a && (labelled_now = label_open_tickets(c, a)) < 0)) {
 		patron_analyzer_close(a);
 		goto out;
@@ -232,7 +214,7 @@ int cli_eval_intents(cli *c, const char *choice, const char *path)
 	double *conf = patron_xcalloc(l.n, sizeof *conf);
 	char **names = patron_xcalloc(2 * l.n, sizeof *names);
 	size_t *m = NULL;
-	if (cli_intent_open(c, cfg, choice, &ps, &a) < 0)
+	if (cli_analyzer_open(c, cfg, "intent", choice, &ps, &a) < 0)
 		goto out;
 	if (!a) {
 		cli_fail(EXIT_FAIL, "intent = false in patron.conf: no classifier to evaluate");

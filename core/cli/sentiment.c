@@ -1,7 +1,8 @@
-/* What customers say: the sentiment analyzer patron.conf chooses
- * (sentiment = "lexicon" unless set), opened once and used by the import
- * of feedback (each new text scored as it lands) and by patron score (every
- * text scored again, and each customer's mean sentiment stored). */
+/* What customers say: the analyzers patron.conf chooses, opened once per
+ * command. The sentiment one (sentiment = "lexicon" unless set) is used by
+ * the import of feedback and of the inbox (each new text scored as it
+ * lands) and by patron score (every text scored again, and each customer's
+ * mean sentiment stored). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,22 +11,21 @@
 #include "../config.h"
 #include "cli.h"
 
-int cli_sentiment_open(cli *c, const patron_config *cfg, patron_plugins *ps,
-		       patron_analyzer **out)
+int cli_analyzer_open(cli *c, const patron_config *cfg, const char *job, const char *choice,
+		      patron_plugins *ps, patron_analyzer **out)
 {
 	*out = NULL;
-	const char *choice = patron_config_plugin(cfg, "sentiment");
-	if (!choice)
-		return 0;	/* sentiment = false */
-	const patron_plugin_file *pf = cli_job_plugin(c, cfg, "sentiment", NULL, ps);
+	if (!choice && !patron_config_plugin(cfg, job))
+		return 0;	/* JOB = false */
+	const patron_plugin_file *pf = cli_job_plugin(c, cfg, job, choice, ps);
 	if (!pf)
 		return -1;
 	if (pf->desc->kind != PATRON_KIND_ANALYZER) {
-		cli_fail(EXIT_FAIL, "%s: sentiment: plugin %s is a %s, the job needs an analyzer",
-			 patron_config_path(cfg), pf->desc->name, patron_kind_name(pf->desc->kind));
+		cli_fail(EXIT_FAIL, "%s: %s: plugin %s is a %s, the job needs an analyzer",
+			 patron_config_path(cfg), job, pf->desc->name, patron_kind_name(pf->desc->kind));
 		return -1;
 	}
-	patron_run_env env = {.store = c->store, .config = cfg, .job = "sentiment", .now = c->now};
+	patron_run_env env = {.store = c->store, .config = cfg, .job = job, .now = c->now};
 	patron_err err;
 	if (patron_analyzer_open(pf, &env, out, &err) < 0) {
 		cli_fail(EXIT_FAIL, "%s", err.msg);
@@ -47,7 +47,7 @@ int cli_score_sentiment(cli *c, const patron_config *cfg, int quiet, json_t *all
 {
 	patron_plugins ps = {0};
 	patron_analyzer *a;
-	if (cli_sentiment_open(c, cfg, &ps, &a) < 0) {
+	if (cli_analyzer_open(c, cfg, "sentiment", NULL, &ps, &a) < 0) {
 		patron_plugins_free(&ps);
 		return EXIT_FAIL;
 	}

@@ -443,6 +443,7 @@ int patron_inbox_add(patron_inbox *in, const char *data, size_t len, patron_inbo
 	patron_mail m;
 	patron_mail_parse(data, len, &m);
 	int rc = -1;
+	patron_buf both = {0};	/* subject and text, as the intent and the entities read them */
 	char email[320], mid_buf[80];
 	const char *mid = m.message_id;
 	if (!mid) {	/* the same bytes get the same made-up id: kept once all the same */
@@ -496,14 +497,13 @@ int patron_inbox_add(patron_inbox *in, const char *data, size_t len, patron_inbo
 	    in->o.sentiment(in->o.sentiment_ctx, m.reply, &sentiment, err) < 0)
 		goto out;
 	const char *priority = from_shop ? "normal" : priority_of(in, cid, sentiment);
-	/* what it is about, from its subject and what the customer wrote */
+	/* what it is about and what it names, from its subject and what the
+	 * customer wrote */
+	patron_buf_printf(&both, "%s\n%s", m.subject, m.reply);
 	const char *intent = NULL;
 	double confidence = NAN;
 	if (!from_shop && in->o.intent) {
-		patron_buf both = {0};
-		patron_buf_printf(&both, "%s\n%s", m.subject, m.reply);
 		int irc = in->o.intent(in->o.intent_ctx, both.data, &intent, &confidence, err);
-		patron_buf_free(&both);
 		if (irc < 0)
 			goto out;
 		if (irc == 1) {	/* nothing trained: the import goes on without */
@@ -572,10 +572,7 @@ int patron_inbox_add(patron_inbox *in, const char *data, size_t len, patron_inbo
 	int64_t order_id = 0;
 	json_t *ej = NULL;
 	if (!from_shop) {
-		patron_buf both = {0};
-		patron_buf_printf(&both, "%s\n%s", m.subject, m.reply);
 		nents = patron_entities(in->s, in->catalogue, cid, both.data, when, ents, 16);
-		patron_buf_free(&both);
 		ej = json_array();
 		for (size_t i = 0; i < nents; i++) {
 			json_t *e = json_pack("{s:s, s:s}", "kind", ents[i].kind, "value", ents[i].value);
@@ -642,13 +639,10 @@ int patron_inbox_add(patron_inbox *in, const char *data, size_t len, patron_inbo
 	json_decref(p);
 	rc = patron_event_append(in->s, "inquiry.received", cid, payload, when, in->o.now, err);
 	free(payload);
-	if (rc == 0 && intent) {
-		patron_buf both = {0};
-		patron_buf_printf(&both, "%s\n%s", m.subject, m.reply);
+	if (rc == 0 && intent)
 		rc = auto_reply(in, ticket, cid, order_id, intent, confidence, both.data, st, err);
-		patron_buf_free(&both);
-	}
 out:
+	patron_buf_free(&both);
 	patron_mail_free(&m);
 	return rc;
 }
