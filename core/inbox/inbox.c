@@ -669,12 +669,15 @@ static int add_one(const char *data, size_t len, void *ud, patron_err *err)
 	return patron_inbox_add(c->in, data, len, c->st, err);
 }
 
-int patron_inbox_import(patron_store *s, const char *path, const patron_inbox_opts *o,
-			patron_inbox_stats *st, patron_err *err)
+/* One source's messages (READ gives them) in one transaction: all of it
+ * or, on an error, nothing. */
+typedef int (*source_fn)(patron_store *s, const void *src, patron_mail_fn fn, void *ud,
+			 patron_err *err);
+
+static int import_from(patron_store *s, const patron_inbox_opts *o, patron_inbox_stats *st,
+		       source_fn read, const void *src, patron_err *err)
 {
 	memset(st, 0, sizeof *st);
-	if (access(path, R_OK) != 0)
-		return patron_err_set(err, "%s: cannot read it: %s", path, strerror(errno));
 	patron_inbox *in;
 	if (patron_store_begin(s, err) < 0)
 		return -1;
@@ -683,7 +686,7 @@ int patron_inbox_import(patron_store *s, const char *path, const patron_inbox_op
 		return -1;
 	}
 	import_ctx c = {.in = in, .st = st, .start = patron_clock(), .progress = o->progress};
-	int rc = patron_mailbox_read(path, add_one, &c, err);
+	int rc = read(s, src, add_one, &c, err);
 	if (c.shown > 0)
 		fprintf(stderr, "\r%*s\r", 40, "");
 	patron_inbox_close(in);
@@ -694,46 +697,61 @@ int patron_inbox_import(patron_store *s, const char *path, const patron_inbox_op
 	return patron_store_commit(s, err);
 }
 
-int patron_inbox_import_imap(patron_store *s, const char *url, const char *user,
-			     const char *password, const patron_inbox_opts *o,
-			     patron_inbox_stats *st, patron_err *err)
+static int read_path(patron_store *s, const void *path, patron_mail_fn fn, void *ud,
+		     patron_err *err)
 {
-	memset(st, 0, sizeof *st);
-	patron_inbox *in;
-	if (patron_store_begin(s, err) < 0)
-		return -1;
-	if (patron_inbox_open(s, o, &in, err) < 0) {
-		patron_store_rollback(s);
-		return -1;
+	(void)s;
+	return patron_mailbox_read(path, fn, ud, err);
+}
+
+int patron_inbox_import(patron_store *s, const char *path, const patron_inbox_opts *o,
+			patron_inbox_stats *st, patron_err *err)
+{
+	if (access(path, R_OK) != 0) {
+		memset(st, 0, sizeof *st);
+		return patron_err_set(err, "%s: cannot read it: %s", path, strerror(errno));
 	}
-	/* where the last import stopped: "UIDVALIDITY:UID", per mailbox and user */
+	return import_from(s, o, st, read_path, path, err);
+}
+
+typedef struct {
+	const char *url, *user, *password;
+} imap_source;
+
+/* The mailbox's messages since the last import, and where this one stopped
+ * remembered ("UIDVALIDITY:UID" per mailbox and user) in the same
+ * transaction. */
+static int read_imap(patron_store *s, const void *src, patron_mail_fn fn, void *ud,
+		     patron_err *err)
+{
+	const imap_source *m = src;
 	char key[1200];
-	snprintf(key, sizeof key, "imap.%s.%s", user ? user : "", url);
+	snprintf(key, sizeof key, "imap.%s.%s", m->user ? m->user : "", m->url);
 	uint64_t validity = 0, last = 0;
 	sqlite3_stmt *q = patron_store_stmt(s, ST_SETTING_GET);
 	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
 	if (sqlite3_step(q) == SQLITE_ROW &&
-	    sscanf((const char *)sqlite3_column_text(q, 0), "%" SCNu64 ":%" SCNu64, &validity, &last) != 2)
+	    sscanf((const char *)sqlite3_column_text(q, 0), "%" SCNu64 ":%" SCNu64, &validity,
+		   &last) != 2)
 		validity = last = 0;
 	sqlite3_reset(q);
-	import_ctx c = {.in = in, .st = st, .start = patron_clock(), .progress = o->progress};
-	int rc = patron_imap_read(url, user, password, &validity, &last, add_one, &c, err);
-	if (c.shown > 0)
-		fprintf(stderr, "\r%*s\r", 40, "");
-	patron_inbox_close(in);
-	if (rc == 0) {
-		char value[64];
-		snprintf(value, sizeof value, "%" PRIu64 ":%" PRIu64, validity, last);
-		q = patron_store_stmt(s, ST_SETTING_PUT);
-		sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 2, value, -1, SQLITE_STATIC);
-		rc = sqlite3_step(q) == SQLITE_DONE ? 0 : patron_store_fail(s, err, "remembering the "
-									"mailbox");
-		sqlite3_reset(q);
-	}
-	if (rc != 0) {
-		patron_store_rollback(s);
+	if (patron_imap_read(m->url, m->user, m->password, &validity, &last, fn, ud, err) != 0)
 		return -1;
-	}
-	return patron_store_commit(s, err);
+	char value[64];
+	snprintf(value, sizeof value, "%" PRIu64 ":%" PRIu64, validity, last);
+	q = patron_store_stmt(s, ST_SETTING_PUT);
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, value, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : patron_store_fail(s, err, "remembering the "
+									"mailbox");
+	sqlite3_reset(q);
+	return rc;
+}
+
+int patron_inbox_import_imap(patron_store *s, const char *url, const char *user,
+			     const char *password, const patron_inbox_opts *o,
+			     patron_inbox_stats *st, patron_err *err)
+{
+	imap_source m = {url, user, password};
+	return import_from(s, o, st, read_imap, &m, err);
 }
