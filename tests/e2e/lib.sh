@@ -64,3 +64,23 @@ stop_server() {
 	while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
 	rm -f "$T/.server-$1.pid"
 }
+
+# start_serve [ARGS...]: starts patron serve on the test's store at a free
+# port of 127.0.0.1; $URL is its address. Stopped by the runner when the
+# test ends.
+start_serve() {
+	rm -f "$T/serve.out"
+	"$PATRON" --db "$DB" serve --listen 127.0.0.1:0 --access-log "$T/access.log" "$@" \
+		>"$T/serve.out" 2>"$T/serve.err" &
+	echo $! >"$T/.server-patron.pid"
+	for _ in $(seq 100); do
+		if grep -q "listening on" "$T/serve.out" 2>/dev/null; then
+			URL=$(sed -n 's/.*listening on //p' "$T/serve.out")
+			return 0
+		fi
+		kill -0 "$(cat "$T/.server-patron.pid")" 2>/dev/null ||
+			fail "patron serve did not start: $(cat "$T/serve.err")"
+		sleep 0.1
+	done
+	fail "patron serve did not start in 10 s"
+}

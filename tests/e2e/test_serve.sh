@@ -7,24 +7,9 @@
 SHOPIFY_SECRET=shpss_test_secret_0123
 STRIPE_SECRET=whsec_test_secret_0123
 
-# serve [ARGS...]: starts patron serve on a free port; $URL is its address.
-# Stopped by the runner when the test ends (or by serve_stop).
+# serve [ARGS...]: start_serve with the shops' webhook secrets.
 serve() {
-	rm -f "$T/serve.out"
-	PATRON_SHOPIFY_SECRET=$SHOPIFY_SECRET PATRON_STRIPE_SECRET=$STRIPE_SECRET \
-		"$PATRON" --db "$DB" serve --listen 127.0.0.1:0 --access-log "$T/access.log" "$@" \
-		>"$T/serve.out" 2>"$T/serve.err" &
-	echo $! >"$T/.server-patron.pid"
-	for _ in $(seq 100); do
-		if grep -q "listening on" "$T/serve.out" 2>/dev/null; then
-			URL=$(sed -n 's/.*listening on //p' "$T/serve.out")
-			return 0
-		fi
-		kill -0 "$(cat "$T/.server-patron.pid")" 2>/dev/null ||
-			fail "patron serve did not start: $(cat "$T/serve.err")"
-		sleep 0.1
-	done
-	fail "patron serve did not start in 10 s"
+	PATRON_SHOPIFY_SECRET=$SHOPIFY_SECRET PATRON_STRIPE_SECRET=$STRIPE_SECRET start_serve "$@"
 }
 
 serve_stop() {

@@ -6,21 +6,6 @@
 
 NOW=2026-11-30T12:00:00
 
-serve() {
-	rm -f "$T/serve.out"
-	"$PATRON" --db "$DB" serve --listen 127.0.0.1:0 --access-log "$T/access.log" \
-		>"$T/serve.out" 2>"$T/serve.err" &
-	echo $! >"$T/.server-patron.pid"
-	for _ in $(seq 100); do
-		if grep -q "listening on" "$T/serve.out" 2>/dev/null; then
-			URL=$(sed -n 's/.*listening on //p' "$T/serve.out")
-			return 0
-		fi
-		sleep 0.1
-	done
-	fail "patron serve did not start: $(cat "$T/serve.err")"
-}
-
 # get URL: the status in $CODE, the page in $T/page
 get() {
 	CODE=$(curl -s -o "$T/page" -w '%{http_code}' "$@")
@@ -31,7 +16,7 @@ t_a_solved_ticket_asks_for_a_score_and_the_answer_comes_back() {
 	"$PATRON" --db "$DB" --now $NOW import customers "$T/c.csv" >/dev/null
 	printf 'From: ada@example.com\nSubject: Lid\nMessage-ID: <a1@x>\n\nThe lid is missing.\n' >"$T/1.eml"
 	"$PATRON" --db "$DB" --now $NOW import inbox "$T/1.eml" >/dev/null
-	serve
+	start_serve
 	cat >"$T/patron.conf" <<-CONF
 	public_url = "$URL"
 	channels = { email = { from = "Shop <help@shop.example>" } }
