@@ -365,9 +365,14 @@ static int auto_reply(patron_inbox *in, int64_t ticket, int64_t cid, int64_t ord
 	if (strcmp(intent, "order_status") == 0 && order_answer(in, cid, order_id, &answer)) {
 		snprintf(source, sizeof source, "order_status");
 	} else if (patron_faq_size(in->o.faq)) {
-		patron_faq_hit hit;
-		if (patron_faq_search(in->o.faq, text, &hit, 1) == 1 &&
-		    hit.score >= in->o.faq_min_score) {
+		/* the best entry but faq/order_status.md, which only words an
+		 * order's state: without an order its fields would be empty */
+		patron_faq_hit hits[2], hit = {0, 0};
+		size_t nh = patron_faq_search(in->o.faq, text, hits, 2);
+		for (size_t i = nh; i-- > 0;)
+			if (strcmp(patron_faq_name(in->o.faq, hits[i].entry), "order_status") != 0)
+				hit = hits[i];
+		if (hit.score > 0 && hit.score >= in->o.faq_min_score) {
 			sqlite3_stmt *q;
 			const char *first = "";
 			char name[200] = "";

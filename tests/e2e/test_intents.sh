@@ -185,6 +185,13 @@ your order #1042 of 2026-11-20 (45.00 EUR) is paid."
 	mail "$T/4.eml" "Ada <ada@example.com>" "Delivery again" "How long does delivery to Canada take?"
 	run "$PATRON" --db "$DB" --now $NOW import inbox "$T/4.eml"
 	expect_in "$T/out" "0 answered at once, 1 suggested answers waiting"
+	# an order-status question from someone with no order: faq/order_status.md
+	# only words an order's state, so it is never the answer then (its fields
+	# would be empty); another FAQ entry may be
+	cp "$ROOT/examples/faq/order_status.md" "$T/faq/"
+	mail "$T/5.eml" "Cy <cy@example.com>" "My order" "Where is my order? It has not arrived."
+	"$PATRON" --db "$DB" --now $NOW import inbox "$T/5.eml" >/dev/null
+	expect_eq "$(q "SELECT intent, coalesce(draft_source, '') <> 'faq:order_status' FROM tickets WHERE subject = 'My order'")" "order_status|1"
 	# a bad auto_reply is named
 	echo 'auto_reply = { shipping = "maybe" }' >"$T/patron.conf"
 	run "$PATRON" --db "$DB" --now $NOW import inbox "$T/1.eml"
