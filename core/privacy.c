@@ -140,7 +140,7 @@ int patron_person_erase(patron_store *s, int64_t cid, const patron_config *cfg,
 		 * their tickets) */
 		"DELETE FROM tickets WHERE customer_id = ?1",
 		"DELETE FROM survey_answers WHERE customer_id = ?1",
-		("DELETE FROM score_values WHERE name_id IN (SELECT id FROM score_names) AND "
+		("DELETE FROM score_rows WHERE set_id IN (SELECT set_id FROM score_names) AND "
 		 "customer_id = ?1"),
 		"DELETE FROM recommendation_lists WHERE customer_id = ?1",
 		"DELETE FROM tags WHERE customer_id = ?1",

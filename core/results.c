@@ -171,36 +171,22 @@ int patron_results_recommendations(const patron_results *r, size_t i, size_t *n,
 
 static size_t row_at(const score_batch *b, size_t pos) { return b->order ? b->order[pos] : pos; }
 
-/* The id of NAME in table TABLE (score_names with MODEL and NOW, or
- * score_labels), made when new: > 0, or -1. */
-static int64_t key_of(patron_store *s, const char *table, const char *name, const char *model,
-		      int64_t now)
+/* The id of LABEL in score_labels, made when new: > 0, or -1. */
+static int64_t label_key(patron_store *s, const char *label)
 {
 	sqlite3 *db = patron_store_db(s);
-	char sql[300];
 	sqlite3_stmt *st;
-	if (model)
-		snprintf(sql, sizeof sql, "INSERT INTO %s(name, model, computed_at) VALUES (?1, ?2, ?3)"
-			 " ON CONFLICT (name) DO UPDATE SET model = excluded.model,"
-			 " computed_at = excluded.computed_at", table);
-	else
-		snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO %s(label) VALUES (?1)", table);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO score_labels(label) VALUES (?1)", -1, &st,
+			       NULL) != SQLITE_OK)
 		return -1;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if (model) {
-		sqlite3_bind_text(st, 2, model, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, now);
-	}
+	sqlite3_bind_text(st, 1, label, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	if (rc != SQLITE_DONE ||
+	    sqlite3_prepare_v2(db, "SELECT id FROM score_labels WHERE label = ?1", -1, &st, NULL) !=
+	    SQLITE_OK)
 		return -1;
-	snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE %s = ?1", table,
-		 model ? "name" : "label");
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, label, -1, SQLITE_STATIC);
 	int64_t id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
 	sqlite3_finalize(st);
 	return id;
@@ -213,93 +199,481 @@ static int by_name(const void *a, const void *b)
 	return c ? c : (x < y ? -1 : x > y);
 }
 
-/* Each name's rows replace what the store had under that name: its range
- * emptied, then written in customer order (a later batch of a name
- * replacing an earlier one's row for the same customer). */
+/* Names a set holds: the slots s0 to s7 of score_rows. */
+#define SLOTS 8
+
+/* One name's rows as the run leaves them: a batch's own arrays when the
+ * name has one batch, else its batches joined in the order added. ORDER
+ * visits them by ascending id, a later row last among equal ids. */
+typedef struct {
+	const score_batch *b;	/* the only batch, or JOINED */
+	score_batch joined;
+	size_t pos;		/* the merge's place in ORDER */
+} name_rows;
+
+static void name_rows_init(name_rows *nr, score_batch *const *batches, size_t n)
+{
+	memset(nr, 0, sizeof *nr);
+	if (n == 1) {
+		nr->b = batches[0];
+		return;
+	}
+	score_batch *j = &nr->joined;
+	int values = 0, labels = 0;
+	for (size_t i = 0; i < n; i++) {
+		j->n += batches[i]->n;
+		values |= batches[i]->values != NULL;
+		labels |= batches[i]->labels != NULL;
+	}
+	j->name = batches[0]->name;
+	j->ids = patron_xmalloc((j->n ? j->n : 1) * sizeof *j->ids);
+	j->values = values ? patron_xmalloc((j->n ? j->n : 1) * sizeof *j->values) : NULL;
+	j->labels = labels ? patron_xmalloc((j->n ? j->n : 1) * sizeof *j->labels) : NULL;
+	size_t at = 0;
+	for (size_t i = 0; i < n; i++) {
+		const score_batch *b = batches[i];
+		for (size_t k = 0; k < b->n; k++, at++) {
+			j->ids[at] = b->ids[k];
+			if (j->values)
+				j->values[at] = b->values ? b->values[k] : NAN;
+			if (j->labels)
+				j->labels[at] = b->labels ? b->labels[k] : NO_LABEL;
+		}
+	}
+	j->order = id_order(j->ids, j->n);
+	nr->b = j;
+}
+
+static void name_rows_free(name_rows *nr)
+{
+	if (nr->b == &nr->joined)
+		free(nr->joined.ids), free(nr->joined.values), free(nr->joined.labels),
+			free(nr->joined.order);
+}
+
+/* The id at the merge's place, or INT64_MAX past the end. */
+static int64_t name_rows_id(const name_rows *nr)
+{
+	return nr->pos < nr->b->n ? nr->b->ids[row_at(nr->b, nr->pos)] : INT64_MAX;
+}
+
+/* A name holds labels when any of its rows was given one. */
+static int name_rows_labels(const name_rows *nr) { return nr->b->labels != NULL; }
+
+/* One slot of the row being written: none, a value, or a label's id. */
+typedef struct {
+	enum { SLOT_NONE, SLOT_VALUE, SLOT_LABEL } kind;
+	double value;
+	int64_t label;
+} slot;
+
+/* Takes the name's row for ID (the last of equal ids) into *OUT and moves
+ * past them: 1 when it gave a score. */
+static int name_rows_take(name_rows *nr, int64_t id, const int64_t *label_ids, slot *out)
+{
+	const score_batch *b = nr->b;
+	size_t row = 0;
+	int found = 0;
+	while (nr->pos < b->n && b->ids[row_at(b, nr->pos)] == id) {
+		row = row_at(b, nr->pos++);
+		found = 1;
+	}
+	out->kind = SLOT_NONE;
+	if (found && b->labels && b->labels[row] != NO_LABEL) {
+		out->kind = SLOT_LABEL;
+		out->label = label_ids[b->labels[row]];
+	} else if (found && !b->labels && b->values && b->values[row] == b->values[row]) {
+		out->kind = SLOT_VALUE;	/* NaN: no score */
+		out->value = b->values[row];
+	}
+	return out->kind != SLOT_NONE;
+}
+
+/* The rows of one set, merged from its names' rows in customer order: a
+ * row per customer any of them scores. */
+typedef struct {
+	name_rows nr[SLOTS];
+	size_t n;
+	const int64_t *label_ids;
+	const uint64_t *known;	/* the customers' ids, as bits */
+	int64_t max_id;
+	int64_t id;		/* the current row's customer */
+	slot slots[SLOTS];
+	int64_t stranger;	/* a customer not in the store, when found */
+	const char *stranger_name;
+} set_merge;
+
+/* Moves to the next row: 1, 0 past the last, -1 at an id that is no
+ * customer's. */
+static int set_merge_next(set_merge *m)
+{
+	for (;;) {
+		int64_t id = INT64_MAX;
+		for (size_t k = 0; k < m->n; k++) {
+			int64_t at = name_rows_id(&m->nr[k]);
+			id = at < id ? at : id;
+		}
+		if (id == INT64_MAX)
+			return 0;
+		if (id < 0 || id > m->max_id || !(m->known[id / 64] >> (id % 64) & 1)) {
+			m->stranger = id;
+			for (size_t k = 0; k < m->n && !m->stranger_name; k++)
+				if (name_rows_id(&m->nr[k]) == id)
+					m->stranger_name = m->nr[k].b->name;
+			return -1;
+		}
+		int any = 0;
+		for (size_t k = 0; k < m->n; k++)
+			any |= name_rows_take(&m->nr[k], id, m->label_ids, &m->slots[k]);
+		if (any) {	/* else no score at all: no row */
+			m->id = id;
+			return 1;
+		}
+	}
+}
+
+/* patron_score_rows(MERGE): the rows of a set_merge as a table, so that
+ * one INSERT ... SELECT writes a set. Binding and stepping an INSERT per
+ * row cost two and a half times as much. */
+enum { COL_CUSTOMER, COL_SLOT0, COL_SOURCE = COL_SLOT0 + SLOTS };
+#define MERGE_POINTER "patron_set_merge"
+
+typedef struct {
+	sqlite3_vtab_cursor base;
+	set_merge *m;
+	int at;		/* set_merge_next's last answer */
+} rows_cursor;
+
+static int rows_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
+			sqlite3_vtab **vtab, char **err)
+{
+	(void)aux, (void)argc, (void)argv, (void)err;
+	int rc = sqlite3_declare_vtab(db, "CREATE TABLE x(customer_id, s0, s1, s2, s3, s4, s5,"
+				      " s6, s7, source HIDDEN)");
+	if (rc != SQLITE_OK)
+		return rc;
+	if (!(*vtab = sqlite3_malloc(sizeof **vtab)))
+		return SQLITE_NOMEM;
+	memset(*vtab, 0, sizeof **vtab);
+	return SQLITE_OK;
+}
+
+static int rows_disconnect(sqlite3_vtab *vtab)
+{
+	sqlite3_free(vtab);
+	return SQLITE_OK;
+}
+
+/* Only as a function of its source: patron_score_rows(?). */
+static int rows_best_index(sqlite3_vtab *vtab, sqlite3_index_info *info)
+{
+	(void)vtab;
+	for (int i = 0; i < info->nConstraint; i++)
+		if (info->aConstraint[i].iColumn == COL_SOURCE &&
+		    info->aConstraint[i].op == SQLITE_INDEX_CONSTRAINT_EQ &&
+		    info->aConstraint[i].usable) {
+			info->aConstraintUsage[i].argvIndex = 1;
+			info->aConstraintUsage[i].omit = 1;
+			info->estimatedCost = 1;
+			info->orderByConsumed = 0;
+			return SQLITE_OK;
+		}
+	return SQLITE_CONSTRAINT;
+}
+
+static int rows_open(sqlite3_vtab *vtab, sqlite3_vtab_cursor **cur)
+{
+	(void)vtab;
+	rows_cursor *c = sqlite3_malloc(sizeof *c);
+	if (!c)
+		return SQLITE_NOMEM;
+	memset(c, 0, sizeof *c);
+	*cur = &c->base;
+	return SQLITE_OK;
+}
+
+static int rows_close(sqlite3_vtab_cursor *cur)
+{
+	sqlite3_free(cur);
+	return SQLITE_OK;
+}
+
+static int rows_step(rows_cursor *c)
+{
+	c->at = c->m ? set_merge_next(c->m) : 0;
+	if (c->at >= 0)
+		return SQLITE_OK;
+	c->base.pVtab->zErrMsg = sqlite3_mprintf("no customer %lld", (long long)c->m->stranger);
+	return SQLITE_ERROR;
+}
+
+static int rows_filter(sqlite3_vtab_cursor *cur, int plan, const char *plan_s, int argc,
+		       sqlite3_value **argv)
+{
+	(void)plan, (void)plan_s;
+	rows_cursor *c = (rows_cursor *)cur;
+	c->m = argc == 1 ? sqlite3_value_pointer(argv[0], MERGE_POINTER) : NULL;
+	return rows_step(c);
+}
+
+static int rows_next(sqlite3_vtab_cursor *cur) { return rows_step((rows_cursor *)cur); }
+
+static int rows_eof(sqlite3_vtab_cursor *cur) { return ((rows_cursor *)cur)->at <= 0; }
+
+static int rows_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
+{
+	const set_merge *m = ((rows_cursor *)cur)->m;
+	if (col == COL_CUSTOMER) {
+		sqlite3_result_int64(ctx, m->id);
+	} else if (col >= COL_SLOT0 && col < COL_SLOT0 + (int)m->n) {
+		const slot *sl = &m->slots[col - COL_SLOT0];
+		if (sl->kind == SLOT_VALUE)
+			sqlite3_result_double(ctx, sl->value);
+		else if (sl->kind == SLOT_LABEL)
+			sqlite3_result_int64(ctx, sl->label);
+		else
+			sqlite3_result_null(ctx);
+	} else {
+		sqlite3_result_null(ctx);
+	}
+	return SQLITE_OK;
+}
+
+static int rows_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *rowid)
+{
+	*rowid = ((rows_cursor *)cur)->m->id;
+	return SQLITE_OK;
+}
+
+static sqlite3_module rows_module = {
+	.xConnect = rows_connect, .xBestIndex = rows_best_index,
+	.xDisconnect = rows_disconnect, .xOpen = rows_open, .xClose = rows_close,
+	.xFilter = rows_filter, .xNext = rows_next, .xEof = rows_eof,
+	.xColumn = rows_column, .xRowid = rows_rowid,
+};
+
+/* The customers' ids, as bits: every score must name one (what a foreign
+ * key checked when scores were a table of their own). */
+static uint64_t *customer_bits(sqlite3 *db, int64_t *max_id)
+{
+	uint64_t *known = NULL;
+	sqlite3_stmt *ids = NULL;
+	*max_id = -1;
+	if (sqlite3_prepare_v2(db, "SELECT id FROM customers ORDER BY id DESC", -1, &ids, NULL) ==
+	    SQLITE_OK)
+		while (sqlite3_step(ids) == SQLITE_ROW) {
+			int64_t id = sqlite3_column_int64(ids, 0);
+			if (!known) {
+				*max_id = id;
+				known = patron_xcalloc((size_t)(id > 0 ? id / 64 + 1 : 1),
+						       sizeof *known);
+			}
+			if (id >= 0)
+				known[id / 64] |= 1ull << (id % 64);
+		}
+	sqlite3_finalize(ids);
+	return known;
+}
+
+/* Writes set SET_ID from M in one statement: 0, or -1 (M->stranger set
+ * when a row named no customer). */
+static int write_set(sqlite3 *db, int64_t set_id, set_merge *m)
+{
+	sqlite3_stmt *put;
+	if (sqlite3_create_module(db, "patron_score_rows", &rows_module, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT INTO score_rows SELECT ?2, customer_id, s0, s1, s2, s3,"
+			       " s4, s5, s6, s7 FROM patron_score_rows(?1)", -1, &put, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	sqlite3_bind_pointer(put, 1, m, MERGE_POINTER, NULL);
+	sqlite3_bind_int64(put, 2, set_id);
+	int rc = sqlite3_step(put) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(put);
+	return rc;
+}
+
+/* Points NAME at slot SLOT of SET_ID, putting the set it had (0: none) in
+ * *OLD: 0, or -1. */
+static int move_name(sqlite3 *db, const char *name, const char *model, int64_t now,
+		     int64_t set_id, int slot, int labels, int64_t *old)
+{
+	sqlite3_stmt *st;
+	*old = 0;
+	if (sqlite3_prepare_v2(db, "SELECT set_id FROM score_names WHERE name = ?1", -1, &st,
+			       NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*old = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(db, "INSERT INTO score_names(name, model, computed_at, set_id, slot,"
+			       " labels) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (name) DO"
+			       " UPDATE SET model = excluded.model, computed_at ="
+			       " excluded.computed_at, set_id = excluded.set_id, slot ="
+			       " excluded.slot, labels = excluded.labels", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, model, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_int64(st, 4, set_id);
+	sqlite3_bind_int(st, 5, slot);
+	sqlite3_bind_int(st, 6, labels);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Deletes the rows of set SET_ID when no name points at it any more. */
+static int drop_set_if_unused(sqlite3 *db, int64_t set_id)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, "DELETE FROM score_rows WHERE set_id = ?1 AND NOT EXISTS"
+			       " (SELECT 1 FROM score_names WHERE set_id = ?1)", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, set_id);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The run's names, eight to a new set: each set's rows written, then its
+ * names pointed at it, then the sets they leave deleted when no name is
+ * left in them (what a run writes under a name replaces all it had). */
 static int write_scores(patron_results *r, patron_store *s, const char *model, int64_t now,
 			int64_t *stranger, const char **stranger_name)
 {
 	if (!r->nsb)
 		return 0;
+	sqlite3 *db = patron_store_db(s);
 	int rc = 0;
 	int64_t *label_ids = patron_xmalloc((r->nlabels ? r->nlabels : 1) * sizeof *label_ids);
 	for (size_t i = 0; i < r->nlabels && rc == 0; i++)
-		if ((label_ids[i] = key_of(s, "score_labels", r->labels[i], NULL, 0)) < 0)
+		if ((label_ids[i] = label_key(s, r->labels[i])) < 0)
 			rc = -1;
 	score_batch **sorted = patron_xmalloc(r->nsb * sizeof *sorted);
 	for (size_t i = 0; i < r->nsb; i++)
 		sorted[i] = &r->sb[i];
 	qsort(sorted, r->nsb, sizeof *sorted, by_name);
-	sqlite3 *db = patron_store_db(s);
-	sqlite3_stmt *del = NULL, *put = NULL;
-	/* Every row must name a customer (what a foreign key checked when
-	 * scores were a table of their own): the customers' ids, as bits. */
-	uint64_t *known = NULL;
-	int64_t max_id = -1;
-	sqlite3_stmt *ids = NULL;
-	if (rc == 0 && sqlite3_prepare_v2(db, "SELECT id FROM customers ORDER BY id DESC", -1, &ids,
-					  NULL) == SQLITE_OK) {
-		while (sqlite3_step(ids) == SQLITE_ROW) {
-			int64_t id = sqlite3_column_int64(ids, 0);
-			if (!known) {
-				max_id = id;
-				known = patron_xcalloc((size_t)(max_id / 64 + 1), sizeof *known);
-			}
-			if (id >= 0)
-				known[id / 64] |= 1ull << (id % 64);
-		}
-	}
-	sqlite3_finalize(ids);
-	if (rc == 0 &&
-	    (sqlite3_prepare_v2(db, "DELETE FROM score_values WHERE name_id = ?1", -1, &del,
-				NULL) != SQLITE_OK ||
-	     sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO score_values VALUES (?1, ?2, ?3, ?4)",
-				-1, &put, NULL) != SQLITE_OK))
+	/* A new set's id is above every one in use. */
+	int64_t set_id = 0;
+	sqlite3_stmt *st;
+	if (rc == 0 && sqlite3_prepare_v2(db, "SELECT max(coalesce((SELECT max(set_id) FROM"
+					  " score_names), 0), coalesce((SELECT max(set_id) FROM"
+					  " score_rows), 0))", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			set_id = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	} else {
 		rc = -1;
-	int64_t name_id = 0;
-	for (size_t i = 0; i < r->nsb && rc == 0; i++) {
-		const score_batch *b = sorted[i];
-		if (i == 0 || strcmp(b->name, sorted[i - 1]->name) != 0) {
-			if ((name_id = key_of(s, "score_names", b->name, model, now)) < 0) {
-				rc = -1;
-				break;
-			}
-			sqlite3_bind_int64(del, 1, name_id);
-			rc = sqlite3_step(del) == SQLITE_DONE ? 0 : -1;
-			sqlite3_reset(del);
-		}
-		sqlite3_bind_int64(put, 1, name_id);
-		for (size_t k = 0; k < b->n && rc == 0; k++) {
-			size_t row = row_at(b, k);
-			int64_t id = b->ids[row];
-			if (id < 0 || id > max_id || !(known[id / 64] >> (id % 64) & 1)) {
-				*stranger = id;
-				*stranger_name = b->name;
-				rc = -1;
-				break;
-			}
-			sqlite3_bind_int64(put, 2, id);
-			double v = b->values ? b->values[row] : NAN;
-			if (v == v)	/* NaN stays NULL */
-				sqlite3_bind_double(put, 3, v);
-			else
-				sqlite3_bind_null(put, 3);
-			uint32_t label = b->labels ? b->labels[row] : NO_LABEL;
-			if (label != NO_LABEL)
-				sqlite3_bind_int64(put, 4, label_ids[label]);
-			else
-				sqlite3_bind_null(put, 4);
-			if (sqlite3_step(put) != SQLITE_DONE)
-				rc = -1;
-			sqlite3_reset(put);
-		}
 	}
-	sqlite3_finalize(del);
-	sqlite3_finalize(put);
+	int64_t max_id;
+	uint64_t *known = rc == 0 ? customer_bits(db, &max_id) : NULL;
+	int64_t *old = patron_xmalloc(r->nsb * sizeof *old);
+	size_t nold = 0;
+	for (size_t i = 0; i < r->nsb && rc == 0;) {
+		/* the next SLOTS names, each with its batches */
+		set_merge m = {.label_ids = label_ids, .known = known, .max_id = max_id};
+		while (i < r->nsb && m.n < SLOTS) {
+			size_t j = i + 1;
+			while (j < r->nsb && strcmp(sorted[j]->name, sorted[i]->name) == 0)
+				j++;
+			name_rows_init(&m.nr[m.n++], sorted + i, j - i);
+			i = j;
+		}
+		set_id++;
+		rc = write_set(db, set_id, &m);
+		if (m.stranger_name) {
+			*stranger = m.stranger;
+			*stranger_name = m.stranger_name;
+		}
+		for (size_t k = 0; k < m.n && rc == 0; k++)
+			rc = move_name(db, m.nr[k].b->name, model, now, set_id, (int)k,
+				       name_rows_labels(&m.nr[k]), &old[nold++]);
+		for (size_t k = 0; k < m.n; k++)
+			name_rows_free(&m.nr[k]);
+	}
+	for (size_t k = 0; k < nold && rc == 0; k++)
+		if (old[k])
+			rc = drop_set_if_unused(db, old[k]);
+	free(old);
 	free(sorted);
 	free(label_ids);
 	free(known);
 	return rc;
+}
+
+static int by_count_then_label(const void *a, const void *b)
+{
+	const patron_label_count *x = a, *y = b;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return strcmp(x->label, y->label);
+}
+
+int patron_label_counts(patron_store *s, const char *name, const char *model,
+			patron_label_count **out, size_t *n, patron_err *err)
+{
+	sqlite3 *db = patron_store_db(s);
+	sqlite3_stmt *st;
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(db, "SELECT set_id, slot, (SELECT max(id) FROM score_labels) FROM"
+			       " score_names WHERE name = ?1 AND model = ?2 AND labels", -1, &st,
+			       NULL) != SQLITE_OK)
+		return patron_store_fail(s, err, "counting labels");
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, model, -1, SQLITE_STATIC);
+	int64_t set_id = 0, max_label = 0;
+	int slot = 0;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		set_id = sqlite3_column_int64(st, 0);
+		slot = sqlite3_column_int(st, 1);
+		max_label = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+	if (!set_id || max_label < 1 || slot < 0 || slot >= SLOTS)
+		return 0;
+	char sql[80];
+	snprintf(sql, sizeof sql, "SELECT s%d FROM score_rows WHERE set_id = ?1", slot);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return patron_store_fail(s, err, "counting labels");
+	sqlite3_bind_int64(st, 1, set_id);
+	int64_t *count = patron_xcalloc((size_t)max_label + 1, sizeof *count);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		if (id >= 1 && id <= max_label)
+			count[id]++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE ||
+	    sqlite3_prepare_v2(db, "SELECT id, label FROM score_labels", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		free(count);
+		return patron_store_fail(s, err, "counting labels");
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		if (id < 1 || id > max_label || !count[id])
+			continue;
+		*out = patron_xrealloc(*out, (*n + 1) * sizeof **out);
+		(*out)[*n].label = patron_xstrdup((const char *)sqlite3_column_text(st, 1));
+		(*out)[(*n)++].count = count[id];
+	}
+	sqlite3_finalize(st);
+	free(count);
+	if (*n)
+		qsort(*out, *n, sizeof **out, by_count_then_label);
+	return 0;
+}
+
+void patron_label_counts_free(patron_label_count *counts, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(counts[i].label);
+	free(counts);
 }
 
 /* Appends V in decimal. printf costs more than the rest of a list's

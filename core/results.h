@@ -1,10 +1,11 @@
 /* The results of one plugin run, held until the run ends and then written
  * in one transaction: all of them, or (when the plugin fails) none.
  *
- * Scores are stored a name's rows together (score_values, keyed by name id
- * and customer): a run empties each of its names' range and writes it
- * again in customer order, so each page is filled once and no row spells
- * out the name or the model (the scores view puts them back for reading). */
+ * Scores are stored one row per customer per run (score_rows: the names
+ * a run writes share a set, each name a slot of it): a run writes its
+ * sets in customer order, so each page is filled once and no row spells
+ * out a name or the model (the scores view puts them back for reading),
+ * then points its names at them and deletes the sets they leave. */
 #ifndef PATRON_RESULTS_H
 #define PATRON_RESULTS_H
 
@@ -19,7 +20,8 @@ typedef struct patron_results patron_results;
 patron_results *patron_results_new(void);
 void patron_results_free(patron_results *r);
 
-/* N values (NaN: none) or labels (NULL: none) of score NAME, one per id.
+/* N values (NaN: none) or labels (NULL: none) of score NAME, one per id:
+ * a name holds values or labels, labels when any batch of it has them.
  * Everything is copied. A later batch replaces an earlier one's value for
  * the same customer and name. What a run writes under NAME replaces every
  * row the store had under it: a customer the run leaves out has no NAME
@@ -50,5 +52,19 @@ size_t patron_results_count(const patron_results *r);
 /* Writes everything in one transaction, tagged MODEL and NOW. */
 int patron_results_commit(patron_results *r, patron_store *s, const char *model, int64_t now,
 			  patron_err *err);
+
+/* How many customers have each label of score NAME, as written by MODEL
+ * (none when another model wrote it last): *N labels with their counts,
+ * most first, then by label. 0 (free *OUT with patron_label_counts_free),
+ * or -1 with err. Counted from the stored rows, not through the scores
+ * view (a million rows grouped by their text took a second). */
+typedef struct {
+	char *label;
+	int64_t count;
+} patron_label_count;
+
+int patron_label_counts(patron_store *s, const char *name, const char *model,
+			patron_label_count **out, size_t *n, patron_err *err);
+void patron_label_counts_free(patron_label_count *counts, size_t n);
 
 #endif

@@ -324,6 +324,69 @@ static const char *const patron_migrations[] = {
 	"  outbox_id INTEGER UNIQUE, ticket_id INTEGER, comment TEXT,"
 	"  answered_at INTEGER NOT NULL, source TEXT NOT NULL);"
 	"CREATE INDEX survey_answers_customer ON survey_answers(customer_id, answered_at);",
+	/* 14: scores one row per customer per run. The names a run writes
+	 * share a set (up to eight names a set): each customer is one row of
+	 * the set with a slot per name (S0 to S7: the value, or for a name
+	 * of labels the label's id), so a million customers' RFM is a
+	 * million rows, not five million, and a run's results replace the
+	 * previous run's by pointing the names at the new set and deleting
+	 * the old set's rows in one range. A slot without a value is no
+	 * score. The scores view reads as before; its triggers write the odd
+	 * row (a name they make gets a set of its own). */
+	"DROP VIEW scores;"
+	"DROP TRIGGER customer_scores_delete;"
+	"CREATE TABLE score_rows ("
+	"  set_id INTEGER NOT NULL, customer_id INTEGER NOT NULL, s0, s1, s2, s3, s4, s5, s6, s7,"
+	"  PRIMARY KEY (set_id, customer_id)) WITHOUT ROWID;"
+	"ALTER TABLE score_names ADD COLUMN set_id INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE score_names ADD COLUMN slot INTEGER NOT NULL DEFAULT 0"
+	"  CHECK (slot BETWEEN 0 AND 7);"
+	"ALTER TABLE score_names ADD COLUMN labels INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE score_names SET set_id = id, labels = EXISTS (SELECT 1 FROM score_values"
+	"  WHERE name_id = score_names.id AND label_id IS NOT NULL);"
+	"INSERT INTO score_rows(set_id, customer_id, s0)"
+	"  SELECT v.name_id, v.customer_id, iif(n.labels, v.label_id, v.value)"
+	"  FROM score_values v JOIN score_names n ON n.id = v.name_id"
+	"  WHERE iif(n.labels, v.label_id, v.value) IS NOT NULL ORDER BY 1, 2;"
+	"DROP TABLE score_values;"
+	"CREATE VIEW scores AS SELECT customer_id, name, iif(labels, NULL, x) AS value,"
+	"  iif(labels, (SELECT label FROM score_labels WHERE id = x), NULL) AS label,"
+	"  model, computed_at FROM ("
+	"  SELECT r.customer_id AS customer_id, n.name AS name, n.labels AS labels,"
+	"   CASE n.slot WHEN 0 THEN r.s0 WHEN 1 THEN r.s1 WHEN 2 THEN r.s2 WHEN 3 THEN r.s3"
+	"    WHEN 4 THEN r.s4 WHEN 5 THEN r.s5 WHEN 6 THEN r.s6 WHEN 7 THEN r.s7 END AS x,"
+	"   n.model AS model, n.computed_at AS computed_at"
+	"  FROM score_names n JOIN score_rows r ON r.set_id = n.set_id) WHERE x IS NOT NULL;"
+	"CREATE TRIGGER scores_insert INSTEAD OF INSERT ON scores BEGIN"
+	"  INSERT INTO score_names(name, model, computed_at, set_id, slot, labels)"
+	"   VALUES (NEW.name, NEW.model, NEW.computed_at, 1 + max("
+	"    coalesce((SELECT max(set_id) FROM score_names), 0),"
+	"    coalesce((SELECT max(set_id) FROM score_rows), 0)), 0, NEW.label IS NOT NULL)"
+	"   ON CONFLICT (name) DO UPDATE SET model = excluded.model,"
+	"   computed_at = excluded.computed_at;"
+	"  INSERT OR IGNORE INTO score_labels(label) SELECT NEW.label WHERE NEW.label IS NOT NULL;"
+	"  INSERT OR IGNORE INTO score_rows(set_id, customer_id)"
+	"   SELECT set_id, NEW.customer_id FROM score_names WHERE name = NEW.name;"
+	"  UPDATE score_rows SET s0 = iif(n.slot = 0, n.x, s0), s1 = iif(n.slot = 1, n.x, s1),"
+	"   s2 = iif(n.slot = 2, n.x, s2), s3 = iif(n.slot = 3, n.x, s3),"
+	"   s4 = iif(n.slot = 4, n.x, s4), s5 = iif(n.slot = 5, n.x, s5),"
+	"   s6 = iif(n.slot = 6, n.x, s6), s7 = iif(n.slot = 7, n.x, s7)"
+	"   FROM (SELECT set_id, slot, iif(labels, (SELECT id FROM score_labels WHERE label ="
+	"    NEW.label), CAST(NEW.value AS REAL)) AS x FROM score_names WHERE name = NEW.name) AS n"
+	"   WHERE score_rows.set_id = n.set_id AND score_rows.customer_id = NEW.customer_id;"
+	"  END;"
+	"CREATE TRIGGER scores_delete INSTEAD OF DELETE ON scores BEGIN"
+	"  UPDATE score_rows SET s0 = iif(n.slot = 0, NULL, s0), s1 = iif(n.slot = 1, NULL, s1),"
+	"   s2 = iif(n.slot = 2, NULL, s2), s3 = iif(n.slot = 3, NULL, s3),"
+	"   s4 = iif(n.slot = 4, NULL, s4), s5 = iif(n.slot = 5, NULL, s5),"
+	"   s6 = iif(n.slot = 6, NULL, s6), s7 = iif(n.slot = 7, NULL, s7)"
+	"   FROM (SELECT set_id, slot FROM score_names WHERE name = OLD.name) AS n"
+	"   WHERE score_rows.set_id = n.set_id AND score_rows.customer_id = OLD.customer_id;"
+	"  END;"
+	"CREATE TRIGGER customer_scores_delete AFTER DELETE ON customers BEGIN"
+	"  DELETE FROM score_rows WHERE set_id IN (SELECT set_id FROM score_names)"
+	"   AND customer_id = OLD.id;"
+	"  END;",
 };
 
 #endif

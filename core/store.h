@@ -11,7 +11,7 @@
 
 #include "util.h"
 
-#define PATRON_SCHEMA_VERSION 13
+#define PATRON_SCHEMA_VERSION 14
 /* The page cache a store connection keeps, in KiB. */
 #define PATRON_CACHE_KIB 65536
 

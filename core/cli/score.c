@@ -7,6 +7,7 @@
 
 #include "../learn.h"
 #include "../plugin.h"
+#include "../results.h"
 #include "cli.h"
 #include "learnopts.h"
 
@@ -15,25 +16,23 @@
 static void segment_counts(patron_store *s, const char *name, const char *model, json_t *out,
 			   int print)
 {
-	sqlite3_stmt *st;
-	sqlite3_prepare_v2(patron_store_db(s), "SELECT label, count(*) FROM scores WHERE "
-			   "name = ?2 AND model = ?1 GROUP BY label ORDER BY 2 DESC, 1", -1,
-			   &st, NULL);
-	sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	int first = 1;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *label = (const char *)sqlite3_column_text(st, 0);
-		long long n = sqlite3_column_int64(st, 1);
-		if (out)
-			json_object_set_new(out, label ? label : "", json_integer(n));
-		if (print)
-			printf("%s%s %lld", first ? " (" : ", ", label ? label : "-", n);
-		first = 0;
+	patron_label_count *counts;
+	size_t n;
+	patron_err err;
+	if (patron_label_counts(s, name, model, &counts, &n, &err) < 0) {
+		cli_fail(0, "%s", err.msg);
+		return;
 	}
-	if (print && !first)
+	for (size_t i = 0; i < n; i++) {
+		if (out)
+			json_object_set_new(out, counts[i].label, json_integer(counts[i].count));
+		if (print)
+			printf("%s%s %lld", i ? ", " : " (", counts[i].label,
+			       (long long)counts[i].count);
+	}
+	if (print && n)
 		printf(")");
-	sqlite3_finalize(st);
+	patron_label_counts_free(counts, n);
 }
 
 /* Runs the plugin chosen at PATH (JOB, or "segment[2]" in a list) for job J;
