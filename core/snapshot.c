@@ -26,7 +26,7 @@ void patron_snapshot_free(patron_snapshot *sn)
 	for (size_t c = 0; sn->names && c < sn->features.cols; c++)
 		free(sn->names[c]);
 	void *owned[] = {
-		sn->names, sn->x, sn->ids, sn->row_of, sn->offsets, sn->cols, sn->quantity,
+		sn->names, sn->x, sn->ids, sn->created, sn->row_of, sn->offsets, sn->cols, sn->quantity,
 		sn->spend, sn->last_at, sn->product_ids, sn->freq, sn->c30, sn->c90, sn->c365,
 		sn->cents, sn->first, sn->last, sn->order_row, sn->order_at, sn->order_cents,
 		sn->day_offsets,
@@ -159,46 +159,62 @@ static int build_rows(patron_snapshot *sn, patron_err *err)
 	sn->ids = patron_xmalloc(n * sizeof *sn->ids);
 	sn->row_of = patron_xmalloc(n * sizeof *sn->row_of);
 	memset(sn->row_of, 0xff, n * sizeof *sn->row_of);
-	sqlite3_stmt *st = prepare(sn, "SELECT id FROM customers WHERE created_at <= ?1 ORDER BY id",
-				   err);
+	sn->created = patron_xmalloc(n * sizeof *sn->created);
+	sqlite3_stmt *st = prepare(sn, "SELECT id, created_at FROM customers WHERE created_at <= ?1"
+				   " ORDER BY id", err);
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, sn->now);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
+		if (id < 1 || id > sn->max_id)
+			continue;
 		sn->row_of[id] = (int32_t)sn->rows;
+		sn->created[sn->rows] = sqlite3_column_int64(st, 1);
 		sn->ids[sn->rows++] = id;
 	}
 	return finish(sn, st, rc, err);
 }
 
-/* The one pass over paid orders up to now. */
-static int orders_pass(patron_snapshot *sn, patron_err *err)
-{
-	if (sn->orders_done)
-		return 0;
-	if (build_rows(sn, err) < 0 ||
-	    (sn->max_oid = scalar(sn, "SELECT coalesce(max(id), 0) FROM orders", err)) < 0)
-		return -1;
-	size_t rows = sn->rows, no = (size_t)sn->max_oid + 1;
-	sn->freq = zeroed(rows, sizeof *sn->freq);
-	sn->c30 = zeroed(rows, sizeof *sn->c30);
-	sn->c90 = zeroed(rows, sizeof *sn->c90);
-	sn->c365 = zeroed(rows, sizeof *sn->c365);
-	sn->cents = zeroed(rows, sizeof *sn->cents);
-	sn->first = zeroed(rows, sizeof *sn->first);
-	sn->last = zeroed(rows, sizeof *sn->last);
-	sn->order_row = patron_xmalloc(no * sizeof *sn->order_row);
-	sn->order_at = patron_xmalloc(no * sizeof *sn->order_at);
-	sn->order_cents = patron_xmalloc(no * sizeof *sn->order_cents);
-	memset(sn->order_row, 0xff, no * sizeof *sn->order_row);
+/* What a range of order ids adds up to per row (the snapshot's own arrays
+ * for the first range, the worker's for the second). */
+typedef struct {
+	int64_t lo, hi;
+	uint32_t *freq, *c30, *c90, *c365;
+	int64_t *cents, *first, *last;
+} orders_part;
 
-	sqlite3_stmt *st = prepare(sn, "SELECT id, customer_id, placed_at, total_cents FROM orders "
-				   "WHERE revenue AND placed_at <= ?1", err);
+static void orders_part_alloc(orders_part *p, size_t rows)
+{
+	p->freq = zeroed(rows, sizeof *p->freq);
+	p->c30 = zeroed(rows, sizeof *p->c30);
+	p->c90 = zeroed(rows, sizeof *p->c90);
+	p->c365 = zeroed(rows, sizeof *p->c365);
+	p->cents = zeroed(rows, sizeof *p->cents);
+	p->first = zeroed(rows, sizeof *p->first);
+	p->last = zeroed(rows, sizeof *p->last);
+}
+
+static void orders_part_free(orders_part *p)
+{
+	free(p->freq), free(p->c30), free(p->c90), free(p->c365);
+	free(p->cents), free(p->first), free(p->last);
+}
+
+/* Paid orders up to now with ids LO..HI. Each order id is one range's, so
+ * the per-order arrays are written by one thread only. */
+static int orders_range(patron_snapshot *sn, sqlite3 *db, void *arg, patron_err *err)
+{
+	orders_part *p = arg;
+	sqlite3_stmt *st = prepare_on(sn, db, "SELECT id, customer_id, placed_at, total_cents FROM"
+				      " orders WHERE id BETWEEN ?2 AND ?3 AND revenue AND"
+				      " placed_at <= ?1", err);
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, sn->now);
+	sqlite3_bind_int64(st, 2, p->lo);
+	sqlite3_bind_int64(st, 3, p->hi);
 	int64_t d30 = sn->now - 30 * 86400, d90 = sn->now - 90 * 86400, d365 = sn->now - 365 * 86400;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -207,19 +223,65 @@ static int orders_pass(patron_snapshot *sn, patron_err *err)
 		int64_t at = sqlite3_column_int64(st, 2);
 		if (r < 0 || oid < 1 || oid > sn->max_oid)
 			continue;
+		int64_t cents = sqlite3_column_int64(st, 3);
 		sn->order_row[oid] = r;
 		sn->order_at[oid] = at;
-		sn->order_cents[oid] = sqlite3_column_int64(st, 3);
-		if (sn->freq[r]++ == 0 || at < sn->first[r])
-			sn->first[r] = at;
-		if (sn->freq[r] == 1 || at > sn->last[r])
-			sn->last[r] = at;
-		sn->cents[r] += sqlite3_column_int64(st, 3);
-		sn->c30[r] += at > d30;
-		sn->c90[r] += at > d90;
-		sn->c365[r] += at > d365;
+		sn->order_cents[oid] = cents;
+		if (p->freq[r]++ == 0 || at < p->first[r])
+			p->first[r] = at;
+		if (p->freq[r] == 1 || at > p->last[r])
+			p->last[r] = at;
+		p->cents[r] += cents;
+		p->c30[r] += at > d30;
+		p->c90[r] += at > d90;
+		p->c365[r] += at > d365;
 	}
-	if (finish(sn, st, rc, err) < 0)
+	return finish_on(sn, db, st, rc, err);
+}
+
+/* The one pass over paid orders up to now, its two halves of order ids on
+ * both cores (the pass was most of a snapshot's time). */
+static int orders_pass(patron_snapshot *sn, patron_err *err)
+{
+	if (sn->orders_done)
+		return 0;
+	if (build_rows(sn, err) < 0 ||
+	    (sn->max_oid = scalar(sn, "SELECT coalesce(max(id), 0) FROM orders", err)) < 0)
+		return -1;
+	size_t rows = sn->rows, no = (size_t)sn->max_oid + 1;
+	sn->order_row = patron_xmalloc(no * sizeof *sn->order_row);
+	sn->order_at = patron_xmalloc(no * sizeof *sn->order_at);
+	sn->order_cents = patron_xmalloc(no * sizeof *sn->order_cents);
+	memset(sn->order_row, 0xff, no * sizeof *sn->order_row);
+	int64_t mid = sn->max_oid / 2;
+	orders_part a = {.lo = 1, .hi = mid}, b = {.lo = mid + 1, .hi = sn->max_oid};
+	orders_part_alloc(&a, rows);
+	orders_part_alloc(&b, rows);
+	worker w;
+	worker_start(&w, sn, orders_range, &b);
+	int rc = orders_range(sn, patron_store_db(sn->store), &a, err);
+	patron_err werr;
+	if (worker_join(&w, &werr) < 0 && rc == 0) {
+		*err = werr;
+		rc = -1;
+	}
+	for (size_t r = 0; r < rows && rc == 0; r++) {
+		if (!b.freq[r])
+			continue;
+		if (!a.freq[r] || b.first[r] < a.first[r])
+			a.first[r] = b.first[r];
+		if (!a.freq[r] || b.last[r] > a.last[r])
+			a.last[r] = b.last[r];
+		a.freq[r] += b.freq[r];
+		a.cents[r] += b.cents[r];
+		a.c30[r] += b.c30[r];
+		a.c90[r] += b.c90[r];
+		a.c365[r] += b.c365[r];
+	}
+	orders_part_free(&b);
+	sn->freq = a.freq, sn->c30 = a.c30, sn->c90 = a.c90, sn->c365 = a.c365;
+	sn->cents = a.cents, sn->first = a.first, sn->last = a.last;
+	if (rc < 0)
 		return -1;
 	sn->orders_done = 1;
 	return 0;
@@ -411,20 +473,11 @@ static const patron_features *build_features(patron_snapshot *sn, patron_err *er
 	size_t rows = sn->rows;
 	double *x = sn->x = patron_xmalloc((rows ? rows : 1) * cols * sizeof *x);
 	int64_t today = patron_day_number(sn->now);
-	sqlite3_stmt *st = prepare(sn, "SELECT id, created_at FROM customers WHERE created_at <= ?1",
-				   err);
-	if (!st)
-		goto out;
-	sqlite3_bind_int64(st, 1, sn->now);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int32_t r = row_of(sn, sqlite3_column_int64(st, 0));
-		if (r < 0)
-			continue;
-		double *row = x + (size_t)r * cols;
+	for (size_t r = 0; r < rows; r++) {
+		double *row = x + r * cols;
 		double f = sn->freq[r];
 		/* Calendar days, as the customer profile counts them. */
-		row[C_TENURE] = (double)(today - patron_day_number(sqlite3_column_int64(st, 1)));
+		row[C_TENURE] = (double)(today - patron_day_number(sn->created[r]));
 		row[C_FREQUENCY] = f;
 		row[C_MONETARY] = (double)sn->cents[r] / 100.0;
 		row[C_30] = sn->c30[r];
@@ -441,8 +494,6 @@ static const patron_features *build_features(patron_snapshot *sn, patron_err *er
 				row[a->col + (size_t)k] = 0.0;
 		}
 	}
-	if (finish(sn, st, rc, err) < 0)
-		goto out;
 	for (size_t i = 0; i < ncells; i++) {
 		attr_def *a = &defs[cells[i].def];
 		double *row = x + (size_t)cells[i].row * cols;

@@ -23,7 +23,7 @@ typedef struct {
 	patron_graph graph;
 
 	/* The rows: customers who existed at now, ascending id. */
-	int64_t *ids;
+	int64_t *ids, *created;	/* and when each was created */
 	size_t rows;
 	int32_t *row_of;	/* customer id -> row, -1 when not a row */
 	int64_t max_id;

@@ -91,6 +91,42 @@ START_TEST(features_match_hand_computed_values_as_of_a_past_now)
 }
 END_TEST
 
+/* The orders pass reads the two halves of the order ids on two threads:
+ * a customer whose orders are in both halves (the latest with the lowest
+ * id, the earliest with the highest) adds up as one. */
+START_TEST(orders_in_both_halves_of_the_ids_add_up)
+{
+	patron_store *s = test_store();
+	patron_err err;
+	char sql[2048];
+	snprintf(sql, sizeof sql,
+		 "INSERT INTO customers(id, created_at, updated_at) VALUES (1, %d, 0), (2, %d, 0);"
+		 "INSERT INTO orders(id, source, order_key, customer_id, placed_at, total_cents,"
+		 " amount_cents, gross_cents, status, revenue) VALUES"
+		 " (1,'t','a',1,%d,100,100,100,'paid',1), (2,'t','b',2,%d,700,700,700,'paid',1),"
+		 " (3,'t','c',1,%d,200,200,200,'paid',1), (4,'t','d',1,%d,400,400,400,'paid',1),"
+		 " (5,'t','e',1,%d,800,800,800,'paid',1), (6,'t','f',2,%d,900,900,900,'paid',1)",
+		 D0, D0, D(48), D(2), D(30), D(45), D(10), D(49));
+	ck_assert_msg(patron_store_exec(s, sql, &err) == 0, "%s", err.msg);
+	patron_snapshot sn;
+	patron_snapshot_init(&sn, s, D(50));
+	const patron_features *f = patron_snapshot_features(&sn, &err);
+	ck_assert_msg(f != NULL, "%s", err.msg);
+	ck_assert_double_eq(at(f, 0, "frequency"), 4);
+	ck_assert_double_eq(at(f, 0, "monetary_total"), 15);
+	ck_assert_double_eq(at(f, 0, "recency_days"), 2);	/* D48, order 1 */
+	ck_assert_double_eq(at(f, 0, "mean_gap_days"), 38.0 / 3);	/* D10 (order 5) to D48 */
+	ck_assert_double_eq(at(f, 0, "orders_30d"), 3);	/* D30, D45, D48 */
+	ck_assert_double_eq(at(f, 1, "frequency"), 2);
+	ck_assert_double_eq(at(f, 1, "monetary_total"), 16);
+	ck_assert_double_eq(at(f, 1, "recency_days"), 1);
+	ck_assert_double_eq(at(f, 1, "mean_gap_days"), 47);
+	patron_snapshot_free(&sn);
+	patron_store_close(s);
+	scratch_free();
+}
+END_TEST
+
 START_TEST(graph_merges_repeat_purchases_and_ignores_the_future)
 {
 	patron_store *s = tiny_store();
@@ -146,6 +182,7 @@ Suite *suite_snapshot(void)
 	Suite *s = suite_create("snapshot");
 	TCase *t = tcase_create("snapshot");
 	tcase_add_test(t, features_match_hand_computed_values_as_of_a_past_now);
+	tcase_add_test(t, orders_in_both_halves_of_the_ids_add_up);
 	tcase_add_test(t, graph_merges_repeat_purchases_and_ignores_the_future);
 	tcase_add_test(t, an_empty_store_gives_empty_views);
 	suite_add_tcase(s, t);
