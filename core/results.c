@@ -171,25 +171,31 @@ int patron_results_recommendations(const patron_results *r, size_t i, size_t *n,
 
 static size_t row_at(const score_batch *b, size_t pos) { return b->order ? b->order[pos] : pos; }
 
-/* The id of LABEL in score_labels, made when new: > 0, or -1. */
-static int64_t label_key(patron_store *s, const char *label)
+/* The ids in score_labels of the run's labels, made when new, into IDS:
+ * 0, or -1. A churn run's reasons are a hundred thousand labels, so the
+ * statements are made once. */
+static int label_keys(sqlite3 *db, char *const *labels, size_t n, int64_t *ids)
 {
-	sqlite3 *db = patron_store_db(s);
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO score_labels(label) VALUES (?1)", -1, &st,
-			       NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, label, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE ||
-	    sqlite3_prepare_v2(db, "SELECT id FROM score_labels WHERE label = ?1", -1, &st, NULL) !=
+	sqlite3_stmt *put = NULL, *get = NULL;
+	int rc = 0;
+	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO score_labels(label) VALUES (?1)", -1, &put,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT id FROM score_labels WHERE label = ?1", -1, &get, NULL) !=
 	    SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, label, -1, SQLITE_STATIC);
-	int64_t id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-	sqlite3_finalize(st);
-	return id;
+		rc = -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		sqlite3_bind_text(put, 1, labels[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(get, 1, labels[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(put) != SQLITE_DONE || sqlite3_step(get) != SQLITE_ROW)
+			rc = -1;
+		else
+			ids[i] = sqlite3_column_int64(get, 0);
+		sqlite3_reset(put);
+		sqlite3_reset(get);
+	}
+	sqlite3_finalize(put);
+	sqlite3_finalize(get);
+	return rc;
 }
 
 static int by_name(const void *a, const void *b)
@@ -549,9 +555,8 @@ static int write_scores(patron_results *r, patron_store *s, const char *model, i
 	sqlite3 *db = patron_store_db(s);
 	int rc = 0;
 	int64_t *label_ids = patron_xmalloc((r->nlabels ? r->nlabels : 1) * sizeof *label_ids);
-	for (size_t i = 0; i < r->nlabels && rc == 0; i++)
-		if ((label_ids[i] = label_key(s, r->labels[i])) < 0)
-			rc = -1;
+	if (label_keys(db, r->labels, r->nlabels, label_ids) < 0)
+		rc = -1;
 	score_batch **sorted = patron_xmalloc(r->nsb * sizeof *sorted);
 	for (size_t i = 0; i < r->nsb; i++)
 		sorted[i] = &r->sb[i];

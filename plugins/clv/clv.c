@@ -35,9 +35,11 @@
 
 #include <patron/plugin.h>
 
+#include "../common/parallel.h"
 #include "bgnbd.h"
 
 #define WEEKS_PER_MONTH (52.0 / 12.0)
+#define MAX_HORIZON 600
 #define MIN_BUYERS 20
 
 /* Too few buyers is the store's state, not a fault: the command says so
@@ -75,7 +77,7 @@ static int init(const patron_host *host, patron_ctx *ctx, void **state)
 		return -1;
 	}
 	*s = (clv_state){host, 12, 0.01, 100000, 1};
-	if (option(host, ctx, "horizon_months", &s->horizon, 1, 600, "1 to 600 months") < 0 ||
+	if (option(host, ctx, "horizon_months", &s->horizon, 1, MAX_HORIZON, "1 to 600 months") < 0 ||
 	    option(host, ctx, "discount_monthly", &s->discount, 0, 1, "a rate from 0 to 1") < 0 ||
 	    option(host, ctx, "fit_sample", &s->sample, 100, 1e9, "at least 100 customers") < 0 ||
 	    option(host, ctx, "period_days", &s->period, 1, 366, "a whole number of days, 1 to "
@@ -277,6 +279,76 @@ static int train(void *state, patron_ctx *ctx)
 	return rc;
 }
 
+static const bgnbd_obs *by_history;
+
+static int by_obs(const void *a, const void *b)
+{
+	const bgnbd_obs *x = &by_history[*(const size_t *)a], *y = &by_history[*(const size_t *)b];
+	if (x->x != y->x)
+		return x->x < y->x ? -1 : 1;
+	if (x->tx != y->tx)
+		return x->tx < y->tx ? -1 : 1;
+	return (x->T > y->T) - (x->T < y->T);
+}
+
+/* The scoring of customers ORDER[0..n) (sorted by history) into OUT: their
+ * expected purchases, P(alive), CLV. BAD[part] is the first customer a
+ * part found without a finite value. */
+typedef struct {
+	const bgnbd_params *bp;
+	const gg_params *gp;
+	const buyers *b;
+	const size_t *order;
+	size_t n;
+	int horizon;
+	double discount;
+	double *out;
+	size_t bad[2];
+} scoring;
+
+static int same_history(const bgnbd_obs *x, const bgnbd_obs *y)
+{
+	return x->x == y->x && x->tx == y->tx && x->T == y->T;
+}
+
+/* Part PART of PARTS: a run of the sorted customers cut at a change of
+ * history, each history's monthly expectations worked out once. */
+static void score_part(void *arg, size_t part, size_t parts)
+{
+	scoring *sc = arg;
+	const bgnbd_obs *o = sc->b->o;
+	size_t from = sc->n * part / parts, to = sc->n * (part + 1) / parts;
+	while (from > 0 && from < sc->n && same_history(&o[sc->order[from - 1]],
+							 &o[sc->order[from]]))
+		from++;
+	while (to < sc->n && to > 0 && same_history(&o[sc->order[to - 1]], &o[sc->order[to]]))
+		to++;
+	double upto[MAX_HORIZON + 1], discount[MAX_HORIZON + 1], p_alive = 0;
+	for (int m = 1; m <= sc->horizon; m++)
+		discount[m] = 1 / pow(1 + sc->discount, m);
+	const bgnbd_obs *last = NULL;
+	size_t nb = sc->n;
+	for (size_t k = from; k < to; k++) {
+		size_t i = sc->order[k];
+		if (!last || !same_history(last, &o[i])) {
+			last = &o[i];
+			upto[0] = 0;
+			for (int m = 1; m <= sc->horizon; m++)
+				upto[m] = bgnbd_expected(sc->bp, last, m * WEEKS_PER_MONTH);
+			p_alive = bgnbd_p_alive(sc->bp, last);
+		}
+		double spend = gg_expected_spend(sc->gp, sc->b->x[i], sc->b->mean[i]), clv = 0;
+		for (int m = 1; m <= sc->horizon; m++)
+			clv += (upto[m] - upto[m - 1]) * spend * discount[m];
+		sc->out[i] = upto[sc->horizon];
+		sc->out[nb + i] = p_alive;
+		sc->out[2 * nb + i] = clv;
+		if ((!isfinite(upto[sc->horizon]) || !isfinite(p_alive) || !isfinite(clv)) &&
+		    i < sc->bad[part])
+			sc->bad[part] = i;
+	}
+}
+
 static int run(void *state, patron_ctx *ctx)
 {
 	clv_state *s = state;
@@ -308,27 +380,30 @@ static int run(void *state, patron_ctx *ctx)
 		nb = b.n;
 	}
 	out = malloc((nb ? nb : 1) * 3 * sizeof *out);
-	if (!out) {
+	size_t *order = malloc((nb ? nb : 1) * sizeof *order);
+	if (!out || !order) {
+		free(order);
 		h->fail(ctx, "out of memory");
 		goto done;
 	}
-	for (size_t i = 0; i < nb; i++) {
-		double spend = gg_expected_spend(&gp, b.x[i], b.mean[i]), clv = 0, before = 0;
-		for (int m = 1; m <= (int)s->horizon; m++) {
-			double upto = bgnbd_expected(&bp, &b.o[i], m * WEEKS_PER_MONTH);
-			clv += (upto - before) * spend / pow(1 + s->discount, m);
-			before = upto;
-		}
-		out[i] = before;
-		out[nb + i] = bgnbd_p_alive(&bp, &b.o[i]);
-		out[2 * nb + i] = clv;
-		if (!isfinite(before) || !isfinite(out[nb + i]) || !isfinite(clv)) {
-			h->fail(ctx, "the model gave no finite value for customer %lld",
-				(long long)b.ids[i]);
-			goto done;	/* nothing half-written */
-		}
-		if ((i & 16383) == 0)
-			h->progress(ctx, (double)i / (double)nb, "value");
+	/* Customers with one history (x, tx and T are whole periods, so a
+	 * million customers have far fewer) have the same expected purchases
+	 * and P(alive): each history is worked out once, on both cores. */
+	for (size_t i = 0; i < nb; i++)
+		order[i] = i;
+	by_history = b.o;
+	qsort(order, nb, sizeof *order, by_obs);
+	scoring sc = {.bp = &bp, .gp = &gp, .b = &b, .order = order, .n = nb,
+		      .horizon = (int)s->horizon, .discount = s->discount, .out = out,
+		      .bad = {SIZE_MAX, SIZE_MAX}};
+	h->progress(ctx, 0.0, "value");
+	plugin_parallel(score_part, &sc, 2);
+	size_t bad = sc.bad[0] < sc.bad[1] ? sc.bad[0] : sc.bad[1];
+	free(order);
+	if (bad != SIZE_MAX) {
+		h->fail(ctx, "the model gave no finite value for customer %lld",
+			(long long)b.ids[bad]);
+		goto done;	/* nothing half-written */
 	}
 	h->progress(ctx, 1.0, "value");
 	if (h->write_scores(ctx, "expected_purchases", nb, b.ids, out) < 0 ||
