@@ -19,10 +19,10 @@ typedef struct {
 } score_batch;
 
 typedef struct {
-	size_t n, k, m;
-	int64_t *ids, *products;
-	double *scores;		/* n * k, or NULL */
-	int64_t *because;	/* n * k * m, or NULL */
+	size_t n, k;
+	int64_t *ids, *products;	/* products: n * k, for patron_results_recommendations */
+	patron_buf text;		/* each row's list as stored (JSON), one after another */
+	size_t *at;			/* n + 1: row i's text at [at[i], at[i + 1]) */
 } rec_batch;
 
 struct patron_results {
@@ -46,9 +46,10 @@ void patron_results_free(patron_results *r)
 		free(r->sb[i].name), free(r->sb[i].ids), free(r->sb[i].values);
 		free(r->sb[i].labels), free(r->sb[i].order);
 	}
-	for (size_t i = 0; i < r->nrb; i++)
-		free(r->rb[i].ids), free(r->rb[i].products), free(r->rb[i].scores),
-			free(r->rb[i].because);
+	for (size_t i = 0; i < r->nrb; i++) {
+		free(r->rb[i].ids), free(r->rb[i].products), free(r->rb[i].at);
+		patron_buf_free(&r->rb[i].text);
+	}
 	for (size_t i = 0; i < r->nlabels; i++)
 		free(r->labels[i]);
 	free(r->sb), free(r->rb), free(r->labels);
@@ -126,19 +127,100 @@ void patron_results_add_scores(patron_results *r, const char *name, size_t n,
 	r->rows += n;
 }
 
+/* Appends V in decimal. printf costs more than the rest of a list's
+ * writing; ten million numbers a run make that seconds. */
+static void add_int(patron_buf *b, int64_t v)
+{
+	char d[24];
+	int n = 0;
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	do
+		d[n++] = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		d[n++] = '-';
+	patron_buf_reserve(b, (size_t)n);
+	while (n > 0)
+		b->data[b->len++] = d[--n];
+	b->data[b->len] = '\0';
+}
+
+/* Appends V with six decimals, trailing zeros dropped: a score is read for
+ * its order and size, not its seventeenth digit. */
+static void add_score(patron_buf *b, double v)
+{
+	if (!isfinite(v) || fabs(v) >= 1e12) {
+		patron_buf_printf(b, "%.9g", isfinite(v) ? v : 0.0);
+		return;
+	}
+	int64_t micro = llround(fabs(v) * 1e6);
+	if (v < 0 && micro)
+		patron_buf_adds(b, "-");
+	add_int(b, micro / 1000000);
+	int frac = (int)(micro % 1000000);
+	if (!frac)
+		return;
+	char d[8] = ".000000";
+	for (int i = 6; i >= 1; i--, frac /= 10)
+		d[i] = (char)('0' + frac % 10);
+	int end = 7;
+	while (d[end - 1] == '0')
+		end--;
+	patron_buf_add(b, d, (size_t)end);
+}
+
+/* Appends one customer's list as stored: [[product, score, "why,..."|null],
+ * ...], products up to the first 0. */
+static void add_list(patron_buf *out, size_t k, const int64_t *products, const double *scores,
+		     size_t m, const int64_t *because)
+{
+	patron_buf_adds(out, "[");
+	for (size_t j = 0; j < k && products[j]; j++) {
+		patron_buf_adds(out, j ? ",[" : "[");
+		add_int(out, products[j]);
+		patron_buf_adds(out, ",");
+		add_score(out, scores ? scores[j] : 0.0);
+		patron_buf_adds(out, ",");
+		const int64_t *by = m ? because + j * m : NULL;
+		if (!by || !by[0]) {
+			patron_buf_adds(out, "null]");
+			continue;
+		}
+		patron_buf_adds(out, "\"");
+		for (size_t t = 0; t < m && by[t]; t++) {
+			if (t)
+				patron_buf_adds(out, ",");
+			add_int(out, by[t]);
+		}
+		patron_buf_adds(out, "\"]");
+	}
+	patron_buf_adds(out, "]");
+}
+
+/* The lists are kept as the text they are stored as (a million customers'
+ * ten products, scores and reasons were 400 MB as numbers, 200 MB as text),
+ * and their products for patron_results_recommendations. */
 void patron_results_add_recommendations(patron_results *r, size_t n, const int64_t *ids,
 					size_t k, const int64_t *products, const double *scores,
 					size_t m, const int64_t *because)
 {
 	r->rb = patron_xrealloc(r->rb, (r->nrb + 1) * sizeof *r->rb);
 	rec_batch *b = &r->rb[r->nrb++];
+	memset(b, 0, sizeof *b);
 	b->n = n;
 	b->k = k;
-	b->m = because ? m : 0;
 	b->ids = copy(ids, n * sizeof *ids);
 	b->products = copy(products, n * k * sizeof *products);
-	b->scores = scores ? copy(scores, n * k * sizeof *scores) : NULL;
-	b->because = b->m ? copy(because, n * k * b->m * sizeof *because) : NULL;
+	b->at = patron_xmalloc((n + 1) * sizeof *b->at);
+	patron_buf_reserve(&b->text, n * (k * 20 + 2));
+	if (!because)
+		m = 0;
+	for (size_t i = 0; i < n; i++) {
+		b->at[i] = b->text.len;
+		add_list(&b->text, k, products + i * k, scores ? scores + i * k : NULL, m,
+			 m ? because + i * k * m : NULL);
+	}
+	b->at[n] = b->text.len;
 	r->rows += n;
 }
 
@@ -295,24 +377,75 @@ static int name_rows_take(name_rows *nr, int64_t id, const int64_t *label_ids, s
 	return out->kind != SLOT_NONE;
 }
 
+/* The customers' ids, as bits: every result must name one (what a foreign
+ * key checked, one look-up per row, when results had keys). */
+typedef struct {
+	uint64_t *bits;
+	int64_t max_id;
+} customer_set;
+
+static void customer_set_read(sqlite3 *db, customer_set *c)
+{
+	sqlite3_stmt *ids = NULL;
+	c->bits = NULL;
+	c->max_id = -1;
+	if (sqlite3_prepare_v2(db, "SELECT id FROM customers ORDER BY id DESC", -1, &ids, NULL) ==
+	    SQLITE_OK)
+		while (sqlite3_step(ids) == SQLITE_ROW) {
+			int64_t id = sqlite3_column_int64(ids, 0);
+			if (!c->bits) {
+				c->max_id = id;
+				c->bits = patron_xcalloc((size_t)(id > 0 ? id / 64 + 1 : 1),
+							 sizeof *c->bits);
+			}
+			if (id >= 0)
+				c->bits[id / 64] |= 1ull << (id % 64);
+		}
+	sqlite3_finalize(ids);
+}
+
+static int is_customer(const customer_set *c, int64_t id)
+{
+	return id >= 0 && id <= c->max_id && (c->bits[id / 64] >> (id % 64) & 1);
+}
+
+/* What a result named that is no customer: "score NAME" or
+ * "recommendations", and the id. */
+typedef struct {
+	char what[160];
+	int64_t id;
+} stranger;
+
+/* Rows handed to SQLite by patron_rows(SOURCE): NEXT moves to the next
+ * row (1; 0 past the last; -1 when it cannot, with FAILURE saying why) and
+ * COLUMN gives the current row's customer id (column 0) or slot (1 to
+ * SLOTS), so that one INSERT ... SELECT writes them all. Binding and
+ * stepping an INSERT per row cost two and a half times as much. */
+typedef struct rows_source rows_source;
+struct rows_source {
+	int (*next)(rows_source *src);
+	void (*column)(rows_source *src, sqlite3_context *ctx, int col);
+	char failure[128];
+};
+
 /* The rows of one set, merged from its names' rows in customer order: a
  * row per customer any of them scores. */
 typedef struct {
+	rows_source src;
 	name_rows nr[SLOTS];
 	size_t n;
 	const int64_t *label_ids;
-	const uint64_t *known;	/* the customers' ids, as bits */
-	int64_t max_id;
+	const customer_set *customers;
 	int64_t id;		/* the current row's customer */
 	slot slots[SLOTS];
-	int64_t stranger;	/* a customer not in the store, when found */
-	const char *stranger_name;
+	stranger *stranger;	/* filled at a customer not in the store */
 } set_merge;
 
 /* Moves to the next row: 1, 0 past the last, -1 at an id that is no
  * customer's. */
-static int set_merge_next(set_merge *m)
+static int set_merge_next(rows_source *src)
 {
+	set_merge *m = (set_merge *)src;
 	for (;;) {
 		int64_t id = INT64_MAX;
 		for (size_t k = 0; k < m->n; k++) {
@@ -321,11 +454,14 @@ static int set_merge_next(set_merge *m)
 		}
 		if (id == INT64_MAX)
 			return 0;
-		if (id < 0 || id > m->max_id || !(m->known[id / 64] >> (id % 64) & 1)) {
-			m->stranger = id;
-			for (size_t k = 0; k < m->n && !m->stranger_name; k++)
+		if (!is_customer(m->customers, id)) {
+			const char *name = "";
+			for (size_t k = 0; k < m->n && !*name; k++)
 				if (name_rows_id(&m->nr[k]) == id)
-					m->stranger_name = m->nr[k].b->name;
+					name = m->nr[k].b->name;
+			snprintf(m->stranger->what, sizeof m->stranger->what, "score %s", name);
+			m->stranger->id = id;
+			snprintf(src->failure, sizeof src->failure, "no customer %lld", (long long)id);
 			return -1;
 		}
 		int any = 0;
@@ -338,16 +474,28 @@ static int set_merge_next(set_merge *m)
 	}
 }
 
-/* patron_score_rows(MERGE): the rows of a set_merge as a table, so that
- * one INSERT ... SELECT writes a set. Binding and stepping an INSERT per
- * row cost two and a half times as much. */
-enum { COL_CUSTOMER, COL_SLOT0, COL_SOURCE = COL_SLOT0 + SLOTS };
-#define MERGE_POINTER "patron_set_merge"
+static void set_merge_column(rows_source *src, sqlite3_context *ctx, int col)
+{
+	const set_merge *m = (const set_merge *)src;
+	const slot *sl = col >= 1 && col <= (int)m->n ? &m->slots[col - 1] : NULL;
+	if (col == 0)
+		sqlite3_result_int64(ctx, m->id);
+	else if (sl && sl->kind == SLOT_VALUE)
+		sqlite3_result_double(ctx, sl->value);
+	else if (sl && sl->kind == SLOT_LABEL)
+		sqlite3_result_int64(ctx, sl->label);
+	else
+		sqlite3_result_null(ctx);
+}
+
+/* patron_rows(SOURCE), an eponymous virtual table over a rows_source. */
+enum { COL_SOURCE = 1 + SLOTS };
+#define ROWS_POINTER "patron_rows_source"
 
 typedef struct {
 	sqlite3_vtab_cursor base;
-	set_merge *m;
-	int at;		/* set_merge_next's last answer */
+	rows_source *src;
+	int at;		/* the source's last answer */
 } rows_cursor;
 
 static int rows_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
@@ -370,7 +518,7 @@ static int rows_disconnect(sqlite3_vtab *vtab)
 	return SQLITE_OK;
 }
 
-/* Only as a function of its source: patron_score_rows(?). */
+/* Only as a function of its source: patron_rows(?). */
 static int rows_best_index(sqlite3_vtab *vtab, sqlite3_index_info *info)
 {
 	(void)vtab;
@@ -381,7 +529,6 @@ static int rows_best_index(sqlite3_vtab *vtab, sqlite3_index_info *info)
 			info->aConstraintUsage[i].argvIndex = 1;
 			info->aConstraintUsage[i].omit = 1;
 			info->estimatedCost = 1;
-			info->orderByConsumed = 0;
 			return SQLITE_OK;
 		}
 	return SQLITE_CONSTRAINT;
@@ -406,10 +553,10 @@ static int rows_close(sqlite3_vtab_cursor *cur)
 
 static int rows_step(rows_cursor *c)
 {
-	c->at = c->m ? set_merge_next(c->m) : 0;
+	c->at = c->src ? c->src->next(c->src) : 0;
 	if (c->at >= 0)
 		return SQLITE_OK;
-	c->base.pVtab->zErrMsg = sqlite3_mprintf("no customer %lld", (long long)c->m->stranger);
+	c->base.pVtab->zErrMsg = sqlite3_mprintf("%s", c->src->failure);
 	return SQLITE_ERROR;
 }
 
@@ -418,7 +565,7 @@ static int rows_filter(sqlite3_vtab_cursor *cur, int plan, const char *plan_s, i
 {
 	(void)plan, (void)plan_s;
 	rows_cursor *c = (rows_cursor *)cur;
-	c->m = argc == 1 ? sqlite3_value_pointer(argv[0], MERGE_POINTER) : NULL;
+	c->src = argc == 1 ? sqlite3_value_pointer(argv[0], ROWS_POINTER) : NULL;
 	return rows_step(c);
 }
 
@@ -428,26 +575,18 @@ static int rows_eof(sqlite3_vtab_cursor *cur) { return ((rows_cursor *)cur)->at 
 
 static int rows_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
 {
-	const set_merge *m = ((rows_cursor *)cur)->m;
-	if (col == COL_CUSTOMER) {
-		sqlite3_result_int64(ctx, m->id);
-	} else if (col >= COL_SLOT0 && col < COL_SLOT0 + (int)m->n) {
-		const slot *sl = &m->slots[col - COL_SLOT0];
-		if (sl->kind == SLOT_VALUE)
-			sqlite3_result_double(ctx, sl->value);
-		else if (sl->kind == SLOT_LABEL)
-			sqlite3_result_int64(ctx, sl->label);
-		else
-			sqlite3_result_null(ctx);
-	} else {
+	rows_cursor *c = (rows_cursor *)cur;
+	if (col < COL_SOURCE)
+		c->src->column(c->src, ctx, col);
+	else
 		sqlite3_result_null(ctx);
-	}
 	return SQLITE_OK;
 }
 
 static int rows_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *rowid)
 {
-	*rowid = ((rows_cursor *)cur)->m->id;
+	(void)cur;
+	*rowid = 0;
 	return SQLITE_OK;
 }
 
@@ -458,44 +597,32 @@ static sqlite3_module rows_module = {
 	.xColumn = rows_column, .xRowid = rows_rowid,
 };
 
-/* The customers' ids, as bits: every score must name one (what a foreign
- * key checked when scores were a table of their own). */
-static uint64_t *customer_bits(sqlite3 *db, int64_t *max_id)
-{
-	uint64_t *known = NULL;
-	sqlite3_stmt *ids = NULL;
-	*max_id = -1;
-	if (sqlite3_prepare_v2(db, "SELECT id FROM customers ORDER BY id DESC", -1, &ids, NULL) ==
-	    SQLITE_OK)
-		while (sqlite3_step(ids) == SQLITE_ROW) {
-			int64_t id = sqlite3_column_int64(ids, 0);
-			if (!known) {
-				*max_id = id;
-				known = patron_xcalloc((size_t)(id > 0 ? id / 64 + 1 : 1),
-						       sizeof *known);
-			}
-			if (id >= 0)
-				known[id / 64] |= 1ull << (id % 64);
-		}
-	sqlite3_finalize(ids);
-	return known;
-}
-
-/* Writes set SET_ID from M in one statement: 0, or -1 (M->stranger set
- * when a row named no customer). */
-static int write_set(sqlite3 *db, int64_t set_id, set_merge *m)
+/* Runs SQL (an INSERT ... SELECT ... FROM patron_rows(?1), with ?2 and ?3
+ * bound to B2 and the text B3 when given) over SRC: 0, or -1. */
+static int insert_rows(sqlite3 *db, const char *sql, rows_source *src, int64_t b2,
+		       const char *b3)
 {
 	sqlite3_stmt *put;
-	if (sqlite3_create_module(db, "patron_score_rows", &rows_module, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "INSERT INTO score_rows SELECT ?2, customer_id, s0, s1, s2, s3,"
-			       " s4, s5, s6, s7 FROM patron_score_rows(?1)", -1, &put, NULL) !=
-	    SQLITE_OK)
+	if (sqlite3_create_module(db, "patron_rows", &rows_module, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, sql, -1, &put, NULL) != SQLITE_OK)
 		return -1;
-	sqlite3_bind_pointer(put, 1, m, MERGE_POINTER, NULL);
-	sqlite3_bind_int64(put, 2, set_id);
+	sqlite3_bind_pointer(put, 1, src, ROWS_POINTER, NULL);
+	sqlite3_bind_int64(put, 2, b2);
+	if (b3)
+		sqlite3_bind_text(put, 3, b3, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(put) == SQLITE_DONE ? 0 : -1;
 	sqlite3_finalize(put);
 	return rc;
+}
+
+/* Writes set SET_ID from M in one statement: 0, or -1 (*M->stranger
+ * filled when a row named no customer). */
+static int write_set(sqlite3 *db, int64_t set_id, set_merge *m)
+{
+	m->src.next = set_merge_next;
+	m->src.column = set_merge_column;
+	return insert_rows(db, "INSERT INTO score_rows SELECT ?2, customer_id, s0, s1, s2, s3, s4,"
+			   " s5, s6, s7 FROM patron_rows(?1)", &m->src, set_id, NULL);
 }
 
 /* Points NAME at slot SLOT of SET_ID, putting the set it had (0: none) in
@@ -548,7 +675,7 @@ static int drop_set_if_unused(sqlite3 *db, int64_t set_id)
  * names pointed at it, then the sets they leave deleted when no name is
  * left in them (what a run writes under a name replaces all it had). */
 static int write_scores(patron_results *r, patron_store *s, const char *model, int64_t now,
-			int64_t *stranger, const char **stranger_name)
+			const customer_set *customers, stranger *who)
 {
 	if (!r->nsb)
 		return 0;
@@ -573,13 +700,11 @@ static int write_scores(patron_results *r, patron_store *s, const char *model, i
 	} else {
 		rc = -1;
 	}
-	int64_t max_id;
-	uint64_t *known = rc == 0 ? customer_bits(db, &max_id) : NULL;
 	int64_t *old = patron_xmalloc(r->nsb * sizeof *old);
 	size_t nold = 0;
 	for (size_t i = 0; i < r->nsb && rc == 0;) {
 		/* the next SLOTS names, each with its batches */
-		set_merge m = {.label_ids = label_ids, .known = known, .max_id = max_id};
+		set_merge m = {.label_ids = label_ids, .customers = customers, .stranger = who};
 		while (i < r->nsb && m.n < SLOTS) {
 			size_t j = i + 1;
 			while (j < r->nsb && strcmp(sorted[j]->name, sorted[i]->name) == 0)
@@ -589,10 +714,6 @@ static int write_scores(patron_results *r, patron_store *s, const char *model, i
 		}
 		set_id++;
 		rc = write_set(db, set_id, &m);
-		if (m.stranger_name) {
-			*stranger = m.stranger;
-			*stranger_name = m.stranger_name;
-		}
 		for (size_t k = 0; k < m.n && rc == 0; k++)
 			rc = move_name(db, m.nr[k].b->name, model, now, set_id, (int)k,
 				       name_rows_labels(&m.nr[k]), &old[nold++]);
@@ -605,7 +726,6 @@ static int write_scores(patron_results *r, patron_store *s, const char *model, i
 	free(old);
 	free(sorted);
 	free(label_ids);
-	free(known);
 	return rc;
 }
 
@@ -681,94 +801,67 @@ void patron_label_counts_free(patron_label_count *counts, size_t n)
 	free(counts);
 }
 
-/* Appends V in decimal. printf costs more than the rest of a list's
- * writing; ten million numbers a run make that seconds. */
-static void add_int(patron_buf *b, int64_t v)
-{
-	char d[24];
-	int n = 0;
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	do
-		d[n++] = (char)('0' + u % 10);
-	while (u /= 10);
-	if (v < 0)
-		d[n++] = '-';
-	patron_buf_reserve(b, (size_t)n);
-	while (n > 0)
-		b->data[b->len++] = d[--n];
-	b->data[b->len] = '\0';
-}
+/* The run's lists, batch by batch in the order added: column 1 is a
+ * list's text. */
+typedef struct {
+	rows_source src;
+	const patron_results *r;
+	const customer_set *customers;
+	stranger *stranger;
+	size_t batch, row;
+	int started;
+} list_rows;
 
-/* Appends V with six decimals, trailing zeros dropped: a score is read for
- * its order and size, not its seventeenth digit. */
-static void add_score(patron_buf *b, double v)
+static int list_rows_next(rows_source *src)
 {
-	if (!isfinite(v) || fabs(v) >= 1e12) {
-		patron_buf_printf(b, "%.9g", isfinite(v) ? v : 0.0);
-		return;
+	list_rows *l = (list_rows *)src;
+	if (l->started)
+		l->row++;
+	l->started = 1;
+	while (l->batch < l->r->nrb && l->row >= l->r->rb[l->batch].n) {
+		l->batch++;
+		l->row = 0;
 	}
-	int64_t micro = llround(fabs(v) * 1e6);
-	if (v < 0 && micro)
-		patron_buf_adds(b, "-");
-	add_int(b, micro / 1000000);
-	int frac = (int)(micro % 1000000);
-	if (!frac)
-		return;
-	char d[8] = ".000000";
-	for (int i = 6; i >= 1; i--, frac /= 10)
-		d[i] = (char)('0' + frac % 10);
-	int end = 7;
-	while (d[end - 1] == '0')
-		end--;
-	patron_buf_add(b, d, (size_t)end);
+	if (l->batch >= l->r->nrb)
+		return 0;
+	int64_t id = l->r->rb[l->batch].ids[l->row];
+	if (is_customer(l->customers, id))
+		return 1;
+	snprintf(l->stranger->what, sizeof l->stranger->what, "recommendations");
+	l->stranger->id = id;
+	snprintf(src->failure, sizeof src->failure, "no customer %lld", (long long)id);
+	return -1;
 }
 
-/* Each customer's list as one row: [[product, score, "why,..."|null], ...]. */
+static void list_rows_column(rows_source *src, sqlite3_context *ctx, int col)
+{
+	const list_rows *l = (const list_rows *)src;
+	const rec_batch *b = &l->r->rb[l->batch];
+	if (col == 0)
+		sqlite3_result_int64(ctx, b->ids[l->row]);
+	else if (col == 1)
+		sqlite3_result_text(ctx, b->text.data + b->at[l->row],
+				    (int)(b->at[l->row + 1] - b->at[l->row]), SQLITE_STATIC);
+	else
+		sqlite3_result_null(ctx);
+}
+
+/* A run's lists replace every list the store had: the table emptied in one
+ * step (not a million rows replaced one by one), then written in one
+ * statement, a customer's later list winning. */
 static int write_recommendations(patron_results *r, patron_store *s, const char *model,
-				 int64_t now)
+				 int64_t now, const customer_set *customers, stranger *who)
 {
-	sqlite3_stmt *put = patron_store_stmt(s, ST_RECS_PUT);
-	sqlite3_bind_text(put, 3, model, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(put, 4, now);
-	patron_buf list = {0};
-	int rc = 0;
-	for (size_t bi = 0; bi < r->nrb && rc == 0; bi++) {
-		const rec_batch *b = &r->rb[bi];
-		size_t *order = id_order(b->ids, b->n);
-		for (size_t o = 0; o < b->n && rc == 0; o++) {
-			size_t i = order ? order[o] : o;
-			patron_buf_clear(&list);
-			patron_buf_adds(&list, "[");
-			for (size_t j = 0; j < b->k && b->products[i * b->k + j]; j++) {
-				patron_buf_adds(&list, j ? ",[" : "[");
-				add_int(&list, b->products[i * b->k + j]);
-				patron_buf_adds(&list, ",");
-				add_score(&list, b->scores ? b->scores[i * b->k + j] : 0.0);
-				patron_buf_adds(&list, ",");
-				const int64_t *by = b->m ? b->because + (i * b->k + j) * b->m : NULL;
-				if (!by || !by[0]) {
-					patron_buf_adds(&list, "null]");
-					continue;
-				}
-				patron_buf_adds(&list, "\"");
-				for (size_t t = 0; t < b->m && by[t]; t++) {
-					if (t)
-						patron_buf_adds(&list, ",");
-					add_int(&list, by[t]);
-				}
-				patron_buf_adds(&list, "\"]");
-			}
-			patron_buf_adds(&list, "]");
-			sqlite3_bind_int64(put, 1, b->ids[i]);
-			sqlite3_bind_text(put, 2, list.data, (int)list.len, SQLITE_STATIC);
-			rc = sqlite3_step(put) == SQLITE_DONE ? 0 : -1;
-			sqlite3_reset(put);
-		}
-		free(order);
-	}
-	sqlite3_clear_bindings(put);
-	patron_buf_free(&list);
-	return rc;
+	if (!r->nrb)
+		return 0;
+	sqlite3 *db = patron_store_db(s);
+	if (sqlite3_exec(db, "DELETE FROM recommendation_lists", NULL, NULL, NULL) != SQLITE_OK)
+		return -1;
+	list_rows l = {.src = {.next = list_rows_next, .column = list_rows_column}, .r = r,
+		       .customers = customers, .stranger = who};
+	return insert_rows(db, "INSERT OR REPLACE INTO recommendation_lists(customer_id, items,"
+			   " model, computed_at) SELECT customer_id, s0, ?3, ?2 FROM"
+			   " patron_rows(?1)", &l.src, now, model);
 }
 
 /* Results from this many rows on are written under a rollback journal. */
@@ -788,18 +881,21 @@ int patron_results_commit(patron_results *r, patron_store *s, const char *model,
 	if (patron_store_begin(s, err) < 0) {
 		rc = -1;
 	} else {
-		int64_t stranger = 0;
-		const char *name = NULL;
-		if (write_scores(r, s, model, now, &stranger, &name) < 0 ||
-		    write_recommendations(r, s, model, now) < 0 || patron_store_commit(s, err) < 0) {
-			if (name)
-				patron_err_set(err, "writing results: score %s: no customer %lld in "
-					       "the store", name, (long long)stranger);
+		customer_set customers;
+		customer_set_read(patron_store_db(s), &customers);
+		stranger who = {"", 0};
+		if (write_scores(r, s, model, now, &customers, &who) < 0 ||
+		    write_recommendations(r, s, model, now, &customers, &who) < 0 ||
+		    patron_store_commit(s, err) < 0) {
+			if (*who.what)
+				patron_err_set(err, "writing results: %s: no customer %lld in the "
+					       "store", who.what, (long long)who.id);
 			else
 				patron_store_fail(s, err, "writing results");
 			patron_store_rollback(s);
 			rc = -1;
 		}
+		free(customers.bits);
 	}
 	if (bulk)
 		patron_store_bulk(s, 0);

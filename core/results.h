@@ -31,7 +31,8 @@ void patron_results_add_scores(patron_results *r, const char *name, size_t n,
 			       const char *const *labels);
 /* K products per customer, best first (0 ends a list early), with scores
  * or NULL, and M products that led to each (BECAUSE, 0-ended; or NULL and
- * M 0). A customer's list replaces what the store had for them. */
+ * M 0). The lists a run writes replace every list the store had (a later
+ * batch's list for the same customer winning). */
 void patron_results_add_recommendations(patron_results *r, size_t n, const int64_t *ids,
 					size_t k, const int64_t *products, const double *scores,
 					size_t m, const int64_t *because);

@@ -115,8 +115,6 @@ static const char *const stmt_sql[ST_COUNT_] = {
 				       " recorded_at) VALUES ('feedback.received', ?1,"
 				       " json_object('feedback_id', ?2, 'rating', ?3, 'sentiment', ?6),"
 				       " ?4, ?5)",
-	[ST_RECS_PUT] = "INSERT OR REPLACE INTO recommendation_lists(customer_id, items, model,"
-			" computed_at) VALUES (?1, ?2, ?3, ?4)",
 	[ST_MODEL_SAVE] = "INSERT INTO models(name, version, plugin_version, params, trained_at, as_of) "
 			  "SELECT ?1, coalesce(max(version), 0) + 1, ?2, ?3, ?4, ?5 FROM models "
 			  "WHERE name = ?1 RETURNING version",

@@ -11,7 +11,7 @@
 
 #include "util.h"
 
-#define PATRON_SCHEMA_VERSION 14
+#define PATRON_SCHEMA_VERSION 15
 /* The page cache a store connection keeps, in KiB. */
 #define PATRON_CACHE_KIB 65536
 
@@ -53,7 +53,6 @@ typedef enum {
 	ST_SETTING_PUT,
 	ST_EVENT_FEEDBACK_RECEIVED,
 	ST_IMPORT_LOG,
-	ST_RECS_PUT,
 	ST_MODEL_SAVE,
 	ST_MODEL_LOAD,
 	ST_COUNT_

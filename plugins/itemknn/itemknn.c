@@ -83,7 +83,7 @@ static void score_rows(void *arg, size_t thread, size_t threads)
 		}
 		size_t scored = recs_pick(r, &s, u);
 		for (size_t j = 0; j < scored; j++) {
-			int64_t *why = r->because + (u * r->n + j) * RECS_BECAUSE;
+			uint32_t *why = r->because + (u * r->n + j) * RECS_BECAUSE;
 			double best[RECS_BECAUSE] = {0};
 			uint32_t target = s.best[j];
 			for (size_t x = b; x < e; x++) {
@@ -100,7 +100,7 @@ static void score_rows(void *arg, size_t thread, size_t threads)
 					why[t] = why[t - 1];
 				}
 				best[at] = v;
-				why[at] = g->product_ids[g->cols[x]];
+				why[at] = g->cols[x] + 1;
 			}
 		}
 	}

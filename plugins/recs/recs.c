@@ -218,10 +218,10 @@ size_t recs_pick(recs *r, recs_scratch *s, size_t u)
 		}
 		best[at] = c;
 	}
-	int64_t *out = r->products + u * n;
+	uint32_t *out = r->products + u * n;
 	double *sc = r->scores + u * n;
 	for (size_t j = 0; j < got; j++) {
-		out[j] = g->product_ids[best[j]];
+		out[j] = best[j] + 1;
 		sc[j] = s->score[best[j]];
 	}
 	/* Filled up from the popular columns. While the list is short, every
@@ -232,7 +232,7 @@ size_t recs_pick(recs *r, recs_scratch *s, size_t u)
 		uint32_t c = r->popular[p];
 		if (s->mark[c] == s->stamp || (!r->repurchase && owns(g, u, c)))
 			continue;
-		out[got] = g->product_ids[c];
+		out[got] = c + 1;
 		sc[got] = 0;
 		got++;
 	}
@@ -262,21 +262,54 @@ void recs_pick_dense(recs *r, recs_scratch *s, size_t u, const double *row)
 			worst = row[best[n - 1]];
 	}
 	for (size_t j = 0; j < got; j++) {
-		r->products[u * n + j] = g->product_ids[best[j]];
+		r->products[u * n + j] = best[j] + 1;
 		r->scores[u * n + j] = row[best[j]];
 	}
+}
+
+/* Customers per call of the host's writer: the ids of their lists are
+ * made a batch at a time. */
+#define WRITE_BATCH 65536
+
+/* Product ids of N columns + 1 (0 stays 0). */
+static void ids_of(const patron_graph *g, const uint32_t *cols, size_t n, int64_t *ids)
+{
+	for (size_t i = 0; i < n; i++)
+		ids[i] = cols[i] ? g->product_ids[cols[i] - 1] : 0;
 }
 
 int recs_write(recs *r, int with_because)
 {
 	const patron_host *h = r->h;
+	const patron_graph *g = r->g;
 	if (r->fallback)
 		h->log(r->ctx, PATRON_LOG_INFO, "%zu customers without purchases got the most "
 		       "popular products", r->fallback);
-	if (with_because && PATRON_HOST_HAS(h, write_recommendations_because))
-		return h->write_recommendations_because(r->ctx, r->g->rows, r->g->customer_ids,
-							r->n, r->products, r->scores,
-							RECS_BECAUSE, r->because);
-	return h->write_recommendations(r->ctx, r->g->rows, r->g->customer_ids, r->n, r->products,
-					r->scores);
+	size_t n = r->n, m = with_because && PATRON_HOST_HAS(h, write_recommendations_because)
+			     ? RECS_BECAUSE : 0;
+	size_t batch = g->rows < WRITE_BATCH ? g->rows : WRITE_BATCH;
+	size_t cells = batch * n > 0 ? batch * n : 1;
+	int64_t *products = malloc(cells * sizeof *products);
+	int64_t *because = m ? malloc(cells * m * sizeof *because) : NULL;
+	if (!products || (m && !because)) {
+		free(products), free(because);
+		h->fail(r->ctx, "out of memory");
+		return -1;
+	}
+	int rc = 0;
+	for (size_t from = 0; from < g->rows && rc == 0; from += batch) {
+		size_t rows = g->rows - from < batch ? g->rows - from : batch;
+		ids_of(g, r->products + from * n, rows * n, products);
+		if (m) {
+			ids_of(g, r->because + from * n * m, rows * n * m, because);
+			rc = h->write_recommendations_because(r->ctx, rows, g->customer_ids + from, n,
+							      products, r->scores + from * n, m,
+							      because);
+		} else {
+			rc = h->write_recommendations(r->ctx, rows, g->customer_ids + from, n,
+						      products, r->scores + from * n);
+		}
+	}
+	free(products), free(because);
+	return rc;
 }

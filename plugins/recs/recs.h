@@ -39,8 +39,11 @@ typedef struct {
 	uint32_t *popular;	/* columns offered to anyone, most popular first */
 	double *popularity;	/* per column: buyers in the window */
 	size_t npopular;
-	/* The lists: row u's at [u * n], best first, product id 0 past its end. */
-	int64_t *products, *because;
+	/* The lists: row u's at [u * n], best first, as product columns + 1 (0
+	 * past its end; ids when written, four bytes each instead of eight:
+	 * a million customers' lists and their reasons were 400 MB). BECAUSE:
+	 * RECS_BECAUSE columns + 1 per recommendation, 0-ended. */
+	uint32_t *products, *because;
 	double *scores;
 	size_t fallback;	/* customers with no history, given popular products */
 } recs;
@@ -85,7 +88,8 @@ size_t recs_pick(recs *r, recs_scratch *s, size_t u);
  * the best N the customer may be offered. */
 void recs_pick_dense(recs *r, recs_scratch *s, size_t u, const double *row);
 
-/* Writes every row's list (with r->because when WITH_BECAUSE). */
+/* Writes every row's list (with r->because when WITH_BECAUSE), in
+ * batches of ids. */
 int recs_write(recs *r, int with_because);
 
 #endif

@@ -38,8 +38,8 @@ t_usage_errors_exit_2() {
 t_init_creates_the_store_once() {
 	run "$PATRON" --db "$DB" init
 	expect_rc 0
-	expect_in "$T/out" "created store $DB (schema 14)"
-	expect_eq "$(q 'PRAGMA user_version')" 14
+	expect_in "$T/out" "created store $DB (schema 15)"
+	expect_eq "$(q 'PRAGMA user_version')" 15
 	expect_eq "$(q 'PRAGMA journal_mode')" wal
 	run "$PATRON" --db "$DB" init --json
 	expect_rc 0

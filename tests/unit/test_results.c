@@ -79,13 +79,13 @@ START_TEST(recommendation_lists_replace_the_old_ones)
 {
 	patron_store *s = test_store();
 	patron_err err;
-	customers(s, 2);
+	customers(s, 3);
 	ck_assert_int_eq(patron_store_exec(s, "INSERT INTO products VALUES (1,'A',NULL,NULL,NULL,0),"
 					   "(2,'B',NULL,NULL,NULL,0),(3,'C',NULL,NULL,NULL,0);"
 					   "INSERT INTO recommendation_lists VALUES (1, "
-					   "'[[1,0.1,null],[2,0.1,null],[3,0.1,null]]', 'm', 0)",
-					   &err), 0);
-	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM recommendations"), 3);
+					   "'[[1,0.1,null],[2,0.1,null],[3,0.1,null]]', 'm', 0),"
+					   " (3, '[[1,0.5,null]]', 'm', 0)", &err), 0);
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM recommendations"), 4);
 	patron_results *r = patron_results_new();
 	const int64_t ids[] = {2, 1};
 	const int64_t products[] = {3, 1, 2, 0};	/* customer 1's list ends early */
@@ -99,11 +99,24 @@ START_TEST(recommendation_lists_replace_the_old_ones)
 				     "product_id, ' ') FROM recommendations"), "1.1=2 2.1=3 2.2=1");
 	ck_assert_str_eq(sql_text(s, "SELECT group_concat(coalesce(because, '-'), ' ') FROM "
 				     "recommendations"), "- 1,2 3");
-	/* One row per customer, scores to six decimals. */
+	/* The run's lists replace all the old ones: customer 3, left out of
+	 * it, has none now. One row per customer, scores to six decimals. */
 	ck_assert_str_eq(sql_text(s, "SELECT group_concat(items, ' ') FROM recommendation_lists"),
 			 "[[2,1234.5,null]] [[3,0.9,\"1,2\"],[1,-1.25,\"3\"]]");
 	ck_assert_str_eq(sql_text(s, "SELECT group_concat(model, ' ') FROM recommendation_lists"),
 			 "recommend.test 1.0 recommend.test 1.0");
+	/* A list for no customer fails the run and keeps the lists. */
+	r = patron_results_new();
+	const int64_t stranger[] = {1, 99};
+	patron_results_add_recommendations(r, 2, stranger, 2, products, scores, 0, NULL);
+	ck_assert_int_eq(patron_results_commit(r, s, "recommend.test 2.0", TEST_NOW, &err), -1);
+	ck_assert_str_eq(err.msg, "writing results: recommendations: no customer 99 in the store");
+	patron_results_free(r);
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM recommendation_lists WHERE model ="
+				    " 'recommend.test 1.0'"), 2);
+	/* A customer's list goes with them. */
+	ck_assert_int_eq(patron_store_exec(s, "DELETE FROM customers WHERE id = 2", &err), 0);
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM recommendation_lists"), 1);
 	patron_store_close(s);
 	scratch_free();
 }

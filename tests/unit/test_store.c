@@ -21,10 +21,11 @@ START_TEST(creates_a_versioned_schema_in_wal_mode)
 }
 END_TEST
 
-/* Undoes migrations 14 to 7: scores a table, no order totals, no serve
+/* Undoes migrations 15 to 7: scores a table, no order totals, no serve
  * tables, the orders table of schema 6, no rates, no erasures, feedback
  * without its sentiment. */
 #define BACK_TO_6 \
+	"DROP TRIGGER customer_recommendations_delete;" \
 	"DROP TABLE survey_answers; DROP TABLE ticket_messages; DROP TABLE tickets;" \
 	"DROP VIEW scores; DROP TRIGGER customer_scores_delete; DROP TABLE score_rows;" \
 	"DROP TABLE score_names; DROP TABLE score_labels;" \
@@ -152,7 +153,7 @@ START_TEST(refuses_a_store_from_a_newer_patron)
 	patron_err err;
 	ck_assert_int_eq(patron_store_open(path, &s, &err), -1);
 	ck_assert_ptr_nonnull(strstr(err.msg, "the store has schema version 99, this patron knows "
-					     "up to 14: use a newer patron"));
+					     "up to 15: use a newer patron"));
 	scratch_free();
 }
 END_TEST
