@@ -20,7 +20,7 @@ typedef struct {
 
 typedef struct {
 	size_t n, k;
-	int64_t *ids, *products;	/* products: n * k, for patron_results_recommendations */
+	int64_t *ids, *products;	/* products: n * k, when kept */
 	patron_buf text;		/* each row's list as stored (JSON), one after another */
 	size_t *at;			/* n + 1: row i's text at [at[i], at[i + 1]) */
 } rec_batch;
@@ -30,6 +30,7 @@ struct patron_results {
 	size_t nsb;
 	rec_batch *rb;
 	size_t nrb;
+	int keep_products;	/* patron_results_keep_products */
 	char **labels;		/* each distinct label once */
 	size_t nlabels;
 	patron_strmap label_index;
@@ -210,7 +211,8 @@ void patron_results_add_recommendations(patron_results *r, size_t n, const int64
 	b->n = n;
 	b->k = k;
 	b->ids = copy(ids, n * sizeof *ids);
-	b->products = copy(products, n * k * sizeof *products);
+	if (r->keep_products)
+		b->products = copy(products, n * k * sizeof *products);
 	b->at = patron_xmalloc((n + 1) * sizeof *b->at);
 	patron_buf_reserve(&b->text, n * (k * 20 + 2));
 	if (!because)
@@ -236,6 +238,8 @@ int patron_results_scores(const patron_results *r, const char *name, size_t *n,
 		}
 	return -1;
 }
+
+void patron_results_keep_products(patron_results *r) { r->keep_products = 1; }
 
 int patron_results_recommendations(const patron_results *r, size_t i, size_t *n,
 				   const int64_t **ids, size_t *k, const int64_t **products)

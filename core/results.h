@@ -37,8 +37,13 @@ void patron_results_add_recommendations(patron_results *r, size_t n, const int64
 					size_t k, const int64_t *products, const double *scores,
 					size_t m, const int64_t *because);
 
+/* Holds the products of the lists added from now on, for
+ * patron_results_recommendations (an evaluation reads them; a run that
+ * only stores its lists does not need the copy). */
+void patron_results_keep_products(patron_results *r);
+
 /* Batch I of the recommendation lists held (in the order added): 0 and
- * its arrays, or -1 past the last. */
+ * its arrays (PRODUCTS NULL unless kept), or -1 past the last. */
 int patron_results_recommendations(const patron_results *r, size_t i, size_t *n,
 				   const int64_t **ids, size_t *k, const int64_t **products);
 

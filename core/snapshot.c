@@ -37,6 +37,19 @@ void patron_snapshot_free(patron_snapshot *sn)
 	memset(sn, 0, sizeof *sn);
 }
 
+void patron_snapshot_release_features(patron_snapshot *sn)
+{
+	for (size_t c = 0; sn->names && c < sn->features.cols; c++)
+		free(sn->names[c]);
+	free(sn->names), free(sn->x);
+	free(sn->day_offsets), free(sn->days), free(sn->day_amounts);
+	sn->names = NULL, sn->x = NULL;
+	sn->day_offsets = NULL, sn->days = NULL, sn->day_amounts = NULL;
+	memset(&sn->features, 0, sizeof sn->features);
+	memset(&sn->purchases, 0, sizeof sn->purchases);
+	sn->built_features = sn->built_purchases = 0;
+}
+
 /* Statements on DB: the store's own connection, or a worker's. */
 static sqlite3_stmt *prepare_on(patron_snapshot *sn, sqlite3 *db, const char *sql,
 				patron_err *err)
@@ -522,7 +535,10 @@ out:
 typedef struct {
 	uint32_t order, col;
 	float quantity;
-	double spend;
+	/* 16 bytes a line, as ten million lines are held at once: a line of
+	 * more than 21,474,836.47 counts as that much in the graph's spend
+	 * (the store keeps its amount). */
+	int32_t cents;
 } line;
 
 /* The lines of a range of order ids, scanned on one core. */
@@ -552,9 +568,10 @@ static int lines_pass(patron_snapshot *sn, sqlite3 *db, void *arg, patron_err *e
 		if (ls->n == ls->cap)
 			ls->v = patron_xrealloc(ls->v, (ls->cap = ls->cap ? ls->cap * 2 : 65536) *
 						sizeof *ls->v);
+		int64_t cents = sqlite3_column_int64(st, 3);
+		cents = cents > INT32_MAX ? INT32_MAX : cents < -INT32_MAX ? -INT32_MAX : cents;
 		ls->v[ls->n++] = (line){(uint32_t)oid, (uint32_t)ls->col_of[pid],
-					(float)sqlite3_column_int64(st, 2),
-					(double)sqlite3_column_int64(st, 3) / 100.0};
+					(float)sqlite3_column_int64(st, 2), (int32_t)cents};
 	}
 	return finish_on(sn, db, st, rc, err);
 }
@@ -658,14 +675,14 @@ static const patron_graph *build_graph(patron_snapshot *sn, patron_err *err)
 			int64_t at = sn->order_at[l->order];
 			if (nnz > sn->offsets[r] && sn->cols[nnz - 1] == l->col) {
 				sn->quantity[nnz - 1] += l->quantity;
-				sn->spend[nnz - 1] += l->spend;
+				sn->spend[nnz - 1] += l->cents / 100.0;
 				if (at > sn->last_at[nnz - 1])
 					sn->last_at[nnz - 1] = at;
 				continue;
 			}
 			sn->cols[nnz] = l->col;
 			sn->quantity[nnz] = l->quantity;
-			sn->spend[nnz] = l->spend;
+			sn->spend[nnz] = l->cents / 100.0;
 			sn->last_at[nnz] = at;
 			nnz++;
 		}

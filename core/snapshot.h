@@ -52,6 +52,11 @@ typedef struct {
 void patron_snapshot_init(patron_snapshot *sn, patron_store *s, int64_t now);
 void patron_snapshot_free(patron_snapshot *sn);
 
+/* Frees the feature matrix and the purchase days (built again if asked
+ * for): a score's recommender needs only the graph, and a million
+ * customers' features are 200 MB. */
+void patron_snapshot_release_features(patron_snapshot *sn);
+
 /* The row of customer ID in F (rows ascend by id), or -1. */
 long patron_features_row(const patron_features *f, int64_t id);
 

@@ -242,6 +242,7 @@ static int eval_recs(cli *c, const char *plugin, size_t k, const char *matrix)
 	patron_snapshot sn;
 	holdout ho = {0};
 	patron_results *res = patron_results_new();
+	patron_results_keep_products(res);	/* the lists are scored, not stored */
 	int rc = EXIT_FAIL;
 	patron_store *s = NULL;
 	memset(&sn, 0, sizeof sn);

@@ -185,6 +185,11 @@ int cli_score(cli *c, const char *only)
 		    strcmp(j->job, "intent") == 0)
 			continue;	/* forecasts are made for the report, not stored; intents
 					 * label tickets, as they arrive */
+		/* The jobs that read features come before the recommender, and
+		 * those after it read texts: the graph is built without the
+		 * features beside it. */
+		if (j->kind == PATRON_KIND_RECOMMENDER)
+			patron_snapshot_release_features(&sn);
 		/* segment = { "rfm", "kmeans" }: each segmentation stored, the
 		 * first as c.segment and each as segment.NAME */
 		size_t n = patron_config_choices(cfg, j->job);

@@ -130,6 +130,8 @@ static int run(void *state, patron_ctx *ctx)
 		h->fail(ctx, "out of memory building the similarities of %zu products", g->products);
 		goto out;
 	}
+	free(w);	/* the similarities have what they need of the weights */
+	w = NULL;
 	h->log(ctx, PATRON_LOG_INFO, "%zu products, %zu similar pairs kept", g->products,
 	       m.off[g->products]);
 	h->progress(ctx, 0.5, "recommend");

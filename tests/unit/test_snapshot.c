@@ -85,6 +85,17 @@ START_TEST(features_match_hand_computed_values_as_of_a_past_now)
 	ck_assert_double_eq(at(f, 2, "tenure_days"), 49);
 	ck_assert_double_eq(at(f, 2, "attr.tier"), 1.5);
 	ck_assert_uint_eq(f->cols, 9 + 3);
+	/* Released (as a score does before its recommender), the features are
+	 * built again when asked for, the same. */
+	patron_snapshot_release_features(&sn);
+	f = patron_snapshot_features(&sn, &err);
+	ck_assert_msg(f != NULL, "%s", err.msg);
+	ck_assert_uint_eq(f->rows, 3);
+	ck_assert_double_eq(at(f, 0, "monetary_total"), 40);
+	ck_assert_double_eq(at(f, 2, "attr.tier"), 1.5);
+	const patron_purchases *p = patron_snapshot_purchases(&sn, &err);
+	ck_assert_msg(p != NULL, "%s", err.msg);
+	ck_assert_uint_eq(p->offsets[1], 2);	/* customer 1's two paid days */
 	patron_snapshot_free(&sn);
 	patron_store_close(s);
 	scratch_free();
