@@ -116,21 +116,21 @@ void sup_reason(const patron_design *d, size_t c, const double *row, char *out, 
 		snprintf(out, cap, "%s=%.4g", shown, x * d->sd[c] + d->mean[c]);
 }
 
-int sup_write(const patron_host *h, patron_ctx *ctx, const patron_design *d, const double *p,
-	      const double *contrib)
+/* The reasons of rows part, part + parts, ... into LABELS (NULL: none);
+ * FAILED set when out of memory. */
+typedef struct {
+	const patron_design *d;
+	const double *contrib;
+	char **labels;
+	int failed[2];
+} reasons;
+
+static void reasons_part(void *arg, size_t part, size_t parts)
 {
-	if (h->write_scores(ctx, "churn", d->rows, d->customer_ids, p) < 0)
-		return -1;
-	if (!contrib)
-		return 0;
-	char **labels = calloc(d->rows ? d->rows : 1, sizeof *labels);
-	if (!labels) {
-		h->fail(ctx, "out of memory");
-		return -1;
-	}
-	int rc = 0;
-	for (size_t r = 0; r < d->rows && rc == 0; r++) {
-		const double *c = contrib + r * d->cols;
+	reasons *rs = arg;
+	const patron_design *d = rs->d;
+	for (size_t r = part; r < d->rows; r += parts) {
+		const double *c = rs->contrib + r * d->cols;
 		size_t best[SUP_REASONS];
 		size_t nb = 0;
 		for (size_t j = 0; j < d->cols; j++) {
@@ -158,14 +158,34 @@ int sup_write(const patron_host *h, patron_ctx *ctx, const patron_design *d, con
 			if (len >= sizeof text)
 				break;
 		}
-		if (nb && !(labels[r] = strdup(text)))
-			rc = -1;
+		if (nb && !(rs->labels[r] = strdup(text)))
+			rs->failed[part] = 1;
 	}
-	if (rc == 0)
+}
+
+int sup_write(const patron_host *h, patron_ctx *ctx, const patron_design *d, const double *p,
+	      const double *contrib)
+{
+	if (h->write_scores(ctx, "churn", d->rows, d->customer_ids, p) < 0)
+		return -1;
+	if (!contrib)
+		return 0;
+	char **labels = calloc(d->rows ? d->rows : 1, sizeof *labels);
+	if (!labels) {
+		h->fail(ctx, "out of memory");
+		return -1;
+	}
+	/* A million customers' reasons, worded on both cores. */
+	reasons rs = {d, contrib, labels, {0, 0}};
+	plugin_parallel(reasons_part, &rs, 2);
+	int rc = 0;
+	if (rs.failed[0] || rs.failed[1]) {
+		h->fail(ctx, "out of memory");
+		rc = -1;
+	} else {
 		rc = h->write_score_labels(ctx, "churn_reasons", d->rows, d->customer_ids,
 					   (const char *const *)labels);
-	else
-		h->fail(ctx, "out of memory");
+	}
 	for (size_t r = 0; r < d->rows; r++)
 		free(labels[r]);
 	free(labels);
