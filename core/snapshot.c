@@ -240,6 +240,8 @@ static int orders_range(patron_snapshot *sn, sqlite3 *db, void *arg, patron_err 
 		sn->order_row[oid] = r;
 		sn->order_at[oid] = at;
 		sn->order_cents[oid] = cents;
+		if (!p->freq)
+			continue;	/* the per-order arrays made again */
 		if (p->freq[r]++ == 0 || at < p->first[r])
 			p->first[r] = at;
 		if (p->freq[r] == 1 || at > p->last[r])
@@ -252,20 +254,69 @@ static int orders_range(patron_snapshot *sn, sqlite3 *db, void *arg, patron_err 
 	return finish_on(sn, db, st, rc, err);
 }
 
+static void order_arrays_alloc(patron_snapshot *sn)
+{
+	size_t no = (size_t)sn->max_oid + 1;
+	sn->order_row = patron_xmalloc(no * sizeof *sn->order_row);
+	sn->order_at = patron_xmalloc(no * sizeof *sn->order_at);
+	sn->order_cents = patron_xmalloc(no * sizeof *sn->order_cents);
+	memset(sn->order_row, 0xff, no * sizeof *sn->order_row);
+}
+
+/* Frees each counted order's row, time and money (120 MB for six million
+ * orders) once the graph has them: made again if the purchase days are
+ * asked for after. */
+static void order_arrays_free(patron_snapshot *sn)
+{
+	free(sn->order_row), free(sn->order_at), free(sn->order_cents);
+	sn->order_row = NULL, sn->order_at = NULL, sn->order_cents = NULL;
+}
+
+/* The largest order id, once: 0, or -1. */
+static int max_order_id(patron_snapshot *sn, patron_err *err)
+{
+	if (sn->max_oid > 0)
+		return 0;
+	sn->max_oid = scalar(sn, "SELECT coalesce(max(id), 0) FROM orders", err);
+	return sn->max_oid < 0 ? -1 : 0;
+}
+
+/* Each counted order's row, time and money, without the per-row sums (the
+ * graph needs only these; the orders pass makes both): read in two halves,
+ * the per-row sums left as they are. */
+static int order_arrays(patron_snapshot *sn, patron_err *err)
+{
+	if (sn->order_row)
+		return 0;
+	if (build_rows(sn, err) < 0 || max_order_id(sn, err) < 0)
+		return -1;
+	order_arrays_alloc(sn);
+	int64_t mid = sn->max_oid / 2;
+	orders_part a = {.lo = 1, .hi = mid}, b = {.lo = mid + 1, .hi = sn->max_oid};
+	worker w;
+	worker_start(&w, sn, orders_range, &b);
+	int rc = orders_range(sn, patron_store_db(sn->store), &a, err);
+	patron_err werr;
+	if (worker_join(&w, &werr) < 0 && rc == 0) {
+		*err = werr;
+		rc = -1;
+	}
+	if (rc < 0)
+		order_arrays_free(sn);
+	return rc;
+}
+
 /* The one pass over paid orders up to now, its two halves of order ids on
  * both cores (the pass was most of a snapshot's time). */
 static int orders_pass(patron_snapshot *sn, patron_err *err)
 {
 	if (sn->orders_done)
 		return 0;
-	if (build_rows(sn, err) < 0 ||
-	    (sn->max_oid = scalar(sn, "SELECT coalesce(max(id), 0) FROM orders", err)) < 0)
+	if (build_rows(sn, err) < 0 || max_order_id(sn, err) < 0)
 		return -1;
-	size_t rows = sn->rows, no = (size_t)sn->max_oid + 1;
-	sn->order_row = patron_xmalloc(no * sizeof *sn->order_row);
-	sn->order_at = patron_xmalloc(no * sizeof *sn->order_at);
-	sn->order_cents = patron_xmalloc(no * sizeof *sn->order_cents);
-	memset(sn->order_row, 0xff, no * sizeof *sn->order_row);
+	size_t rows = sn->rows;
+	order_arrays_free(sn);	/* made again with the sums */
+	order_arrays_alloc(sn);
 	int64_t mid = sn->max_oid / 2;
 	orders_part a = {.lo = 1, .hi = mid}, b = {.lo = mid + 1, .hi = sn->max_oid};
 	orders_part_alloc(&a, rows);
@@ -600,7 +651,7 @@ static const patron_graph *build_graph(patron_snapshot *sn, patron_err *err)
 {
 	scan_cache(sn, 1);
 	const patron_graph *result = NULL;
-	if (orders_pass(sn, err) < 0)
+	if (order_arrays(sn, err) < 0)
 		goto done;
 
 	/* Products become dense columns in id order. */
@@ -693,6 +744,7 @@ static const patron_graph *build_graph(patron_snapshot *sn, patron_err *err)
 				   sn->cols, sn->quantity, sn->spend, sn->last_at};
 	sn->built_graph = 1;
 	result = &sn->graph;
+	order_arrays_free(sn);
 out:
 	free(col_of);
 	free(lines);
@@ -740,7 +792,7 @@ static int by_day(const void *a, const void *b)
 
 static const patron_purchases *build_purchases(patron_snapshot *sn, patron_err *err)
 {
-	if (orders_pass(sn, err) < 0)
+	if (orders_pass(sn, err) < 0 || order_arrays(sn, err) < 0)
 		return NULL;
 	size_t rows = sn->rows, total = 0;
 	sn->day_offsets = zeroed(rows + 1, sizeof *sn->day_offsets);
@@ -750,7 +802,8 @@ static const patron_purchases *build_purchases(patron_snapshot *sn, patron_err *
 	}
 	sn->day_offsets[rows] = total;
 	/* The orders pass kept each counted order's row, time and money: no
-	 * second scan of the orders. */
+	 * second scan of the orders (unless the graph was built first and let
+	 * them go). */
 	day_cents *all = zeroed(total, sizeof *all);
 	size_t *fill = zeroed(rows, sizeof *fill);
 	for (int64_t oid = 1; oid <= sn->max_oid; oid++) {

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "value.h"
 #include "snapshot.h"
 
 /* A tiny store, dates as days after 2024-01-01 (D0):
@@ -163,6 +164,18 @@ START_TEST(graph_merges_repeat_purchases_and_ignores_the_future)
 	ck_assert_uint_eq(g->offsets[3], 3);
 	ck_assert_int_eq(g->product_ids[g->cols[2]], 3);
 	ck_assert_uint_eq(g->nnz, 3);
+	/* The graph let each order's row and time go; the purchase days, asked
+	 * for after it, read the orders again and are whole: customer 1's
+	 * $10 on D10 and $30 on D40, customer 2's $5 on D20. */
+	const patron_purchases *p = patron_snapshot_purchases(&sn, &err);
+	ck_assert_msg(p != NULL, "%s", err.msg);
+	ck_assert_uint_eq(p->offsets[1], 2);
+	ck_assert_int_eq(p->days[0], patron_day_number(D(10)));
+	ck_assert_double_eq(p->amounts[0], 10);
+	ck_assert_double_eq(p->amounts[1], 30);
+	ck_assert_uint_eq(p->offsets[2], 3);
+	ck_assert_double_eq(p->amounts[2], 5);
+	ck_assert_uint_eq(p->offsets[3], 3);
 	patron_snapshot_free(&sn);
 	patron_store_close(s);
 	scratch_free();
