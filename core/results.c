@@ -120,9 +120,20 @@ void patron_results_add_scores(patron_results *r, const char *name, size_t n,
 	if (values)
 		b->values = copy(values, n * sizeof *values);
 	if (labels) {
+		/* A segmenter hands the same few strings over and over (a million
+		 * labels, a dozen pointers): within one batch a pointer seen
+		 * before is the same text, so only new pointers are looked up. */
+		const char *seen[16] = {0};
+		uint32_t seen_at[16];
 		b->labels = patron_xmalloc((n ? n : 1) * sizeof *b->labels);
-		for (size_t i = 0; i < n; i++)
-			b->labels[i] = intern(r, labels[i]);
+		for (size_t i = 0; i < n; i++) {
+			size_t h = ((uintptr_t)labels[i] >> 3) % 16;
+			if (!labels[i] || seen[h] != labels[i]) {
+				seen[h] = labels[i];
+				seen_at[h] = intern(r, labels[i]);
+			}
+			b->labels[i] = seen_at[h];
+		}
 	}
 	b->order = id_order(b->ids, n);
 	r->rows += n;
