@@ -272,6 +272,25 @@ static void order_arrays_free(patron_snapshot *sn)
 	sn->order_row = NULL, sn->order_at = NULL, sn->order_cents = NULL;
 }
 
+/* Reads the paid orders into A (ids up to the middle, here) and B (the
+ * rest, on a worker): 0, or -1 with err. */
+static int read_order_halves(patron_snapshot *sn, orders_part *a, orders_part *b,
+			     patron_err *err)
+{
+	int64_t mid = sn->max_oid / 2;
+	a->lo = 1, a->hi = mid;
+	b->lo = mid + 1, b->hi = sn->max_oid;
+	worker w;
+	worker_start(&w, sn, orders_range, b);
+	int rc = orders_range(sn, patron_store_db(sn->store), a, err);
+	patron_err werr;
+	if (worker_join(&w, &werr) < 0 && rc == 0) {
+		*err = werr;
+		rc = -1;
+	}
+	return rc;
+}
+
 /* The largest order id, once: 0, or -1. */
 static int max_order_id(patron_snapshot *sn, patron_err *err)
 {
@@ -291,16 +310,8 @@ static int order_arrays(patron_snapshot *sn, patron_err *err)
 	if (build_rows(sn, err) < 0 || max_order_id(sn, err) < 0)
 		return -1;
 	order_arrays_alloc(sn);
-	int64_t mid = sn->max_oid / 2;
-	orders_part a = {.lo = 1, .hi = mid}, b = {.lo = mid + 1, .hi = sn->max_oid};
-	worker w;
-	worker_start(&w, sn, orders_range, &b);
-	int rc = orders_range(sn, patron_store_db(sn->store), &a, err);
-	patron_err werr;
-	if (worker_join(&w, &werr) < 0 && rc == 0) {
-		*err = werr;
-		rc = -1;
-	}
+	orders_part a = {0}, b = {0};
+	int rc = read_order_halves(sn, &a, &b, err);
 	if (rc < 0)
 		order_arrays_free(sn);
 	return rc;
@@ -317,18 +328,10 @@ static int orders_pass(patron_snapshot *sn, patron_err *err)
 	size_t rows = sn->rows;
 	order_arrays_free(sn);	/* made again with the sums */
 	order_arrays_alloc(sn);
-	int64_t mid = sn->max_oid / 2;
-	orders_part a = {.lo = 1, .hi = mid}, b = {.lo = mid + 1, .hi = sn->max_oid};
+	orders_part a = {0}, b = {0};
 	orders_part_alloc(&a, rows);
 	orders_part_alloc(&b, rows);
-	worker w;
-	worker_start(&w, sn, orders_range, &b);
-	int rc = orders_range(sn, patron_store_db(sn->store), &a, err);
-	patron_err werr;
-	if (worker_join(&w, &werr) < 0 && rc == 0) {
-		*err = werr;
-		rc = -1;
-	}
+	int rc = read_order_halves(sn, &a, &b, err);
 	for (size_t r = 0; r < rows && rc == 0; r++) {
 		if (!b.freq[r])
 			continue;
