@@ -20,7 +20,7 @@ CHECK_CFLAGS = $(shell pkg-config --cflags check)
 CHECK_LIBS   = $(shell pkg-config --libs check)
 
 CORE_SRC := core/util.c core/csv.c core/value.c core/strmap.c core/store.c core/import.c \
-            core/import_orders.c core/rates.c core/formats.c $(wildcard core/formats/*.c) \
+            core/import_orders.c core/import_batch.c core/rows.c core/rates.c core/formats.c $(wildcard core/formats/*.c) \
             core/snapshot.c core/config.c core/plugin.c core/bus.c core/view.c \
             core/rules.c core/rules_scan.c core/actions.c core/event_import.c core/template.c core/mime.c \
             core/profile.c core/consent.c core/outbox.c core/results.c core/design.c core/metrics.c core/learn.c \

@@ -2,6 +2,7 @@
 
 #include <csv.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -37,6 +38,37 @@ struct patron_csv {
 	const char **out_field;
 	size_t *out_len, out_cap;
 	int over;		/* a field or a record went past the limits */
+	struct ahead *ahead;	/* patron_csv_read_ahead's, or NULL */
+};
+
+/* Records parsed ahead by a thread of their own, handed over in blocks. */
+#define AHEAD_BLOCKS 4
+#define AHEAD_RECORDS 4096
+
+typedef struct {
+	patron_buf bytes;	/* the fields, each NUL-ended */
+	size_t *foff, *flen, nf, capf;
+	size_t *rfirst;		/* nr + 1 */
+	long *rline;
+	int *ascii;
+	size_t nr, capr;
+	int end;		/* 0 more follows, 1 the end of the input, -1 an error */
+	patron_err err;
+	uint64_t offset;	/* bytes read when the block was made */
+} ahead_block;
+
+struct ahead {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	ahead_block blocks[AHEAD_BLOCKS];
+	size_t made, taken;	/* blocks made by the thread, and handed back */
+	int stop;
+	ahead_block *cur;	/* the block being read, until handed back */
+	size_t next_rec;
+	/* the record handed out (the thread has its own in the reader) */
+	const char **out_field;
+	size_t *out_len, out_cap;
 };
 
 static size_t max_field = PATRON_CSV_MAX_FIELD;
@@ -150,10 +182,13 @@ patron_csv *patron_csv_open_mem(const char *name, const char *data, size_t len)
 	return r;
 }
 
+static void ahead_stop(patron_csv *r);
+
 void patron_csv_close(patron_csv *r)
 {
 	if (!r)
 		return;
+	ahead_stop(r);
 	if (r->file)
 		fclose(r->file);
 	csv_free(&r->parser);
@@ -170,7 +205,10 @@ void patron_csv_close(patron_csv *r)
 }
 
 const char *patron_csv_name(const patron_csv *r) { return r->name; }
-uint64_t patron_csv_offset(const patron_csv *r) { return r->offset; }
+uint64_t patron_csv_offset(const patron_csv *r)
+{
+	return r->ahead ? (r->ahead->cur ? r->ahead->cur->offset : 0) : r->offset;
+}
 uint64_t patron_csv_size(const patron_csv *r) { return r->size; }
 
 /* Makes the window hold at least one whole line (or the rest of the file)
@@ -285,7 +323,10 @@ static void drop_handed_out(patron_csv *r)
 	r->rfirst[0] = 0;
 }
 
-int patron_csv_next(patron_csv *r, patron_csv_record *rec, patron_err *err)
+static int ahead_next(patron_csv *r, patron_csv_record *rec, patron_err *err);
+
+/* The next record of R, parsed here (or by the read-ahead thread). */
+static int parse_next(patron_csv *r, patron_csv_record *rec, patron_err *err)
 {
 	if (r->next_rec >= r->nr)
 		drop_handed_out(r);
@@ -320,6 +361,151 @@ int patron_csv_next(patron_csv *r, patron_csv_record *rec, patron_err *err)
 				      r->foff[first + n - 1] + r->flen[first + n - 1] + 1 -
 					      r->foff[first], n);
 	return 1;
+}
+
+int patron_csv_next(patron_csv *r, patron_csv_record *rec, patron_err *err)
+{
+	return r->ahead ? ahead_next(r, rec, err) : parse_next(r, rec, err);
+}
+
+/* ---- reading ahead ---- */
+
+static void block_add(ahead_block *b, const patron_csv_record *rec)
+{
+	if (b->nr == b->capr) {
+		b->capr = b->capr ? 2 * b->capr : AHEAD_RECORDS;
+		b->rfirst = patron_xrealloc(b->rfirst, (b->capr + 1) * sizeof *b->rfirst);
+		b->rline = patron_xrealloc(b->rline, b->capr * sizeof *b->rline);
+		b->ascii = patron_xrealloc(b->ascii, b->capr * sizeof *b->ascii);
+	}
+	if (b->nf + rec->n > b->capf) {
+		b->capf = 2 * (b->nf + rec->n);
+		b->foff = patron_xrealloc(b->foff, b->capf * sizeof *b->foff);
+		b->flen = patron_xrealloc(b->flen, b->capf * sizeof *b->flen);
+	}
+	if (b->nr == 0)
+		b->rfirst[0] = 0;
+	for (size_t k = 0; k < rec->n; k++) {
+		b->foff[b->nf] = b->bytes.len;
+		b->flen[b->nf++] = rec->len[k];
+		patron_buf_add(&b->bytes, rec->field[k], rec->len[k] + 1);
+	}
+	b->rline[b->nr] = rec->line;
+	b->ascii[b->nr++] = rec->ascii;
+	b->rfirst[b->nr] = b->nf;
+}
+
+static void *ahead_run(void *arg)
+{
+	patron_csv *r = arg;
+	struct ahead *a = r->ahead;
+	for (int end = 0; !end;) {
+		pthread_mutex_lock(&a->mu);
+		while (a->made - a->taken == AHEAD_BLOCKS && !a->stop)
+			pthread_cond_wait(&a->cv, &a->mu);
+		int stop = a->stop;
+		pthread_mutex_unlock(&a->mu);
+		if (stop)
+			break;
+		ahead_block *b = &a->blocks[a->made % AHEAD_BLOCKS];
+		b->bytes.len = b->nf = b->nr = 0;
+		while (b->nr < AHEAD_RECORDS && !b->end) {
+			patron_csv_record rec;
+			int rc = parse_next(r, &rec, &b->err);
+			if (rc > 0)
+				block_add(b, &rec);
+			else
+				b->end = rc == 0 ? 1 : -1;
+		}
+		b->offset = r->offset;
+		end = b->end;
+		pthread_mutex_lock(&a->mu);
+		a->made++;
+		pthread_cond_broadcast(&a->cv);
+		pthread_mutex_unlock(&a->mu);
+	}
+	return NULL;
+}
+
+int patron_csv_read_ahead(patron_csv *r)
+{
+	if (r->ahead)
+		return 0;
+	struct ahead *a = patron_xcalloc(1, sizeof *a);
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->cv, NULL);
+	r->ahead = a;
+	if (pthread_create(&a->thread, NULL, ahead_run, r) != 0) {
+		/* no thread: read here, as before */
+		pthread_cond_destroy(&a->cv);
+		pthread_mutex_destroy(&a->mu);
+		free(a);
+		r->ahead = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static int ahead_next(patron_csv *r, patron_csv_record *rec, patron_err *err)
+{
+	struct ahead *a = r->ahead;
+	while (!a->cur || a->next_rec >= a->cur->nr) {
+		if (a->cur) {
+			if (a->cur->end < 0 && err)
+				*err = a->cur->err;
+			if (a->cur->end)
+				return a->cur->end > 0 ? 0 : -1;
+			pthread_mutex_lock(&a->mu);
+			a->taken++;	/* handed back: the thread may refill it */
+			pthread_cond_broadcast(&a->cv);
+			pthread_mutex_unlock(&a->mu);
+		}
+		pthread_mutex_lock(&a->mu);
+		while (a->made == a->taken)
+			pthread_cond_wait(&a->cv, &a->mu);
+		a->cur = &a->blocks[a->taken % AHEAD_BLOCKS];
+		pthread_mutex_unlock(&a->mu);
+		a->next_rec = 0;
+	}
+	const ahead_block *b = a->cur;
+	size_t i = a->next_rec++, first = b->rfirst[i], n = b->rfirst[i + 1] - first;
+	if (n > a->out_cap) {
+		a->out_cap = n * 2;
+		a->out_field = patron_xrealloc(a->out_field, a->out_cap * sizeof *a->out_field);
+		a->out_len = patron_xrealloc(a->out_len, a->out_cap * sizeof *a->out_len);
+	}
+	for (size_t k = 0; k < n; k++) {
+		a->out_field[k] = b->bytes.data + b->foff[first + k];
+		a->out_len[k] = b->flen[first + k];
+	}
+	rec->field = a->out_field;
+	rec->len = a->out_len;
+	rec->n = n;
+	rec->line = b->rline[i];
+	rec->ascii = b->ascii[i];
+	return 1;
+}
+
+static void ahead_stop(patron_csv *r)
+{
+	struct ahead *a = r->ahead;
+	if (!a)
+		return;
+	pthread_mutex_lock(&a->mu);
+	a->stop = 1;
+	pthread_cond_broadcast(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+	pthread_join(a->thread, NULL);
+	for (int i = 0; i < AHEAD_BLOCKS; i++) {
+		ahead_block *b = &a->blocks[i];
+		patron_buf_free(&b->bytes);
+		free(b->foff), free(b->flen), free(b->rfirst), free(b->rline), free(b->ascii);
+	}
+	free(a->out_field), free(a->out_len);
+	pthread_cond_destroy(&a->cv);
+	pthread_mutex_destroy(&a->mu);
+	free(a);
+	r->ahead = NULL;
 }
 
 void patron_csv_write_field(FILE *f, const char *s, size_t len)

@@ -46,6 +46,13 @@ int patron_csv_next(patron_csv *r, patron_csv_record *rec, patron_err *err);
 patron_csv *patron_csv_open_header(const char *path, patron_csv_record *header,
 				   const char *want, patron_err *err);
 
+/* From now on, records are parsed by a thread of R's own, a few thousand
+ * ahead of the caller, so parsing and the caller's work share two cores.
+ * What patron_csv_next returns is unchanged (records, then the end or the
+ * error where the file has it). 0, or -1 when no thread could be made
+ * (R then goes on reading in the caller's thread). */
+int patron_csv_read_ahead(patron_csv *r);
+
 const char *patron_csv_name(const patron_csv *r);
 /* Bytes consumed so far and the file's size (0 when unknown), for progress. */
 uint64_t patron_csv_offset(const patron_csv *r);

@@ -320,15 +320,20 @@ int import_resolve(importer *im, char vals[][320], const char *kinds[], size_t n
 		*created = 1;
 		im->st->customers_new++;
 		im->last_created = when;
-		sqlite3_stmt *st = patron_store_stmt(im->s, ST_EVENT_CUSTOMER_CREATED);
-		sqlite3_bind_int64(st, 1, *cid);
-		sqlite3_bind_text(st, 2, kinds[0], -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, vals[0], -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, im->fmt->name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 5, when);
-		sqlite3_bind_int64(st, 6, im->o->now);
-		if (import_step(im, st, "appending an event", err) < 0)
-			return -1;
+		if (im->batch.on) {
+			/* held with the orders, so the log keeps its order */
+			batch_customer_created(im, *cid, kinds[0], vals[0], when);
+		} else {
+			sqlite3_stmt *st = patron_store_stmt(im->s, ST_EVENT_CUSTOMER_CREATED);
+			sqlite3_bind_int64(st, 1, *cid);
+			sqlite3_bind_text(st, 2, kinds[0], -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, vals[0], -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 4, im->fmt->name, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 5, when);
+			sqlite3_bind_int64(st, 6, im->o->now);
+			if (import_step(im, st, "appending an event", err) < 0)
+				return -1;
+		}
 	} else {
 		int64_t into = found[0];
 		for (size_t k = 1; k < nf; k++)
@@ -336,7 +341,9 @@ int import_resolve(importer *im, char vals[][320], const char *kinds[], size_t n
 		for (size_t k = 0; k < nf; k++) {
 			if (found[k] == into)
 				continue;
-			if (patron_customer_merge(im->s, into, found[k], im->o->now, err) < 0)
+			/* a merge moves orders and events, some perhaps held */
+			if (batch_flush(im, err) < 0 ||
+			    patron_customer_merge(im->s, into, found[k], im->o->now, err) < 0)
 				return -1;
 			im->st->customers_merged++;
 		}
@@ -1063,13 +1070,21 @@ static int import_any(patron_store *s, const char *path, const char *data, size_
 	 * readers go on during the import. */
 	bulk = !data && sqlite3_get_autocommit(patron_store_db(s)) &&
 	       patron_csv_size(r) >= BULK_BYTES && patron_store_bulk(s, 1);
+	/* Every key the import writes it has just found or made (customers,
+	 * products, orders), so SQLite's checks of them, a look-up per order
+	 * line and per order, only repeat it. Merges delete what they leave
+	 * behind themselves (patron_customer_merge). Outside a transaction
+	 * only, which bulk implies. */
+	if (bulk && patron_store_exec(s, "PRAGMA foreign_keys = OFF", err) < 0)
+		goto out;
 	/* A savepoint: the file is its own transaction, or lands whole
 	 * inside the caller's (patron_import_mem). */
 	if (patron_store_savepoint(s, "import", &began, err) < 0)
 		goto out;
 	if (opts->kind == PATRON_IMPORT_CUSTOMERS && infer_attributes(&im, err) < 0)
 		goto fail;
-	if (opts->kind == PATRON_IMPORT_ORDERS && orders_prepare(&im, err) < 0)
+	if (opts->kind == PATRON_IMPORT_ORDERS &&
+	    (orders_prepare(&im, err) < 0 || (!data && batch_start(&im, patron_csv_size(r), err) < 0)))
 		goto fail;
 	if (opts->skip_bad) {
 		rejected = fopen(tmp, "w");
@@ -1084,7 +1099,11 @@ static int import_any(patron_store *s, const char *path, const char *data, size_
 		}
 		fputc('\n', rejected);
 	}
-	if (import_rows(&im, r, rejected, err) < 0)
+	/* The file is parsed on the other core while this one validates and
+	 * writes (a failure to start the thread only costs time). */
+	if (!data)
+		patron_csv_read_ahead(r);
+	if (import_rows(&im, r, rejected, err) < 0 || batch_flush(&im, err) < 0)
 		goto fail;
 	if (opts->kind == PATRON_IMPORT_ORDERS && orders_totals(&im, err) < 0)
 		goto fail;
@@ -1134,8 +1153,10 @@ fail_after:
 	stats->rejected_path[0] = '\0';
 	stats->base_currency_set[0] = '\0';
 out:
-	if (bulk)
+	if (bulk) {
+		patron_store_exec(s, "PRAGMA foreign_keys = ON", NULL);
 		patron_store_bulk(s, 0);
+	}
 	patron_csv_close(r);
 	importer_free(&im);
 	return rc;

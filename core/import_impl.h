@@ -50,6 +50,44 @@ typedef struct {
 	long bad_line;
 } pending_order;
 
+/* New orders, their lines and the import's events, held and written a few
+ * thousand at a time with one INSERT ... SELECT per table (import_batch.c).
+ * Anything else that reads or writes orders or events writes the batch
+ * first (batch_flush), so the store reads as if each row had been written
+ * at once. */
+typedef struct {
+	int64_t id, customer, placed_at, total, amount, gross, refunded, disputed;
+	int revenue;
+	size_t key, currency, status;	/* offsets into the batch's text; currency 0: none */
+} batch_order;
+
+typedef struct {
+	int64_t order, line_no, product, qty, unit, amount;
+} batch_line;
+
+/* order.created or customer.created, its payload made already */
+typedef struct {
+	int64_t customer, occurred;
+	size_t payload;		/* offset into the batch's text */
+	int order_created;
+} batch_event;
+
+typedef struct {
+	int on;
+	int64_t next_order;	/* the id the next order gets */
+	batch_order *orders;
+	batch_line *lines;
+	batch_event *events;
+	size_t norders, nlines, nevents, corders, clines, cevents;
+	patron_buf text;	/* keys, currencies, statuses, identities; NUL-ended */
+	/* A Bloom filter of the order keys this import wrote: a key it says
+	 * is new certainly is; one it may have seen takes the row-at-a-time
+	 * path, which finds out. */
+	uint64_t *seen;
+	uint64_t seen_mask;
+	sqlite3_stmt *put[3];	/* orders, lines, events */
+} import_batch;
+
 typedef struct {
 	patron_store *s;
 	const patron_import_opts *o;
@@ -95,6 +133,7 @@ typedef struct {
 	/* customers given a new paid order: their totals are summed at the end */
 	int64_t *touched;
 	size_t ntouched, touched_cap;
+	import_batch batch;
 } importer;
 
 /* import.c */
@@ -115,6 +154,30 @@ int import_put_created(importer *im, int64_t cid, int64_t when, patron_err *err)
 int import_put_tags(importer *im, int64_t cid, const char *list, patron_err *err);
 void import_split_name(const char *name, char *first, char *last, size_t cap);
 int import_when(importer *im, patron_field f, int64_t *out, patron_err *why);
+
+/* import_batch.c */
+/* Starts batching for a file of about BYTES: 0, or -1 with err. */
+int batch_start(importer *im, uint64_t bytes, patron_err *err);
+/* 0 when no order of KEY was written by this import; 1 when one may have
+ * been. */
+int batch_may_have(const importer *im, const char *key);
+/* Notes that an order of KEY was written (by the batch or row by row). */
+void batch_saw(importer *im, const char *key);
+/* Holds a new order (its id returned), one of its lines, an event. */
+int64_t batch_order_add(importer *im, const batch_order *o, const char *key,
+			const char *currency, const char *status);
+void batch_line_add(importer *im, const batch_line *l);
+void batch_order_created(importer *im, int64_t customer, int64_t order, const char *key,
+			 int64_t total, int64_t occurred);
+void batch_customer_created(importer *im, int64_t customer, const char *kind,
+			    const char *value, int64_t occurred);
+/* 1 when the batch should be written now. */
+int batch_full(const importer *im);
+/* Writes what is held: 0, or -1 with err. */
+int batch_flush(importer *im, patron_err *err);
+/* Called after a row-at-a-time order was written, with its id. */
+void batch_order_written(importer *im, int64_t id);
+void batch_free(importer *im);
 
 /* import_orders.c */
 int orders_prepare(importer *im, patron_err *err);

@@ -146,6 +146,7 @@ void orders_free(importer *im)
 	free(im->ord.lines);
 	free(im->ord.bad_key);
 	free(im->touched);
+	batch_free(im);
 }
 
 /* ---- an order's own columns ---- */
@@ -379,7 +380,8 @@ static int product_id(importer *im, const char *sku, const char *name, int64_t u
 	return 0;
 }
 
-static int write_lines(importer *im, int64_t oid, int64_t first_line, patron_err *err)
+static int write_lines(importer *im, int64_t oid, int64_t first_line, int batched,
+		       patron_err *err)
 {
 	pending_order *o = &im->ord;
 	for (size_t i = 0; i < o->nlines; i++) {
@@ -388,6 +390,13 @@ static int write_lines(importer *im, int64_t oid, int64_t first_line, patron_err
 		if (product_id(im, o->text.data + l->sku, o->text.data + l->name, l->unit, 1, &pid,
 			       err) < 0)
 			return -1;
+		if (batched) {
+			batch_line_add(im, &(batch_line){.order = oid, .line_no = first_line +
+							 (int64_t)i, .product = pid, .qty = l->qty,
+							 .unit = l->unit, .amount = l->amount});
+			im->st->lines++;
+			continue;
+		}
 		sqlite3_stmt *st = patron_store_stmt(im->s, ST_LINE_NEW);
 		sqlite3_bind_int64(st, 1, oid);
 		sqlite3_bind_int64(st, 2, first_line + (int64_t)i);
@@ -601,7 +610,7 @@ static int update_order(importer *im, const stored_order *so, order_money *m,
 		sqlite3_bind_int64(st, 1, so->id);
 		sqlite3_bind_int64(st, 2, offset);
 		if (import_step(im, st, "updating an order", err) < 0 ||
-		    write_lines(im, so->id, offset + 1, err) < 0)
+		    write_lines(im, so->id, offset + 1, 0, err) < 0)
 			return -1;
 	}
 	/* Later places of this order in the file add their lines to it. */
@@ -648,7 +657,37 @@ static int append_to_order(importer *im, int64_t oid, const order_money *m, patr
 		if (import_step(im, st, "updating an order", err) < 0)
 			return -1;
 	}
-	return write_lines(im, oid, first, err);
+	return write_lines(im, oid, first, 0, err);
+}
+
+static void touch(importer *im, int64_t cid)
+{
+	if (im->ntouched == im->touched_cap) {
+		im->touched_cap = im->touched_cap ? 2 * im->touched_cap : 1024;
+		im->touched = patron_xrealloc(im->touched, im->touched_cap * sizeof *im->touched);
+	}
+	im->touched[im->ntouched++] = cid;
+}
+
+/* A new order whose key this import has certainly not written: held in
+ * the batch with its lines and its event. */
+static int batch_new_order(importer *im, const char *key, int64_t cid, const order_money *m,
+			   patron_err *err)
+{
+	pending_order *o = &im->ord;
+	batch_order bo = {.customer = cid, .placed_at = o->h->placed_at, .total = m->base,
+			  .amount = m->amount, .gross = m->gross, .refunded = m->refunded,
+			  .disputed = m->disputed, .revenue = m->revenue};
+	int64_t oid = batch_order_add(im, &bo, key, o->h->currency, m->status);
+	if (m->revenue && cid)
+		touch(im, cid);
+	im->st->orders_new++;
+	if (!cid)
+		im->st->orders_guest++;
+	if (write_lines(im, oid, 1, 1, err) < 0)
+		return -1;
+	batch_order_created(im, cid, oid, key, m->base, o->h->placed_at);
+	return batch_full(im) ? batch_flush(im, err) : 0;
 }
 
 /* Writes the gathered order: new, updated, unchanged or more lines of one
@@ -665,16 +704,24 @@ int orders_flush(importer *im, patron_err *err)
 	int64_t seen;
 	if (patron_strmap_get(&im->keys, key, &seen) && seen != 0)
 		/* > 0: written by this import; < 0: updated by it */
-		return append_to_order(im, seen > 0 ? seen : -seen, &m, err);
+		return batch_flush(im, err) < 0 ? -1
+		       : append_to_order(im, seen > 0 ? seen : -seen, &m, err);
 	if (!im->source_was_empty) {
+		/* the orders from before this import, which no batch holds */
 		stored_order so;
 		if (get_order(im, key, &so, err) < 0)
 			return -1;
 		if (so.id && so.id <= im->max_order_before)
-			return update_order(im, &so, &m, err);
+			return batch_flush(im, err) < 0 ? -1 : update_order(im, &so, &m, err);
 	}
 	int64_t cid;
 	if (order_customer(im, &cid, err) < 0)
+		return -1;
+	if (im->batch.on && !batch_may_have(im, key))
+		return batch_new_order(im, key, cid, &m, err);
+	/* Row by row, from here on: an order this file may have written
+	 * further up (its rows not adjacent) is found by its key. */
+	if (batch_flush(im, err) < 0)
 		return -1;
 	sqlite3_stmt *st = patron_store_stmt(im->s, ST_ORDER_NEW);
 	sqlite3_bind_text(st, 1, im->fmt->name, -1, SQLITE_STATIC);
@@ -691,14 +738,8 @@ int orders_flush(importer *im, patron_err *err)
 	sqlite3_bind_int64(st, 12, m.disputed);
 	if (import_step(im, st, "adding an order", err) < 0)
 		return -1;
-	if (sqlite3_changes(patron_store_db(im->s)) == 1 && m.revenue && cid) {
-		if (im->ntouched == im->touched_cap) {
-			im->touched_cap = im->touched_cap ? 2 * im->touched_cap : 1024;
-			im->touched = patron_xrealloc(im->touched,
-						      im->touched_cap * sizeof *im->touched);
-		}
-		im->touched[im->ntouched++] = cid;
-	}
+	if (sqlite3_changes(patron_store_db(im->s)) == 1 && m.revenue && cid)
+		touch(im, cid);
 	if (sqlite3_changes(patron_store_db(im->s)) != 1) {
 		/* This file wrote it on rows further up (its rows are not
 		 * adjacent): its lines join it. Remembered from now on, so a
@@ -712,10 +753,12 @@ int orders_flush(importer *im, patron_err *err)
 		return append_to_order(im, so.id, &m, err);
 	}
 	int64_t oid = sqlite3_last_insert_rowid(patron_store_db(im->s));
+	batch_saw(im, key);
+	batch_order_written(im, oid);
 	im->st->orders_new++;
 	if (!cid)
 		im->st->orders_guest++;
-	if (write_lines(im, oid, 1, err) < 0)
+	if (write_lines(im, oid, 1, 0, err) < 0)
 		return -1;
 	st = patron_store_stmt(im->s, ST_EVENT_ORDER_CREATED);
 	bind_customer(st, 1, cid);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rows.h"
 #include "strmap.h"
 
 #define NO_LABEL UINT32_MAX
@@ -431,22 +432,10 @@ typedef struct {
 	int64_t id;
 } stranger;
 
-/* Rows handed to SQLite by patron_rows(SOURCE): NEXT moves to the next
- * row (1; 0 past the last; -1 when it cannot, with FAILURE saying why) and
- * COLUMN gives the current row's customer id (column 0) or slot (1 to
- * SLOTS), so that one INSERT ... SELECT writes them all. Binding and
- * stepping an INSERT per row cost two and a half times as much. */
-typedef struct rows_source rows_source;
-struct rows_source {
-	int (*next)(rows_source *src);
-	void (*column)(rows_source *src, sqlite3_context *ctx, int col);
-	char failure[128];
-};
-
 /* The rows of one set, merged from its names' rows in customer order: a
  * row per customer any of them scores. */
 typedef struct {
-	rows_source src;
+	patron_rows_source src;
 	name_rows nr[SLOTS];
 	size_t n;
 	const int64_t *label_ids;
@@ -458,7 +447,7 @@ typedef struct {
 
 /* Moves to the next row: 1, 0 past the last, -1 at an id that is no
  * customer's. */
-static int set_merge_next(rows_source *src)
+static int set_merge_next(patron_rows_source *src)
 {
 	set_merge *m = (set_merge *)src;
 	for (;;) {
@@ -489,7 +478,7 @@ static int set_merge_next(rows_source *src)
 	}
 }
 
-static void set_merge_column(rows_source *src, sqlite3_context *ctx, int col)
+static void set_merge_column(patron_rows_source *src, sqlite3_context *ctx, int col)
 {
 	const set_merge *m = (const set_merge *)src;
 	const slot *sl = col >= 1 && col <= (int)m->n ? &m->slots[col - 1] : NULL;
@@ -503,141 +492,15 @@ static void set_merge_column(rows_source *src, sqlite3_context *ctx, int col)
 		sqlite3_result_null(ctx);
 }
 
-/* patron_rows(SOURCE), an eponymous virtual table over a rows_source. */
-enum { COL_SOURCE = 1 + SLOTS };
-#define ROWS_POINTER "patron_rows_source"
-
-typedef struct {
-	sqlite3_vtab_cursor base;
-	rows_source *src;
-	int at;		/* the source's last answer */
-} rows_cursor;
-
-static int rows_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
-			sqlite3_vtab **vtab, char **err)
-{
-	(void)aux, (void)argc, (void)argv, (void)err;
-	int rc = sqlite3_declare_vtab(db, "CREATE TABLE x(customer_id, s0, s1, s2, s3, s4, s5,"
-				      " s6, s7, source HIDDEN)");
-	if (rc != SQLITE_OK)
-		return rc;
-	if (!(*vtab = sqlite3_malloc(sizeof **vtab)))
-		return SQLITE_NOMEM;
-	memset(*vtab, 0, sizeof **vtab);
-	return SQLITE_OK;
-}
-
-static int rows_disconnect(sqlite3_vtab *vtab)
-{
-	sqlite3_free(vtab);
-	return SQLITE_OK;
-}
-
-/* Only as a function of its source: patron_rows(?). */
-static int rows_best_index(sqlite3_vtab *vtab, sqlite3_index_info *info)
-{
-	(void)vtab;
-	for (int i = 0; i < info->nConstraint; i++)
-		if (info->aConstraint[i].iColumn == COL_SOURCE &&
-		    info->aConstraint[i].op == SQLITE_INDEX_CONSTRAINT_EQ &&
-		    info->aConstraint[i].usable) {
-			info->aConstraintUsage[i].argvIndex = 1;
-			info->aConstraintUsage[i].omit = 1;
-			info->estimatedCost = 1;
-			return SQLITE_OK;
-		}
-	return SQLITE_CONSTRAINT;
-}
-
-static int rows_open(sqlite3_vtab *vtab, sqlite3_vtab_cursor **cur)
-{
-	(void)vtab;
-	rows_cursor *c = sqlite3_malloc(sizeof *c);
-	if (!c)
-		return SQLITE_NOMEM;
-	memset(c, 0, sizeof *c);
-	*cur = &c->base;
-	return SQLITE_OK;
-}
-
-static int rows_close(sqlite3_vtab_cursor *cur)
-{
-	sqlite3_free(cur);
-	return SQLITE_OK;
-}
-
-static int rows_step(rows_cursor *c)
-{
-	c->at = c->src ? c->src->next(c->src) : 0;
-	if (c->at >= 0)
-		return SQLITE_OK;
-	c->base.pVtab->zErrMsg = sqlite3_mprintf("%s", c->src->failure);
-	return SQLITE_ERROR;
-}
-
-static int rows_filter(sqlite3_vtab_cursor *cur, int plan, const char *plan_s, int argc,
-		       sqlite3_value **argv)
-{
-	(void)plan, (void)plan_s;
-	rows_cursor *c = (rows_cursor *)cur;
-	c->src = argc == 1 ? sqlite3_value_pointer(argv[0], ROWS_POINTER) : NULL;
-	return rows_step(c);
-}
-
-static int rows_next(sqlite3_vtab_cursor *cur) { return rows_step((rows_cursor *)cur); }
-
-static int rows_eof(sqlite3_vtab_cursor *cur) { return ((rows_cursor *)cur)->at <= 0; }
-
-static int rows_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
-{
-	rows_cursor *c = (rows_cursor *)cur;
-	if (col < COL_SOURCE)
-		c->src->column(c->src, ctx, col);
-	else
-		sqlite3_result_null(ctx);
-	return SQLITE_OK;
-}
-
-static int rows_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *rowid)
-{
-	(void)cur;
-	*rowid = 0;
-	return SQLITE_OK;
-}
-
-static sqlite3_module rows_module = {
-	.xConnect = rows_connect, .xBestIndex = rows_best_index,
-	.xDisconnect = rows_disconnect, .xOpen = rows_open, .xClose = rows_close,
-	.xFilter = rows_filter, .xNext = rows_next, .xEof = rows_eof,
-	.xColumn = rows_column, .xRowid = rows_rowid,
-};
-
-/* Runs SQL (an INSERT ... SELECT ... FROM patron_rows(?1), with ?2 and ?3
- * bound to B2 and the text B3 when given) over SRC: 0, or -1. */
-static int insert_rows(sqlite3 *db, const char *sql, rows_source *src, int64_t b2,
-		       const char *b3)
-{
-	sqlite3_stmt *put;
-	if (sqlite3_create_module(db, "patron_rows", &rows_module, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, sql, -1, &put, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_pointer(put, 1, src, ROWS_POINTER, NULL);
-	sqlite3_bind_int64(put, 2, b2);
-	if (b3)
-		sqlite3_bind_text(put, 3, b3, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(put) == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(put);
-	return rc;
-}
-
 /* Writes set SET_ID from M in one statement: 0, or -1 (*M->stranger
  * filled when a row named no customer). */
 static int write_set(sqlite3 *db, int64_t set_id, set_merge *m)
 {
 	m->src.next = set_merge_next;
 	m->src.column = set_merge_column;
-	return insert_rows(db, "INSERT INTO score_rows SELECT ?2, customer_id, s0, s1, s2, s3, s4,"
-			   " s5, s6, s7 FROM patron_rows(?1)", &m->src, set_id, NULL);
+	/* c0 the customer, c1 to c8 the slots */
+	return patron_rows_insert(db, "INSERT INTO score_rows SELECT ?2, c0, c1, c2, c3, c4, c5,"
+				  " c6, c7, c8 FROM patron_rows(?1)", &m->src, set_id, NULL);
 }
 
 /* Points NAME at slot SLOT of SET_ID, putting the set it had (0: none) in
@@ -819,7 +682,7 @@ void patron_label_counts_free(patron_label_count *counts, size_t n)
 /* The run's lists, batch by batch in the order added: column 1 is a
  * list's text. */
 typedef struct {
-	rows_source src;
+	patron_rows_source src;
 	const patron_results *r;
 	const customer_set *customers;
 	stranger *stranger;
@@ -827,7 +690,7 @@ typedef struct {
 	int started;
 } list_rows;
 
-static int list_rows_next(rows_source *src)
+static int list_rows_next(patron_rows_source *src)
 {
 	list_rows *l = (list_rows *)src;
 	if (l->started)
@@ -848,7 +711,7 @@ static int list_rows_next(rows_source *src)
 	return -1;
 }
 
-static void list_rows_column(rows_source *src, sqlite3_context *ctx, int col)
+static void list_rows_column(patron_rows_source *src, sqlite3_context *ctx, int col)
 {
 	const list_rows *l = (const list_rows *)src;
 	const rec_batch *b = &l->r->rb[l->batch];
@@ -874,9 +737,9 @@ static int write_recommendations(patron_results *r, patron_store *s, const char 
 		return -1;
 	list_rows l = {.src = {.next = list_rows_next, .column = list_rows_column}, .r = r,
 		       .customers = customers, .stranger = who};
-	return insert_rows(db, "INSERT OR REPLACE INTO recommendation_lists(customer_id, items,"
-			   " model, computed_at) SELECT customer_id, s0, ?3, ?2 FROM"
-			   " patron_rows(?1)", &l.src, now, model);
+	return patron_rows_insert(db, "INSERT OR REPLACE INTO recommendation_lists(customer_id, items,"
+				  " model, computed_at) SELECT c0, c1, ?3, ?2 FROM patron_rows(?1)",
+				  &l.src, now, model);
 }
 
 /* Results from this many rows on are written under a rollback journal. */

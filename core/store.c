@@ -442,7 +442,13 @@ int patron_customer_merge(patron_store *s, int64_t into, int64_t from, int64_t n
 		" last_name = coalesce(last_name, (SELECT last_name FROM customers WHERE id = ?2)),"
 		" created_at = min(created_at, (SELECT created_at FROM customers WHERE id = ?2)),"
 		" updated_at = ?3 WHERE id = ?1",
-		"DELETE FROM customers WHERE id = ?2",	/* cascades what stayed behind */
+		/* what stayed behind, deleted here and not by cascade, since a
+		 * bulk import runs without foreign keys */
+		"DELETE FROM identities WHERE customer_id = ?2",
+		"DELETE FROM attributes WHERE customer_id = ?2",
+		"DELETE FROM tags WHERE customer_id = ?2",
+		"DELETE FROM consent WHERE customer_id = ?2",
+		"DELETE FROM customers WHERE id = ?2",
 	};
 	for (size_t i = 0; i < sizeof sql / sizeof *sql; i++) {
 		sqlite3_stmt *st;

@@ -142,6 +142,105 @@ START_TEST(streams_a_file_larger_than_its_buffer)
 }
 END_TEST
 
+/* A file of ROWS records, every third with a quoted field over two lines
+ * and every fifth with a non-ASCII byte; BAD > 0 puts a stray quote on
+ * that record. */
+static char *many_rows(long rows, long bad)
+{
+	patron_buf b = {0};
+	patron_buf_adds(&b, "id,text\n");
+	for (long i = 1; i <= rows; i++) {
+		if (i == bad)
+			patron_buf_printf(&b, "%ld,broken \"quote\n", i);
+		else if (i % 3 == 0)
+			patron_buf_printf(&b, "%ld,\"row %ld,\nsecond line\"\n", i, i);
+		else
+			patron_buf_printf(&b, "%ld,row %ld%s\n", i, i, i % 5 ? "" : " caf\xc3\xa9");
+	}
+	return b.data;
+}
+
+/* Every record of PATH as one string ("line:ascii:a|b" per record), read
+ * ahead or not; *RC and ERR as the last call left them. */
+static char *read_file_all(const char *path, int ahead, int *rc, patron_err *err)
+{
+	patron_csv *r = patron_csv_open(path, err);
+	ck_assert_ptr_nonnull(r);
+	if (ahead)
+		ck_assert_int_eq(patron_csv_read_ahead(r), 0);
+	patron_buf out = {0};
+	patron_csv_record rec;
+	while ((*rc = patron_csv_next(r, &rec, err)) > 0) {
+		patron_buf_printf(&out, "%ld:%d:", rec.line, rec.ascii);
+		for (size_t i = 0; i < rec.n; i++)
+			patron_buf_printf(&out, "%s%s", i ? "|" : "", rec.field[i]);
+		patron_buf_adds(&out, "\n");
+	}
+	/* the end (or the error) stays where it is */
+	patron_err again;
+	ck_assert_int_eq(patron_csv_next(r, &rec, &again), *rc);
+	if (*rc == 0)
+		ck_assert_uint_eq(patron_csv_offset(r), patron_csv_size(r));
+	patron_csv_close(r);
+	return out.data;
+}
+
+START_TEST(reading_ahead_gives_the_same_records_lines_and_end)
+{
+	/* 30,000 records: several of the thread's blocks, and quoted fields
+	 * over two lines on the blocks' edges */
+	char *data = many_rows(30000, 0);
+	const char *path = scratch_file("many.csv", data);
+	patron_err e1, e2;
+	int rc1, rc2;
+	char *here = read_file_all(path, 0, &rc1, &e1);
+	char *ahead = read_file_all(path, 1, &rc2, &e2);
+	ck_assert_int_eq(rc1, 0);
+	ck_assert_int_eq(rc2, 0);
+	ck_assert_uint_gt(strlen(here), 30000 * 10);
+	ck_assert(strcmp(here, ahead) == 0);
+	ck_assert_ptr_nonnull(strstr(ahead, "\n39996:1:29997|row 29997,\nsecond line\n"));
+	free(here), free(ahead), free(data);
+	scratch_free();
+}
+END_TEST
+
+START_TEST(reading_ahead_gives_the_records_before_an_error_then_the_error)
+{
+	char *data = many_rows(20000, 17001);
+	const char *path = scratch_file("bad.csv", data);
+	patron_err e1, e2;
+	int rc1, rc2;
+	char *here = read_file_all(path, 0, &rc1, &e1);
+	char *ahead = read_file_all(path, 1, &rc2, &e2);
+	ck_assert_int_eq(rc1, -1);
+	ck_assert_int_eq(rc2, -1);
+	ck_assert_str_eq(e1.msg, e2.msg);
+	ck_assert_ptr_nonnull(strstr(e2.msg, ":22668: malformed CSV"));
+	ck_assert(strcmp(here, ahead) == 0);
+	ck_assert_ptr_nonnull(strstr(ahead, "\n22666:1:16999|row 16999\n"));
+	free(here), free(ahead), free(data);
+	scratch_free();
+}
+END_TEST
+
+START_TEST(a_reader_reading_ahead_closes_part_way_through)
+{
+	char *data = many_rows(50000, 0);
+	const char *path = scratch_file("many.csv", data);
+	patron_err err;
+	patron_csv *r = patron_csv_open(path, &err);
+	ck_assert_int_eq(patron_csv_read_ahead(r), 0);
+	patron_csv_record rec;
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(patron_csv_next(r, &rec, &err), 1);
+	ck_assert_str_eq(rec.field[1], "row 4");
+	patron_csv_close(r);	/* with the thread waiting for room: it stops */
+	free(data);
+	scratch_free();
+}
+END_TEST
+
 START_TEST(names_a_missing_file)
 {
 	patron_err err;
@@ -165,6 +264,9 @@ Suite *suite_csv(void)
 	tcase_add_test(t, refuses_a_quote_inside_an_unquoted_field_naming_the_line);
 	tcase_add_test(t, refuses_an_unterminated_quote_naming_where_it_opened);
 	tcase_add_test(t, streams_a_file_larger_than_its_buffer);
+	tcase_add_test(t, reading_ahead_gives_the_same_records_lines_and_end);
+	tcase_add_test(t, reading_ahead_gives_the_records_before_an_error_then_the_error);
+	tcase_add_test(t, a_reader_reading_ahead_closes_part_way_through);
 	tcase_add_test(t, names_a_missing_file);
 	suite_add_tcase(s, t);
 	return s;

@@ -2,6 +2,7 @@
  * conversion, guest orders, and orders a later file changes. Every figure
  * is worked out by hand from the rows in the test. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "helpers.h"
@@ -273,6 +274,74 @@ START_TEST(skip_bad_sets_aside_every_row_of_an_order_whose_first_row_is_bad)
 }
 END_TEST
 
+/* Orders K1 to K10000 of 3000 customers (two lines each), then a third
+ * line of K5 far below its first place, then an order whose key needs
+ * escaping in JSON. More than two batches of new orders. */
+static char *many_orders(void)
+{
+	patron_buf b = {0};
+	patron_buf_adds(&b, "order_id,email,created_at,sku,quantity,price\n");
+	for (int i = 1; i <= 10000; i++) {
+		int c = (i - 1) % 3000 + 1;
+		for (int l = 1; l <= 2; l++)
+			patron_buf_printf(&b, "K%d,c%d@x.com,2024-%02d-%02d,S%d,%d,1.%02d\n", i, c,
+					  i % 12 + 1, i % 28 + 1, (i + l) % 50, l, l);
+	}
+	patron_buf_adds(&b, "K5,c5@x.com,2024-06-06,S7,3,2.00\n");
+	patron_buf_adds(&b, "\"Q\"\"\\\t1\",c1@x.com,2024-06-07,S1,1,1.00\n");
+	return b.data;
+}
+
+START_TEST(orders_written_in_batches_keep_their_ids_lines_and_events_in_order)
+{
+	patron_store *s = test_store();
+	char *data = many_orders();
+	must_import(s, "many.csv", data);
+	ck_assert_uint_eq(st.orders_new, 10001);
+	ck_assert_uint_eq(st.lines, 20002);
+	ck_assert_uint_eq(st.customers_new, 3000);
+	/* ids from 1, in the file's order */
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM orders WHERE order_key <> 'K' || id"), 1);
+	ck_assert_str_eq(sql_text(s, "SELECT order_key FROM orders WHERE id = 10001"), "Q\"\\\t1");
+	/* K5's third line joined it from the end of the file */
+	ck_assert_str_eq(sql_text(s, "SELECT group_concat(line_no || ':' || quantity, ' ') FROM"
+				     " (SELECT * FROM order_lines WHERE order_id = 5 ORDER BY line_no)"),
+			 "1:1 2:2 3:3");
+	ck_assert_int_eq(sql_int(s, "SELECT total_cents FROM orders WHERE id = 5"), 101 + 204 + 600);
+	ck_assert_int_eq(sql_int(s, "SELECT sum(amount_cents) FROM order_lines"),
+			 10000 * (101 + 204) + 600 + 100);
+	/* one event per new customer and order, each customer's before its
+	 * first order's, and the payloads as SQLite's json_object makes them
+	 * (K5's total as it was when made, before its third line) */
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM events WHERE topic = 'order.created'"),
+			 10001);
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM events WHERE topic = 'customer.created'"),
+			 3000);
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM events o JOIN events c ON"
+				    " c.topic = 'customer.created' AND c.customer_id = o.customer_id"
+				    " WHERE o.topic = 'order.created' AND o.id < c.id"), 0);
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM events e JOIN orders o ON"
+				    " o.id = e.payload ->> 'order_id' WHERE e.topic = 'order.created'"
+				    " AND e.payload = json_object('order_id', o.id, 'order', o.order_key,"
+				    " 'total_cents', o.total_cents - iif(o.id = 5, 600, 0)) AND e.customer_id = o.customer_id"
+				    " AND e.occurred_at = o.placed_at"), 10001);
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM events e JOIN identities i ON"
+				    " i.customer_id = e.customer_id WHERE e.topic = 'customer.created'"
+				    " AND e.payload = json_object('email', i.value, 'source', 'patron')"),
+			 3000);
+	ck_assert_int_eq(sql_int(s, "SELECT sum(spent_cents) FROM customer_orders"),
+			 10000 * (101 + 204) + 600 + 100);
+	/* the same file again: all of it known, nothing written */
+	must_import(s, "many.csv", data);
+	ck_assert_uint_eq(st.orders_new, 0);
+	ck_assert_uint_eq(st.orders_unchanged, 10001);
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM events"), 13001);
+	free(data);
+	patron_store_close(s);
+	scratch_free();
+}
+END_TEST
+
 Suite *suite_import_orders(void)
 {
 	Suite *s = suite_create("import_orders");
@@ -287,6 +356,7 @@ Suite *suite_import_orders(void)
 	tcase_add_test(t, disputes_hold_revenue_until_won);
 	tcase_add_test(t, bytes_that_are_not_utf8_are_named_and_transcoded_on_request);
 	tcase_add_test(t, skip_bad_sets_aside_every_row_of_an_order_whose_first_row_is_bad);
+	tcase_add_test(t, orders_written_in_batches_keep_their_ids_lines_and_events_in_order);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -172,11 +172,14 @@ START_TEST(refuses_a_file_that_is_not_a_store)
 }
 END_TEST
 
+/* Run with foreign keys on (_i 0) and off (1), as a bulk import runs. */
 START_TEST(merging_moves_everything_and_keeps_withdrawn_consent)
 {
 	patron_store *s = test_store();
 	patron_err err;
 	int64_t a, b;
+	if (_i)
+		ck_assert_int_eq(patron_store_exec(s, "PRAGMA foreign_keys = OFF", &err), 0);
 	ck_assert_int_eq(patron_customer_new(s, 100, &a, &err), 0);
 	ck_assert_int_eq(patron_customer_new(s, 50, &b, &err), 0);
 	patron_identity_add(s, a, "email", "a@x.com", &err);
@@ -197,6 +200,12 @@ START_TEST(merging_moves_everything_and_keeps_withdrawn_consent)
 	ck_assert_int_eq(sql_int(s, "SELECT customer_id FROM orders"), a);
 	ck_assert_int_eq(sql_int(s, "SELECT created_at FROM customers"), 50);
 	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM events WHERE topic='customer.merged'"), 1);
+	/* nothing of the merged customer stays behind, cascade or not */
+	ck_assert_int_eq(sql_int(s, "SELECT (SELECT count(*) FROM attributes WHERE customer_id = 2)"
+				    " + (SELECT count(*) FROM consent WHERE customer_id = 2)"
+				    " + (SELECT count(*) FROM tags WHERE customer_id = 2)"
+				    " + (SELECT count(*) FROM identities WHERE customer_id = 2)"), 0);
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
 	patron_store_close(s);
 	scratch_free();
 }
@@ -298,7 +307,7 @@ Suite *suite_store(void)
 	tcase_add_test(t, migration_7_keeps_every_order_line_and_lets_guests_in);
 	tcase_add_test(t, refuses_a_store_from_a_newer_patron);
 	tcase_add_test(t, refuses_a_file_that_is_not_a_store);
-	tcase_add_test(t, merging_moves_everything_and_keeps_withdrawn_consent);
+	tcase_add_loop_test(t, merging_moves_everything_and_keeps_withdrawn_consent, 0, 2);
 	tcase_add_test(t, bulk_mode_switches_the_journal_only_when_alone);
 	tcase_add_test(t, order_totals_follow_every_change_of_an_order);
 	suite_add_tcase(s, t);
