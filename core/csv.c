@@ -7,6 +7,31 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* The fields of the record last handed out. */
+typedef struct {
+	const char **field;
+	size_t *len, cap;
+} handed;
+
+/* Points REC at the N fields from FIRST of a record kept as BYTES with
+ * offsets FOFF and lengths FLEN. */
+static void hand_out(handed *h, const char *bytes, const size_t *foff, const size_t *flen,
+		     size_t first, size_t n, patron_csv_record *rec)
+{
+	if (n > h->cap) {
+		h->cap = n * 2;
+		h->field = patron_xrealloc(h->field, h->cap * sizeof *h->field);
+		h->len = patron_xrealloc(h->len, h->cap * sizeof *h->len);
+	}
+	for (size_t k = 0; k < n; k++) {
+		h->field[k] = bytes + foff[first + k];
+		h->len[k] = flen[first + k];
+	}
+	rec->field = h->field;
+	rec->len = h->len;
+	rec->n = n;
+}
+
 /* Input is fed to libcsv one physical line at a time; that is what lets us
  * know the line a record starts on, which libcsv itself does not track.
  * Finished records queue up in `recs` (several can end within one chunk
@@ -35,8 +60,7 @@ struct patron_csv {
 	long *rline;
 	size_t nr, capr, next_rec;
 
-	const char **out_field;
-	size_t *out_len, out_cap;
+	handed out;		/* the record handed out */
 	int over;		/* a field or a record went past the limits */
 	struct ahead *ahead;	/* patron_csv_read_ahead's, or NULL */
 };
@@ -66,9 +90,7 @@ struct ahead {
 	int stop;
 	ahead_block *cur;	/* the block being read, until handed back */
 	size_t next_rec;
-	/* the record handed out (the thread has its own in the reader) */
-	const char **out_field;
-	size_t *out_len, out_cap;
+	handed out;		/* the record handed out (the thread has its own in the reader) */
 };
 
 static size_t max_field = PATRON_CSV_MAX_FIELD;
@@ -197,8 +219,8 @@ void patron_csv_close(patron_csv *r)
 	free(r->flen);
 	free(r->rfirst);
 	free(r->rline);
-	free(r->out_field);
-	free(r->out_len);
+	free(r->out.field);
+	free(r->out.len);
 	free(r->buf);
 	free(r->name);
 	free(r);
@@ -344,18 +366,7 @@ static int parse_next(patron_csv *r, patron_csv_record *rec, patron_err *err)
 	}
 	size_t i = r->next_rec++;
 	size_t first = r->rfirst[i], n = r->rfirst[i + 1] - first;
-	if (n > r->out_cap) {
-		r->out_cap = n * 2;
-		r->out_field = patron_xrealloc(r->out_field, r->out_cap * sizeof *r->out_field);
-		r->out_len = patron_xrealloc(r->out_len, r->out_cap * sizeof *r->out_len);
-	}
-	for (size_t k = 0; k < n; k++) {
-		r->out_field[k] = r->bytes.data + r->foff[first + k];
-		r->out_len[k] = r->flen[first + k];
-	}
-	rec->field = r->out_field;
-	rec->len = r->out_len;
-	rec->n = n;
+	hand_out(&r->out, r->bytes.data, r->foff, r->flen, first, n, rec);
 	rec->line = r->rline[i];
 	rec->ascii = n && plain_ascii(r->bytes.data + r->foff[first],
 				      r->foff[first + n - 1] + r->flen[first + n - 1] + 1 -
@@ -469,18 +480,7 @@ static int ahead_next(patron_csv *r, patron_csv_record *rec, patron_err *err)
 	}
 	const ahead_block *b = a->cur;
 	size_t i = a->next_rec++, first = b->rfirst[i], n = b->rfirst[i + 1] - first;
-	if (n > a->out_cap) {
-		a->out_cap = n * 2;
-		a->out_field = patron_xrealloc(a->out_field, a->out_cap * sizeof *a->out_field);
-		a->out_len = patron_xrealloc(a->out_len, a->out_cap * sizeof *a->out_len);
-	}
-	for (size_t k = 0; k < n; k++) {
-		a->out_field[k] = b->bytes.data + b->foff[first + k];
-		a->out_len[k] = b->flen[first + k];
-	}
-	rec->field = a->out_field;
-	rec->len = a->out_len;
-	rec->n = n;
+	hand_out(&a->out, b->bytes.data, b->foff, b->flen, first, n, rec);
 	rec->line = b->rline[i];
 	rec->ascii = b->ascii[i];
 	return 1;
@@ -501,7 +501,7 @@ static void ahead_stop(patron_csv *r)
 		patron_buf_free(&b->bytes);
 		free(b->foff), free(b->flen), free(b->rfirst), free(b->rline), free(b->ascii);
 	}
-	free(a->out_field), free(a->out_len);
+	free(a->out.field), free(a->out.len);
 	pthread_cond_destroy(&a->cv);
 	pthread_mutex_destroy(&a->mu);
 	free(a);
