@@ -307,7 +307,8 @@ int import_resolve(importer *im, char vals[][320], const char *kinds[], size_t n
 	int64_t found[3], owner[3];
 	size_t nf = 0;
 	for (size_t i = 0; i < n; i++) {
-		int64_t c = owner[i] = patron_customer_find(im->s, kinds[i], vals[i]);
+		int64_t c = owner[i] = im->batch.parallel ? batch_identity_find(im, kinds[i], vals[i])
+				       : patron_customer_find(im->s, kinds[i], vals[i]);
 		int dup = 0;
 		for (size_t k = 0; k < nf; k++)
 			dup |= found[k] == c;
@@ -315,7 +316,9 @@ int import_resolve(importer *im, char vals[][320], const char *kinds[], size_t n
 			found[nf++] = c;
 	}
 	if (nf == 0) {
-		if (patron_customer_new(im->s, when, cid, err) < 0)
+		if (im->batch.parallel)
+			*cid = batch_customer_add(im, when);
+		else if (patron_customer_new(im->s, when, cid, err) < 0)
 			return -1;
 		*created = 1;
 		im->st->customers_new++;
@@ -345,14 +348,21 @@ int import_resolve(importer *im, char vals[][320], const char *kinds[], size_t n
 			if (batch_flush(im, err) < 0 ||
 			    patron_customer_merge(im->s, into, found[k], im->o->now, err) < 0)
 				return -1;
+			if (im->batch.parallel)
+				batch_merged(im, into, found[k]);
 			im->st->customers_merged++;
 		}
 		*cid = into;
 		im->last_created = INT64_MAX;	/* not known */
 	}
-	for (size_t i = 0; i < n; i++)
-		if (!owner[i] && patron_identity_add(im->s, *cid, kinds[i], vals[i], err) < 0)
+	for (size_t i = 0; i < n; i++) {
+		if (owner[i])
+			continue;
+		if (im->batch.parallel)
+			batch_identity_add(im, *cid, kinds[i], vals[i]);
+		else if (patron_identity_add(im->s, *cid, kinds[i], vals[i], err) < 0)
 			return -1;
+	}
 	snprintf(im->last_kind, sizeof im->last_kind, "%s", kinds[0]);
 	snprintf(im->last_value, sizeof im->last_value, "%s", vals[0]);
 	im->last_cid = *cid;
@@ -377,6 +387,11 @@ void import_bind_text(sqlite3_stmt *st, int i, const char *s)
 int import_put_consent(importer *im, int64_t cid, const char *channel, int granted,
 		       patron_err *err)
 {
+	if (im->batch.parallel) {
+		batch_op_add(im, ST_CONSENT_PUT, "recording consent", "isiti", cid, channel,
+			     (int64_t)granted, "import", im->o->now);
+		return 0;
+	}
 	sqlite3_stmt *st = patron_store_stmt(im->s, ST_CONSENT_PUT);
 	sqlite3_bind_int64(st, 1, cid);
 	sqlite3_bind_text(st, 2, channel, -1, SQLITE_STATIC);
@@ -399,6 +414,10 @@ int import_put_tags(importer *im, int64_t cid, const char *list, patron_err *err
 			t[--len] = '\0';
 		if (!len)
 			continue;
+		if (im->batch.parallel) {
+			batch_op_add(im, ST_TAG_ADD, "adding a tag", "isi", cid, t, im->o->now);
+			continue;
+		}
 		sqlite3_stmt *st = patron_store_stmt(im->s, ST_TAG_ADD);
 		sqlite3_bind_int64(st, 1, cid);
 		sqlite3_bind_text(st, 2, t, -1, SQLITE_STATIC);
@@ -414,6 +433,11 @@ int import_put_names(importer *im, int64_t cid, const char *first, const char *l
 {
 	if (!*first && !*last)
 		return 0;
+	if (im->batch.parallel) {
+		batch_op_add(im, ST_CUSTOMER_NAMES, "updating a customer", "itti", cid, first, last,
+			     im->o->now);
+		return 0;
+	}
 	sqlite3_stmt *st = patron_store_stmt(im->s, ST_CUSTOMER_NAMES);
 	sqlite3_bind_int64(st, 1, cid);
 	import_bind_text(st, 2, first);
@@ -424,6 +448,10 @@ int import_put_names(importer *im, int64_t cid, const char *first, const char *l
 
 int import_put_created(importer *im, int64_t cid, int64_t when, patron_err *err)
 {
+	if (im->batch.parallel) {
+		batch_op_add(im, ST_CUSTOMER_EARLIER, "updating a customer", "ii", cid, when);
+		return 0;
+	}
 	sqlite3_stmt *st = patron_store_stmt(im->s, ST_CUSTOMER_EARLIER);
 	sqlite3_bind_int64(st, 1, cid);
 	sqlite3_bind_int64(st, 2, when);
@@ -1084,7 +1112,7 @@ static int import_any(patron_store *s, const char *path, const char *data, size_
 	if (opts->kind == PATRON_IMPORT_CUSTOMERS && infer_attributes(&im, err) < 0)
 		goto fail;
 	if (opts->kind == PATRON_IMPORT_ORDERS &&
-	    (orders_prepare(&im, err) < 0 || (!data && batch_start(&im, patron_csv_size(r), err) < 0)))
+	    (orders_prepare(&im, err) < 0 || (!data && batch_start(&im, patron_csv_size(r), bulk, err) < 0)))
 		goto fail;
 	if (opts->skip_bad) {
 		rejected = fopen(tmp, "w");

@@ -4,6 +4,8 @@
 #ifndef PATRON_IMPORT_IMPL_H
 #define PATRON_IMPORT_IMPL_H
 
+#include <pthread.h>
+
 #include "csv.h"
 #include "formats.h"
 #include "import.h"
@@ -54,7 +56,14 @@ typedef struct {
  * thousand at a time with one INSERT ... SELECT per table (import_batch.c).
  * Anything else that reads or writes orders or events writes the batch
  * first (batch_flush), so the store reads as if each row had been written
- * at once. */
+ * at once.
+ *
+ * A bulk import (foreign keys off) also holds its new customers, their
+ * identities and its changes to customers (names, consent, tags,
+ * attributes, as statements to run), and a thread of its own writes each
+ * batch while the next one is gathered. The store's guard
+ * (patron_store_guard) makes any other use of the connection wait for
+ * that thread, so the rest of the import reads and writes as before. */
 typedef struct {
 	int64_t id, customer, placed_at, total, amount, gross, refunded, disputed;
 	int revenue;
@@ -73,19 +82,63 @@ typedef struct {
 } batch_event;
 
 typedef struct {
-	int on;
-	int64_t next_order;	/* the id the next order gets */
+	int64_t id, created;
+} batch_customer;
+
+typedef struct {
+	int64_t customer;
+	size_t kind, value;
+} batch_identity;
+
+/* One of the store's statements, run with these values (a text's offset
+ * into the batch's text, or 0 for NULL). */
+#define BATCH_OP_VALUES 5
+typedef struct {
+	patron_stmt_id stmt;
+	const char *what;	/* for its error: "updating a customer" */
+	int n;
+	struct {
+		int text;
+		int64_t i;
+	} v[BATCH_OP_VALUES];
+} batch_op;
+
+typedef struct {
+	batch_customer *customers;
+	batch_identity *identities;
 	batch_order *orders;
 	batch_line *lines;
 	batch_event *events;
-	size_t norders, nlines, nevents, corders, clines, cevents;
-	patron_buf text;	/* keys, currencies, statuses, identities; NUL-ended */
+	batch_op *ops;
+	size_t ncustomers, nidentities, norders, nlines, nevents, nops;
+	size_t ccustomers, cidentities, corders, clines, cevents, cops;
+	patron_buf text;	/* keys, currencies, statuses, payloads; NUL-ended */
+} batch_rows_held;
+
+typedef struct {
+	int on;
+	int parallel;		/* a writer thread, customers held too */
+	int64_t next_order, next_customer;	/* the ids the next ones get */
+	batch_rows_held held[2];
+	batch_rows_held *fill;	/* gathered by the import */
+	batch_rows_held *write;	/* being written by the writer */
 	/* A Bloom filter of the order keys this import wrote: a key it says
 	 * is new certainly is; one it may have seen takes the row-at-a-time
 	 * path, which finds out. */
 	uint64_t *seen;
 	uint64_t seen_mask;
-	sqlite3_stmt *put[3];	/* orders, lines, events */
+	/* parallel: the identities of this import's customers, and a Bloom
+	 * filter of every identity the store has or this import made */
+	patron_strmap ids;
+	uint64_t *ids_seen;
+	uint64_t ids_mask;
+	sqlite3_stmt *put[5];	/* customers, identities, orders, lines, events */
+	/* the writer */
+	pthread_t writer;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int busy, stop, failed;
+	patron_err failure;
 } import_batch;
 
 typedef struct {
@@ -156,8 +209,9 @@ void import_split_name(const char *name, char *first, char *last, size_t cap);
 int import_when(importer *im, patron_field f, int64_t *out, patron_err *why);
 
 /* import_batch.c */
-/* Starts batching for a file of about BYTES: 0, or -1 with err. */
-int batch_start(importer *im, uint64_t bytes, patron_err *err);
+/* Starts batching for a file of about BYTES, in parallel when PARALLEL
+ * (a bulk import, foreign keys off): 0, or -1 with err. */
+int batch_start(importer *im, uint64_t bytes, int parallel, patron_err *err);
 /* 0 when no order of KEY was written by this import; 1 when one may have
  * been. */
 int batch_may_have(const importer *im, const char *key);
@@ -171,12 +225,27 @@ void batch_order_created(importer *im, int64_t customer, int64_t order, const ch
 			 int64_t total, int64_t occurred);
 void batch_customer_created(importer *im, int64_t customer, const char *kind,
 			    const char *value, int64_t occurred);
+/* Parallel only: the customer KIND/VALUE names (0: none), a new customer
+ * made at CREATED (its id), an identity given to a customer, and a
+ * statement to run in its turn with N values (T: "i" an integer, "t" a
+ * text, empty for NULL, "s" a text as given). */
+int64_t batch_identity_find(importer *im, const char *kind, const char *value);
+int64_t batch_customer_add(importer *im, int64_t created);
+void batch_identity_add(importer *im, int64_t customer, const char *kind, const char *value);
+void batch_op_add(importer *im, patron_stmt_id stmt, const char *what, const char *types,
+		  ...);
+/* Parallel only: customer FROM merged into INTO. */
+void batch_merged(importer *im, int64_t into, int64_t from);
 /* 1 when the batch should be written now. */
 int batch_full(const importer *im);
-/* Writes what is held: 0, or -1 with err. */
+/* Hands the batch to the writer (parallel) or writes it: 0, or -1 with
+ * err (an earlier batch's failure, in parallel). */
+int batch_send(importer *im, patron_err *err);
+/* Writes what is held and waits until it is written: 0, or -1 with err. */
 int batch_flush(importer *im, patron_err *err);
 /* Called after a row-at-a-time order was written, with its id. */
 void batch_order_written(importer *im, int64_t id);
+/* Stops the writer (waiting for it) and frees everything. */
 void batch_free(importer *im);
 
 /* import_orders.c */

@@ -442,6 +442,11 @@ static int order_customer(importer *im, int64_t *cid, patron_err *err)
 		const char *name = patron_field_attribute(f);
 		if (!o->text.data[o->attr[f]])
 			continue;
+		if (im->batch.parallel) {
+			batch_op_add(im, ST_ATTR_PUT, "writing an attribute", "iss", *cid, name,
+				     o->text.data + o->attr[f]);
+			continue;
+		}
 		sqlite3_stmt *st = patron_store_stmt(im->s, ST_ATTR_PUT);
 		sqlite3_bind_int64(st, 1, *cid);
 		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
@@ -587,7 +592,9 @@ static int update_order(importer *im, const stored_order *so, order_money *m,
 		return 0;
 	}
 	int64_t cid = so->customer;
-	if (offset == 0 && o->h->nids && order_customer(im, &cid, err) < 0)
+	/* a customer it makes is written before the order names them */
+	if (offset == 0 && o->h->nids && (order_customer(im, &cid, err) < 0 ||
+					  batch_flush(im, err) < 0))
 		return -1;
 	sqlite3_stmt *st = patron_store_stmt(im->s, ST_ORDER_UPDATE);
 	sqlite3_bind_int64(st, 1, so->id);
@@ -687,7 +694,7 @@ static int batch_new_order(importer *im, const char *key, int64_t cid, const ord
 	if (write_lines(im, oid, 1, 1, err) < 0)
 		return -1;
 	batch_order_created(im, cid, oid, key, m->base, o->h->placed_at);
-	return batch_full(im) ? batch_flush(im, err) : 0;
+	return batch_full(im) ? batch_send(im, err) : 0;
 }
 
 /* Writes the gathered order: new, updated, unchanged or more lines of one

@@ -17,7 +17,23 @@ struct patron_store {
 	char *path;
 	int busy_ms;
 	sqlite3_stmt *stmt[ST_COUNT_];
+	void (*guard)(void *);	/* patron_store_guard's */
+	void *guard_arg;
 };
+
+/* The connection, once the guard (if any) has let this thread have it. */
+static sqlite3 *db_of(patron_store *s)
+{
+	if (s->guard)
+		s->guard(s->guard_arg);
+	return s->db;
+}
+
+void patron_store_guard(patron_store *s, void (*guard)(void *), void *arg)
+{
+	s->guard = guard;
+	s->guard_arg = arg;
+}
 
 static const char *const stmt_sql[ST_COUNT_] = {
 	[ST_IDENTITY_FIND] = "SELECT customer_id FROM identities WHERE kind = ?1 AND value = ?2",
@@ -128,14 +144,14 @@ static const char *const stmt_sql[ST_COUNT_] = {
 
 int patron_store_fail(patron_store *s, patron_err *err, const char *what)
 {
-	return patron_err_set(err, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+	return patron_err_set(err, "%s: %s: %s", s->path, what, sqlite3_errmsg(db_of(s)));
 }
 
 int patron_store_exec(patron_store *s, const char *sql, patron_err *err)
 {
 	char *msg = NULL;
-	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		patron_err_set(err, "%s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
+	if (sqlite3_exec(db_of(s), sql, NULL, NULL, &msg) != SQLITE_OK) {
+		patron_err_set(err, "%s: %s", s->path, msg ? msg : sqlite3_errmsg(db_of(s)));
 		sqlite3_free(msg);
 		return -1;
 	}
@@ -148,7 +164,7 @@ static int migrate(patron_store *s, patron_err *err)
 {
 	sqlite3_stmt *st;
 	int version = 0;
-	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db_of(s), "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
 		return patron_store_fail(s, err, "reading the schema version");
 	if (sqlite3_step(st) == SQLITE_ROW)
 		version = sqlite3_column_int(st, 0);
@@ -207,7 +223,7 @@ int patron_store_open(const char *path, patron_store **out, patron_err *err)
 		return -1;
 	}
 	s->busy_ms = PATRON_BUSY_MS;
-	sqlite3_busy_timeout(s->db, s->busy_ms);
+	sqlite3_busy_timeout(db_of(s), s->busy_ms);
 	/* WAL with synchronous=NORMAL: a committed transaction survives a crash
 	 * of the process; only a power cut can lose the last commits, never
 	 * corrupt the file. */
@@ -239,18 +255,20 @@ void patron_store_close(patron_store *s)
 	free(s);
 }
 
-sqlite3 *patron_store_db(patron_store *s) { return s->db; }
+sqlite3 *patron_store_db(patron_store *s) { return db_of(s); }
 const char *patron_store_path(const patron_store *s) { return s->path; }
 
 sqlite3_stmt *patron_store_stmt(patron_store *s, patron_stmt_id id)
 {
+	if (s->guard)
+		s->guard(s->guard_arg);
 	sqlite3_stmt *st = s->stmt[id];
 	if (!st) {
-		if (sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st,
+		if (sqlite3_prepare_v3(db_of(s), stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st,
 				       NULL) != SQLITE_OK) {
 			/* The SQL is ours and the schema migrated: this is a bug. */
 			fprintf(stderr, "patron: internal error preparing statement %d: %s\n",
-				(int)id, sqlite3_errmsg(s->db));
+				(int)id, sqlite3_errmsg(db_of(s)));
 			abort();
 		}
 		s->stmt[id] = st;
@@ -264,17 +282,17 @@ int patron_store_bulk(patron_store *s, int on)
 {
 	sqlite3_stmt *st;
 	int done = 0;
-	if (sqlite3_prepare_v2(s->db, on ? "PRAGMA journal_mode = DELETE" : "PRAGMA journal_mode = WAL",
+	if (sqlite3_prepare_v2(db_of(s), on ? "PRAGMA journal_mode = DELETE" : "PRAGMA journal_mode = WAL",
 			       -1, &st, NULL) != SQLITE_OK)
 		return 0;
 	/* Leaving the WAL needs the store to ourselves: ask once, do not wait
 	 * for others to go. Coming back waits as usual. */
 	if (on)
-		sqlite3_busy_timeout(s->db, 0);
+		sqlite3_busy_timeout(db_of(s), 0);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		done = strcmp((const char *)sqlite3_column_text(st, 0), on ? "delete" : "wal") == 0;
 	sqlite3_finalize(st);
-	sqlite3_busy_timeout(s->db, s->busy_ms);
+	sqlite3_busy_timeout(db_of(s), s->busy_ms);
 	return done;
 }
 
@@ -308,12 +326,12 @@ int patron_store_lock_path(const char *store, const char *what, int wait, patron
 void patron_store_busy(patron_store *s, int ms)
 {
 	s->busy_ms = ms;
-	sqlite3_busy_timeout(s->db, ms);
+	sqlite3_busy_timeout(db_of(s), ms);
 }
 
 int patron_store_savepoint(patron_store *s, const char *name, int *began, patron_err *err)
 {
-	*began = sqlite3_get_autocommit(s->db);
+	*began = sqlite3_get_autocommit(db_of(s));
 	if (*began && patron_store_begin(s, err) < 0)
 		return -1;
 	char sql[96];
@@ -339,9 +357,9 @@ void patron_store_undo(patron_store *s, const char *name, int began)
 {
 	char sql[96];
 	snprintf(sql, sizeof sql, "ROLLBACK TO %s", name);
-	sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+	sqlite3_exec(db_of(s), sql, NULL, NULL, NULL);
 	snprintf(sql, sizeof sql, "RELEASE %s", name);
-	sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+	sqlite3_exec(db_of(s), sql, NULL, NULL, NULL);
 	if (began)
 		patron_store_rollback(s);
 }
@@ -358,8 +376,8 @@ int patron_store_commit(patron_store *s, patron_err *err)
 
 void patron_store_rollback(patron_store *s)
 {
-	if (!sqlite3_get_autocommit(s->db))
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	if (!sqlite3_get_autocommit(db_of(s)))
+		sqlite3_exec(db_of(s), "ROLLBACK", NULL, NULL, NULL);
 }
 
 int64_t patron_customer_find(patron_store *s, const char *kind, const char *value)
@@ -402,7 +420,7 @@ int patron_customer_new(patron_store *s, int64_t created_at, int64_t *id, patron
 	sqlite3_bind_int64(st, 1, created_at);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return patron_store_fail(s, err, "adding a customer");
-	*id = sqlite3_last_insert_rowid(s->db);
+	*id = sqlite3_last_insert_rowid(db_of(s));
 	return 0;
 }
 
@@ -452,7 +470,7 @@ int patron_customer_merge(patron_store *s, int64_t into, int64_t from, int64_t n
 	};
 	for (size_t i = 0; i < sizeof sql / sizeof *sql; i++) {
 		sqlite3_stmt *st;
-		if (sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL) != SQLITE_OK)
+		if (sqlite3_prepare_v2(db_of(s), sql[i], -1, &st, NULL) != SQLITE_OK)
 			return patron_store_fail(s, err, "merging customers");
 		sqlite3_bind_int64(st, 1, into);
 		sqlite3_bind_int64(st, 2, from);

@@ -109,6 +109,12 @@ int patron_store_exec(patron_store *s, const char *sql, patron_err *err);
 /* Fills err with the connection's last error, prefixed by WHAT. Returns -1. */
 int patron_store_fail(patron_store *s, patron_err *err, const char *what);
 
+/* GUARD(ARG) is called before every use of the connection through this
+ * file's functions (patron_store_db, patron_store_stmt, ...), so that a
+ * thread writing for the store in the background (an import's writer)
+ * is waited for; NULL removes it. */
+void patron_store_guard(patron_store *s, void (*guard)(void *), void *arg);
+
 /* Identity kinds: "email", "phone", "id" (the shop's own customer id),
  * "stripe", "shopify". Values are already normalized. 0 when unknown. */
 int64_t patron_customer_find(patron_store *s, const char *kind, const char *value);

@@ -40,6 +40,18 @@ START_TEST(reads_plain_records_with_their_line_numbers)
 }
 END_TEST
 
+/* Lines without quotes are split without libcsv: they must read as the
+ * lines libcsv reads (blanks around unquoted fields trimmed, a line of
+ * blanks skipped), beside lines it does read, and a middle line of a
+ * quoted field without quotes of its own stays in its field. */
+START_TEST(unquoted_lines_read_as_libcsv_reads_them)
+{
+	ck_assert_str_eq(ok(" a , b\t,\tc d ,\n , \n  \n\"q\", r \r\nx,\"1\n2, 3\n4\"\n"
+			    "a\tb,  c  d  \r\n"),
+			 "1:a|b|c d|\n2:|\n4:q|r\n5:x|1\n2, 3\n4\n8:a\tb|c  d\n");
+}
+END_TEST
+
 START_TEST(reads_quoted_fields_with_commas_quotes_and_newlines)
 {
 	ck_assert_str_eq(ok("name,note\n\"Smith, Ann\",\"said \"\"hi\"\"\"\n"
@@ -254,6 +266,7 @@ Suite *suite_csv(void)
 	Suite *s = suite_create("csv");
 	TCase *t = tcase_create("reader");
 	tcase_add_test(t, reads_plain_records_with_their_line_numbers);
+	tcase_add_test(t, unquoted_lines_read_as_libcsv_reads_them);
 	tcase_add_test(t, reads_quoted_fields_with_commas_quotes_and_newlines);
 	tcase_add_test(t, reads_crlf_line_ends);
 	tcase_add_test(t, skips_a_utf8_byte_order_mark);

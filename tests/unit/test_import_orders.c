@@ -342,6 +342,121 @@ START_TEST(orders_written_in_batches_keep_their_ids_lines_and_events_in_order)
 }
 END_TEST
 
+/* A file past the bulk size (32 MiB): 160,000 orders of two lines from
+ * 40,000 customers met again all over the file, names, consent and a
+ * country on every row, and the cases that leave the fast path: known
+ * customers found by their identities, two known customers merged, a
+ * customer made by this file merged into a known one, and an order met
+ * again at the end. */
+static char *bulk_orders(size_t *len)
+{
+	patron_buf b = {0};
+	patron_buf_adds(&b, "order_id,email,phone,customer_name,created_at,sku,product,quantity,"
+			    "price,currency,status,accepts_marketing,country\n");
+	/* a few wide rows first, to pass the bulk size */
+	for (int i = 1; i <= 1000; i++)
+		patron_buf_printf(&b, "W%d,wide@example.com,,,2025-01-01,S1,%01000d,1,1.00,usd,paid,,\n",
+				  i, i);
+	for (int i = 1; i <= 160000; i++) {
+		int c = (int)((i * 7919L) % 40000) + 1;
+		char email[64], phone[32] = "";
+		snprintf(email, sizeof email, "c%d@example.com", c);
+		if (i == 1000 || i == 2000)
+			snprintf(email, sizeof email, "pre1@example.com");
+		if (i == 3000)	/* the customer of order 10 */
+			snprintf(email, sizeof email, "c39191@example.com");
+		if (i == 2000 || i == 3000)
+			snprintf(phone, sizeof phone, "+1 555 0100 200");
+		for (int l = 1; l <= 2; l++)
+			patron_buf_printf(&b, "K%d,%s,%s,Name%d %s,2025-%02d-%02d %02d:00:00,S%d,"
+					  "Product %d,%d,%d.%02d,usd,paid,%s,%s\n", i, email, phone,
+					  c, i % 3 ? "Smith" : "Jones", i % 12 + 1, i % 28 + 1,
+					  i % 24, (i + l) % 300, (i + l) % 300, l, l + 1, i % 100,
+					  (c + i) % 2 ? "yes" : "no", c % 5 ? "GB" : "FR");
+	}
+	patron_buf_adds(&b, "K5,c1@example.com,,,2025-06-06,S7,Product 7,3,2.00,usd,paid,,\n");
+	*len = b.len;
+	return b.data;
+}
+
+static void two_known_customers(patron_store *s)
+{
+	ck_assert_msg(import_as(s, scratch_file("pre.csv", "email,phone,name,country\n"
+				"pre1@example.com,,Pre One,GB\n,+1 555 0100 200,Pre Two,FR\n"),
+				PATRON_IMPORT_CUSTOMERS, &st, &err) == 0, "%s", err.msg);
+}
+
+/* The count of rows of TABLE (columns COLS) in one store and not in the
+ * other, both ways. */
+static int64_t differ(patron_store *s, const char *table, const char *cols)
+{
+	char sql[512];
+	snprintf(sql, sizeof sql, "SELECT (SELECT count(*) FROM (SELECT %s FROM main.%s EXCEPT"
+		 " SELECT %s FROM other.%s)) + (SELECT count(*) FROM (SELECT %s FROM other.%s"
+		 " EXCEPT SELECT %s FROM main.%s))", cols, table, cols, table, cols, table, cols,
+		 table);
+	return sql_int(s, sql);
+}
+
+START_TEST(a_bulk_import_writes_what_the_row_at_a_time_import_writes)
+{
+	size_t len;
+	char *data = bulk_orders(&len);
+	ck_assert_uint_gt(len, 32u << 20);
+	/* the file through the bulk path (a thread writing batches) */
+	patron_store *s = test_store();
+	two_known_customers(s);
+	must_import(s, "bulk.csv", data);
+	patron_import_stats bulk = st;
+	/* the same bytes row by row, into a store of their own */
+	char other[600];
+	snprintf(other, sizeof other, "%s", patron_store_path(s));
+	snprintf(strrchr(other, '/'), sizeof other - (size_t)(strrchr(other, '/') - other),
+		 "/other.db");
+	patron_store *t;
+	ck_assert_int_eq(patron_store_open(other, &t, &err), 0);
+	two_known_customers(t);
+	patron_import_opts o = {.kind = PATRON_IMPORT_ORDERS, .now = TEST_NOW};
+	ck_assert_msg(patron_import_mem(t, "bulk.csv", data, len, &o, &st, &err) == 0, "%s",
+		      err.msg);
+	patron_store_close(t);
+	ck_assert_uint_eq(bulk.orders_new, 161000);
+	ck_assert_uint_eq(bulk.orders_new, st.orders_new);
+	ck_assert_uint_eq(bulk.customers_new, st.customers_new);
+	ck_assert_uint_eq(bulk.customers_merged, 2);
+	ck_assert_uint_eq(st.customers_merged, 2);
+	ck_assert_uint_eq(bulk.lines, 321001);
+	/* foreign keys back on, and nothing dangles */
+	ck_assert_int_eq(sql_int(s, "PRAGMA foreign_keys"), 1);
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+	char attach[700];
+	snprintf(attach, sizeof attach, "ATTACH '%s' AS other", other);
+	ck_assert_int_eq(patron_store_exec(s, attach, &err), 0);
+	ck_assert_int_eq(differ(s, "customers", "*"), 0);
+	ck_assert_int_eq(differ(s, "identities", "*"), 0);
+	ck_assert_int_eq(differ(s, "orders", "*"), 0);
+	ck_assert_int_eq(differ(s, "order_lines", "*"), 0);
+	ck_assert_int_eq(differ(s, "events", "*"), 0);
+	ck_assert_int_eq(differ(s, "consent", "*"), 0);
+	ck_assert_int_eq(differ(s, "attributes", "*"), 0);
+	ck_assert_int_eq(differ(s, "customer_orders", "*"), 0);
+	ck_assert_int_eq(differ(s, "products", "id, sku, name, category, price_cents"), 0);
+	/* and what they hold is what the file says */
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM customers"), 40001);
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM order_lines WHERE order_id ="
+				    " (SELECT id FROM orders WHERE order_key = 'K5')"), 3);
+	ck_assert_int_eq(sql_int(s, "SELECT customer_id FROM identities WHERE value = '+15550100200'"),
+			 1);
+	ck_assert_int_eq(sql_int(s, "SELECT customer_id FROM identities"
+				    " WHERE value = 'c39191@example.com'"), 1);
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM events WHERE topic = 'customer.merged'"),
+			 2);
+	patron_store_close(s);
+	free(data);
+	scratch_free();
+}
+END_TEST
+
 Suite *suite_import_orders(void)
 {
 	Suite *s = suite_create("import_orders");
@@ -358,5 +473,9 @@ Suite *suite_import_orders(void)
 	tcase_add_test(t, skip_bad_sets_aside_every_row_of_an_order_whose_first_row_is_bad);
 	tcase_add_test(t, orders_written_in_batches_keep_their_ids_lines_and_events_in_order);
 	suite_add_tcase(s, t);
+	TCase *bulk = tcase_create("bulk");
+	tcase_set_timeout(bulk, 300);
+	tcase_add_test(bulk, a_bulk_import_writes_what_the_row_at_a_time_import_writes);
+	suite_add_tcase(s, bulk);
 	return s;
 }
