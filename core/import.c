@@ -350,6 +350,7 @@ int import_resolve(importer *im, char vals[][320], const char *kinds[], size_t n
 				return -1;
 			if (im->batch.parallel)
 				batch_merged(im, into, found[k]);
+			orders_sums_forget(im);	/* the merged customer's orders moved */
 			im->st->customers_merged++;
 		}
 		*cid = into;

@@ -19,6 +19,11 @@ typedef struct {
 	size_t sku, name;	/* offsets into the order's text arena */
 } order_line;
 
+/* A customer's paid orders: count, base-currency cents, first and last. */
+typedef struct {
+	int64_t n, cents, first, last;
+} order_sum;
+
 /* How an order's money reaches the base currency. */
 typedef enum { CONV_SAME, CONV_EXPORT, CONV_RATE, CONV_NONE } conversion;
 
@@ -186,6 +191,13 @@ typedef struct {
 	/* customers given a new paid order: their totals are summed at the end */
 	int64_t *touched;
 	size_t ntouched, touched_cap;
+	/* Into a store without orders, every order of the import new and
+	 * written whole at once (none met again, updated or moved by a merge):
+	 * the customers' totals summed as the orders are held, indexed by
+	 * customer, so the end need not read the orders again. */
+	int sums_kept;
+	order_sum *sums;
+	size_t nsums;
 	import_batch batch;
 } importer;
 
@@ -252,6 +264,9 @@ void batch_free(importer *im);
 int orders_prepare(importer *im, patron_err *err);
 int orders_row(importer *im, patron_err *why, patron_err *err);
 int orders_flush(importer *im, patron_err *err);
+/* From now on the customers' totals are not summed as orders are held
+ * (an order or a customer changed after it was held). */
+void orders_sums_forget(importer *im);
 /* customer_orders brought up to date for the customers this import gave
  * new paid orders (store.h's schema 11), at its end. */
 int orders_totals(importer *im, patron_err *err);

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rows.h"
+
 /* How many rows the base currency is chosen from, when nothing names it. */
 #define CURRENCY_SAMPLE 100000
 
@@ -117,6 +119,7 @@ int orders_prepare(importer *im, patron_err *err)
 		im->source_was_empty = sqlite3_column_int(st, 1);
 	}
 	sqlite3_finalize(st);
+	im->sums_kept = im->max_order_before == 0;
 	if (choose_base(im, err) < 0)
 		return -1;
 	/* Customer-level columns become text attributes. */
@@ -146,7 +149,39 @@ void orders_free(importer *im)
 	free(im->ord.lines);
 	free(im->ord.bad_key);
 	free(im->touched);
+	free(im->sums);
 	batch_free(im);
+}
+
+void orders_sums_forget(importer *im)
+{
+	im->sums_kept = 0;
+	free(im->sums);
+	im->sums = NULL;
+	im->nsums = 0;
+}
+
+static void sum_in(order_sum *x, int64_t cents, int64_t at)
+{
+	if (!x->n++ || at < x->first)
+		x->first = at;
+	if (x->n == 1 || at > x->last)
+		x->last = at;
+	x->cents += cents;
+}
+
+/* Adds a new paid order of customer CID to the sums kept. */
+static void sums_add(importer *im, int64_t cid, int64_t cents, int64_t at)
+{
+	if ((size_t)cid >= im->nsums) {
+		size_t n = im->nsums ? im->nsums : 1024;
+		while (n <= (size_t)cid)
+			n *= 2;
+		im->sums = patron_xrealloc(im->sums, n * sizeof *im->sums);
+		memset(im->sums + im->nsums, 0, (n - im->nsums) * sizeof *im->sums);
+		im->nsums = n;
+	}
+	sum_in(&im->sums[cid], cents, at);
 }
 
 /* ---- an order's own columns ---- */
@@ -686,8 +721,11 @@ static int batch_new_order(importer *im, const char *key, int64_t cid, const ord
 			  .amount = m->amount, .gross = m->gross, .refunded = m->refunded,
 			  .disputed = m->disputed, .revenue = m->revenue};
 	int64_t oid = batch_order_add(im, &bo, key, o->h->currency, m->status);
-	if (m->revenue && cid)
+	if (m->revenue && cid) {
 		touch(im, cid);
+		if (im->sums_kept)
+			sums_add(im, cid, m->base, o->h->placed_at);
+	}
 	im->st->orders_new++;
 	if (!cid)
 		im->st->orders_guest++;
@@ -709,10 +747,12 @@ int orders_flush(importer *im, patron_err *err)
 	order_figures(o, &m);
 	const char *key = o->text.data + o->key;
 	int64_t seen;
-	if (patron_strmap_get(&im->keys, key, &seen) && seen != 0)
+	if (patron_strmap_get(&im->keys, key, &seen) && seen != 0) {
 		/* > 0: written by this import; < 0: updated by it */
+		orders_sums_forget(im);
 		return batch_flush(im, err) < 0 ? -1
 		       : append_to_order(im, seen > 0 ? seen : -seen, &m, err);
+	}
 	if (!im->source_was_empty) {
 		/* the orders from before this import, which no batch holds */
 		stored_order so;
@@ -726,6 +766,7 @@ int orders_flush(importer *im, patron_err *err)
 		return -1;
 	if (im->batch.on && !batch_may_have(im, key))
 		return batch_new_order(im, key, cid, &m, err);
+	orders_sums_forget(im);
 	/* Row by row, from here on: an order this file may have written
 	 * further up (its rows not adjacent) is found by its key. */
 	if (batch_flush(im, err) < 0)
@@ -896,6 +937,45 @@ static int cmp_id(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* The customers of SUMS with paid orders, as rows for patron_rows. */
+typedef struct {
+	patron_rows_source src;
+	const order_sum *sums;
+	size_t n, at;
+} sum_rows;
+
+static int sum_rows_next(patron_rows_source *src)
+{
+	sum_rows *r = (sum_rows *)src;
+	while (++r->at < r->n && !r->sums[r->at].n)
+		;
+	return r->at < r->n;
+}
+
+static void sum_rows_column(patron_rows_source *src, sqlite3_context *ctx, int col)
+{
+	const sum_rows *r = (const sum_rows *)src;
+	const order_sum *x = &r->sums[r->at];
+	const int64_t v[] = {(int64_t)r->at, x->n, x->cents, x->first, x->last};
+	if (col < 5)
+		sqlite3_result_int64(ctx, v[col]);
+	else
+		sqlite3_result_null(ctx);
+}
+
+/* customer_orders made again from SUMS (N, indexed by customer), in
+ * customer order, in one statement. */
+static int write_sums(importer *im, const order_sum *sums, size_t n, patron_err *err)
+{
+	sum_rows r = {.src = {.next = sum_rows_next, .column = sum_rows_column}, .sums = sums,
+		      .n = n};
+	if (patron_store_exec(im->s, "DELETE FROM customer_orders", err) < 0 ||
+	    patron_rows_insert(patron_store_db(im->s), "INSERT INTO customer_orders SELECT c0, c1,"
+			       " c2, c3, c4 FROM patron_rows(?1)", &r.src, 0, NULL) < 0)
+		return patron_store_fail(im->s, err, "summing customers' orders");
+	return 0;
+}
+
 /* Every customer's totals, summed over one sequential read of the orders
  * (about twice as fast as GROUP BY, which walks the customer index and
  * jumps to each row) and written in customer order. */
@@ -909,8 +989,7 @@ static int totals_all(importer *im, patron_err *err)
 	if (sqlite3_step(st) == SQLITE_ROW)
 		max = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	typedef struct { int64_t n, cents, first, last; } total;
-	total *t = patron_xcalloc((size_t)max + 1, sizeof *t);
+	order_sum *t = patron_xcalloc((size_t)max + 1, sizeof *t);
 	int rc = -1;
 	if (sqlite3_prepare_v2(db, "SELECT customer_id, total_cents, placed_at FROM orders"
 			       " NOT INDEXED WHERE revenue AND customer_id IS NOT NULL", -1, &st,
@@ -920,41 +999,11 @@ static int totals_all(importer *im, patron_err *err)
 	}
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		int64_t c = sqlite3_column_int64(st, 0), at = sqlite3_column_int64(st, 2);
-		if (c < 1 || c > max)
-			continue;
-		total *x = &t[c];
-		if (!x->n++ || at < x->first)
-			x->first = at;
-		if (x->n == 1 || at > x->last)
-			x->last = at;
-		x->cents += sqlite3_column_int64(st, 1);
+		if (c >= 1 && c <= max)
+			sum_in(&t[c], sqlite3_column_int64(st, 1), at);
 	}
 	sqlite3_finalize(st);
-	if (patron_store_exec(im->s, "DELETE FROM customer_orders", err) < 0)
-		goto out;
-	if (sqlite3_prepare_v2(db, "INSERT INTO customer_orders VALUES (?1, ?2, ?3, ?4, ?5)", -1,
-			       &st, NULL) != SQLITE_OK) {
-		patron_store_fail(im->s, err, "summing customers' orders");
-		goto out;
-	}
-	for (int64_t c = 1; c <= max; c++) {
-		if (!t[c].n)
-			continue;
-		sqlite3_bind_int64(st, 1, c);
-		sqlite3_bind_int64(st, 2, t[c].n);
-		sqlite3_bind_int64(st, 3, t[c].cents);
-		sqlite3_bind_int64(st, 4, t[c].first);
-		sqlite3_bind_int64(st, 5, t[c].last);
-		int step = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (step != SQLITE_DONE) {
-			sqlite3_finalize(st);
-			patron_store_fail(im->s, err, "summing customers' orders");
-			goto out;
-		}
-	}
-	sqlite3_finalize(st);
-	rc = 0;
+	rc = write_sums(im, t, (size_t)max + 1, err);
 out:
 	free(t);
 	return rc;
@@ -964,6 +1013,8 @@ int orders_totals(importer *im, patron_err *err)
 {
 	if (!im->ntouched)
 		return 0;
+	if (im->sums_kept)
+		return write_sums(im, im->sums, im->nsums, err);
 	qsort(im->touched, im->ntouched, sizeof *im->touched, cmp_id);
 	size_t n = 0;
 	for (size_t i = 0; i < im->ntouched; i++)

@@ -457,6 +457,31 @@ START_TEST(a_bulk_import_writes_what_the_row_at_a_time_import_writes)
 }
 END_TEST
 
+/* Into a store without orders, the customers' totals are summed while the
+ * orders are held: they must be what the orders say. */
+START_TEST(a_first_import_sums_its_customers_totals_as_it_goes)
+{
+	patron_store *s = test_store();
+	must_import(s, "first.csv", csv("1,a@x.com,2024-01-05,S1,1,10.00,,,USD,paid,\n"
+					"2,b@x.com,2024-01-03,S1,2,10.00,,,USD,paid,\n"
+					"3,a@x.com,2024-01-01,S2,1,7.50,,,USD,paid,\n"
+					"4,a@x.com,2024-02-01,S2,1,9.00,,,USD,pending,\n"
+					"5,b@x.com,2024-03-01,S1,1,10.00,,4.00,USD,paid,\n"
+					"6,,2024-03-02,S1,1,10.00,,,USD,paid,\n"
+					"7,c@x.com,2024-03-03,S1,1,10.00,,,USD,paid,2024-03-04\n"));
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM customer_orders"), 2);
+	ck_assert_str_eq(sql_text(s, "SELECT group_concat(orders || ':' || spent_cents, ' ') FROM"
+				     " (SELECT * FROM customer_orders ORDER BY customer_id)"),
+			 "2:1750 2:2600");
+	ck_assert_int_eq(sql_int(s, "SELECT count(*) FROM (SELECT customer_id, count(*),"
+				    " sum(total_cents), min(placed_at), max(placed_at) FROM orders"
+				    " WHERE revenue AND customer_id IS NOT NULL GROUP BY customer_id"
+				    " EXCEPT SELECT * FROM customer_orders)"), 0);
+	patron_store_close(s);
+	scratch_free();
+}
+END_TEST
+
 Suite *suite_import_orders(void)
 {
 	Suite *s = suite_create("import_orders");
@@ -472,6 +497,7 @@ Suite *suite_import_orders(void)
 	tcase_add_test(t, bytes_that_are_not_utf8_are_named_and_transcoded_on_request);
 	tcase_add_test(t, skip_bad_sets_aside_every_row_of_an_order_whose_first_row_is_bad);
 	tcase_add_test(t, orders_written_in_batches_keep_their_ids_lines_and_events_in_order);
+	tcase_add_test(t, a_first_import_sums_its_customers_totals_as_it_goes);
 	suite_add_tcase(s, t);
 	TCase *bulk = tcase_create("bulk");
 	tcase_set_timeout(bulk, 300);
