@@ -342,6 +342,20 @@ static const patron_features *host_features(patron_ctx *ctx)
 	return f;
 }
 
+static const patron_features *host_summary(patron_ctx *ctx)
+{
+	if (no_snapshot(ctx, "features"))
+		return NULL;
+	if (!ctx->env->store) {
+		host_fail(ctx, "this evaluation has a purchase matrix only: no customer features");
+		return NULL;
+	}
+	const patron_features *f = patron_snapshot_summary(ctx->env->snapshot, &ctx->err);
+	if (!f)
+		ctx->failed = 1;
+	return f;
+}
+
 static const patron_graph *host_graph(patron_ctx *ctx)
 {
 	if (no_snapshot(ctx, "graph"))
@@ -617,6 +631,7 @@ static const patron_host host = {
 	.secret = host_secret,
 	.texts = host_texts,
 	.purchases = host_purchases,
+	.summary = host_summary,
 };
 
 /* The keys of a job's table the core reads itself, beside the plugin's. */

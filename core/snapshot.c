@@ -30,7 +30,7 @@ void patron_snapshot_free(patron_snapshot *sn)
 		sn->spend, sn->last_at, sn->product_ids, sn->freq, sn->c30, sn->c90, sn->c365,
 		sn->cents, sn->first, sn->last, sn->order_row, sn->order_at, sn->order_cents,
 		sn->day_offsets,
-		sn->days, sn->day_amounts,
+		sn->days, sn->day_amounts, sn->summary_x,
 	};
 	for (size_t i = 0; i < sizeof owned / sizeof *owned; i++)
 		free(owned[i]);
@@ -41,9 +41,11 @@ void patron_snapshot_release_features(patron_snapshot *sn)
 {
 	for (size_t c = 0; sn->names && c < sn->features.cols; c++)
 		free(sn->names[c]);
-	free(sn->names), free(sn->x);
+	free(sn->names), free(sn->x), free(sn->summary_x);
 	free(sn->day_offsets), free(sn->days), free(sn->day_amounts);
-	sn->names = NULL, sn->x = NULL;
+	sn->names = NULL, sn->x = NULL, sn->summary_x = NULL;
+	memset(&sn->summary, 0, sizeof sn->summary);
+	sn->built_summary = 0;
 	sn->day_offsets = NULL, sn->days = NULL, sn->day_amounts = NULL;
 	memset(&sn->features, 0, sizeof sn->features);
 	memset(&sn->purchases, 0, sizeof sn->purchases);
@@ -767,6 +769,70 @@ const patron_features *patron_snapshot_features(patron_snapshot *sn, patron_err 
 	const patron_features *f = build_features(sn, err);
 	sn->build_secs += patron_clock() - t0;
 	return f;
+}
+
+static const char *const summary_names[] = {"recency_days", "frequency", "monetary_total"};
+
+/* The summary from customer_orders, or NULL with *STALE set when a total
+ * runs past now (or NULL with err on failure). */
+static const patron_features *build_summary(patron_snapshot *sn, int *stale, patron_err *err)
+{
+	*stale = 0;
+	if (build_rows(sn, err) < 0)
+		return NULL;
+	size_t rows = sn->rows;
+	double *x = patron_xmalloc((rows ? rows : 1) * 3 * sizeof *x);
+	for (size_t r = 0; r < rows; r++) {
+		x[3 * r] = NAN;	/* no paid order: no recency, as in the matrix */
+		x[3 * r + 1] = x[3 * r + 2] = 0.0;
+	}
+	sqlite3_stmt *st = prepare(sn, "SELECT customer_id, orders, spent_cents, last_at"
+				   " FROM customer_orders", err);
+	if (!st) {
+		free(x);
+		return NULL;
+	}
+	int64_t today = patron_day_number(sn->now);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t last = sqlite3_column_int64(st, 3);
+		if (last > sn->now) {
+			*stale = 1;
+			break;
+		}
+		int32_t r = row_of(sn, sqlite3_column_int64(st, 0));
+		int64_t n = sqlite3_column_int64(st, 1);
+		if (r < 0 || n <= 0)
+			continue;
+		/* as build_features has them */
+		x[3 * (size_t)r] = (double)(today - patron_day_number(last));
+		x[3 * (size_t)r + 1] = (double)n;
+		x[3 * (size_t)r + 2] = (double)sqlite3_column_int64(st, 2) / 100.0;
+	}
+	if (*stale)
+		rc = SQLITE_DONE;
+	if (finish(sn, st, rc, err) < 0 || *stale) {
+		free(x);
+		return NULL;
+	}
+	sn->summary_x = x;
+	sn->summary = (patron_features){.rows = rows, .cols = 3, .x = x,
+					.names = summary_names, .customer_ids = sn->ids};
+	sn->built_summary = 1;
+	return &sn->summary;
+}
+
+const patron_features *patron_snapshot_summary(patron_snapshot *sn, patron_err *err)
+{
+	if (sn->built_features)
+		return &sn->features;
+	if (sn->built_summary)
+		return &sn->summary;
+	double t0 = patron_clock();
+	int stale;
+	const patron_features *f = build_summary(sn, &stale, err);
+	sn->build_secs += patron_clock() - t0;
+	return f || !stale ? f : patron_snapshot_features(sn, err);
 }
 
 const patron_graph *patron_snapshot_graph(patron_snapshot *sn, patron_err *err)

@@ -17,9 +17,11 @@
 typedef struct {
 	patron_store *store;
 	int64_t now;
-	int built_features, built_graph, built_purchases;
+	int built_features, built_graph, built_purchases, built_summary;
 	double build_secs;	/* spent building the views so far */
 	patron_features features;
+	patron_features summary;	/* patron_snapshot_summary's, when made alone */
+	double *summary_x;
 	patron_graph graph;
 
 	/* The rows: customers who existed at now, ascending id. */
@@ -63,6 +65,13 @@ long patron_features_row(const patron_features *f, int64_t id);
 /* NULL with err filled on failure. */
 const patron_features *patron_snapshot_features(patron_snapshot *sn, patron_err *err);
 const patron_graph *patron_snapshot_graph(patron_snapshot *sn, patron_err *err);
+/* The feature matrix's first three columns (recency_days, frequency,
+ * monetary_total) for the same rows, made from the store's per-customer
+ * totals (customer_orders) when no paid order is after now: two reads of
+ * a million rows instead of a pass over every order. The whole matrix when
+ * it is built already, or when the totals do not describe now (orders
+ * after it: a replay of the past). NULL with err filled on failure. */
+const patron_features *patron_snapshot_summary(patron_snapshot *sn, patron_err *err);
 const patron_purchases *patron_snapshot_purchases(patron_snapshot *sn, patron_err *err);
 
 #endif

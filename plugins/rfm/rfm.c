@@ -132,7 +132,9 @@ static int run(void *state, patron_ctx *ctx)
 {
 	rfm_state *s = state;
 	const patron_host *h = s->host;
-	const patron_features *f = h->features(ctx);
+	/* R, F and M are all it reads: the summary, where the core has it,
+	 * is made without a pass over the orders. */
+	const patron_features *f = PATRON_HOST_HAS(h, summary) ? h->summary(ctx) : h->features(ctx);
 	if (!f)
 		return -1;
 	size_t cr = patron_feature_column(f, "recency_days");

@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 #define PATRON_ABI_MAJOR 1
-#define PATRON_ABI_MINOR 10
+#define PATRON_ABI_MINOR 11
 
 /* What a plugin does. The job it serves is the first part of its name:
  * "segment.tiers" is the segmenter chosen by `segment = "tiers"` in
@@ -293,6 +293,12 @@ typedef struct patron_host {
 	/* ABI 1.9: the snapshot's purchase days (see patron_purchases), built
 	 * on first request like the other views; NULL on failure. */
 	const patron_purchases *(*purchases)(patron_ctx *ctx);
+	/* ABI 1.11: a feature matrix with at least recency_days, frequency and
+	 * monetary_total (the same rows and values as features), for a plugin
+	 * that needs no more: the core may make it from the store's
+	 * per-customer totals without a pass over the orders. Find columns by
+	 * name. NULL on failure. */
+	const patron_features *(*summary)(patron_ctx *ctx);
 } patron_host;
 
 /* 1 when the running core's host table has MEMBER. */

@@ -182,6 +182,55 @@ START_TEST(graph_merges_repeat_purchases_and_ignores_the_future)
 }
 END_TEST
 
+/* The summary, from the store's per-customer totals while they describe
+ * now, is the feature matrix's recency, frequency and money; in a replay
+ * of the past (orders after now) it is the matrix itself. */
+START_TEST(the_summary_is_the_matrix_s_first_columns_from_the_totals)
+{
+	patron_store *s = tiny_store();
+	patron_err err;
+	/* as the import keeps them (tiny_store writes orders by hand) */
+	ck_assert_int_eq(patron_store_exec(s, "INSERT INTO customer_orders SELECT customer_id,"
+					   " count(*), sum(total_cents), min(placed_at), max(placed_at)"
+					   " FROM orders WHERE revenue GROUP BY customer_id", &err), 0);
+	patron_snapshot a, b;
+	patron_snapshot_init(&a, s, D(200));
+	patron_snapshot_init(&b, s, D(200));
+	const patron_features *sum = patron_snapshot_summary(&a, &err);
+	const patron_features *f = patron_snapshot_features(&b, &err);
+	ck_assert_ptr_nonnull(sum);
+	ck_assert_ptr_nonnull(f);
+	ck_assert(a.built_summary && !a.built_features);
+	ck_assert_uint_eq(sum->cols, 3);
+	ck_assert_uint_eq(sum->rows, f->rows);
+	ck_assert_uint_eq(sum->rows, 4);
+	static const char *const cols[] = {"recency_days", "frequency", "monetary_total"};
+	for (size_t r = 0; r < f->rows; r++) {
+		ck_assert_int_eq(sum->customer_ids[r], f->customer_ids[r]);
+		for (int c = 0; c < 3; c++) {
+			double x = at(sum, r, cols[c]), y = at(f, r, cols[c]);
+			ck_assert_msg(x == y || (isnan(x) && isnan(y)), "row %zu %s: %g, %g", r, cols[c],
+				      x, y);
+		}
+	}
+	ck_assert_double_eq(at(sum, 0, "monetary_total"), 60.0);
+	ck_assert_double_eq(at(sum, 0, "recency_days"), 100.0);
+	ck_assert(isnan(at(sum, 3, "recency_days")));
+	patron_snapshot_free(&a);
+	patron_snapshot_free(&b);
+	/* day 50: the order of day 100 is after now, so the totals say too much */
+	patron_snapshot_init(&a, s, D(50) + 3600);
+	sum = patron_snapshot_summary(&a, &err);
+	ck_assert_ptr_nonnull(sum);
+	ck_assert(a.built_features && !a.built_summary);
+	ck_assert_double_eq(at(sum, 0, "frequency"), 2.0);
+	ck_assert_double_eq(at(sum, 0, "monetary_total"), 40.0);
+	patron_snapshot_free(&a);
+	patron_store_close(s);
+	scratch_free();
+}
+END_TEST
+
 START_TEST(an_empty_store_gives_empty_views)
 {
 	patron_store *s = test_store();
@@ -208,6 +257,7 @@ Suite *suite_snapshot(void)
 	tcase_add_test(t, features_match_hand_computed_values_as_of_a_past_now);
 	tcase_add_test(t, orders_in_both_halves_of_the_ids_add_up);
 	tcase_add_test(t, graph_merges_repeat_purchases_and_ignores_the_future);
+	tcase_add_test(t, the_summary_is_the_matrix_s_first_columns_from_the_totals);
 	tcase_add_test(t, an_empty_store_gives_empty_views);
 	suite_add_tcase(s, t);
 	return s;
