@@ -328,7 +328,10 @@ static int no_snapshot(patron_ctx *ctx, const char *what)
 	return 1;
 }
 
-static const patron_features *host_features(patron_ctx *ctx)
+/* The feature matrix (or its summary, MAKE's) of the command's snapshot. */
+static const patron_features *features_by(patron_ctx *ctx,
+					  const patron_features *(*make)(patron_snapshot *,
+									  patron_err *))
 {
 	if (no_snapshot(ctx, "features"))
 		return NULL;
@@ -336,24 +339,20 @@ static const patron_features *host_features(patron_ctx *ctx)
 		host_fail(ctx, "this evaluation has a purchase matrix only: no customer features");
 		return NULL;
 	}
-	const patron_features *f = patron_snapshot_features(ctx->env->snapshot, &ctx->err);
+	const patron_features *f = make(ctx->env->snapshot, &ctx->err);
 	if (!f)
 		ctx->failed = 1;
 	return f;
 }
 
+static const patron_features *host_features(patron_ctx *ctx)
+{
+	return features_by(ctx, patron_snapshot_features);
+}
+
 static const patron_features *host_summary(patron_ctx *ctx)
 {
-	if (no_snapshot(ctx, "features"))
-		return NULL;
-	if (!ctx->env->store) {
-		host_fail(ctx, "this evaluation has a purchase matrix only: no customer features");
-		return NULL;
-	}
-	const patron_features *f = patron_snapshot_summary(ctx->env->snapshot, &ctx->err);
-	if (!f)
-		ctx->failed = 1;
-	return f;
+	return features_by(ctx, patron_snapshot_summary);
 }
 
 static const patron_graph *host_graph(patron_ctx *ctx)
