@@ -18,6 +18,15 @@
  * caches. */
 #define BATCH_ORDERS 4096
 
+/* Makes room for one more of ARR (N held, CAP room). */
+#define GROW(arr, n, cap)                                                     \
+	do {                                                                  \
+		if ((n) == (cap)) {                                           \
+			(cap) = (cap) ? 2 * (cap) : 1024;                     \
+			(arr) = patron_xrealloc((arr), (cap) * sizeof *(arr)); \
+		}                                                             \
+	} while (0)
+
 enum { PUT_CUSTOMERS, PUT_IDENTITIES, PUT_ORDERS, PUT_LINES, PUT_EVENTS, PUTS };
 
 /* In this order: a batch's rows name customers and orders held before
@@ -146,28 +155,33 @@ static void *writer_run(void *arg)
 	return NULL;
 }
 
-/* Every identity the store has, into the filter. */
+/* Every identity the store has, into the filter: hashed in one pass, then
+ * added once their number sizes it. */
 static int identities_seen(importer *im, uint64_t bytes, patron_err *err)
 {
 	import_batch *b = &im->batch;
-	sqlite3 *db = patron_store_db(im->s);
 	sqlite3_stmt *st;
-	int64_t n = 0;
-	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM identities", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(patron_store_db(im->s), "SELECT kind, value FROM identities", -1, &st,
+			       NULL) != SQLITE_OK)
 		return patron_store_fail(im->s, err, "reading identities");
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	b->ids_seen = bloom_new(32 * (uint64_t)n + bytes / 2, &b->ids_mask);
-	if (sqlite3_prepare_v2(db, "SELECT kind, value FROM identities", -1, &st, NULL) != SQLITE_OK)
-		return patron_store_fail(im->s, err, "reading identities");
+	uint64_t *h = NULL;
+	size_t n = 0, cap = 0;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		bloom_add(b->ids_seen, b->ids_mask,
-			  key_hash((const char *)sqlite3_column_text(st, 0),
-				   (const char *)sqlite3_column_text(st, 1)));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		GROW(h, n, cap);
+		h[n++] = key_hash((const char *)sqlite3_column_text(st, 0),
+				  (const char *)sqlite3_column_text(st, 1));
+	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : patron_store_fail(im->s, err, "reading identities");
+	if (rc != SQLITE_DONE) {
+		free(h);
+		return patron_store_fail(im->s, err, "reading identities");
+	}
+	b->ids_seen = bloom_new(32 * (uint64_t)n + bytes / 2, &b->ids_mask);
+	for (size_t i = 0; i < n; i++)
+		bloom_add(b->ids_seen, b->ids_mask, h[i]);
+	free(h);
+	return 0;
 }
 
 int batch_start(importer *im, uint64_t bytes, int parallel, patron_err *err)
@@ -258,14 +272,6 @@ static size_t text_add(batch_rows_held *h, const char *s)
 	return at;
 }
 
-#define GROW(arr, n, cap)                                                     \
-	do {                                                                  \
-		if ((n) == (cap)) {                                           \
-			(cap) = (cap) ? 2 * (cap) : 1024;                     \
-			(arr) = patron_xrealloc((arr), (cap) * sizeof *(arr)); \
-		}                                                             \
-	} while (0)
-
 int64_t batch_order_add(importer *im, const batch_order *o, const char *key,
 			const char *currency, const char *status)
 {
@@ -319,19 +325,6 @@ static void event_add(importer *im, int order_created, int64_t customer, int64_t
 		.customer = customer, .occurred = occurred, .payload = h->text.len};
 }
 
-/* N in decimal. */
-static void add_int(patron_buf *b, int64_t n)
-{
-	char digits[24], *p = digits + sizeof digits;
-	uint64_t u = n < 0 ? 0 - (uint64_t)n : (uint64_t)n;
-	do
-		*--p = (char)('0' + u % 10);
-	while (u /= 10);
-	if (n < 0)
-		*--p = '-';
-	patron_buf_add(b, p, (size_t)(digits + sizeof digits - p));
-}
-
 /* The payloads are the row-at-a-time statements' (store.c), made here
  * without printf: a million of them are an import's. */
 void batch_order_created(importer *im, int64_t customer, int64_t order, const char *key,
@@ -340,11 +333,11 @@ void batch_order_created(importer *im, int64_t customer, int64_t order, const ch
 	patron_buf *t = &im->batch.fill->text;
 	event_add(im, 1, customer, occurred);
 	patron_buf_add(t, "{\"order_id\":", 12);
-	add_int(t, order);
+	patron_buf_add_int(t, order);
 	patron_buf_add(t, ",\"order\":", 9);
 	json_text(t, key);
 	patron_buf_add(t, ",\"total_cents\":", 15);
-	add_int(t, total);
+	patron_buf_add_int(t, total);
 	patron_buf_add(t, "}", 2);
 }
 

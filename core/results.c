@@ -140,24 +140,6 @@ void patron_results_add_scores(patron_results *r, const char *name, size_t n,
 	r->rows += n;
 }
 
-/* Appends V in decimal. printf costs more than the rest of a list's
- * writing; ten million numbers a run make that seconds. */
-static void add_int(patron_buf *b, int64_t v)
-{
-	char d[24];
-	int n = 0;
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	do
-		d[n++] = (char)('0' + u % 10);
-	while (u /= 10);
-	if (v < 0)
-		d[n++] = '-';
-	patron_buf_reserve(b, (size_t)n);
-	while (n > 0)
-		b->data[b->len++] = d[--n];
-	b->data[b->len] = '\0';
-}
-
 /* Appends V with six decimals, trailing zeros dropped: a score is read for
  * its order and size, not its seventeenth digit. */
 static void add_score(patron_buf *b, double v)
@@ -169,7 +151,7 @@ static void add_score(patron_buf *b, double v)
 	int64_t micro = llround(fabs(v) * 1e6);
 	if (v < 0 && micro)
 		patron_buf_adds(b, "-");
-	add_int(b, micro / 1000000);
+	patron_buf_add_int(b, micro / 1000000);
 	int frac = (int)(micro % 1000000);
 	if (!frac)
 		return;
@@ -190,7 +172,7 @@ static void add_list(patron_buf *out, size_t k, const int64_t *products, const d
 	patron_buf_adds(out, "[");
 	for (size_t j = 0; j < k && products[j]; j++) {
 		patron_buf_adds(out, j ? ",[" : "[");
-		add_int(out, products[j]);
+		patron_buf_add_int(out, products[j]);
 		patron_buf_adds(out, ",");
 		add_score(out, scores ? scores[j] : 0.0);
 		patron_buf_adds(out, ",");
@@ -203,7 +185,7 @@ static void add_list(patron_buf *out, size_t k, const int64_t *products, const d
 		for (size_t t = 0; t < m && by[t]; t++) {
 			if (t)
 				patron_buf_adds(out, ",");
-			add_int(out, by[t]);
+			patron_buf_add_int(out, by[t]);
 		}
 		patron_buf_adds(out, "\"]");
 	}

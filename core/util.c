@@ -80,6 +80,18 @@ void patron_buf_adds(patron_buf *b, const char *s)
 	patron_buf_add(b, s, strlen(s));
 }
 
+void patron_buf_add_int(patron_buf *b, int64_t v)
+{
+	char d[24], *p = d + sizeof d;
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	patron_buf_add(b, p, (size_t)(d + sizeof d - p));
+}
+
 void patron_buf_printf(patron_buf *b, const char *fmt, ...)
 {
 	va_list ap;

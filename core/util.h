@@ -34,6 +34,9 @@ typedef struct {
 void patron_buf_reserve(patron_buf *b, size_t extra);
 void patron_buf_add(patron_buf *b, const void *p, size_t n);
 void patron_buf_adds(patron_buf *b, const char *s);
+/* Appends V in decimal, without printf (which costs more than the rest of
+ * writing a number, and bulk writers make millions of them). */
+void patron_buf_add_int(patron_buf *b, int64_t v);
 void patron_buf_printf(patron_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void patron_buf_clear(patron_buf *b);
