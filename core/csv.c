@@ -282,7 +282,7 @@ static int parse_error(patron_csv *r, patron_err *err, int at_end)
  * trimmed of spaces and tabs, as libcsv does with unquoted fields, and
  * handed to the same callbacks. Most lines of an export are such, and
  * libcsv takes them a byte and a call at a time. 0 (nothing done) for any
- * other line, and for a line of blanks (libcsv skips those). */
+ * other line. Not for a line of blanks, which libcsv skips. */
 static int split_plain(patron_csv *r, const char *p, size_t n)
 {
 	if (r->in_record || n == 0 || p[n - 1] != '\n')
@@ -291,11 +291,6 @@ static int split_plain(patron_csv *r, const char *p, size_t n)
 	if (end && p[end - 1] == '\r')
 		end--;
 	if (memchr(p, '"', end) || memchr(p, '\r', end))
-		return 0;
-	size_t i = 0;
-	while (i < end && (p[i] == ' ' || p[i] == '\t'))
-		i++;
-	if (i == end)
 		return 0;
 	const char *s = p, *e = p + end;
 	for (;;) {
@@ -341,13 +336,13 @@ static int feed_line(patron_csv *r, patron_err *err)
 			r->buf_pos += 3;
 	}
 	r->line++;
-	if (split_plain(r, p, n))
-		goto fed;
 	/* nothing but blanks: libcsv makes no record of it */
 	size_t b = 0;
 	while (b < n && (p[b] == ' ' || p[b] == '\t'))
 		b++;
 	int blank = b == n || p[b] == '\n' || (p[b] == '\r' && (b + 1 == n || p[b + 1] == '\n'));
+	if (!blank && split_plain(r, p, n))
+		goto fed;
 	if (!r->in_record && !blank) {
 		r->in_record = 1;
 		r->rec_start = r->line;
